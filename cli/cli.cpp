@@ -1,0 +1,268 @@
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/cli.hpp"
+#include "core/parse.hpp"
+
+#ifndef KHOSPEC_VERSION
+#define KHOSPEC_VERSION "0.0.0"
+#endif
+
+namespace khospec::cli {
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table = {
+      {"dump", "dump [--offsets] FILE|- ...",
+       "print KHO FDTs as a tree with every value decoded natively",
+       {{"offsets", false, "show the byte offset of every node and property"}},
+       cmd_dump},
+      {"corpus", "corpus build OUT_DIR [--src DIR] | corpus check FILE|DIR ...",
+       "compile the conformance corpus to .dtb, or check sources against their EXPECT headers",
+       {{"src", true, "corpus source directory (default: the one khospec was built from)"}},
+       cmd_corpus},
+      {"demo", "demo",
+       "decode and check the built-in example hand-over (the kernel documentation's kho-v1 dump)",
+       {},
+       cmd_demo},
+  };
+  return table;
+}
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: khospec [OPTIONS] COMMAND [ARGS]\n"
+    "\n"
+    "The formal, executable reference for Linux Kexec HandOver (KHO) and its conformance suite.\n"
+    "\n"
+    "Common options:\n"
+    "  -h, --help            show this help (or `khospec COMMAND --help`)\n"
+    "  -V, --version         print the version\n"
+    "  -f, --format FMT      output format: text (default) or json\n"
+    "  -o, --output FILE     write the report to FILE instead of stdout\n"
+    "  -q, --quiet           print only errors (text mode)\n"
+    "  -v, --verbose         also print info-level findings\n"
+    "      --endian E        byte order of the producing CPU: little (default) or big\n"
+    "      --max-size SIZE   refuse inputs above SIZE (default 64M; K/M/G suffixes)\n"
+    "      --werror          warnings also give exit code 100\n"
+    "      --exit-zero       report findings but exit 0\n"
+    "\n"
+    "Exit codes: 0 clean, 100 findings, 1 usage/IO/internal error.\n"
+    "\n"
+    "Commands:\n";
+
+void print_usage(std::ostream& o) {
+  o << kUsage;
+  for (const auto& c : commands()) {
+    o << "  " << c.name;
+    for (std::size_t i = c.name.size(); i < 10; ++i) o << ' ';
+    o << c.summary << '\n';
+  }
+  o << "\nRun `khospec COMMAND --help` for a command's options; docs/cli.md has the details.\n";
+}
+
+void print_command_help(std::ostream& o, const Command& c) {
+  o << "usage: khospec [OPTIONS] " << c.synopsis << "\n\n" << c.summary << "\n";
+  if (!c.options.empty()) {
+    o << "\nOptions:\n";
+    for (const auto& opt : c.options) {
+      std::string lhs = "--" + std::string(opt.name) + (opt.takes_value ? " VALUE" : "");
+      o << "  " << lhs;
+      for (std::size_t i = lhs.size(); i < 20; ++i) o << ' ';
+      o << opt.help << '\n';
+    }
+  }
+  o << "\nCommon options: see `khospec --help`.\n";
+}
+
+const Command* find_command(std::string_view name) {
+  for (const auto& c : commands()) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+// Common options that take a value (so their value is not mistaken for the command).
+bool common_takes_value(std::string_view a) {
+  return a == "-f" || a == "--format" || a == "-o" || a == "--output" || a == "--endian" ||
+         a == "--max-size";
+}
+
+}  // namespace
+
+void print_text_diagnostics(Context& ctx, const Report& report) {
+  for (const auto& d : report.diagnostics()) {
+    if (d.level == Level::info && ctx.opts.verbosity < 1) continue;
+    if (d.level == Level::warning && ctx.opts.verbosity < 0) continue;
+    render_text(ctx.err, d);
+  }
+}
+
+int findings_exit_code(const Context& ctx, const Report& report) {
+  if (ctx.opts.exit_zero) return exit_clean;
+  return report.exit_code(ctx.opts.werror);
+}
+
+int usage_error(Context& ctx, std::string_view message) {
+  ctx.err << "khospec: error: " << message << "\n";
+  return exit_error;
+}
+
+int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err, std::istream& in) {
+  // Pass 1: find the command word (the first bare argument).
+  const Command* cmd = nullptr;
+  std::size_t cmd_index = argv.size();
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a == "--") break;
+    if (common_takes_value(a)) {
+      ++i;
+      continue;
+    }
+    if (a.empty() || a[0] != '-' || a == "-") {
+      cmd = find_command(a);
+      if (!cmd) {
+        err << "khospec: error: unknown command '" << a << "'\n";
+        print_usage(err);
+        return exit_error;
+      }
+      cmd_index = i;
+      break;
+    }
+  }
+
+  Options o;
+  bool help = false;
+  std::string bad;
+  auto need_value = [&](std::size_t& i, const std::string& name, std::string& into) {
+    if (i + 1 >= argv.size()) {
+      bad = "option " + name + " needs a value";
+      return false;
+    }
+    into = argv[++i];
+    return true;
+  };
+  bool only_positionals = false;
+  for (std::size_t i = 0; i < argv.size() && bad.empty(); ++i) {
+    if (i == cmd_index) continue;
+    std::string a = argv[i];
+    if (only_positionals || a == "-" || a.empty() || a[0] != '-') {
+      o.args.push_back(a);
+      continue;
+    }
+    if (a == "--") {
+      only_positionals = true;
+      continue;
+    }
+    std::string inline_value;
+    bool has_inline = false;
+    if (a.rfind("--", 0) == 0) {
+      auto eq = a.find('=');
+      if (eq != std::string::npos) {
+        inline_value = a.substr(eq + 1);
+        a = a.substr(0, eq);
+        has_inline = true;
+      }
+    }
+    auto value = [&](std::string& into) {
+      if (has_inline) {
+        into = inline_value;
+        return true;
+      }
+      return need_value(i, a, into);
+    };
+    if (a == "-h" || a == "--help") {
+      help = true;
+    } else if (a == "-V" || a == "--version") {
+      out << "khospec " << KHOSPEC_VERSION << "\n";
+      return exit_clean;
+    } else if (a == "-f" || a == "--format") {
+      if (value(o.format) && o.format != "text" && o.format != "json")
+        bad = "--format must be 'text' or 'json', not '" + o.format + "'";
+    } else if (a == "-o" || a == "--output") {
+      value(o.output);
+    } else if (a == "-q" || a == "--quiet") {
+      o.verbosity = -1;
+    } else if (a == "-v" || a == "--verbose") {
+      o.verbosity = 1;
+    } else if (a == "--werror") {
+      o.werror = true;
+    } else if (a == "--exit-zero") {
+      o.exit_zero = true;
+    } else if (a == "--endian") {
+      std::string e;
+      if (value(e)) {
+        if (e == "little") o.endian = fdt::Endian::little;
+        else if (e == "big") o.endian = fdt::Endian::big;
+        else bad = "--endian must be 'little' or 'big', not '" + e + "'";
+      }
+    } else if (a == "--max-size") {
+      std::string v;
+      if (value(v)) {
+        auto n = parse_size(v);
+        if (!n || *n == 0) bad = "--max-size: '" + v + "' is not a size (e.g. 4096, 64K, 16M)";
+        else o.max_size = static_cast<std::size_t>(*n);
+      }
+    } else {
+      const OptionSpec* spec = nullptr;
+      if (cmd && a.rfind("--", 0) == 0) {
+        for (const auto& s : cmd->options) {
+          if (s.name == std::string_view(a).substr(2)) spec = &s;
+        }
+      }
+      if (!spec) {
+        bad = "unknown option '" + a + "'" + (cmd ? " for '" + std::string(cmd->name) + "'" : "");
+      } else if (spec->takes_value) {
+        std::string v;
+        if (value(v)) o.extra[std::string(spec->name)] = v;
+      } else if (has_inline) {
+        bad = "option " + a + " takes no value";
+      } else {
+        o.extra[std::string(spec->name)] = "1";
+      }
+    }
+  }
+  if (!bad.empty()) {
+    err << "khospec: error: " << bad << "\n";
+    err << "Try 'khospec --help'.\n";
+    return exit_error;
+  }
+  if (help) {
+    if (cmd) print_command_help(out, *cmd);
+    else print_usage(out);
+    return exit_clean;
+  }
+  if (!cmd) {
+    print_usage(err);
+    return exit_error;
+  }
+
+  std::ofstream file;
+  std::ostream* dest = &out;
+  if (!o.output.empty() && o.output != "-") {
+    file.open(o.output, std::ios::binary | std::ios::trunc);
+    if (!file) {
+      err << "khospec: error: cannot write '" << o.output << "'\n";
+      return exit_error;
+    }
+    dest = &file;
+  }
+  Context ctx{std::move(o), *dest, err, in};
+  int rc = exit_error;
+  try {
+    rc = cmd->run(ctx);
+  } catch (const std::exception& e) {
+    // Commands report bad input as findings; anything escaping is our bug.
+    err << "khospec: internal error: " << e.what() << "\n";
+    return exit_error;
+  }
+  dest->flush();
+  if (!*dest) {
+    err << "khospec: error: writing the output failed\n";
+    return exit_error;
+  }
+  return rc;
+}
+
+}  // namespace khospec::cli

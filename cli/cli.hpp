@@ -1,0 +1,68 @@
+// The `khospec` command-line frame: common options, the command table and
+// the exit-code policy (0 clean, 100 findings, 1 usage/IO/internal error).
+#pragma once
+
+#include <iosfwd>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/diag.hpp"
+#include "fdt/decode.hpp"
+
+namespace khospec::cli {
+
+struct OptionSpec {
+  std::string_view name;   // long name without dashes ("offsets")
+  bool takes_value;
+  std::string_view help;
+};
+
+struct Options {
+  std::string format = "text";   // -f/--format text|json
+  std::string output;            // -o FILE ("" = stdout)
+  int verbosity = 0;             // -q: -1, -v: +1
+  bool werror = false;           // warnings count as findings for the exit code
+  bool exit_zero = false;        // findings never change the exit code
+  fdt::Endian endian = fdt::Endian::little;
+  std::size_t max_size = 64u << 20;
+  std::vector<std::string> args;              // positionals after the command
+  std::map<std::string, std::string> extra;   // command-specific options
+  bool json() const { return format == "json"; }
+};
+
+struct Context {
+  Options opts;
+  std::ostream& out;  // report/tree output (stdout or -o FILE)
+  std::ostream& err;  // text diagnostics and errors
+  std::istream& in;   // "-" inputs
+};
+
+struct Command {
+  std::string_view name;
+  std::string_view synopsis;
+  std::string_view summary;
+  std::vector<OptionSpec> options;
+  int (*run)(Context&);
+};
+
+// The command table (defined in main.cpp next to the commands it lists).
+const std::vector<Command>& commands();
+
+// Entry point, testable without a process: argv without the program name.
+int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err, std::istream& in);
+
+// Shared by commands: print diagnostics as text (stderr) honouring -q/-v, and
+// compute the exit code under --werror / --exit-zero.
+void print_text_diagnostics(Context& ctx, const Report& report);
+int findings_exit_code(const Context& ctx, const Report& report);
+// "khospec: error: ..." on stderr; returns exit_error.
+int usage_error(Context& ctx, std::string_view message);
+
+// Commands (one file each).
+int cmd_dump(Context& ctx);
+int cmd_corpus(Context& ctx);
+int cmd_demo(Context& ctx);
+
+}  // namespace khospec::cli

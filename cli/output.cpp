@@ -1,0 +1,77 @@
+#include "cli/output.hpp"
+
+#include "conformance/inspect.hpp"
+#include "core/json.hpp"
+#include "fdt/render.hpp"
+
+#ifndef KHOSPEC_VERSION
+#define KHOSPEC_VERSION "0.0.0"
+#endif
+
+namespace khospec::cli {
+
+void write_json_preamble(JsonWriter& w, std::string_view command) {
+  w.key("format_version").value(1);
+  w.key("tool").value("khospec " KHOSPEC_VERSION);
+  w.key("command").value(command);
+}
+
+int dump_blobs(Context& ctx, const std::vector<NamedBlob>& blobs, std::string_view command) {
+  conformance::InspectOptions io;
+  io.read.max_size = ctx.opts.max_size;
+  io.decode.endian = ctx.opts.endian;
+  fdt::RenderOptions ro;
+  ro.offsets = ctx.opts.extra.count("offsets") > 0;
+
+  Report all;
+  std::vector<conformance::Inspection> results;
+  results.reserve(blobs.size());
+  for (const auto& b : blobs) {
+    io.read.file = b.name;
+    Report r;
+    results.push_back(conformance::inspect(b.bytes, io, r));
+    all.append(r);
+    if (!ctx.opts.json() && ctx.opts.verbosity >= 0) {
+      if (!b.title.empty()) ctx.out << "== " << b.title << " ==\n";
+      const auto& res = results.back();
+      if (res.blob.ok()) {
+        ctx.out << "# " << b.name << ": " << fdt::header_summary(res.blob) << ", values "
+                << (ctx.opts.endian == fdt::Endian::little ? "little" : "big") << "-endian\n";
+        fdt::render_tree_text(ctx.out, res.tree, ro);
+      } else {
+        ctx.out << "# " << b.name << ": not decoded (container check failed, see diagnostics)\n";
+      }
+      if (&b != &blobs.back()) ctx.out << "\n";
+    }
+  }
+
+  if (ctx.opts.json()) {
+    JsonWriter w(ctx.out);
+    w.begin_object();
+    write_json_preamble(w, command);
+    w.key("endian").value(ctx.opts.endian == fdt::Endian::little ? "little" : "big");
+    w.key("files").begin_array();
+    for (std::size_t i = 0; i < blobs.size(); ++i) {
+      const auto& res = results[i];
+      w.begin_object();
+      w.key("file").value(blobs[i].name);
+      w.key("size").value(static_cast<std::uint64_t>(blobs[i].bytes.size()));
+      w.key("ok").value(res.blob.ok());
+      w.key("header");
+      if (res.blob.ok()) fdt::write_header_json(w, res.blob); else w.null();
+      w.key("tree");
+      if (res.blob.ok()) fdt::write_tree_json(w, res.tree); else w.null();
+      w.end_object();
+    }
+    w.end_array();
+    w.key("diagnostics").begin_array();
+    for (const auto& d : all.diagnostics()) write_json(w, d);
+    w.end_array();
+    w.end_object();
+  } else {
+    print_text_diagnostics(ctx, all);
+  }
+  return findings_exit_code(ctx, all);
+}
+
+}  // namespace khospec::cli

@@ -1,0 +1,26 @@
+// Rendering inspected blobs for `dump` and `demo` (text tree or one JSON document).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cli/cli.hpp"
+
+namespace khospec::cli {
+
+struct NamedBlob {
+  std::string name;                // display name used in findings
+  std::vector<std::uint8_t> bytes;
+  std::string title;               // optional heading in text mode
+};
+
+// Inspects every blob (container checks + typed decoding), prints the trees
+// (text) or a {"format_version":1,...,"files":[...],"diagnostics":[...]}
+// document (json), and returns the findings exit code.
+int dump_blobs(Context& ctx, const std::vector<NamedBlob>& blobs, std::string_view command);
+
+// {"format_version":1,"tool":"khospec X.Y.Z","command":...} opening keys.
+void write_json_preamble(JsonWriter& w, std::string_view command);
+
+}  // namespace khospec::cli

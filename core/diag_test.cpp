@@ -1,0 +1,97 @@
+#include "core/diag.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "core/json.hpp"
+#include "core/parse.hpp"
+
+namespace khospec {
+namespace {
+
+Diagnostic sample() {
+  Diagnostic d;
+  d.rule = "kho_prop_len_u64";
+  d.level = Level::error;
+  d.file = "out.fdt";
+  d.offset = 0x1c4;
+  d.node = "/memblock";
+  d.property = "blob-size";
+  d.message = "length 4, expected 8 (u64, native-endian)";
+  d.hints = {"KHO properties are native-endian"};
+  return d;
+}
+
+TEST(Diag, TextFormatMatchesStyleGuide) {
+  std::ostringstream o;
+  render_text(o, sample());
+  EXPECT_EQ(o.str(),
+            "out.fdt@0x1c4: error (kho_prop_len_u64): /memblock:blob-size: length 4, expected 8 "
+            "(u64, native-endian)\n\thint: KHO properties are native-endian\n");
+}
+
+TEST(Diag, TextWithoutOffsetOrLocation) {
+  Diagnostic d;
+  d.rule = "fdt_empty";
+  d.file = "x";
+  d.message = "m";
+  d.level = Level::warning;
+  std::ostringstream o;
+  render_text(o, d);
+  EXPECT_EQ(o.str(), "x: warning (fdt_empty): m\n");
+}
+
+TEST(Diag, JsonHasEveryKey) {
+  std::ostringstream o;
+  JsonWriter w(o, 0);
+  write_json(w, sample());
+  EXPECT_EQ(o.str(),
+            "{\"type\":\"kho\",\"level\":\"error\",\"rule\":\"kho_prop_len_u64\",\"file\":\"out.fdt\","
+            "\"offset\":452,\"node\":\"/memblock\",\"property\":\"blob-size\",\"message\":\"length 4, "
+            "expected 8 (u64, native-endian)\",\"hint\":[\"KHO properties are native-endian\"]}");
+}
+
+TEST(Json, EscapesControlAndNonAsciiBytes) {
+  EXPECT_EQ(json_quote(std::string("a\"b\\c\n\x01\xff", 8)), "\"a\\\"b\\\\c\\n\\u0001\\u00ff\"");
+}
+
+TEST(Json, NestedCommasAndEmptyContainers) {
+  std::ostringstream o;
+  JsonWriter w(o, 0);
+  w.begin_object().key("a").begin_array().value(1).value(2).end_array();
+  w.key("b").begin_object().end_object().key("c").null().end_object();
+  EXPECT_EQ(o.str(), "{\"a\":[1,2],\"b\":{},\"c\":null}");
+}
+
+TEST(Report, ExitCodePolicy) {
+  Report r;
+  EXPECT_EQ(r.exit_code(), exit_clean);
+  Diagnostic w = sample();
+  w.level = Level::warning;
+  r.add(w);
+  EXPECT_EQ(r.exit_code(false), exit_clean);
+  EXPECT_EQ(r.exit_code(true), exit_findings);
+  r.add(sample());
+  EXPECT_EQ(r.exit_code(false), exit_findings);
+  EXPECT_TRUE(r.has("kho_prop_len_u64"));
+  EXPECT_EQ(r.count(Level::warning), 1u);
+}
+
+TEST(Parse, Numbers) {
+  EXPECT_EQ(parse_u64("0x116be4000"), 0x116be4000u);
+  EXPECT_EQ(parse_u64("42"), 42u);
+  EXPECT_EQ(parse_u64("0b101"), 5u);
+  EXPECT_FALSE(parse_u64(""));
+  EXPECT_FALSE(parse_u64("0x"));
+  EXPECT_FALSE(parse_u64("-1"));
+  EXPECT_FALSE(parse_u64("12z"));
+  EXPECT_FALSE(parse_u64("0x10000000000000000"));  // overflow
+  EXPECT_EQ(parse_size("64M"), 64u << 20);
+  EXPECT_EQ(parse_size("4k"), 4096u);
+  EXPECT_FALSE(parse_size("M"));
+  EXPECT_FALSE(parse_size("99999999999999999T"));
+}
+
+}  // namespace
+}  // namespace khospec

@@ -1,0 +1,16 @@
+// Number parsing shared by the CLI, trace and corpus readers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace khospec {
+
+// "0x1f", "0X1F", "0b101", "31" -> value; nullopt on junk, sign or overflow.
+std::optional<std::uint64_t> parse_u64(std::string_view s);
+
+// memparse()-style size: a number with an optional K/M/G/T suffix (binary units).
+std::optional<std::uint64_t> parse_size(std::string_view s);
+
+}  // namespace khospec

@@ -1,0 +1,375 @@
+#include "fdt/reader.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+extern "C" {
+#include <libfdt.h>
+}
+
+namespace khospec::fdt {
+
+namespace {
+
+// Byte offsets of the big-endian header fields (struct fdt_header).
+constexpr std::uint64_t kOffTotalsize = 4;
+constexpr std::uint64_t kOffDtStruct = 8;
+constexpr std::uint64_t kOffDtStrings = 12;
+constexpr std::uint64_t kOffMemRsvmap = 16;
+constexpr std::uint64_t kOffVersion = 20;
+constexpr std::uint32_t kSwMagic = ~static_cast<std::uint32_t>(FDT_MAGIC);  // fdt_sw.c FDT_SW_MAGIC
+
+std::string hex(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::uint32_t be32_at(std::span<const std::uint8_t> b, std::size_t off) {
+  return (std::uint32_t{b[off]} << 24) | (std::uint32_t{b[off + 1]} << 16) |
+         (std::uint32_t{b[off + 2]} << 8) | std::uint32_t{b[off + 3]};
+}
+
+struct Finder {
+  Report& report;
+  const std::string& file;
+  void add(const char* rule, Level level, std::optional<std::uint64_t> offset, std::string message,
+           std::vector<std::string> hints = {}) {
+    Diagnostic d;
+    d.rule = rule;
+    d.level = level;
+    d.file = file;
+    d.offset = offset;
+    d.message = std::move(message);
+    d.hints = std::move(hints);
+    d.type = "decode";
+    report.add(std::move(d));
+  }
+};
+
+// Where the structure block stops making sense, found with libfdt's own
+// tokenizer (fdt_next_tag); used to give libfdt errors a byte offset and to
+// name the two-roots / named-root cases that fdt_check_full folds into
+// FDT_ERR_BADSTRUCTURE (or, in libfdt 1.6.1, does not catch at all).
+struct StructWalk {
+  int err = 0;          // libfdt error at `at`, 0 if the walk completed
+  int at = 0;           // structure-block offset of the offending tag
+  int roots = 0;
+  int second_root_at = -1;
+  int named_root_at = -1;
+  int prop_after_node_at = -1;  // FDT_PROP after a sibling subnode: invisible to fdt_getprop()
+  bool bad_name = false;        // the failure is a property name outside the strings block
+  std::string root_name;
+};
+
+StructWalk walk_struct(const void* fdt) {
+  StructWalk w;
+  int depth = 0;
+  int offset = 0;
+  std::vector<bool> has_child;  // per open node: a subnode was already seen
+  for (;;) {
+    int next = 0;
+    std::uint32_t tag = fdt_next_tag(fdt, offset, &next);
+    if (next < 0) {
+      w.err = next;
+      w.at = offset;
+      return w;
+    }
+    switch (tag) {
+      case FDT_BEGIN_NODE:
+        if (depth == 0) {
+          ++w.roots;
+          int len = 0;
+          const char* name = fdt_get_name(fdt, offset, &len);
+          if (w.roots == 1 && name && len > 0) {
+            w.named_root_at = offset;
+            w.root_name.assign(name, static_cast<std::size_t>(len));
+          }
+          if (w.roots == 2) w.second_root_at = offset;
+        }
+        if (!has_child.empty()) has_child.back() = true;
+        has_child.push_back(false);
+        ++depth;
+        break;
+      case FDT_END_NODE:
+        if (depth == 0) {
+          w.err = -FDT_ERR_BADSTRUCTURE;
+          w.at = offset;
+          return w;
+        }
+        --depth;
+        has_child.pop_back();
+        break;
+      case FDT_END:
+        if (depth != 0) {
+          w.err = -FDT_ERR_BADSTRUCTURE;
+          w.at = offset;
+        }
+        return w;
+      case FDT_PROP: {
+        if (!has_child.empty() && has_child.back() && w.prop_after_node_at < 0)
+          w.prop_after_node_at = offset;
+        // The property's name must resolve inside the strings block.
+        const char* name = nullptr;
+        int len = 0;
+        if (!fdt_getprop_by_offset(fdt, offset, &name, &len)) {
+          w.err = len < 0 ? len : -FDT_ERR_BADSTRUCTURE;
+          w.at = offset;
+          w.bad_name = true;
+          return w;
+        }
+        break;
+      }
+      case FDT_NOP:
+        break;
+      default:
+        w.err = -FDT_ERR_BADSTRUCTURE;
+        w.at = offset;
+        return w;
+    }
+    offset = next;
+  }
+}
+
+const char* rule_for_libfdt(int err) {
+  switch (-err) {
+    case FDT_ERR_TRUNCATED: return "fdt_truncated";
+    case FDT_ERR_BADMAGIC: return "fdt_bad_magic";
+    case FDT_ERR_BADVERSION: return "fdt_bad_version";
+    case FDT_ERR_BADSTATE: return "fdt_unfinished";
+    default: return "fdt_bad_structure";
+  }
+}
+
+}  // namespace
+
+std::string fdt_err_name(int err) {
+  int e = err < 0 ? -err : err;
+  const char* s = fdt_strerror(-e);
+  if (s && std::strncmp(s, "FDT_ERR_", 8) == 0) return s;
+  return "FDT_ERR_(" + std::to_string(e) + ")";
+}
+
+std::uint64_t Blob::abs_offset(int struct_offset) const {
+  return std::uint64_t{fdt_off_dt_struct(fdt())} + static_cast<std::uint64_t>(struct_offset);
+}
+
+Blob Blob::open(std::span<const std::uint8_t> bytes, const ReadOptions& opts, Report& report) {
+  Blob b;
+  b.file_ = opts.file;
+  b.size_ = bytes.size();
+  // Round up to whole u64 words, zero-filled: the padding is never inside
+  // [0, size) so libfdt (bounded by our size) cannot read it as blob content.
+  b.storage_.reset(new std::uint64_t[(bytes.size() + 7) / 8 + 1]());
+  if (!bytes.empty()) std::memcpy(b.storage_.get(), bytes.data(), bytes.size());
+
+  Finder f{report, b.file_};
+  const std::span<const std::uint8_t> buf = b.bytes();
+  const char* hint_dump = "capture with: cp /sys/kernel/debug/kho/out/fdt FILE (debugfs exposes exactly fdt_totalsize() bytes)";
+
+  if (buf.empty()) {
+    f.add("fdt_empty", Level::error, 0, "input is empty (0 bytes); no FDT header",
+          {"an empty debugfs file usually means KHO was not finalized (6.16-6.18) or is disabled (kho=off)"});
+    return b;
+  }
+  if (buf.size() > opts.max_size) {
+    f.add("fdt_too_large", Level::error, 0,
+          "input is " + hex(buf.size()) + " bytes, above the size cap " + hex(opts.max_size),
+          {"a KHO root FDT is one page since 6.16; raise the cap with --max-size if this is intended"});
+    return b;
+  }
+  if (buf.size() < FDT_V1_SIZE || buf.size() < 8) {
+    f.add("fdt_truncated", Level::error, buf.size(),
+          "input is " + std::to_string(buf.size()) +
+              " bytes, shorter than the smallest FDT header (FDT_ERR_TRUNCATED)",
+          {hint_dump});
+    return b;
+  }
+  const std::uint32_t magic = be32_at(buf, 0);
+  if (magic == kSwMagic) {
+    f.add("fdt_unfinished", Level::error, 0,
+          "magic " + hex(magic) + " is libfdt's sequential-write magic: fdt_finish() was never called (FDT_ERR_BADSTATE)",
+          {"the producer dumped its FDT before finishing it"});
+    return b;
+  }
+  if (magic != FDT_MAGIC) {
+    f.add("fdt_bad_magic", Level::error, 0,
+          "magic " + hex(magic) + ", expected 0xd00dfeed (FDT_ERR_BADMAGIC)",
+          {"this is not a flattened device tree; KHO dumps come from /sys/kernel/debug/kho/{in,out}/fdt"});
+    return b;
+  }
+  const void* fdt = b.fdt();
+  if (buf.size() < fdt_header_size(fdt)) {
+    f.add("fdt_truncated", Level::error, buf.size(),
+          "input is " + std::to_string(buf.size()) + " bytes, shorter than the version " +
+              std::to_string(fdt_version(fdt)) + " header (FDT_ERR_TRUNCATED)",
+          {hint_dump});
+    return b;
+  }
+  if (int err = fdt_check_header(fdt); err != 0) {
+    if (-err == FDT_ERR_BADVERSION) {
+      f.add("fdt_bad_version", Level::error, kOffVersion,
+            "version " + std::to_string(fdt_version(fdt)) + " / last_comp_version " +
+                std::to_string(fdt_last_comp_version(fdt)) + " not supported by libfdt (" +
+                fdt_err_name(err) + ")",
+            {"KHO producers write FDT version 17 with libfdt's fdt_sw API"});
+      return b;
+    }
+    // FDT_ERR_TRUNCATED from the header: name the block that does not fit.
+    const std::uint64_t total = fdt_totalsize(fdt);
+    struct Block { const char* name; std::uint64_t field; std::uint64_t off, size; };
+    const Block blocks[] = {
+        {"memory reservation block", kOffMemRsvmap, fdt_off_mem_rsvmap(fdt), 16},
+        {"structure block", kOffDtStruct, fdt_off_dt_struct(fdt),
+         fdt_version(fdt) >= 17 ? fdt_size_dt_struct(fdt) : 0},
+        {"strings block", kOffDtStrings, fdt_off_dt_strings(fdt), fdt_size_dt_strings(fdt)}};
+    for (const auto& blk : blocks) {
+      if (total >= fdt_header_size(fdt) && (blk.off > total || blk.size > total - blk.off)) {
+        f.add("fdt_block_out_of_bounds", Level::error, blk.field,
+              std::string(blk.name) + " [" + hex(blk.off) + ", +" + hex(blk.size) +
+                  ") extends past totalsize " + hex(total) + " (" + fdt_err_name(err) + ")",
+              {"the header's block offsets and sizes must describe blocks inside the blob"});
+        return b;
+      }
+    }
+    f.add(rule_for_libfdt(err), Level::error, kOffTotalsize,
+          "fdt_check_header: totalsize " + hex(total) + " cannot hold the header (" +
+              fdt_err_name(err) + ")",
+          {"the header is corrupt"});
+    return b;
+  }
+  const std::uint64_t total = fdt_totalsize(fdt);
+  if (total > opts.max_size) {
+    f.add("fdt_too_large", Level::error, kOffTotalsize,
+          "totalsize " + hex(total) + " is above the size cap " + hex(opts.max_size),
+          {"a KHO root FDT is one page since 6.16; raise the cap with --max-size if this is intended"});
+    return b;
+  }
+  if (total > buf.size()) {
+    f.add("fdt_truncated", Level::error, kOffTotalsize,
+          "totalsize " + hex(total) + " exceeds the " + hex(buf.size()) +
+              " bytes read (FDT_ERR_TRUNCATED)",
+          {"the blob was cut short; " + std::string(hint_dump),
+           "known kernel quirk (Linux 7.x, kho-v2+): debugfs out/fdt keeps the size the root FDT had "
+           "at kho_init(), so subtrees added later are cut off; read the root FDT page from memory, "
+           "or in/fdt after kexec, instead"});
+    return b;
+  }
+
+  // Alignment (DT spec: rsvmap 8, struct 4; every libfdt producer 4-aligns the
+  // strings). libfdt 1.6.1 checks none of these (dtc #178).
+  bool aligned = true;
+  if (fdt_off_mem_rsvmap(fdt) % 8 != 0) {
+    f.add("fdt_misaligned_rsvmap", Level::error, kOffMemRsvmap,
+          "off_mem_rsvmap " + hex(fdt_off_mem_rsvmap(fdt)) + " is not 8-byte aligned",
+          {"the memory reservation block must start on an 8-byte boundary"});
+    aligned = false;
+  }
+  if (fdt_off_dt_struct(fdt) % 4 != 0) {
+    f.add("fdt_misaligned_struct", Level::error, kOffDtStruct,
+          "off_dt_struct " + hex(fdt_off_dt_struct(fdt)) + " is not 4-byte aligned",
+          {"structure tokens are 32-bit words; the block must start on a 4-byte boundary"});
+    aligned = false;
+  }
+  if (fdt_off_dt_strings(fdt) % 4 != 0) {
+    f.add("fdt_misaligned_strings", Level::warning, kOffDtStrings,
+          "off_dt_strings " + hex(fdt_off_dt_strings(fdt)) +
+              " is not 4-byte aligned (allowed by the DT spec, never written by libfdt)",
+          {"the blob was not produced by libfdt's fdt_sw/fdt_rw API as KHO does"});
+  }
+  if (!aligned) return b;
+
+  if (fdt_version(fdt) != 17) {
+    f.add("fdt_version_not_17", Level::warning, kOffVersion,
+          "FDT version " + std::to_string(fdt_version(fdt)) +
+              " is accepted by libfdt, but every KHO producer writes version 17",
+          {"re-capture the blob from debugfs; a converted or hand-built blob may differ from the kernel's"});
+  }
+
+  int err = fdt_check_full(fdt, buf.size());
+  StructWalk walk = walk_struct(fdt);
+  bool structure_ok = err == 0 && walk.err == 0;
+  if (walk.roots > 1) {
+    f.add("fdt_two_roots", Level::error, b.abs_offset(walk.second_root_at),
+          "a second top-level node follows the root (FDT_ERR_BADSTRUCTURE)",
+          {"an FDT has exactly one root; the blob was concatenated or corrupted"});
+    structure_ok = false;
+  }
+  if (walk.named_root_at >= 0) {
+    f.add("fdt_named_root", Level::error, b.abs_offset(walk.named_root_at),
+          "root node is named '" + walk.root_name + "'; the root name must be empty (FDT_ERR_BADSTRUCTURE)",
+          {"KHO builds the root with fdt_begin_node(fdt, \"\"); the bindings' 'kho { ... }' wrapper is illustrative only"});
+    structure_ok = false;
+  }
+  if (!structure_ok && walk.roots <= 1 && walk.named_root_at < 0) {
+    int e = err != 0 ? err : walk.err;
+    std::uint64_t where = walk.err != 0 ? b.abs_offset(walk.at) : kOffDtStruct;
+    if (walk.bad_name) {
+      f.add("fdt_bad_name_offset", Level::error, where,
+            "property name offset does not resolve inside the strings block (" + fdt_err_name(e) + ")",
+            {"size_dt_strings or the property's nameoff is corrupt; names live in the strings block"});
+      return b;
+    }
+    f.add(rule_for_libfdt(e), Level::error, where,
+          "fdt_check_full: " + fdt_err_name(e) +
+              (walk.err != 0 ? " at structure offset " + hex(static_cast<std::uint64_t>(walk.at))
+                             : std::string()),
+          {-e == FDT_ERR_TRUNCATED
+               ? "a token, name or value runs past the end of its block; " + std::string(hint_dump)
+               : "the structure block is not a well-formed token stream (a token runs past "
+                 "size_dt_struct, or BEGIN_NODE/END_NODE/END are unbalanced)"});
+  }
+  if (!structure_ok) return b;
+
+  if (walk.prop_after_node_at >= 0) {
+    f.add("fdt_property_after_subnode", Level::error, b.abs_offset(walk.prop_after_node_at),
+          "a property follows a subnode of the same node; libfdt's property lookup stops at the "
+          "first subnode, so fdt_getprop() never finds it",
+          {"with fdt_sw, write every property of a node before its first fdt_begin_node(); KHO "
+           "reserves preserved-memory-map as a placeholder for exactly this reason"});
+  }
+
+  int nrsv = fdt_num_mem_rsv(fdt);
+  if (nrsv > 0) {
+    f.add("fdt_rsvmap_not_empty", Level::warning, fdt_off_mem_rsvmap(fdt),
+          std::to_string(nrsv) + " memory reservation entr" + (nrsv == 1 ? "y" : "ies") +
+              "; KHO FDTs carry an empty reservation map",
+          {"KHO never reads /memreserve/ entries: preserved memory is described by preserved-memory-map"});
+  }
+  b.ok_ = true;
+  return b;
+}
+
+bool read_file(const std::string& path, std::vector<std::uint8_t>& out, std::string& error,
+               std::size_t max_size) {
+  out.clear();
+  std::istream* in = &std::cin;
+  std::ifstream file;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) {
+      error = path + ": cannot open: " + std::strerror(errno);
+      return false;
+    }
+    in = &file;
+  }
+  // Read at most max_size + 1 bytes so an oversized input is still diagnosed
+  // (fdt_too_large) without being slurped whole.
+  std::vector<char> chunk(1 << 16);
+  while (*in) {
+    in->read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    std::size_t got = static_cast<std::size_t>(in->gcount());
+    out.insert(out.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(got));
+    if (out.size() > max_size) break;
+  }
+  if (in->bad()) {
+    error = path + ": read error";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace khospec::fdt

@@ -1,0 +1,111 @@
+#include "fdt/tree.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "fdt/builder.hpp"
+#include "fdt/render.hpp"
+#include "fdt/test_util.hpp"
+
+namespace khospec::fdt {
+namespace {
+
+struct Decoded {
+  Blob blob;
+  Tree tree;
+  Report report;
+};
+
+Decoded decode_bytes(const std::vector<std::uint8_t>& bytes, Endian e = Endian::little) {
+  Decoded d;
+  ReadOptions ro;
+  ro.file = "t.dtb";
+  d.blob = Blob::open(bytes, ro, d.report);
+  DecodeOptions o;
+  o.endian = e;
+  d.tree = decode_tree(d.blob, o, d.report);
+  return d;
+}
+
+TEST(Tree, DecodesDocsExampleNatively) {
+  auto d = decode_bytes(test::docs_root());
+  ASSERT_TRUE(d.report.empty());
+  const Property* pmm = d.tree.root.prop("preserved-memory-map");
+  ASSERT_NE(pmm, nullptr);
+  EXPECT_TRUE(pmm->type_known);
+  EXPECT_EQ(pmm->type, PropType::phys_addr);
+  EXPECT_EQ(pmm->value->number, 0x116be4000u);
+  const Node* mb = d.tree.root.child("memblock");
+  ASSERT_NE(mb, nullptr);
+  EXPECT_EQ(mb->path, "/memblock");
+  EXPECT_EQ(mb->prop("fdt")->value->number, 0x117150000u);
+  EXPECT_EQ(d.tree.root.prop("compatible")->value->strings, std::vector<std::string>{"kho-v1"});
+}
+
+TEST(Tree, BigEndianDecodeOfBigEndianProducer) {
+  auto d = decode_bytes(test::docs_root(Endian::big), Endian::big);
+  EXPECT_EQ(d.tree.root.prop("preserved-memory-map")->value->number, 0x116be4000u);
+}
+
+TEST(Tree, WrongLengthFiresTypedRuleWithLocation) {
+  Builder b;
+  b.begin_node("").prop_string("compatible", "kho-v3").begin_node("LUO");
+  b.prop_u32("blob-size", 32).prop_u64("preserved-data", 0x104004000).end_node().end_node();
+  auto d = decode_bytes(b.finish());
+  ASSERT_EQ(d.report.diagnostics().size(), 1u);
+  const Diagnostic& x = d.report.diagnostics()[0];
+  EXPECT_EQ(x.rule, "kho_prop_len_u64");
+  EXPECT_EQ(x.node, "/LUO");
+  EXPECT_EQ(x.property, "blob-size");
+  EXPECT_EQ(x.message, "length 4, expected 8 (u64, native-endian)");
+  ASSERT_TRUE(x.offset);
+  EXPECT_EQ(*x.offset, d.tree.root.child("LUO")->prop("blob-size")->offset);
+}
+
+TEST(Tree, UnknownPropertiesAreGuessedNotFlagged) {
+  Builder b;
+  b.begin_node("").prop_u32("vendor,x", 1).prop_string("label", "hi").prop_bytes("blob", std::vector<std::uint8_t>{1, 2, 3});
+  b.end_node();
+  auto d = decode_bytes(b.finish());
+  EXPECT_TRUE(d.report.empty());
+  EXPECT_EQ(d.tree.root.prop("vendor,x")->type, PropType::u32);
+  EXPECT_FALSE(d.tree.root.prop("vendor,x")->type_known);
+  EXPECT_EQ(d.tree.root.prop("label")->type, PropType::string_list);
+  EXPECT_EQ(d.tree.root.prop("blob")->type, PropType::bytes);
+}
+
+TEST(Tree, DuplicatesAreFindings) {
+  Builder b;
+  b.begin_node("").prop_u32("magic", 1).prop_u32("magic", 2);
+  b.begin_node("a").end_node().begin_node("a").end_node().end_node();
+  auto d = decode_bytes(b.finish());
+  EXPECT_TRUE(d.report.has("fdt_duplicate_property_name"));
+  EXPECT_TRUE(d.report.has("fdt_duplicate_node_name"));
+}
+
+TEST(Tree, DepthCapInsteadOfStackExhaustion) {
+  Builder b;
+  for (int i = 0; i < 200; ++i) b.begin_node(i == 0 ? "" : "n");
+  for (int i = 0; i < 200; ++i) b.end_node();
+  auto d = decode_bytes(b.finish());
+  ASSERT_TRUE(d.report.has("fdt_too_deep"));
+  EXPECT_EQ(d.report.diagnostics().size(), 1u);
+}
+
+TEST(Render, TextShowsDecodedValues) {
+  auto d = decode_bytes(test::docs_root());
+  std::ostringstream o;
+  render_tree_text(o, d.tree);
+  EXPECT_EQ(o.str(),
+            "/ {\n"
+            "    compatible = \"kho-v1\" (string-list)\n"
+            "    preserved-memory-map = 0x116be4000 (u64)\n"
+            "    memblock {\n"
+            "        fdt = 0x117150000 (u64)\n"
+            "    }\n"
+            "}\n");
+}
+
+}  // namespace
+}  // namespace khospec::fdt
