@@ -3,6 +3,8 @@
 #      finding is present, else 0; the fired rules equal the EXPECT rules.
 #   2. the same in text mode: same exit code, no crash.
 #   3. `khospec corpus check SRC`: the C++ expectation checker agrees.
+#   4. with a `# CAPTURE: path` header: the built .dtb is byte-identical to that
+#      real capture under -DDUMPS (the builder reproduces the kernel's layout).
 # Inputs: -DKHOSPEC=... -DDTB=blob.dtb and either -DSRC=source.kho.yaml (EXPECT
 # header) or -DEXPECT=none|RULE[;RULE] (real captures).
 set(expect "")
@@ -21,6 +23,8 @@ if(DEFINED SRC)
       list(APPEND expect ${CMAKE_MATCH_1})
     elseif(line MATCHES "^# ARGS: *(.*)$")
       separate_arguments(args UNIX_COMMAND "${CMAKE_MATCH_1}")
+    elseif(line MATCHES "^# CAPTURE: *([^ ]+)")
+      set(capture ${CMAKE_MATCH_1})
     endif()
   endforeach()
   if(NOT clean AND NOT expect)
@@ -81,6 +85,20 @@ execute_process(COMMAND ${KHOSPEC} ${args} dump ${DTB}
                 OUTPUT_VARIABLE tout ERROR_VARIABLE terr RESULT_VARIABLE trc)
 if(NOT trc STREQUAL rc)
   message(FATAL_ERROR "text mode exit ${trc} differs from json mode exit ${rc}\n${terr}")
+endif()
+
+# A source that reproduces a real capture must compile to exactly its bytes.
+if(capture)
+  if(EXISTS ${DUMPS}/${capture})
+    execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${DTB} ${DUMPS}/${capture}
+                    RESULT_VARIABLE same)
+    if(NOT same EQUAL 0)
+      message(FATAL_ERROR "${DTB} is not byte-identical to the capture ${DUMPS}/${capture}")
+    endif()
+    message(STATUS "byte-identical to the capture ${capture}")
+  else()
+    message(STATUS "NOTE: capture ${capture} not present under '${DUMPS}': byte comparison not run")
+  endif()
 endif()
 
 if(DEFINED SRC)
