@@ -64,5 +64,6 @@ int usage_error(Context& ctx, std::string_view message);
 int cmd_dump(Context& ctx);
 int cmd_corpus(Context& ctx);
 int cmd_demo(Context& ctx);
+int cmd_memblock(Context& ctx);
 
 }  // namespace khospec::cli

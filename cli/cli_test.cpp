@@ -128,5 +128,16 @@ TEST(Cli, DemoIsCleanAndShowsBothBlobs) {
   EXPECT_EQ(run_cli({"demo", "extra"}).rc, 1);
 }
 
+TEST(Cli, MemblockReplayFromStdin) {
+  auto r = run_cli({"memblock", "replay", "-"}, "add 0x1000 0x4000\nreserve 0x2000 0x1000\ndump\n");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("memory[0]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("reserved[0]"), std::string::npos);
+  auto bad = run_cli({"memblock", "replay", "-"}, "add 0x1000\n");
+  EXPECT_EQ(bad.rc, 1);
+  EXPECT_NE(bad.err.find(":1:"), std::string::npos) << bad.err;
+  EXPECT_EQ(run_cli({"memblock", "frob"}).rc, 1);
+}
+
 }  // namespace
 }  // namespace khospec::cli

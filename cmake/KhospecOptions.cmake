@@ -38,6 +38,8 @@ function(khospec_add_gtest name)
   add_executable(${name} ${A_SOURCES})
   target_link_libraries(${name} PRIVATE ${A_DEPS} GTest::gtest GTest::gtest_main)
   khospec_target_flags(${name})
+  # gtest_discover_tests() splits list-valued properties: escape the ';'.
+  string(REPLACE ";" "\\;" _labels "unit;${A_LABELS}")
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-                       PROPERTIES LABELS "unit;${A_LABELS}")
+                       PROPERTIES LABELS "${_labels}")
 endfunction()

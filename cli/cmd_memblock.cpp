@@ -1,0 +1,22 @@
+// khospec memblock replay TRACE|-: run a memblock call trace through the model.
+#include <fstream>
+
+#include "cli/cli.hpp"
+#include "model/memblock_replay.hpp"
+
+namespace khospec::cli {
+
+int cmd_memblock(Context& ctx) {
+  const auto& a = ctx.opts.args;
+  if (a.size() != 2 || a[0] != "replay")
+    return usage_error(ctx, "usage: khospec memblock replay TRACE|- (docs/model-memblock.md has the format)");
+  model::ReplayOptions ro;
+  ro.json = ctx.opts.json();
+  if (a[1] == "-") return model::memblock_replay(ctx.in, "-", ctx.out, ctx.err, ro);
+  std::ifstream in(a[1]);
+  if (!in) return usage_error(ctx, a[1] + ": cannot open");
+  // 0 ok, 1 malformed trace (named line, nothing executed).
+  return model::memblock_replay(in, a[1], ctx.out, ctx.err, ro) == 0 ? exit_clean : exit_error;
+}
+
+}  // namespace khospec::cli
