@@ -65,5 +65,6 @@ int cmd_dump(Context& ctx);
 int cmd_corpus(Context& ctx);
 int cmd_demo(Context& ctx);
 int cmd_memblock(Context& ctx);
+int cmd_simulate(Context& ctx);
 
 }  // namespace khospec::cli

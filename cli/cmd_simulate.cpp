@@ -1,0 +1,85 @@
+// khospec simulate [SCENARIO.yaml|NAME] [--era ERA] [--out DIR] [--list]:
+// run a scenario on the KHO model and print its timeline.
+#include <fstream>
+#include <sstream>
+
+#include "cli/cli.hpp"
+#include "model/kho/scenario.hpp"
+
+namespace khospec::cli {
+
+namespace {
+
+int run_one(Context& ctx, const model::Scenario& s, const std::string& out_dir, bool& all_ok) {
+  auto run = model::run_scenario(s);
+  bool verbose = ctx.opts.verbosity > 0;
+  if (ctx.opts.verbosity >= 0) model::render_run_text(ctx.out, s, run, verbose);
+  if (!out_dir.empty()) {
+    std::string err;
+    if (!model::write_run_files(run, out_dir, err)) {
+      ctx.err << "khospec: error: " << err << "\n";
+      return exit_error;
+    }
+    if (ctx.opts.verbosity >= 0) ctx.out << "wrote FDTs, scratch files and memory.elf to " << out_dir << "\n";
+  }
+  if (!run.expectations_ok) all_ok = false;
+  return exit_clean;
+}
+
+}  // namespace
+
+int cmd_simulate(Context& ctx) {
+  if (ctx.opts.extra.count("list")) {
+    for (const auto& n : model::builtin_scenarios()) {
+      ctx.out << n << ":";
+      for (auto e : model::kAllEras)
+        if (model::builtin_scenario_text(n, e)) ctx.out << " " << model::era_name(e);
+      ctx.out << "\n";
+    }
+    return exit_clean;
+  }
+  if (ctx.opts.args.size() > 1) return usage_error(ctx, "simulate takes at most one SCENARIO");
+  std::vector<model::KhoEra> eras(std::begin(model::kAllEras), std::end(model::kAllEras));
+  if (ctx.opts.extra.count("era")) {
+    auto e = model::parse_era(ctx.opts.extra["era"]);
+    if (!e) return usage_error(ctx, "--era: unknown era '" + ctx.opts.extra["era"] + "' (v6.16 v6.18 v6.19 kho-v2 kho-v3 kho-v4)");
+    eras = {*e};
+  }
+  std::string out_dir = ctx.opts.extra.count("out") ? ctx.opts.extra["out"] : "";
+  std::string arg = ctx.opts.args.empty() ? "chain" : ctx.opts.args[0];
+  bool all_ok = true;
+  std::ifstream file(arg);
+  if (file) {
+    std::stringstream text;
+    text << file.rdbuf();
+    model::ScenarioError err;
+    auto s = model::parse_scenario(text.str(), arg, err);
+    if (!s) return usage_error(ctx, err.message);
+    int rc = run_one(ctx, *s, out_dir, all_ok);
+    if (rc) return rc;
+  } else {
+    bool any = false;
+    for (auto e : eras) {
+      auto text = model::builtin_scenario_text(arg, e);
+      if (!text) continue;
+      model::ScenarioError err;
+      auto s = model::parse_scenario(*text, arg, err);
+      if (!s) {
+        ctx.err << "khospec: internal error: built-in scenario: " << err.message << "\n";
+        return exit_error;
+      }
+      if (any && ctx.opts.verbosity >= 0) ctx.out << "\n" << std::string(78, '-') << "\n";
+      any = true;
+      std::string dir = out_dir.empty() ? "" : out_dir + "/" + std::string(model::era_name(e));
+      int rc = run_one(ctx, *s, dir, all_ok);
+      if (rc) return rc;
+    }
+    if (!any)
+      return usage_error(ctx, "'" + arg + "' is neither a scenario file nor a built-in scenario for the selected era(s) "
+                              "(see `khospec simulate --list`)");
+  }
+  // Unmet expectations in a scenario are findings.
+  return all_ok || ctx.opts.exit_zero ? exit_clean : exit_findings;
+}
+
+}  // namespace khospec::cli

@@ -1,0 +1,391 @@
+#include "model/kho/clients.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <random>
+
+extern "C" {
+#include <libfdt.h>
+}
+
+#include "fdt/builder.hpp"
+#include "fdt/decode.hpp"
+
+namespace khospec::model {
+
+namespace {
+
+constexpr std::uint32_t KHO_TEST_MAGIC = 0x4b484f21;  // "KHO!"
+
+std::string hex(std::uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+// A sub-blob read back from the image for libfdt (aligned copy, bounded).
+struct BlobFdt {
+  std::vector<std::uint64_t> buf;
+  bool ok = false;
+  BlobFdt(const PhysImage& img, phys_addr_t at, std::size_t cap = 1u << 20) {
+    std::uint8_t hdr[8];
+    img.read(at, hdr);
+    std::uint32_t total = fdt::load_u32(hdr + 4, fdt::Endian::big);
+    if (total < 40 || total > cap) return;
+    buf.assign(total / 8 + 1, 0);
+    img.read(at, std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(buf.data()), total));
+    ok = fdt_check_full(buf.data(), total) == 0;
+  }
+  const void* fdt() const { return buf.data(); }
+};
+
+std::optional<std::uint64_t> prop_u64(const void* f, int node, const char* name) {
+  int len = 0;
+  const auto* p = static_cast<const std::uint8_t*>(fdt_getprop(f, node, name, &len));
+  if (!p || len != 8) return std::nullopt;
+  return fdt::load_u64(p, fdt::Endian::little);
+}
+
+std::optional<std::uint32_t> prop_u32(const void* f, int node, const char* name) {
+  int len = 0;
+  const auto* p = static_cast<const std::uint8_t*>(fdt_getprop(f, node, name, &len));
+  if (!p || len != 4) return std::nullopt;
+  return fdt::load_u32(p, fdt::Endian::little);
+}
+
+}  // namespace
+
+std::uint32_t kho_csum(const std::vector<std::uint8_t>& b, std::uint32_t sum) {
+  std::uint64_t acc = sum;
+  for (std::size_t i = 0; i + 4 <= b.size(); i += 4) acc += fdt::load_u32(b.data() + i, fdt::Endian::little);
+  while (acc >> 32) acc = (acc & 0xffffffffu) + (acc >> 32);
+  return static_cast<std::uint32_t>(acc);
+}
+
+void install_clients(Kernel& k) {
+  const auto& era = k.era();
+  if (era.kexec_metadata) k.clients().push_back(std::make_unique<KexecMetadataClient>());
+  if (k.config().test_kho) k.clients().push_back(std::make_unique<TestKhoClient>());
+  k.clients().push_back(std::make_unique<ReserveMemClient>());
+  if (era.luo && era.era == KhoEra::v6_19 && k.config().cmdline.find("liveupdate=on") != std::string::npos)
+    k.clients().push_back(std::make_unique<LuoClient>());
+}
+
+// ------------------------------------------------------------ reserve_mem ----
+
+bool ReserveMemClient::revive(Kernel& k, const ReserveMemParam& p, Region& out) {
+  // mm/memblock.c reserve_mem_kho_revive(): memblock subtree, compatible,
+  // same-name child, 8-byte start/size, alignment, size.
+  phys_addr_t phys = 0;
+  std::uint64_t size = 0;
+  if (k.kho_retrieve_subtree("memblock", &phys, &size)) return false;
+  BlobFdt f(k.image(), phys);
+  if (!f.ok) return false;
+  if (int e = fdt_node_check_compatible(f.fdt(), 0, "memblock-v1"); e) {
+    k.log("FDT 'memblock' is incompatible with 'memblock-v1': " + std::to_string(e));
+    return false;
+  }
+  int child = fdt_subnode_offset(f.fdt(), 0, p.name.c_str());
+  if (child < 0) {
+    k.log("FDT 'memblock' has no child '" + p.name + "'");
+    return false;
+  }
+  if (fdt_node_check_compatible(f.fdt(), child, "reserve-mem-v1")) return false;
+  auto start = prop_u64(f.fdt(), child, "start");
+  auto sz = prop_u64(f.fdt(), child, "size");
+  if (!start || !sz) return false;
+  if (*start % p.align) {
+    k.log("KHO reserve-mem '" + p.name + "' has wrong alignment");
+    return false;
+  }
+  if (*sz != p.size) {
+    k.log("KHO reserve-mem '" + p.name + "' has wrong size");
+    return false;
+  }
+  k.memblock().memblock_reserve(*start, *sz);
+  out = {p.name, *start, *sz, p.align, true};
+  k.log("Revived memory reservation '" + p.name + "' from KHO");
+  return true;
+}
+
+void ReserveMemClient::early_boot(Kernel& k) {
+  for (const auto& p : k.cmdline().reserve_mem) {
+    Region r;
+    if (k.kho_boot() && revive(k, p, r)) {
+      regions_.push_back(r);
+      continue;
+    }
+    // reserve_mem(): memblock_phys_alloc_range(size, align, 0, ACCESSIBLE).
+    phys_addr_t a = k.memblock().memblock_phys_alloc_range(p.size, p.align, 0, MEMBLOCK_ALLOC_ACCESSIBLE);
+    if (!a) {
+      k.log("reserve_mem: failed to allocate '" + p.name + "'");
+      continue;
+    }
+    if (k.memblock().kho_scratch_only()) {
+      // "TODO: Allocation must be outside of scratch region" (6.16 patch).
+      k.finding("HAZARD_RESERVE_MEM_IN_SCRATCH", "warning",
+                "reserve_mem '" + p.name + "' was allocated afresh at " + hex(a) +
+                    " during a scratch-only KHO boot: it lies in scratch, so preserving it for the next "
+                    "kernel breaks INV_SCRATCH_PRESERVED_DISJOINT");
+    }
+    // A reserve_mem region holds data the next kernel wants (e.g. a trace buffer).
+    std::vector<std::uint8_t> pattern(64);
+    for (std::size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<std::uint8_t>(p.name.size() * 31 + i);
+    k.image().write(a, pattern);
+    regions_.push_back({p.name, a, p.size, p.align, false});
+  }
+}
+
+std::vector<std::uint8_t> ReserveMemClient::build_fdt() const {
+  // reserve_mem_kho_finalize()/prepare: fdt_create(PAGE_SIZE); compatible,
+  // then one node per region with compatible, start, size.
+  fdt::Builder b(PAGE_SIZE_4K, fdt::Endian::little, false);
+  b.begin_node("").prop_string("compatible", "memblock-v1");
+  for (const auto& r : regions_) {
+    b.begin_node(r.name).prop_string("compatible", "reserve-mem-v1").prop_u64("start", r.start).prop_u64("size", r.size);
+    b.end_node();
+  }
+  b.end_node();
+  return b.finish();
+}
+
+int ReserveMemClient::preserve_all(Kernel& k) {
+  for (const auto& r : regions_) {
+    int e = k.era().preserve_pages ? k.kho_preserve_pages(r.start, r.size / PAGE_SIZE_4K)
+                                   : k.kho_preserve_phys(r.start, r.size);
+    if (e) return e;
+  }
+  return 0;
+}
+
+void ReserveMemClient::init(Kernel& k) {
+  if (regions_.empty() || !k.kho_enabled()) return;
+  auto blob = build_fdt();
+  if (k.era().root_fdt_at_boot) {
+    std::int64_t page = k.kho_alloc_preserve(PAGE_SIZE_4K);
+    if (page < 0) return;
+    fdt_ = static_cast<phys_addr_t>(page);
+    k.image().write(fdt_, blob);
+    if (preserve_all(k)) return;
+    k.kho_add_subtree("memblock", fdt_, blob.size());
+  } else {
+    // 6.16/6.18: the page is allocated at init, filled, and preserved and
+    // registered from the FINALIZE notifier.
+    fdt_ = k.alloc_pages(0);
+    if (fdt_) k.image().write(fdt_, blob);
+  }
+}
+
+int ReserveMemClient::on_finalize(Kernel& k) {
+  if (regions_.empty() || !fdt_) return 0;
+  int e = k.kho_preserve_folio(fdt_, 0);
+  if (!e) e = preserve_all(k);
+  if (!e) e = k.kho_add_subtree("memblock", fdt_, 0);
+  return e;
+}
+
+// ---------------------------------------------------------------- test_kho ----
+
+void TestKhoClient::init(Kernel& k) {
+  phys_addr_t phys = 0;
+  std::uint64_t size = 0;
+  int e = k.kho_retrieve_subtree("kho_test", &phys, &size);
+  if (e == 0) {
+    fdt_ = phys;
+    restore(k);
+    return;
+  }
+  if (e != K_ENOENT || !k.kho_enabled()) return;
+  save(k);
+}
+
+void TestKhoClient::save(Kernel& k) {
+  std::mt19937_64 rng(k.config().seed);
+  std::uint64_t total = 0;
+  std::vector<std::uint8_t> all;
+  // folio_alloc(GFP_KERNEL | __GFP_NORETRY, get_random_u32() % NR_PAGE_ORDERS)
+  while (total < k.config().test_kho_max_mem) {
+    unsigned order = static_cast<unsigned>(rng() % (MAX_PAGE_ORDER + 1));
+    phys_addr_t p = k.alloc_pages(order);
+    if (!p) break;
+    std::vector<std::uint8_t> data(PAGE_SIZE_4K << order);
+    for (auto& b : data) b = static_cast<std::uint8_t>(rng());
+    k.image().write(p, data);
+    csum_ = kho_csum(data, csum_);
+    if (k.kho_preserve_folio(p, order)) break;
+    folios_.push_back({p, order});
+    total += PAGE_SIZE_4K << order;
+  }
+  // The FDT buffer: nr_folios * 8 + PAGE_SIZE, as one folio.
+  std::uint64_t fdt_size = folios_.size() * 8 + PAGE_SIZE_4K;
+  while ((PAGE_SIZE_4K << fdt_order_) < fdt_size) ++fdt_order_;
+  fdt::Builder b(PAGE_SIZE_4K << fdt_order_, fdt::Endian::little, false);
+  b.begin_node("").prop_string("compatible", "kho-test-v1").prop_u32("magic", KHO_TEST_MAGIC);
+  b.begin_node("data").prop_u32("nr_folios", static_cast<std::uint32_t>(folios_.size()));
+  std::vector<std::uint64_t> info;
+  for (const auto& f : folios_) info.push_back(f.phys | f.order);
+  if (k.era().vmalloc && k.era().root_fdt_at_boot) {
+    // Later test_kho: folios_info is a preserved vmalloc area (struct kho_vmalloc).
+    std::vector<phys_addr_t> pages;
+    std::vector<std::uint8_t> raw(info.size() * 8);
+    for (std::size_t i = 0; i < info.size(); ++i) fdt::store_u64(raw.data() + 8 * i, info[i], fdt::Endian::little);
+    for (std::size_t off = 0; off < raw.size(); off += PAGE_SIZE_4K) {
+      phys_addr_t pg = k.alloc_pages(0);
+      if (!pg) return;
+      k.image().write(pg, std::span<const std::uint8_t>(raw.data() + off, std::min<std::size_t>(PAGE_SIZE_4K, raw.size() - off)));
+      pages.push_back(pg);
+    }
+    KhoVmalloc v;
+    if (k.kho_preserve_vmalloc(pages, 0, KHO_VMALLOC_ALLOC, &v)) return;
+    std::vector<std::uint8_t> vb(16);
+    fdt::store_u64(vb.data(), v.first, fdt::Endian::little);
+    fdt::store_u32(vb.data() + 8, v.total_pages, fdt::Endian::little);
+    vb[12] = static_cast<std::uint8_t>(v.flags);
+    vb[13] = static_cast<std::uint8_t>(v.flags >> 8);
+    vb[14] = static_cast<std::uint8_t>(v.order);
+    vb[15] = static_cast<std::uint8_t>(v.order >> 8);
+    b.prop_bytes("folios_info", vb);
+  } else {
+    b.prop_u64_array("folios_info", info);
+  }
+  b.prop_u32("csum", csum_).end_node().end_node();
+  auto blob = b.finish();
+  fdt_ = k.alloc_pages(fdt_order_);
+  if (!fdt_ || blob.empty()) return;
+  k.image().write(fdt_, blob);
+  saved_ = true;
+  if (k.era().root_fdt_at_boot) {
+    if (k.kho_preserve_folio(fdt_, fdt_order_)) return;
+    k.kho_add_subtree("kho_test", fdt_, blob.size());
+  }
+  k.note("test_kho: " + std::to_string(folios_.size()) + " folios preserved, csum " + hex(csum_));
+}
+
+int TestKhoClient::on_finalize(Kernel& k) {
+  // The 6.17 notifier (registered by the save path only): preserve the FDT
+  // folio and add the subtree.
+  if (!saved_ || !fdt_ || !k.kho_enabled()) return 0;
+  int e = k.kho_preserve_folio(fdt_, fdt_order_);
+  if (!e) e = k.kho_add_subtree("kho_test", fdt_, 0);
+  return e;
+}
+
+void TestKhoClient::restore(Kernel& k) {
+  auto fail = [&](const std::string& why) {
+    k.log("test_kho: restore failed: " + why);
+    k.finding("TEST_KHO_RESTORE_FAILED", "error", "test_kho restore failed: " + why);
+  };
+  BlobFdt f(k.image(), fdt_);
+  if (!f.ok) return fail("sub-FDT unreadable");
+  if (fdt_node_check_compatible(f.fdt(), 0, "kho-test-v1")) return fail("compatible");
+  auto magic = prop_u32(f.fdt(), 0, "magic");
+  if (!magic || *magic != KHO_TEST_MAGIC) return fail("magic");
+  int data = fdt_subnode_offset(f.fdt(), 0, "data");
+  auto nr = prop_u32(f.fdt(), data, "nr_folios");
+  auto csum = prop_u32(f.fdt(), data, "csum");
+  int len = 0;
+  const auto* fi = static_cast<const std::uint8_t*>(fdt_getprop(f.fdt(), data, "folios_info", &len));
+  if (data < 0 || !nr || !csum || !fi) return fail("properties");
+  std::vector<std::uint64_t> info;
+  if (static_cast<std::uint64_t>(len) == std::uint64_t{*nr} * 8) {
+    for (std::uint32_t i = 0; i < *nr; ++i) info.push_back(fdt::load_u64(fi + 8 * i, fdt::Endian::little));
+  } else if (len == 16) {
+    KhoVmalloc v;
+    v.first = fdt::load_u64(fi, fdt::Endian::little);
+    v.total_pages = fdt::load_u32(fi + 8, fdt::Endian::little);
+    v.flags = static_cast<std::uint16_t>(fi[12] | fi[13] << 8);
+    v.order = static_cast<std::uint16_t>(fi[14] | fi[15] << 8);
+    auto pages = kho_vmalloc_read(k.image(), v, nullptr);
+    if (!pages) return fail("folios_info vmalloc");
+    std::vector<std::uint8_t> raw;
+    for (phys_addr_t pg : *pages) {
+      auto bytes = k.image().read(pg, PAGE_SIZE_4K);
+      raw.insert(raw.end(), bytes.begin(), bytes.end());
+    }
+    for (std::uint32_t i = 0; i < *nr && 8 * i + 8 <= raw.size(); ++i)
+      info.push_back(fdt::load_u64(raw.data() + 8 * i, fdt::Endian::little));
+  } else {
+    return fail("folios_info length");
+  }
+  std::uint32_t sum = 0;
+  for (std::uint64_t x : info) {
+    phys_addr_t p = x & ~(PAGE_SIZE_4K - 1);
+    unsigned want = static_cast<unsigned>(x & (PAGE_SIZE_4K - 1));
+    unsigned got = 0;
+    if (!k.kho_restore_folio(p, &got) || got != want) return fail("folio " + hex(p) + " order");
+    sum = kho_csum(k.image().read(p, static_cast<std::size_t>(PAGE_SIZE_4K << want)), sum);
+  }
+  if (sum != *csum) return fail("checksum " + hex(sum) + " != " + hex(*csum));
+  restored_ok_ = true;
+  k.log("test_kho: KHO restore succeeded");
+  k.note("test_kho: KHO restore succeeded (" + std::to_string(info.size()) + " folios)");
+}
+
+// ---------------------------------------------------------- kexec-metadata ----
+
+void KexecMetadataClient::init(Kernel& k) {
+  phys_addr_t phys = 0;
+  std::uint64_t size = 0;
+  std::uint32_t prev = 0;
+  if (k.kho_retrieve_subtree("kexec-metadata", &phys, &size) == 0 && size >= 73) {
+    auto b = k.image().read(phys, 73);
+    std::uint32_t version = fdt::load_u32(b.data(), fdt::Endian::little);
+    if (version == 1) {
+      std::string rel(reinterpret_cast<const char*>(b.data() + 4), 65);
+      rel = rel.substr(0, rel.find('\0'));
+      prev = fdt::load_u32(b.data() + 69, fdt::Endian::little);
+      k.log("KHO: exec from: " + rel + " (count " + std::to_string(prev) + ")");
+    } else {
+      k.log("KHO: kexec-metadata version " + std::to_string(version) + " unsupported, ignored");
+    }
+  }
+  if (!k.kho_enabled()) return;
+  count_ = prev + 1;
+  std::int64_t page = k.kho_alloc_preserve(73);
+  if (page < 0) return;
+  std::vector<std::uint8_t> b(73, 0);
+  fdt::store_u32(b.data(), 1, fdt::Endian::little);
+  std::memcpy(b.data() + 4, k.config().release.data(), std::min<std::size_t>(64, k.config().release.size()));
+  fdt::store_u32(b.data() + 69, count_, fdt::Endian::little);
+  k.image().write(static_cast<phys_addr_t>(page), b);
+  k.kho_add_subtree("kexec-metadata", static_cast<phys_addr_t>(page), 73);
+}
+
+// --------------------------------------------------------------------- LUO ----
+
+void LuoClient::init(Kernel& k) {
+  phys_addr_t phys = 0;
+  std::uint64_t in_number = 0;
+  if (k.kho_retrieve_subtree("LUO", &phys, nullptr) == 0) {
+    BlobFdt f(k.image(), phys);
+    if (!f.ok || fdt_node_check_compatible(f.fdt(), 0, "luo-v1")) {
+      // luo_restore_fail(): panic.
+      k.finding("HAZARD_LUO_PANIC", "error",
+                "The incoming tree failed to initialize properly, disabling live update (panic)");
+      return;
+    }
+    in_number = prop_u64(f.fdt(), 0, "liveupdate-number").value_or(0);
+    k.log("LUO: incoming liveupdate-number " + std::to_string(in_number));
+  }
+  if (!k.kho_enabled()) return;
+  number_ = in_number + 1;
+  std::int64_t sess = k.kho_alloc_preserve(16 * PAGE_SIZE_4K);  // LUO_SESSION_PGCNT
+  std::int64_t page = k.kho_alloc_preserve(PAGE_SIZE_4K);
+  if (sess < 0 || page < 0) return;
+  fdt::Builder b(PAGE_SIZE_4K, fdt::Endian::little, false);
+  b.begin_node("").prop_string("compatible", "luo-v1").prop_u64("liveupdate-number", number_);
+  b.begin_node("luo-session").prop_string("compatible", "luo-session-v1");
+  b.prop_u64("luo-session-header", static_cast<std::uint64_t>(sess)).end_node().end_node();
+  auto blob = b.finish();
+  k.image().write(static_cast<phys_addr_t>(page), blob);
+  k.kho_add_subtree("LUO", static_cast<phys_addr_t>(page), blob.size());
+}
+
+int LuoClient::on_reboot(Kernel& k) {
+  // liveupdate_reboot(): serialize sessions, then kho_finalize(); an error
+  // aborts the kexec with -EAGAIN.
+  int e = k.kho_finalize();
+  return e ? K_EAGAIN : 0;
+}
+
+}  // namespace khospec::model

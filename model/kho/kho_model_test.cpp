@@ -1,0 +1,230 @@
+// Tests of the KHO lifecycle model: eras, cmdline parsing, the transition
+// tables, the boot hand-off encodings, and whole scenarios (the default
+// chain in every era and every named hazard).
+#include <gtest/gtest.h>
+
+#include "model/kho/clients.hpp"
+#include "model/kho/cmdline.hpp"
+#include "model/kho/handover.hpp"
+#include "model/kho/machine.hpp"
+#include "model/kho/scenario.hpp"
+#include "model/kho/state_machine.hpp"
+
+namespace khospec::model {
+namespace {
+
+const EraTraits& T(KhoEra e) { return era_traits(e); }
+
+TEST(KhoEra, NamesRoundTripAndTraitsDiffer) {
+  for (auto e : kAllEras) EXPECT_EQ(parse_era(era_name(e)), e);
+  EXPECT_EQ(parse_era("6.16"), KhoEra::v6_16);
+  EXPECT_EQ(parse_era("stateless"), KhoEra::kho_v4);
+  EXPECT_FALSE(parse_era("v5.10"));
+  EXPECT_EQ(T(KhoEra::v6_16).mem_map, MemMapFormat::bitmap512);
+  EXPECT_EQ(T(KhoEra::v6_18).mem_map, MemMapFormat::bitmap_page);
+  EXPECT_EQ(T(KhoEra::kho_v2).subtree_prop, "preserved-data");
+  EXPECT_FALSE(T(KhoEra::kho_v2).blob_size);
+  EXPECT_TRUE(T(KhoEra::kho_v3).blob_size);
+  EXPECT_TRUE(T(KhoEra::kho_v4).kexec_metadata);
+}
+
+// kernel/kexec_handover.c kho_parse_scratch_size(), per era.
+TEST(KhoCmdline, ScratchParseRulesPerEra) {
+  ScratchSizes s;
+  const auto& e616 = T(KhoEra::v6_16);
+  const auto& e618 = T(KhoEra::v6_18);
+  EXPECT_EQ(kho_parse_scratch_size(e616, "400%", s), 0);
+  EXPECT_EQ(s.scale, 400u);
+  EXPECT_EQ(kho_parse_scratch_size(e616, "12345678901%", s), -22);  // 11 digits
+  EXPECT_EQ(kho_parse_scratch_size(e616, "", s), -22);
+  EXPECT_EQ(kho_parse_scratch_size(e616, "32M,256M,64M", s), 0);
+  EXPECT_EQ(s.scale, 0u);
+  EXPECT_EQ(s.lowmem, 32u << 20);
+  EXPECT_EQ(s.global, 256u << 20);
+  EXPECT_EQ(s.pernode, 64u << 20);
+  ScratchSizes z;
+  EXPECT_EQ(kho_parse_scratch_size(e616, "0,256M,64M", z), -22);  // 6.16: every component non-zero
+  EXPECT_EQ(kho_parse_scratch_size(e618, "0,256M,64M", z), 0);    // 6.18: only the total
+  EXPECT_EQ(kho_parse_scratch_size(e618, "0,0,0", z), -22);
+  EXPECT_EQ(kho_parse_scratch_size(e616, "1M,1M,1Mjunk", z), 0);  // 6.16 ignores trailing text
+  EXPECT_EQ(kho_parse_scratch_size(e618, "1M,1M,1Mjunk", z), -22);
+  EXPECT_EQ(kho_parse_scratch_size(e616, "1M;1M;1M", z), -22);
+  ScratchSizes untouched;
+  EXPECT_EQ(kho_parse_scratch_size(e616, "1M,2M", untouched), -22);
+  EXPECT_EQ(untouched.scale, 200u);  // defaults stay on error
+}
+
+TEST(KhoCmdline, KhoAndReserveMem) {
+  EXPECT_EQ(kstrtobool("on"), true);
+  EXPECT_EQ(kstrtobool("off"), false);
+  EXPECT_EQ(kstrtobool("Y"), true);
+  EXPECT_FALSE(kstrtobool("maybe"));
+  auto c = parse_cmdline(T(KhoEra::v6_16), "kho=on reserve_mem=4M:4096:trace reserve_mem=1M:3:bad kho_scratch=x", false);
+  EXPECT_TRUE(c.kho);
+  ASSERT_EQ(c.reserve_mem.size(), 1u);
+  EXPECT_EQ(c.reserve_mem[0].size, 4u << 20);
+  EXPECT_EQ(c.reserve_mem[0].name, "trace");
+  EXPECT_EQ(c.errors.size(), 2u);  // bad alignment, bad kho_scratch
+  EXPECT_EQ(memparse("0x10K").value, 0x4000u);
+}
+
+// kho-model.md §4 tables.
+TEST(KhoStateMachine, RowsMatchTheKernel) {
+  auto row = [](KhoEra e, OutState s, OutEvent ev) { return find_transition(T(e), s, ev); };
+  auto r = row(KhoEra::v6_16, OutState::finalized, OutEvent::debugfs_write_1);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->ret, -17);  // -EEXIST
+  r = row(KhoEra::v6_16, OutState::idle, OutEvent::debugfs_write_0);
+  EXPECT_EQ(r->ret, -2);   // -ENOENT
+  r = row(KhoEra::v6_16, OutState::finalized, OutEvent::preserve);
+  EXPECT_EQ(r->ret, -16);  // -EBUSY
+  EXPECT_EQ(row(KhoEra::v6_16, OutState::idle, OutEvent::kexec_load)->effect, Effect::load_with_kho);
+  EXPECT_EQ(row(KhoEra::v6_18, OutState::idle, OutEvent::kexec_load)->effect, Effect::load_plain);
+  EXPECT_EQ(row(KhoEra::v6_19, OutState::finalized, OutEvent::debugfs_write_0)->ret, -22);
+  EXPECT_EQ(row(KhoEra::v6_19, OutState::finalized, OutEvent::preserve)->effect, Effect::mutate);
+  EXPECT_FALSE(row(KhoEra::kho_v4, OutState::idle, OutEvent::debugfs_write_1));
+  // A failing abort keeps FINALIZED (the dangling-map hazard).
+  EXPECT_EQ(row(KhoEra::v6_16, OutState::finalized, OutEvent::debugfs_write_0)->on_failure, OutState::finalized);
+}
+
+TEST(KhoHandover, SetupDataAndChosenRoundTrip) {
+  KhoBootData d{0x3de000, 0x1000, 0x7cbf0000, 0x30};
+  auto sd = encode_setup_data(d);
+  ASSERT_EQ(sd.size(), 48u);
+  EXPECT_EQ(sd[8], 10);  // SETUP_KEXEC_KHO
+  EXPECT_EQ(decode_setup_data(sd), d);
+  auto dt = encode_chosen(d);
+  EXPECT_EQ(decode_chosen(dt), d);
+  sd[8] = 9;
+  EXPECT_FALSE(decode_setup_data(sd));
+  EXPECT_FALSE(decode_chosen(std::vector<std::uint8_t>(8, 0)));
+  std::vector<ScratchArea> s = {{0x75800000, 0x7400000}, {0x7f400000, 0}, {0x5fc00000, 0x15c00000}};
+  EXPECT_EQ(decode_scratch_array(encode_scratch_array(s)), s);
+}
+
+Scenario parse_ok(const std::string& text) {
+  ScenarioError err;
+  auto s = parse_scenario(text, "t.yaml", err);
+  EXPECT_TRUE(s) << err.message;
+  return s ? *s : Scenario{};
+}
+
+TEST(KhoScenario, ErrorsNameLineAndField) {
+  ScenarioError err;
+  EXPECT_FALSE(parse_scenario("steps:\n  - finalize\n", "a.yaml", err));
+  EXPECT_EQ(err.message, "a.yaml:2: the first step must be 'boot'");
+  EXPECT_FALSE(parse_scenario("kernel: {era: v9}\nsteps: [boot]\n", "b.yaml", err));
+  EXPECT_NE(err.message.find("b.yaml:1: kernel.era: unknown era 'v9'"), std::string::npos) << err.message;
+  EXPECT_FALSE(parse_scenario("steps:\n  - boot\n  - preserve_pages: {phys: zz, nr: 1}\n", "c.yaml", err));
+  EXPECT_NE(err.message.find("c.yaml:3:"), std::string::npos) << err.message;
+  EXPECT_FALSE(parse_scenario("steps:\n  - boot\n  - frobnicate\n", "d.yaml", err));
+  EXPECT_NE(err.message.find("unknown operation 'frobnicate'"), std::string::npos);
+  EXPECT_FALSE(parse_scenario("machine: {ram: 2G, disks: 1}\nsteps: [boot]\n", "e.yaml", err));
+  EXPECT_NE(err.message.find("unknown key 'disks'"), std::string::npos);
+}
+
+class KhoChain : public ::testing::TestWithParam<KhoEra> {};
+
+// The default kernel 1 -> 2 -> 3 chain: revival, test_kho restore, content
+// intact, no invariant violated, in every era.
+TEST_P(KhoChain, ThreeKernelHandOver) {
+  auto text = builtin_scenario_text("chain", GetParam());
+  ASSERT_TRUE(text);
+  Scenario s = parse_ok(*text);
+  auto run = run_scenario(s);
+  EXPECT_TRUE(run.expectations_ok) << run.error;
+  ASSERT_EQ(run.machine->kernels().size(), 3u);
+  for (const auto& f : run.machine->all_findings()) {
+    EXPECT_NE(f.level, "error") << f.id << ": " << f.detail;
+  }
+  const Kernel& k3 = *run.machine->kernels()[2];
+  EXPECT_TRUE(k3.kho_boot());
+  // Scratch is reused unchanged along the chain (INV_SCRATCH_STABLE).
+  EXPECT_EQ(run.machine->kernels()[0]->scratch(), k3.scratch());
+  EXPECT_FALSE(k3.incoming_blocks().empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Eras, KhoChain, ::testing::ValuesIn(kAllEras),
+                         [](const ::testing::TestParamInfo<KhoEra>& p) {
+                           std::string n(era_name(p.param));
+                           for (auto& c : n) if (c == '.' || c == '-') c = '_';
+                           return n;
+                         });
+
+// Every named hazard reproduces its finding (the scenarios carry `expect`).
+TEST(KhoHazards, EveryBuiltinHazardReproduces) {
+  int ran = 0;
+  for (const auto& name : builtin_scenarios()) {
+    if (name == "chain") continue;
+    for (auto e : kAllEras) {
+      auto text = builtin_scenario_text(name, e);
+      if (!text) continue;
+      auto run = run_scenario(parse_ok(*text));
+      EXPECT_TRUE(run.expectations_ok) << name << " in " << era_name(e) << ": " << run.error;
+      ++ran;
+    }
+  }
+  EXPECT_GE(ran, 12);
+}
+
+// shared/dumps/kho-v1-linux-6.16: scratch sizes of the captured scenarios
+// (out_scratch_len.txt). Scale mode depends on the boot footprint, which is
+// calibrated on reserve-mem-1 and kho-only; explicit sizes are exact.
+TEST(KhoParity616, ScratchSizesOfCapturedScenarios) {
+  struct Case { const char* cmdline; std::uint64_t low, global, node; };
+  const Case cases[] = {
+      {"kho=on reserve_mem=4M:4096:trace", 0x7400000, 0x0, 0x15c00000},          // reserve-mem-1-2stage
+      {"kho=on", 0x6c00000, 0x0, 0x14400000},                                      // kho-only-2stage
+      {"kho=on kho_scratch=32M,256M,64M reserve_mem=4M:4096:trace", 0x2000000, 0x10000000, 0x4000000},
+      {"kho=on kho_scratch=64M,192M,96M reserve_mem=4M:4096:trace reserve_mem=12K:4096:small", 0x4000000,
+       0xc000000, 0x6000000},                                                      // recursive-3stage
+  };
+  for (const auto& c : cases) {
+    Machine m(machine_with_ram(2ull << 30));
+    KernelConfig k;
+    k.era = KhoEra::v6_16;
+    k.cmdline = c.cmdline;
+    Kernel& k1 = m.boot_cold(k);
+    ASSERT_EQ(k1.scratch().size(), 3u) << c.cmdline;
+    EXPECT_EQ(k1.scratch()[0].size, c.low) << c.cmdline;
+    EXPECT_EQ(k1.scratch()[1].size, c.global) << c.cmdline;
+    EXPECT_EQ(k1.scratch()[2].size, c.node) << c.cmdline;
+  }
+}
+
+TEST(KhoParity616, RootFdtLayoutIsByteExact) {
+  // reserve-mem-1-2stage/k1/out_fdt.dtb: root at 0x3de000, map 0x15f000,
+  // memblock sub-FDT 0x3df000 (kho_finalize() order).
+  PhysImage img;
+  RootFdt r(T(KhoEra::v6_16), img, 0x3de000);
+  ASSERT_EQ(r.begin_sequential(), 0);
+  ASSERT_EQ(r.add_subtree("memblock", 0x3df000, 0), 0);
+  ASSERT_EQ(r.finish_sequential(0x15f000), 0);
+  auto blob = r.blob();
+  ASSERT_EQ(blob.size(), 0xc4u);
+  // The same bytes the corpus file real-6.16-reserve-mem-1.kho.yaml pins to the capture.
+  EXPECT_EQ(img.read(0x3de000, blob.size()), blob);
+  EXPECT_EQ(blob[0x30 - 0x30], 0xd0);
+}
+
+TEST(KhoParity73, RootFdtEditedInPlaceLikeLibfdtRw) {
+  // kho-v4-linux-7.3 reserve-mem-1-2stage/k1/out_fdt.dts: memblock (added
+  // last) comes first, and blob-size precedes preserved-data.
+  PhysImage img;
+  RootFdt r(T(KhoEra::kho_v4), img, 0x1f5000);
+  ASSERT_EQ(r.create(0x1f4000), 0);
+  ASSERT_EQ(r.add_subtree("kexec-metadata", 0x1fc000, 73), 0);
+  ASSERT_EQ(r.add_subtree("memblock", 0x3cc000, 0xd2), 0);
+  EXPECT_EQ(r.add_subtree("memblock", 0x1, 1), -17);  // -EEXIST
+  auto blob = r.blob();
+  std::string s(blob.begin(), blob.end());
+  EXPECT_LT(s.find("memblock"), s.find("kexec-metadata"));
+  // Header relayout by fdt_open_into()+fdt_pack(): rsvmap at 0x28, struct at 0x38.
+  EXPECT_EQ(blob[19], 0x28);
+  EXPECT_EQ(blob[11], 0x38);
+  EXPECT_EQ(r.remove_subtree(0x3cc000), 0);
+  EXPECT_EQ(r.remove_subtree(0x3cc000), -2);
+}
+
+}  // namespace
+}  // namespace khospec::model

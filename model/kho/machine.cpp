@@ -1,0 +1,126 @@
+#include "model/kho/machine.hpp"
+
+#include <set>
+
+#include "model/kho/clients.hpp"
+
+namespace khospec::model {
+
+MachineConfig machine_with_ram(std::uint64_t bytes, int nodes) {
+  // QEMU pc (i440fx) e820: [4K, 639K) and [1M, lowmem - 128K) below 4 GiB,
+  // where lowmem is all of RAM up to 3.5 GiB and 3 GiB beyond (gigabyte
+  // alignment); the rest starts at 4 GiB. (shared/dumps iomem.txt: a 2 GiB
+  // guest has System RAM 00100000-7ffdffff.)
+  MachineConfig c;
+  std::vector<std::pair<phys_addr_t, std::uint64_t>> ranges;
+  ranges.emplace_back(0x1000, 0x9fc00 - 0x1000);
+  std::uint64_t lowmem = bytes < 0xe0000000ull ? bytes : 0xc0000000ull;
+  ranges.emplace_back(1u << 20, lowmem - (1u << 20) - 0x20000);
+  if (bytes > lowmem) ranges.emplace_back(4ull << 30, bytes - lowmem);
+  if (nodes <= 1) {
+    for (auto [b, s] : ranges) c.ram.push_back({b, s, 0});
+    return c;
+  }
+  // Split the address space evenly by size across nodes.
+  std::uint64_t per = bytes / static_cast<std::uint64_t>(nodes), acc = 0;
+  for (auto [b, s] : ranges) {
+    phys_addr_t cur = b;
+    while (cur < b + s) {
+      int nid = static_cast<int>(std::min<std::uint64_t>(acc / per, static_cast<std::uint64_t>(nodes - 1)));
+      std::uint64_t room = (static_cast<std::uint64_t>(nid) + 1) * per - acc;
+      if (nid == nodes - 1) room = b + s - cur;
+      std::uint64_t take = std::min<std::uint64_t>(room, b + s - cur);
+      c.ram.push_back({cur, take, nid});
+      cur += take;
+      acc += take;
+    }
+  }
+  return c;
+}
+
+Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {}
+Machine::~Machine() = default;
+
+int Machine::node_count() const {
+  std::set<int> n;
+  for (const auto& r : cfg_.ram) n.insert(r.nid);
+  return static_cast<int>(n.size());
+}
+
+std::uint64_t Machine::digest(phys_addr_t phys, std::uint64_t len) const {
+  // FNV-1a over the block, page by page.
+  std::uint64_t h = 1469598103934665603ull;
+  std::vector<std::uint8_t> page(PhysImage::kPageSize);
+  for (std::uint64_t off = 0; off < len; off += PhysImage::kPageSize) {
+    image_.read(phys + off, page);
+    for (auto b : page) h = (h ^ b) * 1099511628211ull;
+  }
+  return h;
+}
+
+Kernel& Machine::boot_cold(KernelConfig cfg) {
+  kernels_.clear();
+  handed_over_.clear();
+  BootInfo b;
+  b.kernel_image = cfg_.firmware_kernel_load;
+  kernels_.push_back(std::make_unique<Kernel>(*this, std::move(cfg), b, 0));
+  Kernel& k = *kernels_.back();
+  install_clients(k);
+  k.boot();
+  return k;
+}
+
+Kernel* Machine::kexec(KernelConfig cfg) {
+  Kernel* prev = current();
+  if (!prev) return nullptr;
+  // What the outgoing kernel hands over: its preserved set and the content.
+  std::map<PreservedBlock, std::uint64_t> handed;
+  bool attached = prev->loaded() && prev->loaded()->kho;
+  if (attached && prev->tracker()) {
+    for (const auto& b : prev->tracker()->blocks())
+      handed[b] = digest(b.phys, PAGE_SIZE_4K << b.order);
+  }
+  auto info = prev->kernel_kexec();
+  if (!info) return nullptr;
+  handed_over_ = std::move(handed);
+  int idx = static_cast<int>(kernels_.size());
+  kernels_.push_back(std::make_unique<Kernel>(*this, std::move(cfg), *info, idx));
+  Kernel& k = *kernels_.back();
+  install_clients(k);
+  k.boot();
+  // The hand-over contract: every block the previous kernel preserved is
+  // known, reserved and unchanged in the new one.
+  if (!handed_over_.empty()) {
+    std::set<PreservedBlock> got(k.incoming_blocks().begin(), k.incoming_blocks().end());
+    std::size_t missing = 0, changed = 0;
+    for (const auto& [b, d] : handed_over_) {
+      if (!got.count(b)) {
+        ++missing;
+        continue;
+      }
+      if (digest(b.phys, PAGE_SIZE_4K << b.order) != d) ++changed;
+    }
+    if (missing)
+      k.finding("INV_KHO_HANDOVER_COMPLETE", "error",
+                std::to_string(missing) + " of " + std::to_string(handed_over_.size()) +
+                    " preserved blocks did not reach the new kernel" +
+                    (k.kho_boot() ? "" : " (revival disabled: they are unprotected)"));
+    if (changed)
+      k.finding("INV_KHO_PRESERVED_CONTENT_INTACT", "error",
+                std::to_string(changed) + " preserved blocks changed content across kexec");
+  }
+  return &k;
+}
+
+std::vector<Finding> Machine::all_findings() const {
+  std::vector<Finding> out;
+  for (const auto& k : kernels_) {
+    for (auto f : k->findings()) {
+      f.detail = "kernel " + std::to_string(k->index() + 1) + ": " + f.detail;
+      out.push_back(std::move(f));
+    }
+  }
+  return out;
+}
+
+}  // namespace khospec::model

@@ -1,0 +1,150 @@
+#include "model/kho/phys_image.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <elf.h>
+
+namespace khospec::model {
+
+PhysImage::Page& PhysImage::page_for_write(std::uint64_t pfn) {
+  auto& slot = pages_[pfn];
+  if (!slot) slot = std::make_unique<Page>(Page{});
+  return *slot;
+}
+
+void PhysImage::write(phys_addr_t addr, std::span<const std::uint8_t> bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    phys_addr_t a = addr + done;
+    std::size_t off = a % kPageSize;
+    std::size_t n = std::min<std::size_t>(kPageSize - off, bytes.size() - done);
+    std::memcpy(page_for_write(a / kPageSize).data() + off, bytes.data() + done, n);
+    done += n;
+  }
+}
+
+void PhysImage::read(phys_addr_t addr, std::span<std::uint8_t> out) const {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    phys_addr_t a = addr + done;
+    std::size_t off = a % kPageSize;
+    std::size_t n = std::min<std::size_t>(kPageSize - off, out.size() - done);
+    auto it = pages_.find(a / kPageSize);
+    if (it == pages_.end()) {
+      std::memset(out.data() + done, 0, n);
+    } else {
+      std::memcpy(out.data() + done, it->second->data() + off, n);
+    }
+    done += n;
+  }
+}
+
+std::vector<std::uint8_t> PhysImage::read(phys_addr_t addr, std::size_t len) const {
+  std::vector<std::uint8_t> v(len);
+  read(addr, v);
+  return v;
+}
+
+void PhysImage::fill(phys_addr_t addr, std::uint64_t len, std::uint8_t value) {
+  std::vector<std::uint8_t> buf(static_cast<std::size_t>(std::min<std::uint64_t>(len, kPageSize)), value);
+  for (std::uint64_t done = 0; done < len;) {
+    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), len - done));
+    write(addr + done, std::span<const std::uint8_t>(buf.data(), n));
+    done += n;
+  }
+}
+
+std::uint32_t PhysImage::read_u32(phys_addr_t addr) const {
+  std::uint8_t b[4];
+  read(addr, b);
+  return std::uint32_t{b[0]} | std::uint32_t{b[1]} << 8 | std::uint32_t{b[2]} << 16 |
+         std::uint32_t{b[3]} << 24;
+}
+
+std::uint64_t PhysImage::read_u64(phys_addr_t addr) const {
+  return std::uint64_t{read_u32(addr)} | std::uint64_t{read_u32(addr + 4)} << 32;
+}
+
+void PhysImage::write_u32(phys_addr_t addr, std::uint32_t v) {
+  std::uint8_t b[4] = {static_cast<std::uint8_t>(v), static_cast<std::uint8_t>(v >> 8),
+                       static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 24)};
+  write(addr, b);
+}
+
+void PhysImage::write_u64(phys_addr_t addr, std::uint64_t v) {
+  write_u32(addr, static_cast<std::uint32_t>(v));
+  write_u32(addr + 4, static_cast<std::uint32_t>(v >> 32));
+}
+
+bool PhysImage::touched(phys_addr_t addr) const { return pages_.count(addr / kPageSize) > 0; }
+
+std::vector<std::pair<phys_addr_t, phys_addr_t>> PhysImage::runs() const {
+  std::vector<std::pair<phys_addr_t, phys_addr_t>> out;
+  for (const auto& [pfn, page] : pages_) {
+    phys_addr_t start = pfn * kPageSize;
+    if (!out.empty() && out.back().second == start) {
+      out.back().second += kPageSize;
+    } else {
+      out.emplace_back(start, start + kPageSize);
+    }
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> PhysImage::save_raw(phys_addr_t base, std::uint64_t len) const {
+  return read(base, static_cast<std::size_t>(len));
+}
+
+void PhysImage::load_raw(phys_addr_t base, std::span<const std::uint8_t> bytes) {
+  // Keep the image sparse: all-zero pages stay untouched.
+  for (std::size_t off = 0; off < bytes.size(); off += kPageSize) {
+    std::size_t n = std::min<std::size_t>(kPageSize, bytes.size() - off);
+    auto chunk = bytes.subspan(off, n);
+    if (std::any_of(chunk.begin(), chunk.end(), [](std::uint8_t b) { return b != 0; }))
+      write(base + off, chunk);
+  }
+}
+
+std::vector<std::uint8_t> PhysImage::save_elf() const {
+  auto segs = runs();
+  const std::size_t phoff = sizeof(Elf64_Ehdr);
+  std::size_t data_off = phoff + segs.size() * sizeof(Elf64_Phdr);
+  data_off = (data_off + kPageSize - 1) / kPageSize * kPageSize;
+  std::uint64_t total = data_off;
+  for (const auto& [s, e] : segs) total += e - s;
+  std::vector<std::uint8_t> out(static_cast<std::size_t>(total), 0);
+
+  Elf64_Ehdr eh{};
+  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+  eh.e_ident[EI_CLASS] = ELFCLASS64;
+  eh.e_ident[EI_DATA] = ELFDATA2LSB;
+  eh.e_ident[EI_VERSION] = EV_CURRENT;
+  eh.e_type = ET_CORE;
+  eh.e_machine = EM_X86_64;
+  eh.e_version = EV_CURRENT;
+  eh.e_phoff = phoff;
+  eh.e_ehsize = sizeof(Elf64_Ehdr);
+  eh.e_phentsize = sizeof(Elf64_Phdr);
+  eh.e_phnum = static_cast<Elf64_Half>(segs.size());
+  std::memcpy(out.data(), &eh, sizeof eh);
+
+  std::uint64_t off = data_off;
+  for (std::size_t i = 0; i < segs.size(); ++i) {
+    const auto [s, e] = segs[i];
+    Elf64_Phdr ph{};
+    ph.p_type = PT_LOAD;
+    ph.p_flags = PF_R | PF_W;
+    ph.p_offset = off;
+    ph.p_vaddr = 0;
+    ph.p_paddr = s;
+    ph.p_filesz = e - s;
+    ph.p_memsz = e - s;
+    ph.p_align = kPageSize;
+    std::memcpy(out.data() + phoff + i * sizeof(Elf64_Phdr), &ph, sizeof ph);
+    read(s, std::span<std::uint8_t>(out.data() + off, static_cast<std::size_t>(e - s)));
+    off += e - s;
+  }
+  return out;
+}
+
+}  // namespace khospec::model

@@ -1,0 +1,70 @@
+// Scenarios: a machine, kernel configurations and a sequence of operations
+// (preserve, finalize, abort, kexec_load, kexec, ...) run on the KHO model,
+// written as YAML (docs/model-kho.md "Scenario files").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "model/kho/machine.hpp"
+
+namespace khospec::model {
+
+struct ScenarioStep {
+  std::string op;                 // boot, kexec, preserve_pages, finalize, ...
+  int line = 0;                   // 1-based line in the scenario file
+  std::map<std::string, std::string> args;
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  MachineConfig machine;
+  KernelConfig kernel;            // defaults for every boot/kexec step
+  std::vector<ScenarioStep> steps;
+};
+
+struct ScenarioError {
+  std::string message;            // "NAME:LINE: message"
+};
+
+// Parses and validates a scenario; nullopt with `err` naming the line and
+// field on any problem (unknown key, bad number, unknown era, bad op order).
+std::optional<Scenario> parse_scenario(std::string_view yaml, std::string_view name, ScenarioError& err);
+
+// Built-in scenarios: "chain" (the default three-kernel hand-over) and the
+// named hazards of kho-model.md (abort-dangling-map, stale-map-6.19,
+// unfinalized-6.16, reserve-mem-in-scratch, abort-loses-preservations,
+// order-above-max, scratch-underflow).
+std::vector<std::string> builtin_scenarios();
+std::optional<std::string> builtin_scenario_text(const std::string& name, KhoEra era);
+
+struct StepResult {
+  int kernel = 0;                 // 1-based kernel the step ran on
+  std::string op;
+  std::string result;             // "0", "-16 (EBUSY)", "0x1234", ...
+  bool expectation_failed = false;
+  std::string note;
+};
+
+struct ScenarioRun {
+  std::unique_ptr<Machine> machine;
+  std::vector<StepResult> steps;
+  bool expectations_ok = true;
+  std::string error;              // a step that could not run (e.g. kexec without an image)
+};
+
+ScenarioRun run_scenario(const Scenario& s);
+
+std::string errno_name(int err);
+// Readable timeline: per kernel its memblock tables, scratch, preserved set,
+// state changes, dmesg lines and findings.
+void render_run_text(std::ostream& out, const Scenario& s, const ScenarioRun& run, bool verbose);
+// Writes kN/out_fdt.dtb, kN/sub_fdts/NAME.dtb, kN/scratch_{phys,len}.txt,
+// memory.elf into `dir`; returns false with `error` set on I/O failure.
+bool write_run_files(const ScenarioRun& run, const std::string& dir, std::string& error);
+
+}  // namespace khospec::model
