@@ -1,6 +1,7 @@
 #include "core/parse.hpp"
 
 #include <charconv>
+#include <cstdio>
 
 namespace khospec {
 
@@ -18,6 +19,12 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
   if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
   return v;
+}
+
+std::string hex(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
 }
 
 std::optional<std::uint64_t> parse_size(std::string_view s) {

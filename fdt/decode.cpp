@@ -1,5 +1,7 @@
 #include "fdt/decode.hpp"
 
+#include "core/parse.hpp"
+
 #include <cstdio>
 
 namespace khospec::fdt {
@@ -180,11 +182,6 @@ std::optional<Value> decode(std::span<const std::uint8_t> v, PropType t, Endian 
 }
 
 namespace {
-std::string hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 // Strings from a blob are untrusted: escape anything non-printable.
 std::string quote(const std::string& s) {

@@ -1,5 +1,7 @@
 #include "fdt/render.hpp"
 
+#include "core/parse.hpp"
+
 #include <cstdio>
 
 extern "C" {
@@ -10,11 +12,6 @@ namespace khospec::fdt {
 
 namespace {
 
-std::string hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 // On the wire a phys_addr_t is a u64; label it the way developers read it.
 std::string label(const Property& p) {

@@ -2,6 +2,8 @@
 // queries and invariants. Allocation, iteration and the buddy hand-off live in
 // memblock_alloc.cpp.
 #include "model/memblock.hpp"
+
+#include "core/parse.hpp"
 #include "model/memblock_internal.hpp"
 
 #include <algorithm>
@@ -13,11 +15,6 @@ namespace khospec::model {
 
 namespace {
 
-std::string hex(phys_addr_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 // First region whose end lies above `addr`. The arrays are sorted and
 // disjoint, so region ends are strictly increasing and every region the

@@ -1,6 +1,8 @@
 // memblock trace replay: parse everything, then execute against the model.
 #include "model/memblock_replay.hpp"
 
+#include "core/parse.hpp"
+
 #include <cstdio>
 #include <istream>
 #include <ostream>
@@ -205,11 +207,6 @@ bool parse_line(const std::string& raw, int line, std::vector<Call>* calls, std:
   return true;
 }
 
-std::string hex(std::uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 std::string addr_ret(phys_addr_t a) { return a ? hex(a) : "0"; }
 int as_nid(std::uint64_t v) { return static_cast<int>(static_cast<long long>(v)); }
 

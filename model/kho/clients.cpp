@@ -1,5 +1,7 @@
 #include "model/kho/clients.hpp"
 
+#include "core/parse.hpp"
+
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -17,11 +19,6 @@ namespace {
 
 constexpr std::uint32_t KHO_TEST_MAGIC = 0x4b484f21;  // "KHO!"
 
-std::string hex(std::uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
 
 // A sub-blob read back from the image for libfdt (aligned copy, bounded).
 struct BlobFdt {

@@ -1,5 +1,7 @@
 #include "model/kho/kernel.hpp"
 
+#include "core/parse.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -16,11 +18,6 @@ namespace khospec::model {
 
 namespace {
 
-std::string hex(std::uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
 
 std::uint64_t round_up_wrap(std::uint64_t x, std::uint64_t a) { return (x + a - 1) & ~(a - 1); }
 

@@ -16,11 +16,6 @@ namespace khospec::model {
 
 namespace {
 
-std::string hex(std::uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
 
 struct Fail {
   int line;
