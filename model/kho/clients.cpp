@@ -113,7 +113,13 @@ void ReserveMemClient::early_boot(Kernel& k) {
       continue;
     }
     // reserve_mem(): memblock_phys_alloc_range(size, align, 0, ACCESSIBLE).
-    phys_addr_t a = k.memblock().memblock_phys_alloc_range(p.size, p.align, 0, MEMBLOCK_ALLOC_ACCESSIBLE);
+    auto pin = k.config().reserve_mem_at.find(p.name);
+    phys_addr_t a = 0;
+    if (pin != k.config().reserve_mem_at.end()) {
+      if (k.memblock().memblock_reserve_kern(pin->second, p.size) == 0) a = pin->second;
+    } else {
+      a = k.memblock().memblock_phys_alloc_range(p.size, p.align, 0, MEMBLOCK_ALLOC_ACCESSIBLE);
+    }
     if (!a) {
       k.log("reserve_mem: failed to allocate '" + p.name + "'");
       continue;

@@ -102,9 +102,11 @@ void Kernel::boot() {
        ", cmdline \"" + cfg_.cmdline + "\"");
   setup_memblock();
   if (phase_ == BootPhase::failed) return;
+  // Early params (reserve_mem=) run before the memmap and other early
+  // allocations exist.
+  for (auto& c : clients_) c->early_boot(*this);
   early_allocations();
   if (phase_ == BootPhase::failed) return;
-  for (auto& c : clients_) c->early_boot(*this);
   kho_memory_init();
   memblock_free_all_step();
   kho_init();
@@ -173,6 +175,11 @@ void Kernel::early_allocations() {
       return;
     }
     record_window_alloc(a, cfg_.boot_alloc_bytes);
+  }
+  if (cfg_.exhaust_scratch && mb_.kho_scratch_only()) {
+    std::uint64_t pages = 0;
+    for (phys_addr_t a; (a = mb_.memblock_alloc(PAGE_SIZE_4K, PAGE_SIZE_4K)) != 0; ++pages) record_window_alloc(a, PAGE_SIZE_4K);
+    note("early allocations used up scratch (" + std::to_string(pages) + " more pages)");
   }
 }
 
@@ -795,6 +802,7 @@ std::optional<BootInfo> Kernel::kernel_kexec() {
   }
   check_invariants();
   if (track_) outgoing_at_kexec_ = track_->blocks();
+  out_blobs_at_kexec_ = debugfs_out_blobs();
   // Copy the segments into place (kimage relocation at reboot).
   const LoadedImage& li = *loaded_;
   BootInfo next;
@@ -812,7 +820,27 @@ std::optional<BootInfo> Kernel::kernel_kexec() {
   return next;
 }
 
+std::vector<Kernel::OutBlob> Kernel::debugfs_out_blobs() const {
+  if (out_blobs_at_kexec_) return *out_blobs_at_kexec_;
+  std::vector<OutBlob> out;
+  auto root = debugfs_out_fdt();
+  if (!root.empty()) out.push_back({"fdt", root, true});
+  for (const auto& st : subtrees_) {
+    auto hdr = image().read(st.phys, 8);
+    bool is_fdt = fdt::load_u32(hdr.data(), fdt::Endian::big) == 0xd00dfeed;
+    std::uint64_t len = is_fdt ? fdt::load_u32(hdr.data() + 4, fdt::Endian::big) : st.size;
+    if (len == 0 || len > (1u << 20)) len = PAGE_SIZE_4K;
+    out.push_back({st.name, image().read(st.phys, static_cast<std::size_t>(len)), is_fdt});
+  }
+  return out;
+}
+
 std::vector<std::uint8_t> Kernel::debugfs_out_fdt() const {
+  if (out_blobs_at_kexec_) {
+    for (const auto& b : *out_blobs_at_kexec_)
+      if (b.name == "fdt") return b.bytes;
+    return {};
+  }
   if (!root_ || !root_->built()) return {};
   // 6.16/6.18 expose out/fdt only while finalized.
   if (!era_.root_fdt_at_boot && out_state_ != OutState::finalized) return {};
@@ -822,8 +850,16 @@ std::vector<std::uint8_t> Kernel::debugfs_out_fdt() const {
 // ---------------------------------------------------------- invariants ----
 
 std::vector<Finding> Kernel::check_invariants() {
+  // One finding per invariant: the first offending object, and how many more.
   std::vector<Finding> v;
+  std::map<std::string, std::size_t> more;
   auto add = [&](const std::string& id, const std::string& level, const std::string& d) {
+    for (const auto& f : v) {
+      if (f.id == id) {
+        ++more[id];
+        return;
+      }
+    }
     v.push_back({id, level, d});
   };
   for (const auto& x : mb_.check_invariants()) add(x.id, "error", x.detail);
@@ -925,7 +961,10 @@ std::vector<Finding> Kernel::check_invariants() {
       if (overlap(s, e - s, a.addr, a.size))
         add("INV_CMA_BEFORE_BUDDY", "error", "scratch " + hex(a.addr) + " is in the unmovable free pool");
 
-  for (const auto& f : v) finding(f.id, f.level, f.detail);
+  for (auto& f : v) {
+    if (more[f.id]) f.detail += " (and " + std::to_string(more[f.id]) + " more)";
+    finding(f.id, f.level, f.detail);
+  }
   return v;
 }
 

@@ -89,7 +89,14 @@ struct KernelConfig {
   // reserve_mem) give the captured 116 MiB lowmem scratch area at 200% on a
   // 2 GiB guest.
   std::uint64_t kernel_image_size = 8u << 20;
-  std::uint64_t boot_alloc_bytes = 0xd80000;  // early memblock allocations besides the memmap
+  std::uint64_t boot_alloc_bytes = 0xd80000;
+  // Failure injection for kho-model.md §5 item 25: on a KHO boot, early
+  // allocations use up every free page of scratch before deserialization
+  // (as a boot with heavy early allocations would).
+  bool exhaust_scratch = false;
+  // Parity with a capture: place reserve_mem regions where that kernel did
+  // (name -> physical address) instead of letting the model allocate them.
+  std::map<std::string, phys_addr_t> reserve_mem_at;  // early memblock allocations besides the memmap
 };
 
 // The next kernel's view of how it was started.
@@ -196,6 +203,12 @@ class Kernel {
   std::vector<std::uint8_t> debugfs_out_fdt() const;
   struct Subtree { std::string name; phys_addr_t phys; std::uint64_t size; };
   const std::vector<Subtree>& subtrees() const { return subtrees_; }
+  // debugfs out/ as a user would copy it: the root FDT and every sub-blob
+  // (FDT: fdt_totalsize bytes; other blobs: blob-size bytes). Taken live, or
+  // as it was at kexec time once this kernel has kexec'd (the next kernel
+  // reuses the pages).
+  struct OutBlob { std::string name; std::vector<std::uint8_t> bytes; bool fdt; };
+  std::vector<OutBlob> debugfs_out_blobs() const;
 
   // Invariants of kho-model.md §5 that hold for this kernel now; violations
   // are appended to findings() (and returned).
@@ -244,6 +257,7 @@ class Kernel {
   phys_addr_t kho_in_scratch_ = 0;
   std::vector<PreservedBlock> incoming_;
   std::vector<PreservedBlock> outgoing_at_kexec_;
+  std::optional<std::vector<OutBlob>> out_blobs_at_kexec_;
   std::map<std::uint64_t, std::uint64_t> page_private_;  // pfn -> page->private
   std::set<std::uint64_t> cma_pageblocks_;              // pfn of MIGRATE_CMA pageblocks
   std::vector<std::pair<phys_addr_t, std::uint64_t>> window_allocs_;  // allocations while scratch-only

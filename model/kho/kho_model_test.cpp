@@ -3,6 +3,11 @@
 // chain in every era and every named hazard).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+
 #include "model/kho/clients.hpp"
 #include "model/kho/cmdline.hpp"
 #include "model/kho/handover.hpp"
@@ -224,6 +229,248 @@ TEST(KhoParity73, RootFdtEditedInPlaceLikeLibfdtRw) {
   EXPECT_EQ(blob[11], 0x38);
   EXPECT_EQ(r.remove_subtree(0x3cc000), 0);
   EXPECT_EQ(r.remove_subtree(0x3cc000), -2);
+}
+
+
+KernelConfig cfg(KhoEra era, const std::string& cmdline = "kho=on") {
+  KernelConfig c;
+  c.era = era;
+  c.cmdline = cmdline;
+  return c;
+}
+
+// Each era's error codes (kernel/kexec_handover.c by era).
+TEST(KhoApi, ErrorCodesPerEra) {
+  {
+    Machine m(machine_with_ram(1ull << 30));
+    Kernel& k = m.boot_cold(cfg(KhoEra::v6_16));
+    EXPECT_EQ(k.kho_preserve_phys(0x40000800, 0x1000), K_EINVAL);  // not page aligned
+    EXPECT_EQ(k.kho_preserve_pages(0x40000000, 1), K_EOPNOTSUPP);  // 6.18+ API
+    EXPECT_EQ(k.kho_alloc_preserve(4096), K_EOPNOTSUPP);           // 6.19+ API
+    EXPECT_EQ(k.kho_add_subtree("x", 0x1000, 0), K_EINVAL);        // only from a FINALIZE notifier
+    EXPECT_EQ(k.debugfs_finalize_write(0), K_ENOENT);              // not finalized
+    EXPECT_EQ(k.debugfs_finalize_write(1), 0);
+    EXPECT_EQ(k.debugfs_finalize_write(1), K_EEXIST);
+    phys_addr_t p = k.alloc_pages(0);
+    EXPECT_EQ(k.kho_preserve_folio(p, 0), K_EBUSY);
+    EXPECT_EQ(k.kho_preserve_phys(p, 0x1000), K_EBUSY);
+    EXPECT_EQ(k.debugfs_finalize_write(0), 0);
+    EXPECT_EQ(k.kho_preserve_folio(p, 0), 0);
+  }
+  {
+    Machine m(machine_with_ram(1ull << 30));
+    Kernel& k = m.boot_cold(cfg(KhoEra::v6_19));
+    EXPECT_EQ(k.kho_alloc_preserve(0), K_EINVAL);
+    EXPECT_EQ(k.kho_alloc_preserve(8u << 20), K_E2BIG);  // order 11 > MAX_PAGE_ORDER
+    EXPECT_GT(k.kho_alloc_preserve(12 << 10), 0);
+    KhoVmalloc v;
+    EXPECT_EQ(k.kho_preserve_vmalloc({k.alloc_pages(0)}, 0, 0x4, &v), K_EOPNOTSUPP);
+    EXPECT_EQ(k.debugfs_finalize_write(0), K_EINVAL);  // 6.19: write 0 is invalid
+    std::int64_t blob = k.kho_alloc_preserve(4096);
+    ASSERT_GT(blob, 0);
+    EXPECT_EQ(k.kho_add_subtree("dup", static_cast<phys_addr_t>(blob), 0), 0);
+    EXPECT_EQ(k.kho_add_subtree("dup", static_cast<phys_addr_t>(blob), 0), K_EEXIST);
+    EXPECT_EQ(k.kho_remove_subtree(static_cast<phys_addr_t>(blob)), 0);
+  }
+  {
+    Machine m(machine_with_ram(1ull << 30));
+    Kernel& k = m.boot_cold(cfg(KhoEra::kho_v4));
+    EXPECT_EQ(k.debugfs_finalize_write(1), K_ENOENT);  // no finalize file at all
+    EXPECT_EQ(k.kho_finalize(), K_ENOENT);
+  }
+  {
+    Machine m(machine_with_ram(1ull << 30));
+    Kernel& k = m.boot_cold(cfg(KhoEra::v6_19, "kho=off"));
+    EXPECT_FALSE(k.kho_enabled());
+    EXPECT_TRUE(k.scratch().empty());
+    EXPECT_EQ(k.out_state(), OutState::disabled);
+    EXPECT_EQ(k.kho_finalize(), K_EOPNOTSUPP);
+    EXPECT_EQ(k.debugfs_finalize_write(1), K_ENOENT);
+    EXPECT_EQ(k.kexec_file_load(), 0);
+    ASSERT_TRUE(k.loaded());
+    EXPECT_FALSE(k.loaded()->kho);
+  }
+}
+
+// CONFIG_KEXEC_HANDOVER_DEBUG (6.18+): preserving scratch memory WARNs and fails.
+TEST(KhoApi, DebugScratchOverlapCheck) {
+  for (bool debug : {false, true}) {
+    Machine m(machine_with_ram(1ull << 30));
+    KernelConfig c = cfg(KhoEra::v6_18);
+    c.debug = debug;
+    Kernel& k = m.boot_cold(c);
+    phys_addr_t in_scratch = k.scratch()[0].addr;
+    int ret = k.kho_preserve_pages(in_scratch, 1);
+    if (debug) {
+      EXPECT_EQ(ret, K_EINVAL);
+    } else {
+      // Without the debug option nothing stops it: the invariant reports it.
+      EXPECT_EQ(ret, 0);
+      k.check_invariants();
+      bool found = false;
+      for (const auto& f : k.findings()) found |= f.id == "INV_SCRATCH_PRESERVED_DISJOINT";
+      EXPECT_TRUE(found);
+    }
+  }
+}
+
+// kho_restore_folio(): 6.16 has no magic check; 6.18 checks KHOP and restores once.
+TEST(KhoApi, RestoreSemanticsPerEra) {
+  for (KhoEra era : {KhoEra::v6_16, KhoEra::v6_18}) {
+    Machine m(machine_with_ram(1ull << 30));
+    Kernel& k1 = m.boot_cold(cfg(era));
+    phys_addr_t p = k1.alloc_pages(2);
+    ASSERT_EQ(k1.kho_preserve_folio(p, 2), 0);
+    ASSERT_EQ(k1.debugfs_finalize_write(1), 0);
+    ASSERT_EQ(k1.kexec_file_load(), 0);
+    Kernel* k2 = m.kexec(cfg(era));
+    ASSERT_NE(k2, nullptr);
+    unsigned order = 99;
+    EXPECT_TRUE(k2->kho_restore_folio(p, &order));
+    EXPECT_EQ(order, 2u);
+    phys_addr_t never = p + (16u << 20);  // an online page nobody preserved
+    if (era == KhoEra::v6_16) {
+      EXPECT_TRUE(k2->kho_restore_folio(p, &order));      // no restore-once
+      EXPECT_TRUE(k2->kho_restore_folio(never, &order));  // no magic: restores as order 0
+      bool hazard = false;
+      for (const auto& f : k2->findings()) hazard |= f.id == "HAZARD_RESTORE_UNPRESERVED";
+      EXPECT_TRUE(hazard);
+    } else {
+      EXPECT_FALSE(k2->kho_restore_folio(p, &order));     // restore once
+      EXPECT_FALSE(k2->kho_restore_folio(never, &order)); // bad magic
+    }
+  }
+}
+
+// kho_reserve_scratch() failure frees what it took and disables KHO.
+TEST(KhoScratch, AllocationFailureDisablesKho) {
+  Machine m(machine_with_ram(2ull << 30));
+  Kernel& k = m.boot_cold(cfg(KhoEra::v6_16, "kho=on kho_scratch=64M,1900M,64M"));
+  EXPECT_FALSE(k.kho_enabled());
+  EXPECT_EQ(k.out_state(), OutState::disabled);
+  for (const auto& r : k.memblock().reserved().regions) EXPECT_NE(r.size, 64u << 20) << "leaked lowmem area";
+}
+
+// Cold boot: scratch pageblocks become MIGRATE_CMA at kho_init(); unmovable
+// allocations never come from them.
+TEST(KhoScratch, ColdBootCmaTransition) {
+  Machine m(machine_with_ram(2ull << 30));
+  Kernel& k = m.boot_cold(cfg(KhoEra::v6_18));
+  for (const auto& a : k.scratch()) {
+    if (!a.size) continue;
+    EXPECT_TRUE(k.buddy().is_cma(a.addr));
+    EXPECT_TRUE(k.buddy().is_cma(a.addr + a.size - 1));
+  }
+  for (int i = 0; i < 64; ++i) {
+    phys_addr_t p = k.alloc_pages(9);
+    ASSERT_NE(p, 0u);
+    for (const auto& a : k.scratch()) EXPECT_FALSE(p >= a.addr && p < a.addr + a.size);
+  }
+}
+
+// kho_locate_mem_hole(): with KHO on every segment must fit in one scratch area.
+TEST(KhoKexec, SegmentsMustFitInScratch) {
+  Machine m(machine_with_ram(2ull << 30));
+  KernelConfig c = cfg(KhoEra::v6_18, "kho=on kho_scratch=16M,16M,16M");
+  c.kernel_image_size = 64u << 20;
+  Kernel& k = m.boot_cold(c);
+  ASSERT_EQ(k.debugfs_finalize_write(1), 0);
+  EXPECT_EQ(k.kexec_file_load(), K_EADDRNOTAVAIL);
+  EXPECT_FALSE(k.loaded());
+}
+
+TEST(KhoKexec, Arm64HandsOverThroughChosen) {
+  MachineConfig mc = machine_with_ram(1ull << 30);
+  mc.arch = Arch::arm64;
+  Machine m(mc);
+  Kernel& k1 = m.boot_cold(cfg(KhoEra::kho_v4, "kho=on reserve_mem=1M:4096:log"));
+  ASSERT_EQ(k1.kexec_file_load(), 0);
+  Kernel* k2 = m.kexec(cfg(KhoEra::kho_v4, "kho=on reserve_mem=1M:4096:log"));
+  ASSERT_NE(k2, nullptr);
+  EXPECT_TRUE(k2->kho_boot());
+  auto rec = k2->image().read(k1.loaded()->handoff_segment, 4096);
+  auto d = decode_chosen(rec);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->fdt_addr, k1.loaded()->kho_data.fdt_addr);
+  EXPECT_EQ(dynamic_cast<ReserveMemClient*>(k2->client("memblock"))->regions().at(0).revived, true);
+}
+
+// A kernel of another ABI refuses the hand-over: revival is disabled and the
+// preserved memory is unprotected (kho_populate(): incompatible).
+TEST(KhoKexec, IncompatibleCompatibleDisablesRevival) {
+  Machine m(machine_with_ram(1ull << 30));
+  Kernel& k1 = m.boot_cold(cfg(KhoEra::v6_19));
+  phys_addr_t p = k1.alloc_pages(0);
+  ASSERT_EQ(k1.kho_preserve_folio(p, 0), 0);
+  ASSERT_EQ(k1.kho_finalize(), 0);
+  ASSERT_EQ(k1.kexec_file_load(), 0);
+  Kernel* k2 = m.kexec(cfg(KhoEra::kho_v2));
+  ASSERT_NE(k2, nullptr);
+  EXPECT_FALSE(k2->kho_boot());
+  bool logged = false;
+  for (const auto& l : k2->dmesg()) logged |= l.find("is incompatible with 'kho-v2'") != std::string::npos;
+  EXPECT_TRUE(logged);
+  bool missing = false;
+  for (const auto& f : k2->findings()) missing |= f.id == "INV_KHO_HANDOVER_COMPLETE";
+  EXPECT_TRUE(missing);
+  EXPECT_FALSE(k2->scratch().empty());  // kho=on: fresh scratch like a cold boot
+}
+
+// kho-model.md §5 item 25 (obs): when the reserved array cannot double inside
+// scratch, memblock_reserve() fails during deserialization and the kernel
+// ignores it; 300 scattered preserved pages need more than 128 regions.
+TEST(KhoHazards, DeserializeReserveFailureIsReported) {
+  Machine m(machine_with_ram(1ull << 30));
+  Kernel& k1 = m.boot_cold(cfg(KhoEra::v6_18));
+  phys_addr_t base = k1.alloc_pages(10);
+  for (int i = 0; i < 300; ++i) ASSERT_EQ(k1.kho_preserve_folio(base + 2 * i * PAGE_SIZE_4K, 0), 0);
+  ASSERT_EQ(k1.debugfs_finalize_write(1), 0);
+  ASSERT_EQ(k1.kexec_file_load(), 0);
+  KernelConfig c2 = cfg(KhoEra::v6_18);
+  c2.exhaust_scratch = true;
+  Kernel* k2 = m.kexec(c2);
+  ASSERT_NE(k2, nullptr);
+  std::set<std::string> ids;
+  for (const auto& f : k2->findings()) ids.insert(f.id);
+  EXPECT_TRUE(ids.count("INV_KHO_PRESERVED_RESERVED"));
+  // The unreserved blocks then reach the buddy allocator.
+  EXPECT_TRUE(ids.count("INV_BUDDY_DISJOINT_PRESERVED"));
+  // Without the exhaustion the same hand-over is clean.
+  Machine m2(machine_with_ram(1ull << 30));
+  Kernel& j1 = m2.boot_cold(cfg(KhoEra::v6_18));
+  phys_addr_t b2 = j1.alloc_pages(10);
+  for (int i = 0; i < 300; ++i) ASSERT_EQ(j1.kho_preserve_folio(b2 + 2 * i * PAGE_SIZE_4K, 0), 0);
+  ASSERT_EQ(j1.debugfs_finalize_write(1), 0);
+  ASSERT_EQ(j1.kexec_file_load(), 0);
+  Kernel* j2 = m2.kexec(cfg(KhoEra::v6_18));
+  for (const auto& f : j2->findings()) EXPECT_NE(f.level, "error") << f.id;
+}
+
+// Golden bytes: the FDTs and sub-blobs kernels 1 and 2 of the default chain
+// expose in debugfs, per era, pinned in model/kho/golden/ERA/kN/. After an
+// intentional model change, regenerate with
+//   khospec simulate --out DIR && cp -r DIR/ERA/k{1,2} model/kho/golden/ERA/
+TEST_P(KhoChain, GoldenBytes) {
+  namespace fs = std::filesystem;
+  auto run = run_scenario(parse_ok(*builtin_scenario_text("chain", GetParam())));
+  const fs::path dir = fs::path(KHOSPEC_GOLDEN_DIR) / std::string(era_name(GetParam()));
+  for (int k = 0; k < 2; ++k) {
+    const Kernel& kern = *run.machine->kernels()[static_cast<std::size_t>(k)];
+    auto blobs = kern.debugfs_out_blobs();
+    ASSERT_FALSE(blobs.empty());
+    std::size_t files = 0;
+    for (const auto& e : fs::recursive_directory_iterator(dir / ("k" + std::to_string(k + 1))))
+      files += e.is_regular_file();
+    EXPECT_EQ(files, blobs.size()) << "kernel " << k + 1 << ": a blob appeared or disappeared";
+    for (const auto& b : blobs) {
+      fs::path p = dir / ("k" + std::to_string(k + 1)) /
+                   (b.name == "fdt" ? "out_fdt.dtb" : "sub_fdts/" + b.name + (b.fdt ? ".dtb" : ".bin"));
+      std::ifstream in(p, std::ios::binary);
+      ASSERT_TRUE(in) << "missing golden file " << p;
+      std::vector<std::uint8_t> want((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      EXPECT_EQ(b.bytes, want) << p;
+    }
+  }
 }
 
 }  // namespace

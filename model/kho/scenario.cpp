@@ -28,7 +28,7 @@ struct Fail {
 const std::map<std::string, std::set<std::string>>& op_args() {
   static const std::map<std::string, std::set<std::string>> m = {
       {"boot", {"era", "cmdline", "test_kho", "debug", "release", "seed"}},
-      {"kexec", {"era", "cmdline", "test_kho", "debug", "release", "seed"}},
+      {"kexec", {"era", "cmdline", "test_kho", "debug", "release", "seed", "exhaust_scratch"}},
       {"finalize", {}},
       {"abort", {}},
       {"debugfs_write", {"value"}},
@@ -38,7 +38,7 @@ const std::map<std::string, std::set<std::string>>& op_args() {
       {"unpreserve_folio", {"phys", "order"}},
       {"unpreserve_pages", {"phys", "nr"}},
       {"alloc_preserve", {"size"}},
-      {"alloc_and_preserve", {"order", "count"}},
+      {"alloc_and_preserve", {"order", "count", "gaps"}},
       {"fail_notifier", {"client", "on", "error"}},
       {"kexec_load", {}},
       {"dump", {}},
@@ -84,6 +84,8 @@ void apply_kernel_keys(const YAML::Node& map, KernelConfig& k, const std::string
       k.kernel_image_size = size_arg(v, where + ".kernel_image_size");
     } else if (key == "boot_alloc") {
       k.boot_alloc_bytes = size_arg(v, where + ".boot_alloc");
+    } else if (key == "exhaust_scratch") {
+      k.exhaust_scratch = bool_arg(v, where + ".exhaust_scratch");
     } else if (key == "test_kho_max_mem") {
       k.test_kho_max_mem = size_arg(v, where + ".test_kho_max_mem");
     } else {
@@ -206,6 +208,7 @@ ScenarioRun run_scenario(const Scenario& s) {
       else if (key == "debug") k.debug = v == "true" || v == "yes" || v == "1" || v == "on";
       else if (key == "release") k.release = v;
       else if (key == "seed") k.seed = *parse_size(v);
+      else if (key == "exhaust_scratch") k.exhaust_scratch = v == "true" || v == "yes" || v == "1" || v == "on";
     }
     return k;
   };
@@ -267,6 +270,9 @@ ScenarioRun run_scenario(const Scenario& s) {
         k->image().write(p, fill);
         e = k->kho_preserve_folio(p, order);
         if (i == 0) where = hex(p);
+        // gaps: leave an unpreserved folio between two preserved ones, so the
+        // next kernel cannot merge their reservations.
+        if (st.args.count("gaps") && st.args.at("gaps") == "true") k->alloc_pages(order);
       }
       ret(e);
       if (!e) r.result = "0 (" + std::to_string(count) + " folios from " + where + ")";
@@ -413,15 +419,9 @@ bool write_run_files(const ScenarioRun& run, const std::string& dir, std::string
   for (const auto& kp : m.kernels()) {
     const Kernel& k = *kp;
     fs::path kd = fs::path(dir) / ("k" + std::to_string(k.index() + 1));
-    auto root = k.debugfs_out_fdt();
-    if (!root.empty() && !write(kd / "out_fdt.dtb", root)) return false;
-    for (const auto& st : k.subtrees()) {
-      std::size_t len = st.size ? static_cast<std::size_t>(st.size) : 4096;
-      auto hdr = m.image().read(st.phys, 8);
-      bool is_fdt = hdr[0] == 0xd0 && hdr[1] == 0x0d && hdr[2] == 0xfe && hdr[3] == 0xed;
-      if (is_fdt) len = (std::size_t{hdr[4]} << 24) | (std::size_t{hdr[5]} << 16) | (std::size_t{hdr[6]} << 8) | hdr[7];
-      if (!write(kd / "sub_fdts" / (st.name + (is_fdt ? ".dtb" : ".bin")), m.image().read(st.phys, std::min<std::size_t>(len, 1u << 20))))
-        return false;
+    for (const auto& b : k.debugfs_out_blobs()) {
+      fs::path p = b.name == "fdt" ? kd / "out_fdt.dtb" : kd / "sub_fdts" / (b.name + (b.fdt ? ".dtb" : ".bin"));
+      if (!write(p, b.bytes)) return false;
     }
     std::string phys, lens;
     for (const auto& a : k.scratch()) phys += hex(a.addr) + "\n", lens += hex(a.size) + "\n";
@@ -434,7 +434,7 @@ bool write_run_files(const ScenarioRun& run, const std::string& dir, std::string
 
 std::vector<std::string> builtin_scenarios() {
   return {"chain", "abort-dangling-map", "stale-map", "unfinalized-load", "reserve-mem-in-scratch",
-          "abort-loses-preservations", "order-above-max", "scratch-underflow"};
+          "abort-loses-preservations", "order-above-max", "scratch-underflow", "deserialize-reserve-fails"};
 }
 
 std::optional<std::string> builtin_scenario_text(const std::string& name, KhoEra era) {
@@ -505,6 +505,13 @@ std::optional<std::string> builtin_scenario_text(const std::string& name, KhoEra
            "  cmdline: \"kho=on\"\n"
            "steps:\n  - boot\n  - preserve_phys: {phys: 0x40000000, size: 8M}\n"
            "  - expect: {finding: INV_PRESERVED_ORDER_RESTORABLE}\n";
+  }
+  if (name == "deserialize-reserve-fails" && era == KhoEra::v6_18) {
+    return "name: deserialize-reserve-fails\n"
+           "description: scratch is used up before deserialization; the reserved array cannot double, memblock_reserve() fails and the kernel ignores it (kho-model.md 5 item 25)\n" + head +
+           "  cmdline: \"kho=on\"\n"
+           "steps:\n  - boot\n  - alloc_and_preserve: {order: 0, count: 300, gaps: true}\n  - finalize\n  - kexec_load\n"
+           "  - kexec: {exhaust_scratch: true}\n  - expect: {finding: INV_KHO_PRESERVED_RESERVED, kernel: 2}\n";
   }
   if (name == "scratch-underflow") {
     return "name: scratch-underflow\n"
