@@ -13,9 +13,14 @@ namespace khospec::cli {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
-      {"dump", "dump [--offsets] FILE|- ...",
+      {"dump", "dump [--offsets] [--memory IMAGE [--memory-base ADDR]] FILE|- ...",
        "print KHO FDTs as a tree with every value decoded natively",
-       {{"offsets", false, "show the byte offset of every node and property"}},
+       {{"offsets", false, "show the byte offset of every node and property"},
+        {"memory", true, "also decode and print the preserved-memory map from this memory image (ELF core or raw)"},
+        {"memory-base", true, "physical address of a raw image's first byte (raw images only)"},
+        {"kho-v1-bitmap", true, "kho-v1 bitmap size: auto (default), 512 (6.16/6.17) or page (6.18+)"},
+        {"scratch", true, "with --memory: scratch areas to check (ADDR+SIZE[,..], PHYS_FILE:LEN_FILE or a dir)"},
+        {"fdt-phys", true, "with --memory: physical address of the root FDT"}},
        cmd_dump},
       {"corpus", "corpus build OUT_DIR [--src DIR] | corpus check FILE|DIR ...",
        "compile the conformance corpus to .dtb, or check sources against their EXPECT headers",
@@ -35,6 +40,31 @@ const std::vector<Command>& commands() {
        "decode and check the built-in example hand-over (the kernel documentation's kho-v1 dump)",
        {},
        cmd_demo},
+      {"validate",
+       "validate [--abi auto|ABI] [--memory IMAGE [--memory-base ADDR]] [--scratch S] FILE|- ... | --live out|in",
+       "check KHO hand-overs against their ABI: container, schema and cross-reference checks",
+       {{"abi", true, "auto (default: by compatible and properties) or kho-v1..kho-v4, memblock-v1, ..."},
+        {"memory", true, "memory image (ELF core: QEMU dump-guest-memory, /proc/kcore; or raw with --memory-base)"},
+        {"memory-base", true, "physical address of a raw image's first byte"},
+        {"scratch", true, "scratch areas: ADDR+SIZE[,..], PHYS_FILE:LEN_FILE, or a dir with scratch_phys/scratch_len"},
+        {"fdt-phys", true, "physical address of the root FDT (else searched in small images)"},
+        {"kho-v1-bitmap", true, "kho-v1 bitmap size: auto (default), 512 (6.16/6.17) or page (6.18+)"},
+        {"map-limit", true, "stop walking the memory map after this many chunks/nodes/blocks (default 1048576)"},
+        {"live", true, "read the running kernel's out or in side (debugfs /sys/kernel/debug/kho, RFC sysfs)"},
+        {"root", true, "file system root for --live (a fake tree in tests; default /)"},
+        {"W", true, "-W no-RULE disables RULE, -W RULE makes it a warning (RULE may be FAMILY:*); repeatable"},
+        {"E", true, "-E RULE makes RULE an error, -E no-RULE a warning; repeatable"},
+        {"baseline", true, "ignore the findings listed in this file (rule, file, node, property)"},
+        {"write-baseline", true, "write every finding to this file as a baseline, then exit 0"}},
+       cmd_validate},
+      {"schema", "schema lint [PATHS] | schema list",
+       "meta-validate YAML schemas (ours by default, or files/directories such as the kernel's bindings)",
+       {},
+       cmd_schema},
+      {"rules", "rules [--markdown]",
+       "list every rule (ID, level, family, summary); --markdown prints docs/rules.md",
+       {{"markdown", false, "print the generated docs/rules.md"}},
+       cmd_rules},
   };
   return table;
 }
@@ -77,7 +107,7 @@ void print_command_help(std::ostream& o, const Command& c) {
   if (!c.options.empty()) {
     o << "\nOptions:\n";
     for (const auto& opt : c.options) {
-      std::string lhs = "--" + std::string(opt.name) + (opt.takes_value ? " VALUE" : "");
+      std::string lhs = (opt.name.size() == 1 ? "-" : "--") + std::string(opt.name) + (opt.takes_value ? " VALUE" : "");
       o << "  " << lhs;
       for (std::size_t i = lhs.size(); i < 20; ++i) o << ' ';
       o << opt.help << '\n';
@@ -96,7 +126,7 @@ const Command* find_command(std::string_view name) {
 // Common options that take a value (so their value is not mistaken for the command).
 bool common_takes_value(std::string_view a) {
   return a == "-f" || a == "--format" || a == "-o" || a == "--output" || a == "--endian" ||
-         a == "--max-size";
+         a == "--max-size" || a == "-W" || a == "-E";
 }
 
 }  // namespace
@@ -218,14 +248,28 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
       const OptionSpec* spec = nullptr;
       if (cmd && a.rfind("--", 0) == 0) {
         for (const auto& s : cmd->options) {
-          if (s.name == std::string_view(a).substr(2)) spec = &s;
+          if (s.name.size() > 1 && s.name == std::string_view(a).substr(2)) spec = &s;
+        }
+      } else if (cmd && a.size() >= 2 && a[0] == '-') {
+        // One-letter command options (-W RULE, -E RULE; also attached: -Wno-RULE).
+        for (const auto& s : cmd->options) {
+          if (s.name.size() == 1 && s.name[0] == a[1]) spec = &s;
+        }
+        if (spec && a.size() > 2 && spec->takes_value) {
+          inline_value = a.substr(2);
+          has_inline = true;
+        } else if (spec && a.size() > 2) {
+          spec = nullptr;
         }
       }
       if (!spec) {
         bad = "unknown option '" + a + "'" + (cmd ? " for '" + std::string(cmd->name) + "'" : "");
       } else if (spec->takes_value) {
         std::string v;
-        if (value(v)) o.extra[std::string(spec->name)] = v;
+        if (value(v)) {
+          o.extra[std::string(spec->name)] = v;
+          o.multi[std::string(spec->name)].push_back(v);
+        }
       } else if (has_inline) {
         bad = "option " + a + " takes no value";
       } else {

@@ -28,7 +28,8 @@ struct Options {
   fdt::Endian endian = fdt::Endian::little;
   std::size_t max_size = 64u << 20;
   std::vector<std::string> args;              // positionals after the command
-  std::map<std::string, std::string> extra;   // command-specific options
+  std::map<std::string, std::string> extra;   // command-specific options (last value wins)
+  std::map<std::string, std::vector<std::string>> multi;  // every value of a repeatable option (-W, -E)
   bool json() const { return format == "json"; }
 };
 
@@ -66,5 +67,10 @@ int cmd_corpus(Context& ctx);
 int cmd_demo(Context& ctx);
 int cmd_memblock(Context& ctx);
 int cmd_simulate(Context& ctx);
+int cmd_validate(Context& ctx);
+int cmd_schema(Context& ctx);
+int cmd_rules(Context& ctx);
+// `dump --memory`: dump plus the decoded preserved-memory map (cmd_validate.cpp).
+int dump_with_memory(Context& ctx);
 
 }  // namespace khospec::cli

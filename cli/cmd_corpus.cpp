@@ -8,6 +8,7 @@
 #include "cli/output.hpp"
 #include "conformance/corpus_source.hpp"
 #include "conformance/inspect.hpp"
+#include "conformance/validate.hpp"
 #include "core/json.hpp"
 
 #ifndef KHOSPEC_CORPUS_DIR
@@ -97,6 +98,17 @@ int corpus_build(Context& ctx) {
       ++failures;
       continue;
     }
+    if (c.has_memory) {
+      // The source's memory image (conformance/memgen.hpp), passed as --memory by the runner.
+      fs::path mem = out_dir / (strip_suffix(rel) + ".mem");
+      std::ofstream mo(mem, std::ios::binary | std::ios::trunc);
+      mo.write(reinterpret_cast<const char*>(c.memory.data()), static_cast<std::streamsize>(c.memory.size()));
+      if (!mo) {
+        ctx.err << "khospec: error: cannot write " << mem.string() << "\n";
+        ++failures;
+        continue;
+      }
+    }
     ++built;
     manifest << strip_suffix(rel) << ".dtb\t" << (c.header.abi.empty() ? "-" : c.header.abi) << "\t";
     if (c.header.expect_clean) manifest << "none";
@@ -145,12 +157,20 @@ int corpus_check(Context& ctx) {
       io_error = true;
       continue;
     }
-    io.read.file = p.string();
-    io.decode.endian = fdt::Endian::little;
-    for (std::size_t i = 0; i + 1 < c.header.args.size(); ++i) {
-      if (c.header.args[i] == "--endian" && c.header.args[i + 1] == "big") io.decode.endian = fdt::Endian::big;
+    // The same checks as `khospec validate` (with the source's memory image).
+    conformance::ValidateOptions vo;
+    vo.read = io.read;
+    vo.read.file = p.string();
+    std::optional<std::uint64_t> base;
+    std::string arg_error;
+    if (!conformance::apply_validate_args(c.header.args, vo, base, arg_error)) {
+      ctx.err << p.string() << ": " << arg_error << "\n";
+      io_error = true;
+      continue;
     }
-    conformance::inspect(c.blob, io, r);
+    std::optional<conformance::MemoryImage> image;
+    if (c.has_memory) image = conformance::MemoryImage::from_bytes(c.memory, base, p.string() + ".mem", r);
+    conformance::validate(c.blob, image ? &*image : nullptr, vo, r);
     problems = conformance::check_expectations(c.header, r);
     problems.empty() ? ++passed : ++failed;
     if (w) {

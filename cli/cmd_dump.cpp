@@ -34,6 +34,10 @@ bool read_input(Context& ctx, const std::string& path, std::vector<std::uint8_t>
 }  // namespace
 
 int cmd_dump(Context& ctx) {
+  if (ctx.opts.extra.count("memory")) return dump_with_memory(ctx);  // cmd_validate.cpp
+  for (const char* o : {"memory-base", "kho-v1-bitmap", "scratch", "fdt-phys"}) {
+    if (ctx.opts.extra.count(o)) return usage_error(ctx, std::string("--") + o + " needs --memory IMAGE");
+  }
   if (ctx.opts.args.empty()) return usage_error(ctx, "dump needs at least one FILE (or - for stdin)");
   std::vector<NamedBlob> inputs;
   bool io_error = false;

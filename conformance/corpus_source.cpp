@@ -12,7 +12,12 @@ extern "C" {
 }
 
 #include "core/parse.hpp"
+#include "conformance/memgen.hpp"
+#include "conformance/memmap.hpp"
 #include "fdt/builder.hpp"
+
+#include <elf.h>
+#include <cstring>
 
 namespace khospec::conformance {
 
@@ -203,9 +208,287 @@ void apply_raw(std::vector<std::uint8_t>& blob, const YAML::Node& ops) {
   }
 }
 
+// ------------------------------------------------------------- memory images
+
+using Pages = std::map<std::uint64_t, std::vector<std::uint8_t>>;
+
+void poke(Pages& pages, std::uint64_t addr, std::span<const std::uint8_t> bytes) {
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const std::uint64_t a = addr + i;
+    auto& pg = pages[a & ~(kPageSize - 1)];
+    if (pg.empty()) pg.assign(kPageSize, 0);
+    pg[a & (kPageSize - 1)] = bytes[i];
+  }
+}
+
+void touch(Pages& pages, std::uint64_t addr, std::uint64_t len) {
+  for (std::uint64_t a = addr & ~(kPageSize - 1); a < addr + len; a += kPageSize) {
+    auto& pg = pages[a];
+    if (pg.empty()) pg.assign(kPageSize, 0);
+  }
+}
+
+void poke64(Pages& pages, std::uint64_t addr, std::uint64_t v) {
+  std::uint8_t b[8];
+  fdt::store_u64(b, v, fdt::Endian::little);
+  poke(pages, addr, b);
+}
+
+std::vector<std::pair<std::uint64_t, unsigned>> block_list(const YAML::Node& n) {
+  std::vector<std::pair<std::uint64_t, unsigned>> out;
+  if (!n || !n.IsSequence()) fail(n, "blocks: takes a list of [phys, order]");
+  for (const auto& e : n) {
+    if (!e.IsSequence() || e.size() != 2) fail(e, "a block is [phys, order]");
+    const std::uint64_t phys = number(e[0]);
+    const unsigned order = static_cast<unsigned>(number(e[1], 51));
+    if (phys % (kPageSize << order) != 0) fail(e, "a block of order " + std::to_string(order) + " must be aligned to its size");
+    out.push_back({phys, order});
+  }
+  return out;
+}
+
+// kho_mem_serialize() (6.16): per order ascending, a fresh chunk; entries by bitmap index.
+void gen_chunks(Pages& pages, const YAML::Node& spec) {
+  const std::uint64_t head = number(spec["head"]);
+  std::uint64_t pool = number(spec["pool"]);
+  std::string bm = spec["bitmap"] ? spec["bitmap"].as<std::string>() : "512";
+  if (bm != "512" && bm != "page") fail(spec["bitmap"], "bitmap: 512 or page");
+  const std::uint64_t bitmap_bytes = bm == "512" ? 512 : kPageSize;
+  const std::uint64_t bits = bitmap_bytes * 8;
+  std::map<unsigned, std::map<std::uint64_t, std::vector<std::uint64_t>>> by_order;  // order -> idx -> bits
+  for (auto [phys, order] : block_list(spec["blocks"])) {
+    const std::uint64_t pfn_high = (phys >> kPageShift) >> order;
+    by_order[order][pfn_high / bits].push_back(pfn_high % bits);
+  }
+  std::uint64_t bitmap_pool = pool;
+  pool += 0x100000;  // chunks after the bitmaps
+  std::uint64_t prev_chunk = 0;
+  bool first = true;
+  for (auto& [order, idxs] : by_order) {
+    std::uint64_t chunk = 0, n = 0;
+    for (auto& [idx, set] : idxs) {
+      if (!chunk || n == kChunkCapacity) {
+        const std::uint64_t c = first ? head : pool;
+        if (!first) pool += kPageSize;
+        first = false;
+        touch(pages, c, kPageSize);
+        if (prev_chunk) poke64(pages, prev_chunk, c);
+        std::uint8_t hdr[8];
+        fdt::store_u32(hdr, order, fdt::Endian::little);
+        fdt::store_u32(hdr + 4, 0, fdt::Endian::little);
+        poke(pages, c + 8, hdr);
+        prev_chunk = chunk = c;
+        n = 0;
+      }
+      const std::uint64_t bitmap = bitmap_pool;
+      bitmap_pool += bitmap_bytes;
+      touch(pages, bitmap, bitmap_bytes);
+      for (std::uint64_t b : set) {
+        std::uint8_t byte = 0;
+        const std::uint64_t at = bitmap + b / 8;
+        auto& pg = pages[at & ~(kPageSize - 1)];
+        byte = pg[at & (kPageSize - 1)];
+        byte = static_cast<std::uint8_t>(byte | (1u << (b % 8)));
+        poke(pages, at, std::span(&byte, 1));
+      }
+      poke64(pages, chunk + kChunkHdrSize + n * kChunkEntrySize, (idx * bits) << (order + kPageShift));
+      poke64(pages, chunk + kChunkHdrSize + n * kChunkEntrySize + 8, bitmap);
+      ++n;
+      std::uint8_t cnt[4];
+      fdt::store_u32(cnt, static_cast<std::uint32_t>(n), fdt::Endian::little);
+      poke(pages, chunk + 12, cnt);
+    }
+  }
+}
+
+// kho_radix_add(): one table per level on the key's path, bit in the leaf.
+void gen_radix(Pages& pages, const YAML::Node& spec) {
+  const std::uint64_t root = number(spec["root"]);
+  std::uint64_t pool = number(spec["pool"]);
+  touch(pages, root, kPageSize);
+  auto read64 = [&](std::uint64_t a) {
+    auto& pg = pages[a & ~(kPageSize - 1)];
+    if (pg.empty()) pg.assign(kPageSize, 0);
+    return fdt::load_u64(pg.data() + (a & (kPageSize - 1)), fdt::Endian::little);
+  };
+  for (auto [phys, order] : block_list(spec["blocks"])) {
+    const std::uint64_t key = radix_encode(phys, order);
+    std::uint64_t node = root;
+    for (unsigned level = kRadixDepth - 1; level >= 1; --level) {
+      const unsigned shift = (level - 1) * kRadixTableLog2 + kRadixBitmapLog2;
+      const std::uint64_t idx = (key >> shift) & ((1u << kRadixTableLog2) - 1);
+      std::uint64_t child = read64(node + idx * 8);
+      if (!child) {
+        child = pool;
+        pool += kPageSize;
+        touch(pages, child, kPageSize);
+        poke64(pages, node + idx * 8, child);
+      }
+      node = child;
+    }
+    const std::uint64_t bit = key & ((std::uint64_t{1} << kRadixBitmapLog2) - 1);
+    std::uint64_t w = read64(node + (bit / 64) * 8);
+    poke64(pages, node + (bit / 64) * 8, w | (std::uint64_t{1} << (bit % 64)));
+  }
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> write_elf_core(const std::map<std::uint64_t, std::vector<std::uint8_t>>& pages) {
+  // Runs of consecutive pages become one PT_LOAD each.
+  std::vector<std::pair<std::uint64_t, std::vector<std::uint8_t>>> runs;
+  for (const auto& [addr, data] : pages) {
+    if (!runs.empty() && runs.back().first + runs.back().second.size() == addr) {
+      runs.back().second.insert(runs.back().second.end(), data.begin(), data.end());
+    } else {
+      runs.push_back({addr, data});
+    }
+  }
+  Elf64_Ehdr eh{};
+  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+  eh.e_ident[EI_CLASS] = ELFCLASS64;
+  eh.e_ident[EI_DATA] = ELFDATA2LSB;
+  eh.e_ident[EI_VERSION] = EV_CURRENT;
+  eh.e_type = ET_CORE;
+  eh.e_machine = EM_X86_64;
+  eh.e_version = EV_CURRENT;
+  eh.e_phoff = sizeof(Elf64_Ehdr);
+  eh.e_ehsize = sizeof(Elf64_Ehdr);
+  eh.e_phentsize = sizeof(Elf64_Phdr);
+  eh.e_phnum = static_cast<Elf64_Half>(runs.size());
+  std::vector<std::uint8_t> out(sizeof eh + runs.size() * sizeof(Elf64_Phdr));
+  std::memcpy(out.data(), &eh, sizeof eh);  // x86-64 host: the struct is little-endian
+  std::uint64_t off = out.size();
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    Elf64_Phdr ph{};
+    ph.p_type = PT_LOAD;
+    ph.p_flags = PF_R;
+    ph.p_offset = off;
+    ph.p_vaddr = ph.p_paddr = runs[i].first;
+    ph.p_filesz = ph.p_memsz = runs[i].second.size();
+    ph.p_align = 1;
+    std::memcpy(out.data() + sizeof eh + i * sizeof ph, &ph, sizeof ph);
+    off += runs[i].second.size();
+  }
+  for (const auto& r : runs) out.insert(out.end(), r.second.begin(), r.second.end());
+  return out;
+}
+
+namespace {
+
+std::vector<std::uint8_t> build(const YAML::Node& doc);
+
+}  // namespace
+
+std::vector<std::uint8_t> build_memory(const YAML::Node& spec, std::span<const std::uint8_t> root_blob) {
+  static const std::set<std::string> kKeys = {"format", "chunks", "radix", "place", "write", "elf", "empty"};
+  if (!spec.IsMap()) fail(spec, "memory: takes a map");
+  for (const auto& kv : spec) {
+    if (!kKeys.count(kv.first.as<std::string>())) fail(kv.first, "unknown memory key '" + kv.first.as<std::string>() + "'");
+  }
+  if (spec["empty"]) return {};
+  Pages pages;
+  if (spec["chunks"]) gen_chunks(pages, spec["chunks"]);
+  if (spec["radix"]) gen_radix(pages, spec["radix"]);
+  if (const auto& place = spec["place"]) {
+    if (!place.IsSequence()) fail(place, "place: takes a list");
+    for (const auto& p : place) {
+      const std::uint64_t at = number(p["at"]);
+      std::vector<std::uint8_t> bytes;
+      if (p["fdt"]) {
+        if (p["fdt"].as<std::string>() != "self") fail(p["fdt"], "fdt: self (the root blob)");
+        bytes.assign(root_blob.begin(), root_blob.end());
+      } else if (p["tree"]) {
+        YAML::Node d;
+        d["root"] = p["tree"];
+        bytes = build(d);
+      } else if (p["bytes"]) {
+        bytes = hex_bytes(p["bytes"]);
+      } else {
+        fail(p, "place: needs fdt: self, tree: or bytes:");
+      }
+      touch(pages, at, std::max<std::uint64_t>(bytes.size(), 1));
+      poke(pages, at, bytes);
+    }
+  }
+  if (const auto& wr = spec["write"]) {
+    if (!wr.IsSequence()) fail(wr, "write: takes a list");
+    for (const auto& w : wr) {
+      std::uint64_t at = number(w["at"]);
+      if (w["u64"]) {
+        for (const auto& v : w["u64"]) {
+          poke64(pages, at, number(v));
+          at += 8;
+        }
+      } else if (w["u32"]) {
+        for (const auto& v : w["u32"]) {
+          std::uint8_t b[4];
+          fdt::store_u32(b, static_cast<std::uint32_t>(number(v, 0xffffffffu)), fdt::Endian::little);
+          poke(pages, at, b);
+          at += 4;
+        }
+      } else if (w["bytes"]) {
+        poke(pages, at, hex_bytes(w["bytes"]));
+      } else {
+        fail(w, "write: needs u64:, u32: or bytes:");
+      }
+    }
+  }
+  const std::string format = spec["format"] ? spec["format"].as<std::string>() : "elf";
+  std::vector<std::uint8_t> out;
+  if (format == "raw") {
+    if (pages.empty()) return {};
+    const std::uint64_t base = pages.begin()->first;
+    const std::uint64_t end = pages.rbegin()->first + kPageSize;
+    if (end - base > (64u << 20)) fail(spec, "a raw image spans more than 64 MiB");
+    out.assign(end - base, 0);
+    for (const auto& [a, d] : pages) std::memcpy(out.data() + (a - base), d.data(), d.size());
+    return out;
+  }
+  if (format != "elf") fail(spec["format"], "format: elf or raw");
+  out = write_elf_core(pages);
+  if (const auto& e = spec["elf"]) {
+    auto put = [&](std::size_t off, std::uint64_t v, int n) {
+      for (int i = 0; i < n && off + i < out.size(); ++i) out[off + i] = static_cast<std::uint8_t>(v >> (8 * i));
+    };
+    if (e["class"]) put(EI_CLASS, number(e["class"], 0xff), 1);
+    if (e["phoff"]) put(offsetof(Elf64_Ehdr, e_phoff), number(e["phoff"]), 8);
+    if (e["phentsize"]) put(offsetof(Elf64_Ehdr, e_phentsize), number(e["phentsize"], 0xffff), 2);
+    if (e["phnum"]) put(offsetof(Elf64_Ehdr, e_phnum), number(e["phnum"], 0xffff), 2);
+    if (e["segment-filesz"]) {
+      const auto& sf = e["segment-filesz"];
+      const std::uint64_t i = number(sf[0], 0xffff);
+      put(sizeof(Elf64_Ehdr) + i * sizeof(Elf64_Phdr) + offsetof(Elf64_Phdr, p_filesz), number(sf[1]), 8);
+    }
+    if (e["paddr-unknown"]) {
+      const std::uint64_t i = number(e["paddr-unknown"], 0xffff);
+      put(sizeof(Elf64_Ehdr) + i * sizeof(Elf64_Phdr) + offsetof(Elf64_Phdr, p_paddr), ~std::uint64_t{0}, 8);
+    }
+    if (e["duplicate-first"]) {
+      // A second PT_LOAD covering the first one's physical range (kcore aliases).
+      std::uint64_t n = out[offsetof(Elf64_Ehdr, e_phnum)] | (std::uint64_t{out[offsetof(Elf64_Ehdr, e_phnum) + 1]} << 8);
+      if (n == 0) fail(e, "duplicate-first needs a segment");
+      std::vector<std::uint8_t> ph(out.begin() + sizeof(Elf64_Ehdr), out.begin() + sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr));
+      // Append the header copy at the end of the file and point e_phoff there.
+      const std::uint64_t newoff = out.size();
+      out.insert(out.end(), out.begin() + sizeof(Elf64_Ehdr), out.begin() + sizeof(Elf64_Ehdr) + n * sizeof(Elf64_Phdr));
+      out.insert(out.end(), ph.begin(), ph.end());
+      put(offsetof(Elf64_Ehdr, e_phoff), newoff, 8);
+      put(offsetof(Elf64_Ehdr, e_phnum), n + 1, 2);
+    }
+    if (e["truncate"]) {
+      const std::uint64_t t = number(e["truncate"]);
+      if (t < out.size()) out.resize(t);
+    }
+  }
+  return out;
+}
+
+namespace {
+
 std::vector<std::uint8_t> build(const YAML::Node& doc) {
   static const std::set<std::string> kKeys = {"root", "root-name", "second-root", "endianness",
-                                              "memreserve", "header", "pad-to", "raw"};
+                                              "memreserve", "header", "pad-to", "raw", "memory"};
   if (!doc.IsMap()) fail(doc, "a corpus source is a YAML map with at least 'root'");
   for (const auto& kv : doc) {
     std::string k = kv.first.as<std::string>();
@@ -302,6 +585,10 @@ Compiled compile_source(std::string_view text, std::string_view name) {
   try {
     YAML::Node doc = YAML::Load(std::string(text));
     out.blob = build(doc);
+    if (doc.IsMap() && doc["memory"]) {
+      out.memory = build_memory(doc["memory"], out.blob);
+      out.has_memory = true;
+    }
     out.ok = true;
   } catch (const SourceError& e) {
     out.error = where(e.mark) + ": " + e.message;

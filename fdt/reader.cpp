@@ -1,5 +1,7 @@
 #include "fdt/reader.hpp"
 
+#include "core/rules.hpp"
+
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -36,11 +38,12 @@ std::uint32_t be32_at(std::span<const std::uint8_t> b, std::size_t off) {
 struct Finder {
   Report& report;
   const std::string& file;
-  void add(const char* rule, Level level, std::optional<std::uint64_t> offset, std::string message,
+  // `level` documents the call site; the registry (core/rules.cpp) decides.
+  void add(const char* rule, Level /*level*/, std::optional<std::uint64_t> offset, std::string message,
            std::vector<std::string> hints = {}) {
     Diagnostic d;
     d.rule = rule;
-    d.level = level;
+    d.level = rule_level(rule);
     d.file = file;
     d.offset = offset;
     d.message = std::move(message);

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "core/rules.hpp"
+
 extern "C" {
 #include <libfdt.h>
 }
@@ -98,7 +100,7 @@ void decode_props(const Blob& blob, int node_off, Node& node, const DecodeOption
     const auto* bytes = static_cast<const std::uint8_t*>(data);
     p.raw.assign(bytes, bytes + len);
     if (!seen.insert(p.name).second) {
-      report.add({"fdt_duplicate_property_name", Level::error, blob.file(), p.offset, node.path,
+      report.add({"fdt_duplicate_property_name", rule_level("fdt_duplicate_property_name"), blob.file(), p.offset, node.path,
                   p.name, "property appears more than once in this node",
                   {"libfdt's fdt_getprop() returns only the first; the producer wrote it twice"},
                   "decode"});
@@ -108,7 +110,7 @@ void decode_props(const Blob& blob, int node_off, Node& node, const DecodeOption
     p.type = declared ? *declared : guess_type(p.raw);
     p.value = decode(p.raw, p.type, opts.endian);
     if (!p.value) {
-      report.add({len_rule(p.type), Level::error, blob.file(), p.offset, node.path, p.name,
+      report.add({len_rule(p.type), rule_level(len_rule(p.type)), blob.file(), p.offset, node.path, p.name,
                   "length " + std::to_string(p.raw.size()) + ", expected " + expected_len(p.type),
                   {hint_for(p.type)}, "kho"});
     }
@@ -135,7 +137,7 @@ Tree decode_tree(const Blob& blob, const DecodeOptions& opts, Report& report) {
        off = fdt_next_node(fdt, off, &depth)) {
     if (depth > opts.max_depth) {
       if (!too_deep_reported) {
-        report.add({"fdt_too_deep", Level::error, blob.file(), blob.abs_offset(off),
+        report.add({"fdt_too_deep", rule_level("fdt_too_deep"), blob.file(), blob.abs_offset(off),
                     stack.empty() ? "/" : stack.back()->path, "",
                     "nodes nest deeper than " + std::to_string(opts.max_depth) +
                         " levels; deeper nodes are not decoded",
@@ -157,7 +159,7 @@ Tree decode_tree(const Blob& blob, const DecodeOptions& opts, Report& report) {
     } else {
       Node* parent = stack.back();
       if (!names.back().insert(name).second) {
-        report.add({"fdt_duplicate_node_name", Level::error, blob.file(), blob.abs_offset(off),
+        report.add({"fdt_duplicate_node_name", rule_level("fdt_duplicate_node_name"), blob.file(), blob.abs_offset(off),
                     parent->path, "",
                     "child node '" + name + "' appears more than once",
                     {"fdt_subnode_offset() finds only the first, so the kernel's kho_retrieve_subtree() "

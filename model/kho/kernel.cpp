@@ -41,7 +41,7 @@ MemblockConfig memblock_config() {
   MemblockConfig c;
   c.era = Era::v6_16;  // every KHO era runs on the 6.16+ memblock
   c.arch_low_address_limit = ARCH_LOW_ADDRESS_LIMIT;
-  c.self_check = false;  // invariants are checked per KHO step instead
+  c.self_check = true;  // memblock's transition invariants (items 6, 7, 13) on every call
   return c;
 }
 
@@ -800,6 +800,20 @@ std::optional<BootInfo> Kernel::kernel_kexec() {
       return std::nullopt;
     }
   }
+  // Item 23: with revival in 6.19 the map must come from a finalize after
+  // the last change (LUO's liveupdate_reboot() guarantees it; plain kexec -e
+  // does not).
+  if (loaded_->kho && era_.finalize == FinalizeModel::refresh && track_) {
+    auto decoded = serialized_map_ ? kho_mem_deserialize(image(), era_.mem_map, serialized_map_, nullptr)
+                                   : std::vector<PreservedBlock>{};
+    std::sort(decoded.begin(), decoded.end());
+    auto now = track_->blocks();
+    std::sort(now.begin(), now.end());
+    if (decoded != now)
+      finding("INV_MAP_FRESH_AT_KEXEC", "error",
+              "the serialized map (" + std::to_string(decoded.size()) + " blocks) is stale: " +
+                  std::to_string(now.size()) + " blocks are preserved now; finalize again before kexec");
+  }
   check_invariants();
   if (track_) outgoing_at_kexec_ = track_->blocks();
   out_blobs_at_kexec_ = debugfs_out_blobs();
@@ -863,6 +877,9 @@ std::vector<Finding> Kernel::check_invariants() {
     v.push_back({id, level, d});
   };
   for (const auto& x : mb_.check_invariants()) add(x.id, "error", x.detail);
+  // Transition invariants the memblock model checks on every call
+  // (INV_MEMBLOCK_ADD_MONOTONE, INV_MEMBLOCK_SCRATCH_ONLY_ALLOC, ...).
+  for (const auto& x : mb_.invariant_log()) add(x.id, "error", x.detail);
 
   // Scratch (kho-model.md §5 items 9-12).
   if (!scratch_.empty()) {
@@ -922,6 +939,17 @@ std::vector<Finding> Kernel::check_invariants() {
         add("INV_PRESERVED_ORDER_RESTORABLE", "warning",
             "order-" + std::to_string(b.order) + " block at " + hex(b.phys) +
                 " exceeds MAX_PAGE_ORDER: kho_restore_folio() refuses it");
+    }
+    // Item 20 (obs): nothing stops the same memory being preserved at two
+    // orders; the next kernel reserves both.
+    auto by_addr = blocks;
+    std::sort(by_addr.begin(), by_addr.end());
+    for (std::size_t i = 1; i < by_addr.size(); ++i) {
+      const auto& p = by_addr[i - 1];
+      if (p.phys + block_bytes(p.order) > by_addr[i].phys)
+        add("INV_PRESERVED_DISJOINT", "warning",
+            "blocks " + hex(p.phys) + " order " + std::to_string(p.order) + " and " + hex(by_addr[i].phys) +
+                " order " + std::to_string(by_addr[i].order) + " overlap");
     }
     for (const auto& [a, len] : track_->metadata())
       if (overlaps_scratch(a, len)) add("INV_METADATA_OUTSIDE_SCRATCH", "error", "tracker metadata at " + hex(a));

@@ -474,7 +474,8 @@ std::optional<std::string> builtin_scenario_text(const std::string& name, KhoEra
            "description: 6.19 changes after the last finalize (a new order) do not reach the next kernel (kho-model.md 3.2)\n" + head +
            "  cmdline: \"kho=on\"\n"
            "steps:\n  - boot\n  - finalize\n  - alloc_and_preserve: {order: 3, count: 1}\n  - kexec_load\n"
-           "  - kexec\n  - expect: {finding: INV_KHO_HANDOVER_COMPLETE, kernel: 2}\n";
+           "  - kexec\n  - expect: {finding: INV_MAP_FRESH_AT_KEXEC, kernel: 1}\n"
+           "  - expect: {finding: INV_KHO_HANDOVER_COMPLETE, kernel: 2}\n";
   }
   if (name == "unfinalized-load" && era == KhoEra::v6_16) {
     return "name: unfinalized-load\n"

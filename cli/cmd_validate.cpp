@@ -1,0 +1,373 @@
+// khospec validate [--abi ...] [--memory IMAGE] [--scratch S] FILE|- ... | --live out|in
+// khospec dump --memory IMAGE FILE ...   (the tree plus the decoded preserved set)
+// khospec rules [--markdown]
+#include <cstdio>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "cli/cli.hpp"
+#include "cli/output.hpp"
+#include "conformance/image.hpp"
+#include "conformance/live.hpp"
+#include "conformance/validate.hpp"
+#include "core/json.hpp"
+#include "core/parse.hpp"
+#include "core/rules.hpp"
+#include "fdt/render.hpp"
+
+namespace khospec::cli {
+
+namespace {
+
+using namespace khospec::conformance;
+
+std::string hex(std::uint64_t v) { return hex_u64(v); }
+
+struct Input {
+  std::string name;
+  std::vector<std::uint8_t> bytes;
+  bool root = true;
+};
+
+bool read_input(Context& ctx, const std::string& path, std::vector<std::uint8_t>& bytes) {
+  std::string error;
+  if (path == "-") {
+    bytes.clear();
+    std::vector<char> chunk(1 << 16);
+    while (ctx.in) {
+      ctx.in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + ctx.in.gcount());
+      if (bytes.size() > ctx.opts.max_size) break;
+    }
+    if (ctx.in.bad()) {
+      ctx.err << "khospec: error: -: read error\n";
+      return false;
+    }
+    return true;
+  }
+  if (!fdt::read_file(path, bytes, error, ctx.opts.max_size)) {
+    ctx.err << "khospec: error: " << error << "\n";
+    return false;
+  }
+  return true;
+}
+
+struct Setup {
+  ValidateOptions vo;
+  std::optional<MemoryImage> image;
+  RuleConfig rules;
+  std::vector<Input> inputs;
+  Report pre;  // image and live findings
+};
+
+// Parses the command options shared by validate and dump --memory. Returns
+// exit_clean on success, or the exit code to return.
+int setup(Context& ctx, Setup& s, bool dump) {
+  auto& x = ctx.opts.extra;
+  s.vo.endian = ctx.opts.endian;
+  s.vo.read.max_size = ctx.opts.max_size;
+  if (x.count("abi")) {
+    const std::string& a = x["abi"];
+    const auto& k = known_abis();
+    if (a != "auto" && std::find(k.begin(), k.end(), a) == k.end()) {
+      std::string all = "auto";
+      for (const auto& n : k) all += ", " + n;
+      return usage_error(ctx, "--abi '" + a + "' is not one of: " + all);
+    }
+    s.vo.abi = a;
+  }
+  if (x.count("kho-v1-bitmap")) {
+    const std::string& b = x["kho-v1-bitmap"];
+    if (b == "512") s.vo.map.v1_bitmap = BitmapSize::b512;
+    else if (b == "page") s.vo.map.v1_bitmap = BitmapSize::page;
+    else if (b != "auto") return usage_error(ctx, "--kho-v1-bitmap takes auto, 512 or page");
+  }
+  if (x.count("map-limit")) {
+    auto v = parse_u64(x["map-limit"]);
+    if (!v || *v == 0) return usage_error(ctx, "--map-limit: '" + x["map-limit"] + "' is not a positive number");
+    s.vo.map.max_items = static_cast<std::size_t>(*v);
+  }
+  if (x.count("fdt-phys")) {
+    auto v = parse_u64(x["fdt-phys"]);
+    if (!v) return usage_error(ctx, "--fdt-phys: '" + x["fdt-phys"] + "' is not an address");
+    s.vo.fdt_phys = *v;
+  }
+  if (x.count("scratch")) {
+    std::vector<ScratchArea> sc;
+    std::string err;
+    if (!parse_scratch(x["scratch"], sc, err)) return usage_error(ctx, err);
+    s.vo.scratch = std::move(sc);
+  }
+  std::optional<std::uint64_t> base;
+  if (x.count("memory-base")) {
+    auto v = parse_u64(x["memory-base"]);
+    if (!v) return usage_error(ctx, "--memory-base: '" + x["memory-base"] + "' is not an address");
+    if (!x.count("memory")) return usage_error(ctx, "--memory-base needs --memory IMAGE");
+    base = *v;
+  }
+  if (x.count("memory")) {
+    MemoryImage img;
+    std::string err;
+    if (!MemoryImage::from_file(x["memory"], base, img, s.pre, err)) {
+      ctx.err << "khospec: error: " << err << "\n";
+      return exit_error;
+    }
+    s.image = std::move(img);
+  }
+  if (!dump) {
+    for (const auto& w : ctx.opts.multi["W"]) {
+      std::string err;
+      if (!s.rules.apply_w(w, err)) return usage_error(ctx, "-W " + w + ": " + err);
+    }
+    for (const auto& e : ctx.opts.multi["E"]) {
+      std::string err;
+      if (!s.rules.apply_e(e, err)) return usage_error(ctx, "-E " + e + ": " + err);
+    }
+    if (x.count("baseline")) {
+      std::string err;
+      if (!s.rules.load_baseline(x["baseline"], err)) {
+        ctx.err << "khospec: error: " << err << "\n";
+        return exit_error;
+      }
+    }
+  }
+  if (!dump && x.count("live")) {
+    if (!ctx.opts.args.empty()) return usage_error(ctx, "--live reads the running kernel: give no FILE");
+    LiveSource src;
+    std::string err;
+    if (!read_live(x.count("root") ? x["root"] : std::string(), x["live"], ctx.opts.max_size, src, s.pre, err)) {
+      ctx.err << "khospec: error: " << err << "\n";
+      return exit_error;
+    }
+    for (auto& b : src.blobs) s.inputs.push_back({b.name, std::move(b.bytes), b.root});
+    if (!s.vo.scratch && src.scratch) s.vo.scratch = src.scratch;
+    return exit_clean;
+  }
+  if (x.count("root")) return usage_error(ctx, "--root only applies to --live");
+  if (ctx.opts.args.empty())
+    return usage_error(ctx, std::string(dump ? "dump" : "validate") + " needs at least one FILE (or - for stdin)");
+  for (const auto& path : ctx.opts.args) {
+    Input in;
+    in.name = path;
+    if (!read_input(ctx, path, in.bytes)) return exit_error;
+    s.inputs.push_back(std::move(in));
+  }
+  return exit_clean;
+}
+
+void write_memory_json(JsonWriter& w, const Validation& v, const MemoryImage& img) {
+  w.key("memory").begin_object();
+  w.key("image").value(img.name());
+  w.key("format").value(v.map ? v.map->format : std::string());
+  w.key("complete").value(v.map && v.map->complete);
+  w.key("fdt_phys");
+  if (v.fdt_phys) w.value(hex(*v.fdt_phys)); else w.null();
+  w.key("blocks").begin_array();
+  if (v.map) {
+    for (const auto& b : v.map->blocks) {
+      w.begin_object();
+      w.key("phys").value(hex(b.phys));
+      w.key("order").value(static_cast<std::uint64_t>(b.order));
+      w.key("size").value(hex(b.size()));
+      w.end_object();
+    }
+  }
+  w.end_array();
+  w.key("sub_blobs").begin_array();
+  for (const auto& sb : v.subs) {
+    w.begin_object();
+    w.key("node").value(sb.node);
+    w.key("phys").value(hex(sb.phys));
+    w.key("size");
+    if (sb.size) w.value(*sb.size); else w.null();
+    w.key("abi").value(sb.abi);
+    w.key("in_image").value(sb.in_image);
+    w.key("preserved");
+    if (sb.preserved) w.value(*sb.preserved); else w.null();
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+}
+
+void print_memory_text(std::ostream& o, const Validation& v, bool list_blocks) {
+  if (!v.map) {
+    o << "# preserved-memory map: not decoded (see diagnostics)\n";
+    return;
+  }
+  std::uint64_t total = 0;
+  for (const auto& b : v.map->blocks) total += b.size();
+  o << "# preserved-memory map: " << v.map->format << ", " << v.map->blocks.size() << " block(s), " << hex(total)
+    << " bytes" << (v.map->complete ? "" : " (incomplete)") << "\n";
+  if (v.fdt_phys) o << "# root FDT found in the image at " << hex(*v.fdt_phys) << "\n";
+  if (!list_blocks) return;
+  o << "preserved {\n";
+  for (const auto& b : v.map->blocks) {
+    char line[96];
+    std::snprintf(line, sizeof line, "    0x%012llx order %2u size 0x%llx\n", static_cast<unsigned long long>(b.phys),
+                  b.order, static_cast<unsigned long long>(b.size()));
+    o << line;
+  }
+  o << "}\n";
+}
+
+int run(Context& ctx, bool dump) {
+  Setup s;
+  if (int rc = setup(ctx, s, dump); rc != exit_clean) return rc;
+  const MemoryImage* img = s.image ? &*s.image : nullptr;
+  Report all = s.pre;
+  std::vector<Validation> results;
+  fdt::RenderOptions ro;
+  ro.offsets = ctx.opts.extra.count("offsets") > 0;
+  for (const auto& in : s.inputs) {
+    ValidateOptions vo = s.vo;
+    vo.read.file = in.name;
+    Report r;
+    results.push_back(validate(in.bytes, in.root ? img : nullptr, vo, r));
+    all.append(r);
+  }
+  Report shown = s.rules.filter(all);
+  if (!dump && ctx.opts.extra.count("write-baseline")) {
+    std::string err;
+    if (!RuleConfig::write_baseline(ctx.opts.extra["write-baseline"], shown, err)) {
+      ctx.err << "khospec: error: " << err << "\n";
+      return exit_error;
+    }
+    if (!ctx.opts.json() && ctx.opts.verbosity >= 0)
+      ctx.out << "wrote " << shown.diagnostics().size() << " finding(s) to " << ctx.opts.extra["write-baseline"] << "\n";
+    return exit_clean;
+  }
+  if (ctx.opts.json()) {
+    JsonWriter w(ctx.out);
+    w.begin_object();
+    write_json_preamble(w, dump ? "dump" : "validate");
+    w.key("endian").value(ctx.opts.endian == fdt::Endian::little ? "little" : "big");
+    w.key("files").begin_array();
+    for (std::size_t i = 0; i < s.inputs.size(); ++i) {
+      const auto& v = results[i];
+      w.begin_object();
+      w.key("file").value(s.inputs[i].name);
+      w.key("size").value(static_cast<std::uint64_t>(s.inputs[i].bytes.size()));
+      w.key("ok").value(v.inspection.blob.ok());
+      w.key("abi").value(v.abi);
+      w.key("schema").value(v.schema_id);
+      if (dump) {
+        w.key("header");
+        if (v.inspection.blob.ok()) fdt::write_header_json(w, v.inspection.blob); else w.null();
+        w.key("tree");
+        if (v.inspection.blob.ok()) fdt::write_tree_json(w, v.inspection.tree); else w.null();
+      }
+      if (img && s.inputs[i].root) write_memory_json(w, v, *img);
+      w.end_object();
+    }
+    w.end_array();
+    w.key("diagnostics").begin_array();
+    for (const auto& d : shown.diagnostics()) write_json(w, d);
+    w.end_array();
+    w.end_object();
+  } else {
+    if (ctx.opts.verbosity >= 0) {
+      for (std::size_t i = 0; i < s.inputs.size(); ++i) {
+        const auto& v = results[i];
+        const std::string& name = s.inputs[i].name;
+        if (!v.inspection.blob.ok()) {
+          ctx.out << "# " << name << ": not decoded (container check failed, see diagnostics)\n";
+        } else {
+          ctx.out << "# " << name << ": " << (v.abi.empty() ? "unknown ABI" : v.abi);
+          if (!v.schema_id.empty()) ctx.out << " (schema " << v.schema_id << ")";
+          ctx.out << "\n";
+          if (dump) fdt::render_tree_text(ctx.out, v.inspection.tree, ro);
+        }
+        if (img && s.inputs[i].root && v.inspection.blob.ok()) print_memory_text(ctx.out, v, dump);
+      }
+      if (!dump) {
+        std::size_t e = shown.count(Level::error), wn = shown.count(Level::warning);
+        ctx.out << s.inputs.size() << " file(s): " << e << " error(s), " << wn << " warning(s)\n";
+      }
+    }
+    print_text_diagnostics(ctx, shown);
+  }
+  return findings_exit_code(ctx, shown);
+}
+
+std::string md_escape(std::string_view s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '|') o += "\\|";
+    else o.push_back(c);
+  }
+  return o;
+}
+
+}  // namespace
+
+int cmd_validate(Context& ctx) { return run(ctx, false); }
+int dump_with_memory(Context& ctx) { return run(ctx, true); }
+
+int cmd_rules(Context& ctx) {
+  const auto& all = rules();
+  if (ctx.opts.extra.count("markdown")) {
+    std::ostream& o = ctx.out;
+    o << "# Findings (rules)\n\n"
+         "<!-- GENERATED by `khospec rules --markdown` from core/rules.cpp; do not edit.\n"
+         "     The test docs/rules_md_is_generated fails when this file is stale. -->\n\n"
+         "Every finding names its rule. This page is generated from the rule registry "
+         "(`core/rules.cpp`): each rule's level, prerequisites (a failed prerequisite suppresses the rule, "
+         "so one broken header gives one finding), meaning, hint, the kernel code it mirrors, an example "
+         "(the corpus or schema-test file that fires it; a test checks it does) and the fix.\n\n"
+         "Control: `-W no-RULE` (off), `-W RULE` (warning), `-E RULE` (error), `-E no-RULE` (warning), "
+         "`FAMILY:*` for a whole family, `--werror`, `--exit-zero`, `--baseline FILE`, "
+         "`--write-baseline FILE` (see [validator.md](validator.md)).\n\n";
+    for (const auto& [fam, desc] : rule_families()) {
+      o << "## `" << fam << "`: " << desc << "\n\n";
+      o << "| rule | level | prerequisites | meaning | hint | kernel | example | fix |\n"
+           "|---|---|---|---|---|---|---|---|\n";
+      for (const auto& r : all) {
+        if (r.family != fam) continue;
+        std::string pre;
+        for (auto p : r.prereqs) pre += (pre.empty() ? "" : ", ") + std::string(p);
+        o << "| `" << r.id << "` | " << level_name(r.level) << " | " << (pre.empty() ? "-" : pre) << " | "
+          << md_escape(r.summary) << " | " << (r.hint.empty() ? "-" : md_escape(r.hint)) << " | "
+          << (r.kernel.empty() ? "-" : md_escape(r.kernel)) << " | `" << r.example << "` | " << md_escape(r.fix)
+          << " |\n";
+      }
+      o << "\n";
+    }
+    return exit_clean;
+  }
+  if (ctx.opts.json()) {
+    JsonWriter w(ctx.out);
+    w.begin_object();
+    write_json_preamble(w, "rules");
+    w.key("rules").begin_array();
+    for (const auto& r : all) {
+      w.begin_object();
+      w.key("id").value(r.id);
+      w.key("level").value(level_name(r.level));
+      w.key("family").value(r.family);
+      w.key("prereqs").begin_array();
+      for (auto p : r.prereqs) w.value(p);
+      w.end_array();
+      w.key("summary").value(r.summary);
+      w.key("hint").value(r.hint);
+      w.key("kernel").value(r.kernel);
+      w.key("example").value(r.example);
+      w.key("fix").value(r.fix);
+      w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+    return exit_clean;
+  }
+  for (const auto& r : all) {
+    std::string id(r.id);
+    id.resize(std::max<std::size_t>(id.size(), 34), ' ');
+    std::string lvl(level_name(r.level));
+    lvl.resize(8, ' ');
+    ctx.out << id << lvl << r.summary << "\n";
+  }
+  return exit_clean;
+}
+
+}  // namespace khospec::cli

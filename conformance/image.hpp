@@ -1,0 +1,60 @@
+// Physical memory images for following KHO pointers: a raw image placed at
+// --memory-base, or an ELF64 core whose PT_LOAD segments carry p_paddr = the
+// physical address (QEMU dump-guest-memory, /proc/kcore, the captures under
+// ../shared/dumps/*/memory.elf). The ELF headers are parsed by hand with
+// <elf.h> structs and strict bounds checks (this is not an FDT); a malformed
+// image is a kho_image_* finding, never a crash.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/diag.hpp"
+
+namespace khospec::conformance {
+
+struct ImageSegment {
+  std::uint64_t paddr = 0;
+  std::uint64_t size = 0;         // bytes present in the file (p_filesz)
+  std::uint64_t file_offset = 0;
+};
+
+class MemoryImage {
+ public:
+  // Reads `len` bytes at file offset `off` into `out`; false when not possible.
+  using ByteReader = std::function<bool(std::uint64_t off, std::size_t len, std::uint8_t* out)>;
+
+  MemoryImage() = default;
+  // The image held in memory. With `raw_base` the bytes are a raw image starting
+  // at that physical address; without it they must be an ELF64 core.
+  static MemoryImage from_bytes(std::vector<std::uint8_t> bytes, std::optional<std::uint64_t> raw_base,
+                                const std::string& name, Report& report);
+  // A file read on demand with pread() (so /proc/kcore and multi-GiB QEMU dumps
+  // are never loaded whole). Returns false and sets `error` when it cannot be opened.
+  static bool from_file(const std::string& path, std::optional<std::uint64_t> raw_base, MemoryImage& out,
+                        Report& report, std::string& error);
+
+  // True when at least one segment was accepted.
+  bool ok() const { return !segments_.empty(); }
+  const std::string& name() const { return name_; }
+  const std::vector<ImageSegment>& segments() const { return segments_; }
+  // Every byte of [paddr, paddr+len) is present (possibly across adjacent segments).
+  bool contains(std::uint64_t paddr, std::uint64_t len) const;
+  // Copies [paddr, paddr+len); false (and nothing guaranteed in `out`) when not all present.
+  bool read(std::uint64_t paddr, std::span<std::uint8_t> out) const;
+  std::optional<std::vector<std::uint8_t>> read_vec(std::uint64_t paddr, std::size_t len) const;
+
+ private:
+  void load(std::uint64_t total, std::optional<std::uint64_t> raw_base, Report& report);
+  std::string name_;
+  std::vector<ImageSegment> segments_;  // sorted by paddr, non-overlapping
+  std::shared_ptr<void> owner_;         // keeps the bytes or the file descriptor alive
+  ByteReader reader_;
+};
+
+}  // namespace khospec::conformance

@@ -1,0 +1,103 @@
+// YAML schemas for KHO FDTs and fixed binary layouts (schemas/), dt-schema
+// shaped, loaded with yaml-cpp. The meta-schema (schemas/meta-schemas/
+// kho-core.yaml) lists exactly the keywords and wire types implemented here;
+// `khospec schema lint` turns anything else into a schema_* finding.
+//
+// Node schemas: $id, $schema, title, description, maintainers, kernel, select,
+// status, properties, patternProperties, required, additionalProperties,
+// examples, $defs. A property schema uses $ref: types.yaml#/definitions/TYPE
+// plus const / enum / minimum / maximum / multipleOf / deprecated; a child node
+// is `type: object` (or a $ref to another node schema).
+// Layout schemas (`layout:`) describe packed structures field by field.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "core/diag.hpp"
+#include "fdt/decode.hpp"
+#include "fdt/tree.hpp"
+
+namespace khospec::conformance {
+
+struct SchemaSource {
+  std::string path;  // display path ("schemas/kho/kho-v1.yaml")
+  std::string text;
+};
+
+// The keywords and types the validator implements (the meta-schema must list exactly these).
+const std::vector<std::string_view>& implemented_schema_keywords();
+const std::vector<std::string_view>& implemented_node_keywords();
+const std::vector<std::string_view>& implemented_property_keywords();
+const std::vector<std::string_view>& implemented_layout_keywords();
+const std::vector<std::string_view>& implemented_field_keywords();
+const std::vector<std::string_view>& implemented_types();
+
+struct SchemaDoc {
+  std::string path;
+  std::string id;      // $id ("" when missing)
+  YAML::Node root;
+  bool parsed = false;
+};
+
+struct LayoutField {
+  std::string name;
+  std::uint64_t offset = 0, size = 0, count = 1;
+};
+struct Layout {
+  std::string name;
+  std::uint64_t size = 0;
+  std::vector<LayoutField> fields;
+};
+
+class SchemaSet {
+ public:
+  // Parses every source; YAML errors become schema_yaml_error in `report`.
+  static SchemaSet load(const std::vector<SchemaSource>& sources, Report& report);
+  // The schemas khospec was built with (embedded at build time).
+  static const SchemaSet& builtin();
+  static const std::vector<SchemaSource>& builtin_sources();
+
+  const std::vector<SchemaDoc>& docs() const { return docs_; }
+  // The node schema selected by a compatible / ABI name (`select:`), or nullptr.
+  const SchemaDoc* for_abi(std::string_view abi) const;
+  const SchemaDoc* by_id(std::string_view id) const;
+  // A layout by its `layout: name:`.
+  std::optional<Layout> layout(std::string_view name) const;
+
+  // Meta-validation: keywords, types, $id/$schema/title, regexes, $refs,
+  // duplicate $ids, layouts, compatible vs file name / example, every example.
+  void lint(Report& report) const;
+
+  // Validates a decoded tree against `doc` (schema_* findings).
+  void validate_tree(const fdt::Tree& tree, const SchemaDoc& doc, const std::string& file, Report& report) const;
+  // The wire type the schema declares for `prop` of `node`, if any.
+  std::optional<fdt::PropType> prop_type(const SchemaDoc& doc, const fdt::Node& node, std::string_view prop) const;
+  // True when `ref` (relative to `from`) names a type, a schema or a definition.
+  bool resolve_public(const SchemaDoc& from, const std::string& ref) const;
+
+ private:
+  struct Resolved {
+    const SchemaDoc* doc = nullptr;
+    YAML::Node node;
+    std::optional<fdt::PropType> type;
+  };
+  std::optional<Resolved> resolve(const SchemaDoc& from, const std::string& ref) const;
+  YAML::Node node_schema_for_path(const SchemaDoc& doc, const std::string& path, const SchemaDoc** owner) const;
+  void validate_node(const fdt::Node& n, const SchemaDoc& doc, YAML::Node schema, const std::string& file,
+                     Report& report, int depth) const;
+  std::vector<SchemaDoc> docs_;
+};
+
+// Compiles a dts-syntax example (the kernel bindings' `examples:` form) to a blob:
+// `name { prop = "str"; prop = <cells>; child { ... }; };` Cells are big-endian
+// 32-bit words, as dtc writes them. Returns empty and sets `error` on a syntax error.
+std::vector<std::uint8_t> compile_dts_example(std::string_view text, std::string& error);
+
+}  // namespace khospec::conformance

@@ -1,0 +1,573 @@
+#include "conformance/validate.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/parse.hpp"
+#include "core/rules.hpp"
+
+namespace khospec::conformance {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string hex(std::uint64_t v) { return hex_u64(v); }
+
+bool slurp(const fs::path& p, std::string& out) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream s;
+  s << in.rdbuf();
+  out = s.str();
+  return true;
+}
+
+std::vector<std::string> words(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+bool is_kho_root(std::string_view abi) { return abi.rfind("kho-v", 0) == 0; }
+bool is_v1(std::string_view abi) { return abi.rfind("kho-v1", 0) == 0; }
+
+struct Ctx {
+  const std::string& file;
+  Report& report;
+  void add(const char* rule, const fdt::Node* n, const fdt::Property* p, std::string msg) {
+    std::optional<std::uint64_t> off;
+    if (p) off = p->offset;
+    else if (n) off = n->offset;
+    report.add(make_finding(rule, file, off, n ? n->path : std::string("/"), p ? p->name : std::string(),
+                            std::move(msg), "kho"));
+  }
+  bool blocked(const char* rule) const { return prereq_failed(rule, report); }
+};
+
+std::optional<std::uint64_t> number(const fdt::Property* p) {
+  if (!p || !p->value) return std::nullopt;
+  switch (p->value->type) {
+    case fdt::PropType::u32:
+    case fdt::PropType::u64:
+    case fdt::PropType::phys_addr:
+      return p->value->number;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::uint32_t be32(const std::uint8_t* p) {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+}
+
+std::uint64_t page_round_up(std::uint64_t v) {
+  return v > ~std::uint64_t{0} - (kPageSize - 1) ? ~std::uint64_t{0} & ~(kPageSize - 1) : (v + kPageSize - 1) & ~(kPageSize - 1);
+}
+
+// Looks for the root FDT in a small image: a page start whose bytes begin with the blob.
+std::optional<std::uint64_t> locate_fdt(const MemoryImage& image, std::span<const std::uint8_t> blob) {
+  if (blob.size() < 40) return std::nullopt;
+  std::uint64_t total = 0;
+  for (const auto& s : image.segments()) total += s.size;
+  if (total > (64u << 20)) return std::nullopt;  // never scan a whole /proc/kcore
+  const std::size_t n = std::min<std::size_t>(blob.size(), kPageSize);
+  std::vector<std::uint8_t> buf(n);
+  for (const auto& s : image.segments()) {
+    for (std::uint64_t a = (s.paddr + kPageSize - 1) & ~(kPageSize - 1); a - s.paddr < s.size && a >= s.paddr;
+         a += kPageSize) {
+      if (!image.read(a, buf)) break;
+      if (std::equal(buf.begin(), buf.end(), blob.begin())) return a;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------- scratch
+
+bool parse_scratch_files(const std::string& phys_text, const std::string& len_text, std::vector<ScratchArea>& out,
+                         std::string& error) {
+  auto a = words(phys_text), l = words(len_text);
+  if (a.size() != l.size()) {
+    error = "scratch_phys lists " + std::to_string(a.size()) + " areas but scratch_len lists " +
+            std::to_string(l.size());
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto pa = parse_u64(a[i]), pl = parse_u64(l[i]);
+    if (!pa || !pl) {
+      error = "'" + (pa ? l[i] : a[i]) + "' is not a number";
+      return false;
+    }
+    out.push_back({*pa, *pl});
+  }
+  return true;
+}
+
+bool parse_scratch(const std::string& arg, std::vector<ScratchArea>& out, std::string& error) {
+  std::error_code ec;
+  if (fs::is_directory(arg, ec)) {
+    for (auto [pn, ln] : {std::pair{"scratch_phys", "scratch_len"}, std::pair{"out_scratch_phys.txt", "out_scratch_len.txt"}}) {
+      std::string pt, lt;
+      if (slurp(fs::path(arg) / pn, pt) && slurp(fs::path(arg) / ln, lt)) return parse_scratch_files(pt, lt, out, error);
+    }
+    error = arg + ": no scratch_phys/scratch_len (or out_scratch_phys.txt/out_scratch_len.txt) in this directory";
+    return false;
+  }
+  if (arg.find('+') != std::string::npos) {
+    std::string item;
+    std::istringstream in(arg);
+    while (std::getline(in, item, ',')) {
+      auto plus = item.find('+');
+      auto a = plus == std::string::npos ? std::nullopt : parse_u64(item.substr(0, plus));
+      auto s = plus == std::string::npos ? std::nullopt : parse_size(item.substr(plus + 1));
+      if (!a || !s) {
+        error = "--scratch: '" + item + "' is not ADDR+SIZE";
+        return false;
+      }
+      out.push_back({*a, *s});
+    }
+    return true;
+  }
+  auto colon = arg.find(':');
+  if (colon != std::string::npos) {
+    std::string pt, lt;
+    if (!slurp(arg.substr(0, colon), pt) || !slurp(arg.substr(colon + 1), lt)) {
+      error = "--scratch: cannot read '" + arg.substr(0, colon) + "' or '" + arg.substr(colon + 1) + "'";
+      return false;
+    }
+    return parse_scratch_files(pt, lt, out, error);
+  }
+  error = "--scratch takes ADDR+SIZE[,...], PHYS_FILE:LEN_FILE or a directory with scratch_phys/scratch_len";
+  return false;
+}
+
+// ------------------------------------------------------------------ ABI detection
+
+const std::vector<std::string>& known_abis() {
+  static const std::vector<std::string> v = {
+      "kho-v1", "kho-v2", "kho-v3", "kho-v4", "memblock-v1", "kho-test-v1", "luo-v1", "luo-v2",
+      "kho-v1-rfc-g0", "kho-v1-rfc-order-table", "kho-v4-rfc-compat"};
+  return v;
+}
+
+std::string detect_abi(const fdt::Tree& tree) {
+  const fdt::Node& root = tree.root;
+  const fdt::Property* c = root.prop("compatible");
+  if (!c || !c->value) return "";
+  bool has_mem = false;
+  // G0/G1 RFC: `mem` arrays and embedded client nodes instead of a memory map.
+  std::vector<const fdt::Node*> stack{&root};
+  while (!stack.empty()) {
+    const fdt::Node* n = stack.back();
+    stack.pop_back();
+    if (n->prop("mem")) has_mem = true;
+    if (const auto* nc = n->prop("compatible"); nc && nc->value && !nc->value->strings.empty() &&
+                                               nc->value->strings.front().rfind("ftrace", 0) == 0)
+      has_mem = true;
+    for (const auto& ch : n->children) stack.push_back(&ch);
+  }
+  for (const auto& s : c->value->strings) {
+    if (s == "kho-v1") {
+      if (root.prop("preserved-order-table")) return "kho-v1-rfc-order-table";
+      if (!root.prop("preserved-memory-map") && has_mem) return "kho-v1-rfc-g0";
+      return "kho-v1";
+    }
+    if (s.rfind("kho-v4;", 0) == 0) return "kho-v4-rfc-compat";  // R2: "kho-v4" ";radix-v1" ...
+    for (const auto& k : known_abis()) {
+      if (s == k) return s;
+    }
+  }
+  return "";
+}
+
+// ---------------------------------------------------------------------- validate
+
+namespace {
+
+struct Pipeline {
+  const ValidateOptions& opts;
+  const MemoryImage* image;
+  Report& report;
+  const SchemaSet& schemas;
+  Validation v;
+  std::vector<Report> pending;
+
+  void client_checks(const std::string& file, const Validation& sub, const fdt::Node& at) {
+    if (!v.map || !v.map->complete) return;
+    Ctx cx{file, report};
+    const auto& blocks = v.map->blocks;
+    if (sub.abi == "memblock-v1") {
+      for (const auto& n : sub.inspection.tree.root.children) {
+        auto start = number(n.prop("start")), size = number(n.prop("size"));
+        if (!start || !size || cx.blocked("kho_reserve_mem_not_preserved")) continue;
+        if (!covered(blocks, *start, *size))
+          cx.add("kho_reserve_mem_not_preserved", &at, nullptr,
+                 "reserve_mem '" + n.name + "' [" + hex(*start) + ", +" + hex(*size) +
+                     ") is not covered by preserved blocks");
+      }
+    } else if (sub.abi == "kho-test-v1") {
+      const fdt::Node* data = sub.inspection.tree.root.child("data");
+      if (!data) return;
+      auto nr = number(data->prop("nr_folios"));
+      const fdt::Property* fi = data->prop("folios_info");
+      if (!nr || !fi || !fi->value) return;
+      const auto& w = fi->value->numbers;
+      std::vector<std::uint64_t> folios;
+      // Later test_kho: folios_info is a 16-byte struct kho_vmalloc {first, total_pages,
+      // flags, order} (kho_test_preserve(), kho_preserve_vmalloc()); the first version
+      // stored nr_folios inline u64 (phys | order) entries.
+      const bool vmalloc_form = fi->raw.size() == 16 && (w[0] & (kPageSize - 1)) == 0 && w[0] != 0 &&
+                                ((w[1] >> 32) & 0xffff) != 0 && ((w[1] >> 32) & 0xffff) <= 3;
+      if (vmalloc_form) {
+        if (!follow_vmalloc(file, at, nullptr, w[0], w[1], *nr, folios)) return;  // findings at the root's node
+      } else if (w.size() == *nr) {
+        folios = w;
+      } else {
+        return;
+      }
+      for (std::uint64_t e : folios) {
+        const std::uint64_t phys = e & ~(kPageSize - 1);
+        const unsigned order = static_cast<unsigned>(e & (kPageSize - 1));
+        if (!std::binary_search(blocks.begin(), blocks.end(), PreservedBlock{phys, order}))
+          cx.add("kho_test_folio_not_preserved", &at, nullptr,
+                 "folio " + hex(phys) + " order " + std::to_string(order) + " is not a preserved block of that order");
+      }
+    }
+  }
+
+  // Follows a struct kho_vmalloc (kho_restore_vmalloc(): chunk list of up to
+  // 511 block pointers, each block 2^order pages) and returns the first
+  // `nr` u64 entries of the preserved array in `out`.
+  bool follow_vmalloc(const std::string& file, const fdt::Node& at, const fdt::Property* prop, std::uint64_t first,
+                      std::uint64_t word1, std::uint64_t nr, std::vector<std::uint64_t>& out) {
+    Ctx cx{file, report};
+    const auto& blocks = v.map->blocks;
+    const std::uint64_t total_pages = word1 & 0xffffffffu;
+    const unsigned flags = static_cast<unsigned>((word1 >> 32) & 0xffff);
+    const unsigned order = static_cast<unsigned>((word1 >> 48) & 0xffff);
+    if (order > kMaxPageOrder + 8 || flags & ~3u) {
+      cx.add("kho_vmalloc_invalid", &at, prop, "kho_vmalloc flags " + hex(flags) + " order " + std::to_string(order));
+      return false;
+    }
+    std::vector<std::uint8_t> bytes;
+    std::set<std::uint64_t> seen;
+    std::uint64_t pages = 0;
+    const std::uint64_t contig = std::uint64_t{1} << order;
+    for (std::uint64_t chunk = first; chunk != 0;) {
+      if (chunk % kPageSize || !seen.insert(chunk).second || seen.size() > 4096) {
+        cx.add("kho_vmalloc_invalid", &at, prop, "vmalloc chunk " + hex(chunk) + " is misaligned or repeats");
+        return false;
+      }
+      auto page = image->read_vec(chunk, kPageSize);
+      if (!page) {
+        cx.add("kho_image_addr_missing", &at, prop, "folios_info: vmalloc chunk " + hex(chunk) + " is not in the memory image");
+        return false;
+      }
+      if (!covered(blocks, chunk, kPageSize))
+        cx.add("kho_vmalloc_not_preserved", &at, prop, "vmalloc chunk page " + hex(chunk) + " is not preserved");
+      for (std::size_t i = 1; i < kPageSize / 8; ++i) {
+        const std::uint64_t phys = fdt::load_u64(page->data() + i * 8, fdt::Endian::little);
+        if (phys == 0) break;
+        if (pages + contig > total_pages) {
+          cx.add("kho_vmalloc_invalid", &at, prop,
+                 "vmalloc blocks exceed total_pages " + std::to_string(total_pages) + " (idx + contig > total_pages)");
+          return false;
+        }
+        if (!covered(blocks, phys, kPageSize << order))
+          cx.add("kho_vmalloc_not_preserved", &at, prop,
+                 "vmalloc block " + hex(phys) + " (order " + std::to_string(order) + ") is not preserved");
+        auto blk = image->read_vec(phys, static_cast<std::size_t>(kPageSize << order));
+        if (!blk) {
+          cx.add("kho_image_addr_missing", &at, prop, "vmalloc block " + hex(phys) + " is not in the memory image");
+          return false;
+        }
+        bytes.insert(bytes.end(), blk->begin(), blk->end());
+        pages += contig;
+      }
+      chunk = fdt::load_u64(page->data(), fdt::Endian::little);
+    }
+    if (pages != total_pages) {
+      cx.add("kho_vmalloc_invalid", &at, prop,
+             "vmalloc chunks hold " + std::to_string(pages) + " pages, total_pages says " + std::to_string(total_pages));
+      return false;
+    }
+    if (nr > bytes.size() / 8) {
+      cx.add("kho_vmalloc_invalid", &at, prop, "nr_folios " + std::to_string(nr) + " does not fit the vmalloc array");
+      return false;
+    }
+    for (std::uint64_t i = 0; i < nr; ++i) out.push_back(fdt::load_u64(bytes.data() + i * 8, opts.endian));
+    return true;
+  }
+
+  void follow_blob(const std::string& file, const fdt::Node& child, const fdt::Property* ptr_prop,
+                   std::uint64_t phys, std::optional<std::uint64_t> blob_size) {
+    Ctx cx{file, report};
+    SubBlob sb;
+    sb.node = child.path;
+    sb.phys = phys;
+    sb.size = blob_size;
+    std::uint8_t hdr[40] = {};
+    sb.in_image = image->read(phys, hdr);
+    if (!sb.in_image && blob_size && *blob_size < sizeof hdr) sb.in_image = image->read(phys, std::span(hdr, *blob_size));
+    if (!sb.in_image) {
+      if (!cx.blocked("kho_image_addr_missing"))
+        cx.add("kho_image_addr_missing", &child, ptr_prop,
+               "blob " + hex(phys) + " is not in the memory image " + image->name());
+      v.subs.push_back(sb);
+      return;
+    }
+    const bool is_fdt = be32(hdr) == 0xd00dfeedu;
+    const bool must_be_fdt = is_v1(v.abi) || child.name == "memblock" || child.name == "kho_test";
+    std::uint64_t extent = blob_size.value_or(kPageSize);
+    if (is_fdt) {
+      const std::uint64_t total = be32(hdr + 4);
+      if (!blob_size) sb.size = total;
+      extent = blob_size.value_or(total);
+      if (blob_size && *blob_size != total && !cx.blocked("kho_blob_size_mismatch"))
+        cx.add("kho_blob_size_mismatch", &child, child.prop("blob-size"),
+               "blob-size " + hex(*blob_size) + " but the FDT at " + hex(phys) + " has totalsize " + hex(total));
+    } else if (child.name == "kexec-metadata") {
+      // struct kho_kexec_metadata { u32 version; char previous_release[65]; u32 kexec_count; } __packed
+      const std::uint32_t version = fdt::load_u32(hdr, opts.endian);
+      if (blob_size && *blob_size != 73 && !cx.blocked("kho_blob_size_mismatch"))
+        cx.add("kho_blob_size_mismatch", &child, child.prop("blob-size"),
+               "blob-size " + hex(*blob_size) + " but struct kho_kexec_metadata is 73 bytes");
+      if (version != 1)
+        cx.add("kho_metadata_invalid", &child, ptr_prop,
+               "kexec-metadata version " + std::to_string(version) + ", expected 1");
+    }
+    // The blob's pages must be preserved by its owner (kho-abi §5.4).
+    if (v.map && v.map->complete && !cx.blocked("kho_blob_not_preserved")) {
+      const std::uint64_t first = phys & ~(kPageSize - 1);
+      const std::uint64_t last = page_round_up(phys + std::max<std::uint64_t>(extent, 1));
+      sb.preserved = covered(v.map->blocks, first, last > first ? last - first : kPageSize);
+      if (!*sb.preserved)
+        cx.add("kho_blob_not_preserved", &child, ptr_prop,
+               "blob " + hex(phys) + " (" + hex(extent) + " bytes) is not covered by preserved blocks");
+    }
+    if ((is_fdt || must_be_fdt) && opts.follow_blobs) {
+      std::uint64_t len = is_fdt ? extent : sizeof hdr;
+      if (is_fdt && blob_size) len = std::max<std::uint64_t>(len, be32(hdr + 4));
+      len = std::min<std::uint64_t>(len, opts.read.max_size + 1);
+      auto bytes = image->read_vec(phys, static_cast<std::size_t>(len));
+      if (!bytes) bytes = image->read_vec(phys, sizeof hdr);
+      if (!bytes) bytes = std::vector<std::uint8_t>(hdr, hdr + sizeof hdr);
+      ValidateOptions so = opts;
+      so.abi = "auto";
+      so.read.file = file + ":" + child.path + "@" + hex(phys);
+      so.fdt_phys.reset();
+      so.follow_blobs = false;
+      Report nested;
+      Validation sub = validate(*bytes, nullptr, so, nested);
+      sb.abi = sub.abi;
+      if (!sub.inspection.blob.ok())
+        cx.add("kho_subfdt_invalid", &child, ptr_prop,
+               "the blob at " + hex(phys) + " is not a valid FDT (findings for " + so.read.file + " follow)");
+      // Appended after every blob was followed: a broken sub-FDT must not
+      // suppress the checks of its siblings through the prerequisites.
+      pending.push_back(std::move(nested));
+      if (sub.inspection.blob.ok()) client_checks(file, sub, child);
+    }
+    v.subs.push_back(sb);
+  }
+
+  void run(std::span<const std::uint8_t> bytes) {
+    const std::string& file = opts.read.file;
+    Ctx cx{file, report};
+    v.inspection.blob = fdt::Blob::open(bytes, opts.read, report);
+    if (!v.inspection.blob.ok()) return;
+
+    // ABI detection on a first decode (compatible is a string-list in every format).
+    fdt::DecodeOptions d0;
+    d0.endian = opts.endian;
+    Report scratch_report;
+    fdt::Tree t0 = fdt::decode_tree(v.inspection.blob, d0, scratch_report);
+    std::string detected = detect_abi(t0);
+    v.abi = opts.abi == "auto" ? detected : opts.abi;
+    const SchemaDoc* doc = v.abi.empty() ? nullptr : schemas.for_abi(v.abi);
+
+    // Typed decoding with the schema's wire types (the built-in table for the rest).
+    fdt::DecodeOptions dopt;
+    dopt.endian = opts.endian;
+    if (doc) {
+      const SchemaSet* s = &schemas;
+      dopt.resolver = [s, doc](const fdt::Node& node, std::string_view prop) {
+        auto t = s->prop_type(*doc, node, prop);
+        return t ? t : fdt::kho_prop_type(node, prop);
+      };
+    }
+    v.inspection.tree = fdt::decode_tree(v.inspection.blob, dopt, report);
+    const fdt::Tree& tree = v.inspection.tree;
+    const fdt::Node& root = tree.root;
+
+    // ABI.
+    if (!cx.blocked("kho_abi_missing_compatible")) {
+      const fdt::Property* c = root.prop("compatible");
+      if (!c) {
+        cx.add("kho_abi_missing_compatible", &root, nullptr, "the root has no compatible; the format is unknown");
+      } else if (detected.empty()) {
+        std::string names = c->value ? fdt::format_value(*c->value) : "?";
+        cx.add("kho_abi_unknown", &root, c, "compatible " + names + " names no format khospec knows");
+      } else if (opts.abi != "auto" && opts.abi != detected) {
+        cx.add("kho_abi_mismatch", &root, c, "--abi " + opts.abi + " but the blob is " + detected);
+      } else if (!doc) {
+        cx.add("kho_abi_unknown", &root, c, "no schema for " + v.abi);
+      }
+    }
+    if (!v.abi.empty() && is_kho_root(v.abi) && !cx.blocked("kho_abi_properties_mismatch")) {
+      const bool v1 = is_v1(v.abi);
+      for (const auto& ch : root.children) {
+        const fdt::Property* other = v1 ? (ch.prop("preserved-data") ? ch.prop("preserved-data") : ch.prop("blob-size"))
+                                        : ch.prop("fdt");
+        if (other)
+          cx.add("kho_abi_properties_mismatch", &ch, other,
+                 "'" + other->name + "' belongs to " + (v1 ? "kho-v2+ (preserved-data, blob-size)" : "kho-v1 (fdt)") +
+                     " but the root says " + v.abi + "; that kernel never reads it");
+      }
+    }
+    if (cx.blocked("schema_required") || !doc) return;
+    v.schema_id = doc->id;
+    schemas.validate_tree(tree, *doc, file, report);
+
+    if (!is_kho_root(v.abi) || v.abi == "kho-v1-rfc-g0") return;
+    xrefs(file, root, bytes);
+  }
+
+  void xrefs(const std::string& file, const fdt::Node& root, std::span<const std::uint8_t> bytes) {
+    Ctx cx{file, report};
+    const bool v1 = is_v1(v.abi);
+    const fdt::Property* pmm = root.prop(v.abi == "kho-v1-rfc-order-table" ? "preserved-order-table" : "preserved-memory-map");
+    auto map_phys = number(pmm);
+    if (v1 && map_phys && *map_phys == 0 && !cx.blocked("kho_map_empty"))
+      cx.add("kho_map_empty", &root, pmm, "preserved-memory-map is 0: the hand-over preserves nothing");
+
+    // Sub-blob pointers (no memory needed).
+    struct Child {
+      const fdt::Node* node;
+      const fdt::Property* ptr;
+      std::uint64_t phys;
+      std::optional<std::uint64_t> size;
+    };
+    std::vector<Child> children;
+    for (const auto& ch : root.children) {
+      const fdt::Property* ptr = ch.prop(v1 ? "fdt" : "preserved-data");
+      auto phys = number(ptr);
+      if (!phys) continue;
+      auto size = number(ch.prop("blob-size"));
+      if (*phys == 0 && !cx.blocked("kho_blob_null")) {
+        cx.add("kho_blob_null", &ch, ptr, "the subtree points at physical address 0");
+        continue;
+      }
+      if (size && *size == 0 && !cx.blocked("kho_blob_size_zero")) {
+        cx.add("kho_blob_size_zero", &ch, ch.prop("blob-size"), "blob-size is 0");
+        continue;
+      }
+      children.push_back({&ch, ptr, *phys, size});
+    }
+
+    // Scratch areas (kho_scratch[]).
+    if (opts.scratch) {
+      for (std::size_t i = 0; i < opts.scratch->size(); ++i) {
+        const auto& s = (*opts.scratch)[i];
+        if (s.size == 0)
+          cx.add("kho_scratch_zero_size", &root, nullptr,
+                 "scratch area " + std::to_string(i) + " at " + hex(s.addr) + " has size 0");
+        else if (s.addr % kPageSize || s.size % kPageSize)
+          cx.add("kho_scratch_misaligned", &root, nullptr,
+                 "scratch area " + std::to_string(i) + " [" + hex(s.addr) + ", +" + hex(s.size) + ") is not page-aligned");
+      }
+    }
+
+    if (!image || !image->ok()) return;
+    MapSite site{file, "/", pmm ? pmm->name : "preserved-memory-map", pmm ? pmm->offset : 0};
+    if (map_phys && *map_phys != 0 && v.abi != "kho-v1-rfc-order-table" && !cx.blocked("kho_map_cycle")) {
+      Report mr;
+      MapDecode md = v1 ? decode_v1_chunks(*image, *map_phys, opts.map, site, mr)
+                        : decode_radix(*image, *map_phys, opts.map, site, mr);
+      report.append(mr);
+      check_overlaps(md.blocks, site, report);
+      v.map = std::move(md);
+    }
+    // Scratch vs preserved.
+    if (v.map && opts.scratch && !cx.blocked("kho_scratch_overlap")) {
+      std::size_t n = 0;
+      for (const auto& s : *opts.scratch) {
+        if (s.size == 0) continue;
+        const std::uint64_t send = s.addr + s.size < s.addr ? ~std::uint64_t{0} : s.addr + s.size;
+        for (const auto& b : v.map->blocks) {
+          if (b.phys < send && s.addr < b.end() && n++ < 8)
+            cx.add("kho_scratch_overlap", &root, pmm,
+                   "preserved block " + hex(b.phys) + " order " + std::to_string(b.order) +
+                       " overlaps scratch area [" + hex(s.addr) + ", +" + hex(s.size) + ")");
+        }
+      }
+    }
+    // The root FDT page itself.
+    v.fdt_phys = opts.fdt_phys ? opts.fdt_phys : locate_fdt(*image, bytes);
+    if (v.fdt_phys && v.map && v.map->complete && !cx.blocked("kho_fdt_not_preserved")) {
+      const std::uint64_t page = *v.fdt_phys & ~(kPageSize - 1);
+      if (!covered(v.map->blocks, page, kPageSize))
+        cx.add("kho_fdt_not_preserved", &root, nullptr,
+               "the root FDT page " + hex(page) + " is not in the preserved set");
+    }
+    for (const auto& c : children) follow_blob(file, *c.node, c.ptr, c.phys, c.size);
+    for (const auto& r : pending) report.append(r);
+  }
+};
+
+}  // namespace
+
+Validation validate(std::span<const std::uint8_t> bytes, const MemoryImage* image, const ValidateOptions& opts,
+                    Report& report) {
+  Pipeline p{opts, image, report, opts.schemas ? *opts.schemas : SchemaSet::builtin(), {}, {}};
+  p.run(bytes);
+  return std::move(p.v);
+}
+
+bool apply_validate_args(const std::vector<std::string>& args, ValidateOptions& opts,
+                         std::optional<std::uint64_t>& memory_base, std::string& error) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i], v;
+    auto eq = a.find('=');
+    if (eq != std::string::npos) {
+      v = a.substr(eq + 1);
+      a = a.substr(0, eq);
+    } else if (i + 1 < args.size()) {
+      v = args[++i];
+    } else {
+      error = a + " needs a value";
+      return false;
+    }
+    if (a == "--endian" && (v == "little" || v == "big")) {
+      opts.endian = v == "big" ? fdt::Endian::big : fdt::Endian::little;
+    } else if (a == "--abi") {
+      opts.abi = v;
+    } else if (a == "--memory-base" && parse_u64(v)) {
+      memory_base = parse_u64(v);
+    } else if (a == "--fdt-phys" && parse_u64(v)) {
+      opts.fdt_phys = parse_u64(v);
+    } else if (a == "--kho-v1-bitmap" && (v == "512" || v == "page" || v == "auto")) {
+      opts.map.v1_bitmap = v == "512" ? BitmapSize::b512 : v == "page" ? BitmapSize::page : BitmapSize::automatic;
+    } else if (a == "--map-limit" && parse_u64(v) && *parse_u64(v) > 0) {
+      opts.map.max_items = static_cast<std::size_t>(*parse_u64(v));
+    } else if (a == "--scratch") {
+      std::vector<ScratchArea> sc;
+      if (!parse_scratch(v, sc, error)) return false;
+      opts.scratch = std::move(sc);
+    } else {
+      error = "unsupported corpus argument '" + a + " " + v + "'";
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace khospec::conformance
