@@ -11,6 +11,7 @@ extern "C" {
 #include <libfdt.h>
 }
 
+#include "core/elf.hpp"
 #include "core/parse.hpp"
 #include "conformance/memgen.hpp"
 #include "conformance/memmap.hpp"
@@ -344,34 +345,9 @@ std::vector<std::uint8_t> write_elf_core(const std::map<std::uint64_t, std::vect
       runs.push_back({addr, data});
     }
   }
-  Elf64_Ehdr eh{};
-  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
-  eh.e_ident[EI_CLASS] = ELFCLASS64;
-  eh.e_ident[EI_DATA] = ELFDATA2LSB;
-  eh.e_ident[EI_VERSION] = EV_CURRENT;
-  eh.e_type = ET_CORE;
-  eh.e_machine = EM_X86_64;
-  eh.e_version = EV_CURRENT;
-  eh.e_phoff = sizeof(Elf64_Ehdr);
-  eh.e_ehsize = sizeof(Elf64_Ehdr);
-  eh.e_phentsize = sizeof(Elf64_Phdr);
-  eh.e_phnum = static_cast<Elf64_Half>(runs.size());
-  std::vector<std::uint8_t> out(sizeof eh + runs.size() * sizeof(Elf64_Phdr));
-  std::memcpy(out.data(), &eh, sizeof eh);  // x86-64 host: the struct is little-endian
-  std::uint64_t off = out.size();
-  for (std::size_t i = 0; i < runs.size(); ++i) {
-    Elf64_Phdr ph{};
-    ph.p_type = PT_LOAD;
-    ph.p_flags = PF_R;
-    ph.p_offset = off;
-    ph.p_vaddr = ph.p_paddr = runs[i].first;
-    ph.p_filesz = ph.p_memsz = runs[i].second.size();
-    ph.p_align = 1;
-    std::memcpy(out.data() + sizeof eh + i * sizeof ph, &ph, sizeof ph);
-    off += runs[i].second.size();
-  }
-  for (const auto& r : runs) out.insert(out.end(), r.second.begin(), r.second.end());
-  return out;
+  std::vector<ElfRun> elf;
+  for (const auto& [addr, bytes] : runs) elf.push_back({addr, bytes});
+  return khospec::write_elf_core(elf);
 }
 
 namespace {

@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "model/kho/machine.hpp"
+#include "model/kho/rc_run.hpp"
 
 namespace khospec::model {
 namespace {
@@ -188,44 +189,26 @@ struct Kexec : Cmd {
   void show(std::ostream& os) const override { os << "Kexec"; }
 };
 
-rc::detail::TestParams params_for_ctest(const char* dflt) {
-  if (!std::getenv("RC_PARAMS")) setenv("RC_PARAMS", dflt, 0);
-  rc::detail::TestParams p = rc::detail::configuration().testParams;
-  return p;
-}
-
 class KhoProp : public ::testing::TestWithParam<KhoEra> {};
 
 TEST_P(KhoProp, LifecycleAgainstLedger) {
   const KhoEra era = GetParam();
   // 10,000 runs per era in the default build; the sanitizer build runs the
   // same property with fewer (KHOSPEC_PROP_RUNS), set by CMake.
-  std::string dflt = std::string("seed=2026112101 max_size=12 max_success=") + KHOSPEC_PROP_RUNS;
-  const auto params = params_for_ctest(dflt.c_str());
-  std::cout << "RapidCheck seed=" << params.seed << " max_success=" << params.maxSuccess
-            << " max_size=" << params.maxSize << " era=" << era_name(era) << " (reproduce: RC_PARAMS=\"seed="
-            << params.seed << " max_success=" << params.maxSuccess << " max_size=" << params.maxSize << "\")"
-            << std::endl;
-  rc::detail::TestMetadata md;
-  md.id = std::string("KhoProp/") + std::string(era_name(era));
-  md.description = "KHO lifecycle vs ledger";
-  auto property = [era] {
-    MachineConfig mc = machine_with_ram(512ull << 20);
-    PModel model;
-    model.era = era;
-    Sut sut;
-    sut.machine = std::make_unique<Machine>(mc);
-    sut.machine->boot_cold(kernel_config(era));
-    RC_ASSERT(sut.machine->current()->kho_enabled());
-    rc::state::check(model, sut,
-                     rc::state::gen::execOneOfWithArgs<PreserveFolio, PreserveRange, Unpreserve, Finalize,
-                                                       Abort, Kexec>());
-  };
-  const auto result = rc::detail::checkTestable(property, md, params);
-  std::ostringstream msg;
-  rc::detail::printResultMessage(result, msg);
-  std::cout << msg.str() << std::endl;
-  EXPECT_TRUE(result.template is<rc::detail::SuccessResult>()) << msg.str();
+  testutil::rc_run_property(
+      "KhoProp/" + std::string(era_name(era)),
+      std::string("seed=2026112101 max_size=12 max_success=") + KHOSPEC_PROP_RUNS, [era] {
+        MachineConfig mc = machine_with_ram(512ull << 20);
+        PModel model;
+        model.era = era;
+        Sut sut;
+        sut.machine = std::make_unique<Machine>(mc);
+        sut.machine->boot_cold(kernel_config(era));
+        RC_ASSERT(sut.machine->current()->kho_enabled());
+        rc::state::check(model, sut,
+                         rc::state::gen::execOneOfWithArgs<PreserveFolio, PreserveRange, Unpreserve, Finalize,
+                                                           Abort, Kexec>());
+      });
 }
 
 INSTANTIATE_TEST_SUITE_P(Eras, KhoProp, ::testing::ValuesIn(kAllEras),

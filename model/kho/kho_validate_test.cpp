@@ -22,6 +22,7 @@ extern "C" {
 #include "conformance/validate.hpp"
 #include "fdt/decode.hpp"
 #include "model/kho/machine.hpp"
+#include "model/kho/rc_run.hpp"
 
 namespace khospec::model {
 namespace {
@@ -196,10 +197,6 @@ TEST_P(KhoValidate, EveryMutationIsFound) {
 // decodes to the model's set (seed printed; RC_PARAMS overrides).
 TEST_P(KhoValidate, RandomHandOversValidateClean) {
   const KhoEra era = GetParam();
-  if (!std::getenv("RC_PARAMS")) setenv("RC_PARAMS", "seed=20261121 max_success=" KHOSPEC_VALIDATE_RUNS, 0);
-  const auto params = rc::detail::configuration().testParams;
-  std::cout << "RapidCheck seed=" << params.seed << " max_success=" << params.maxSuccess << " era=" << era_name(era)
-            << std::endl;
   auto property = [era] {
     Machine m(machine_with_ram(512ull << 20));
     KernelConfig c;
@@ -223,13 +220,8 @@ TEST_P(KhoValidate, RandomHandOversValidateClean) {
     std::sort(got.begin(), got.end());
     RC_ASSERT(got == h.preserved);
   };
-  rc::detail::TestMetadata md;
-  md.id = std::string("KhoValidate/Random/") + std::string(era_name(era));
-  const auto result = rc::detail::checkTestable(property, md, params);
-  std::ostringstream msg;
-  rc::detail::printResultMessage(result, msg);
-  std::cout << msg.str() << std::endl;
-  EXPECT_TRUE(result.template is<rc::detail::SuccessResult>()) << msg.str();
+  testutil::rc_run_property("KhoValidate/Random/" + std::string(era_name(era)),
+                            "seed=20261121 max_success=" KHOSPEC_VALIDATE_RUNS, property);
 }
 
 INSTANTIATE_TEST_SUITE_P(Eras, KhoValidate, ::testing::ValuesIn(kAllEras),

@@ -1,8 +1,9 @@
 #include "model/kho/phys_image.hpp"
 
+#include "core/elf.hpp"
+
 #include <algorithm>
 #include <cstring>
-#include <elf.h>
 
 namespace khospec::model {
 
@@ -107,44 +108,14 @@ void PhysImage::load_raw(phys_addr_t base, std::span<const std::uint8_t> bytes) 
 
 std::vector<std::uint8_t> PhysImage::save_elf() const {
   auto segs = runs();
-  const std::size_t phoff = sizeof(Elf64_Ehdr);
-  std::size_t data_off = phoff + segs.size() * sizeof(Elf64_Phdr);
-  data_off = (data_off + kPageSize - 1) / kPageSize * kPageSize;
-  std::uint64_t total = data_off;
-  for (const auto& [s, e] : segs) total += e - s;
-  std::vector<std::uint8_t> out(static_cast<std::size_t>(total), 0);
-
-  Elf64_Ehdr eh{};
-  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
-  eh.e_ident[EI_CLASS] = ELFCLASS64;
-  eh.e_ident[EI_DATA] = ELFDATA2LSB;
-  eh.e_ident[EI_VERSION] = EV_CURRENT;
-  eh.e_type = ET_CORE;
-  eh.e_machine = EM_X86_64;
-  eh.e_version = EV_CURRENT;
-  eh.e_phoff = phoff;
-  eh.e_ehsize = sizeof(Elf64_Ehdr);
-  eh.e_phentsize = sizeof(Elf64_Phdr);
-  eh.e_phnum = static_cast<Elf64_Half>(segs.size());
-  std::memcpy(out.data(), &eh, sizeof eh);
-
-  std::uint64_t off = data_off;
-  for (std::size_t i = 0; i < segs.size(); ++i) {
-    const auto [s, e] = segs[i];
-    Elf64_Phdr ph{};
-    ph.p_type = PT_LOAD;
-    ph.p_flags = PF_R | PF_W;
-    ph.p_offset = off;
-    ph.p_vaddr = 0;
-    ph.p_paddr = s;
-    ph.p_filesz = e - s;
-    ph.p_memsz = e - s;
-    ph.p_align = kPageSize;
-    std::memcpy(out.data() + phoff + i * sizeof(Elf64_Phdr), &ph, sizeof ph);
-    read(s, std::span<std::uint8_t>(out.data() + off, static_cast<std::size_t>(e - s)));
-    off += e - s;
+  std::vector<std::vector<std::uint8_t>> data;
+  data.reserve(segs.size());
+  std::vector<ElfRun> elf;
+  for (const auto& [s, e] : segs) {
+    data.push_back(read(s, static_cast<std::size_t>(e - s)));
+    elf.push_back({s, data.back()});
   }
-  return out;
+  return write_elf_core(elf);
 }
 
 }  // namespace khospec::model
