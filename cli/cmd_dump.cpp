@@ -8,31 +8,6 @@
 
 namespace khospec::cli {
 
-namespace {
-
-bool read_input(Context& ctx, const std::string& path, std::vector<std::uint8_t>& bytes) {
-  std::string error;
-  bool ok;
-  if (path == "-") {
-    // Bounded read of stdin (ctx.in, so the frame stays testable).
-    bytes.clear();
-    std::vector<char> chunk(1 << 16);
-    while (ctx.in) {
-      ctx.in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-      bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + ctx.in.gcount());
-      if (bytes.size() > ctx.opts.max_size) break;
-    }
-    ok = !ctx.in.bad();
-    if (!ok) error = "-: read error";
-  } else {
-    ok = fdt::read_file(path, bytes, error, ctx.opts.max_size);
-  }
-  if (!ok) ctx.err << "khospec: error: " << error << "\n";
-  return ok;
-}
-
-}  // namespace
-
 int cmd_dump(Context& ctx) {
   if (ctx.opts.extra.count("memory")) return dump_with_memory(ctx);  // cmd_validate.cpp
   for (const char* o : {"memory-base", "kho-v1-bitmap", "scratch", "fdt-phys"}) {

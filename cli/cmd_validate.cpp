@@ -30,28 +30,6 @@ struct Input {
   bool root = true;
 };
 
-bool read_input(Context& ctx, const std::string& path, std::vector<std::uint8_t>& bytes) {
-  std::string error;
-  if (path == "-") {
-    bytes.clear();
-    std::vector<char> chunk(1 << 16);
-    while (ctx.in) {
-      ctx.in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-      bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + ctx.in.gcount());
-      if (bytes.size() > ctx.opts.max_size) break;
-    }
-    if (ctx.in.bad()) {
-      ctx.err << "khospec: error: -: read error\n";
-      return false;
-    }
-    return true;
-  }
-  if (!fdt::read_file(path, bytes, error, ctx.opts.max_size)) {
-    ctx.err << "khospec: error: " << error << "\n";
-    return false;
-  }
-  return true;
-}
 
 struct Setup {
   ValidateOptions vo;

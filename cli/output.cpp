@@ -1,7 +1,10 @@
 #include "cli/output.hpp"
 
+#include <istream>
+
 #include "conformance/inspect.hpp"
 #include "core/json.hpp"
+#include "fdt/reader.hpp"
 #include "fdt/render.hpp"
 
 #ifndef KHOSPEC_VERSION
@@ -9,6 +12,26 @@
 #endif
 
 namespace khospec::cli {
+
+bool read_input(Context& ctx, const std::string& path, std::vector<std::uint8_t>& bytes) {
+  std::string error;
+  bool ok;
+  if (path == "-") {
+    bytes.clear();
+    std::vector<char> chunk(1 << 16);
+    while (ctx.in) {
+      ctx.in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + ctx.in.gcount());
+      if (bytes.size() > ctx.opts.max_size) break;
+    }
+    ok = !ctx.in.bad();
+    if (!ok) error = "-: read error";
+  } else {
+    ok = fdt::read_file(path, bytes, error, ctx.opts.max_size);
+  }
+  if (!ok) ctx.err << "khospec: error: " << error << "\n";
+  return ok;
+}
 
 void write_json_preamble(JsonWriter& w, std::string_view command) {
   w.key("format_version").value(1);

@@ -20,6 +20,11 @@ struct NamedBlob {
 // document (json), and returns the findings exit code.
 int dump_blobs(Context& ctx, const std::vector<NamedBlob>& blobs, std::string_view command);
 
+// Reads a whole input: a file, or "-" = ctx.in (bounded by --max-size, so an
+// oversized input is still diagnosed as fdt_too_large). Prints
+// "khospec: error: ..." and returns false on I/O failure.
+bool read_input(Context& ctx, const std::string& path, std::vector<std::uint8_t>& bytes);
+
 // {"format_version":1,"tool":"khospec X.Y.Z","command":...} opening keys.
 void write_json_preamble(JsonWriter& w, std::string_view command);
 
