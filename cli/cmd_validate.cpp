@@ -55,6 +55,15 @@ int setup(Context& ctx, Setup& s, bool dump) {
     }
     s.vo.abi = a;
   }
+  if (x.count("as")) {
+    auto p = reader_profile(x["as"]);
+    if (!p) {
+      std::string all;
+      for (const auto& e : reader_eras()) all += (all.empty() ? "" : ", ") + e;
+      return usage_error(ctx, "--as '" + x["as"] + "' is not one of: " + all);
+    }
+    s.vo.as_reader = std::move(p);
+  }
   if (x.count("kho-v1-bitmap")) {
     const std::string& b = x["kho-v1-bitmap"];
     if (b == "512") s.vo.map.v1_bitmap = BitmapSize::b512;

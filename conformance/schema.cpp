@@ -55,7 +55,7 @@ std::optional<std::string> type_ref(const std::string& ref) {
   return ref.substr(p + kMark.size());
 }
 
-bool is_node_schema(const YAML::Node& s) {
+bool is_node_schema_impl(const YAML::Node& s) {
   if (!s || !s.IsMap()) return false;
   if (str(s["type"]) == "object") return true;
   if (s["properties"] || s["patternProperties"]) return true;
@@ -111,7 +111,8 @@ const SV& implemented_node_keywords() {
   return v;
 }
 const SV& implemented_property_keywords() {
-  static const SV v = {"$ref", "description", "const", "enum", "minimum", "maximum", "multipleOf", "deprecated"};
+  static const SV v = {"$ref", "description", "const", "enum", "minimum", "maximum", "multipleOf", "deprecated",
+                       "points-to"};
   return v;
 }
 const SV& implemented_layout_keywords() {
@@ -120,7 +121,7 @@ const SV& implemented_layout_keywords() {
 }
 const SV& implemented_field_keywords() {
   static const SV v = {"name", "offset", "size", "type", "count", "description", "const", "minimum", "maximum",
-                       "multipleOf", "layout"};
+                       "multipleOf", "layout", "points-to"};
   return v;
 }
 const SV& implemented_types() {
@@ -550,6 +551,11 @@ struct DtsParser {
 
 }  // namespace
 
+std::string yaml_str(const YAML::Node& n) { return str(n); }
+std::optional<std::uint64_t> yaml_u64(const YAML::Node& n) { return num(n); }
+bool is_node_schema(const YAML::Node& s) { return khospec::conformance::is_node_schema_impl(s); }
+std::optional<std::string> wire_type_ref(const std::string& ref) { return type_ref(ref); }
+
 std::vector<std::uint8_t> compile_dts_example(std::string_view text, std::string& error) {
   DtsParser p;
   p.s = text;
@@ -610,6 +616,24 @@ struct Linter {
       if (!contains(implemented_types(), *t) || !fdt::parse_type(*t))
         add("schema_unknown_type", p["$ref"], "unknown wire type '" + *t + "'", where);
     }
+    points_to(p["points-to"], where);
+  }
+
+  // points-to: what a pointer value addresses (a layout name, "fdt" or "blob");
+  // the compatibility checker follows it to compare the pointed-to layouts.
+  void points_to(const YAML::Node& n, const std::string& where) {
+    if (!n) return;
+    std::vector<YAML::Node> items;
+    if (n.IsSequence()) {
+      for (const auto& e : n) items.push_back(e);
+    } else {
+      items.push_back(n);
+    }
+    for (const auto& e : items) {
+      std::string t = e.IsScalar() ? e.as<std::string>() : std::string();
+      if (t != "fdt" && t != "blob" && !set.layout(t))
+        add("schema_bad_points_to", e, "points-to '" + t + "' names no layout (nor fdt / blob)", where);
+    }
   }
 
   void pattern(const YAML::Node& key, const std::string& where) {
@@ -665,6 +689,7 @@ struct Linter {
       }
       if (std::string t = str(f["type"]); !t.empty() && !contains(implemented_types(), t))
         add("schema_unknown_type", f["type"], "unknown field type '" + t + "'", "layout/" + str(f["name"]));
+      points_to(f["points-to"], "layout/" + str(f["name"]));
       const std::uint64_t end = *off + *sz * count;
       if (end > *size)
         add("schema_bad_layout", f, "field '" + str(f["name"]) + "' ends at " + std::to_string(end) +

@@ -95,6 +95,12 @@ class SchemaSet {
   std::vector<SchemaDoc> docs_;
 };
 
+// Small YAML accessors shared with the ABI reader (conformance/abi.cpp).
+std::string yaml_str(const YAML::Node& n);                      // scalar text, "" otherwise
+std::optional<std::uint64_t> yaml_u64(const YAML::Node& n);     // 0x.. / decimal scalars
+bool is_node_schema(const YAML::Node& s);                       // a child-node schema (not a property)
+std::optional<std::string> wire_type_ref(const std::string& ref);  // "u64" from ".../types.yaml#/definitions/u64"
+
 // Compiles a dts-syntax example (the kernel bindings' `examples:` form) to a blob:
 // `name { prop = "str"; prop = <cells>; child { ... }; };` Cells are big-endian
 // 32-bit words, as dtc writes them. Returns empty and sets `error` on a syntax error.

@@ -433,6 +433,12 @@ struct Pipeline {
                      " but the root says " + v.abi + "; that kernel never reads it");
       }
     }
+    if (opts.as_reader && is_kho_root(detected) && detected != opts.as_reader->compatible &&
+        !cx.blocked("kho_reader_refuses"))
+      cx.add("kho_reader_refuses", &root, root.prop("compatible"),
+             "a " + opts.as_reader->era + " reader refuses this " + detected + " hand-over: kho_populate() needs '" +
+                 opts.as_reader->compatible +
+                 "' and disables revival (cold boot: the preserved memory is unprotected)");
     if (cx.blocked("schema_required") || !doc) return;
     v.schema_id = doc->id;
     schemas.validate_tree(tree, *doc, file, report);
@@ -448,6 +454,12 @@ struct Pipeline {
     auto map_phys = number(pmm);
     if (v1 && map_phys && *map_phys == 0 && !cx.blocked("kho_map_empty"))
       cx.add("kho_map_empty", &root, pmm, "preserved-memory-map is 0: the hand-over preserves nothing");
+    const bool same_reader = opts.as_reader && opts.as_reader->compatible == v.abi;
+    if (same_reader && opts.as_reader->requires_map && (!map_phys || *map_phys == 0) &&
+        !cx.blocked("kho_reader_refuses"))
+      cx.add("kho_reader_refuses", &root, pmm,
+             "a " + opts.as_reader->era + " reader refuses this hand-over: kho_populate() requires a non-zero "
+             "preserved-memory-map (6.19+), 6.16-6.18 accepted 0");
 
     // Sub-blob pointers (no memory needed).
     struct Child {
@@ -490,9 +502,21 @@ struct Pipeline {
     MapSite site{file, "/", pmm ? pmm->name : "preserved-memory-map", pmm ? pmm->offset : 0};
     if (map_phys && *map_phys != 0 && v.abi != "kho-v1-rfc-order-table" && !cx.blocked("kho_map_cycle")) {
       Report mr;
-      MapDecode md = v1 ? decode_v1_chunks(*image, *map_phys, opts.map, site, mr)
-                        : decode_radix(*image, *map_phys, opts.map, site, mr);
+      MapOptions mo = opts.map;
+      if (same_reader && v1 && opts.as_reader->v1_bitmap != BitmapSize::automatic) mo.v1_bitmap = opts.as_reader->v1_bitmap;
+      MapDecode md = v1 ? decode_v1_chunks(*image, *map_phys, mo, site, mr)
+                        : decode_radix(*image, *map_phys, mo, site, mr);
       report.append(mr);
+      if (same_reader && v1 && mo.v1_bitmap != opts.map.v1_bitmap && !cx.blocked("kho_reader_misreads")) {
+        // What the writer meant (auto-detected or given) vs what this reader decodes.
+        Report ignored;
+        MapDecode meant = decode_v1_chunks(*image, *map_phys, opts.map, site, ignored);
+        if (meant.blocks != md.blocks)
+          cx.add("kho_reader_misreads", &root, pmm,
+                 "a " + opts.as_reader->era + " reader decodes " + std::to_string(md.blocks.size()) + " block(s) (" +
+                     md.format + ") where the writer meant " + std::to_string(meant.blocks.size()) + " (" +
+                     meant.format + "): same kho-v1 compatible, different bitmap size (kho-abi.md §3.3)");
+      }
       check_overlaps(md.blocks, site, report);
       v.map = std::move(md);
     }
@@ -532,6 +556,22 @@ Validation validate(std::span<const std::uint8_t> bytes, const MemoryImage* imag
   return std::move(p.v);
 }
 
+const std::vector<std::string>& reader_eras() {
+  static const std::vector<std::string> e = {"v6.16", "v6.18", "v6.19", "kho-v2", "kho-v3", "kho-v4"};
+  return e;
+}
+
+std::optional<ReaderProfile> reader_profile(std::string_view era) {
+  std::string e(era);
+  if (e == "6.16" || e == "6.18" || e == "6.19") e = "v" + e;
+  if (e == "stateless") e = "kho-v2";
+  if (e == "v6.16") return ReaderProfile{e, "kho-v1", BitmapSize::b512, false};  // PRESERVE_BITS 512*8
+  if (e == "v6.18") return ReaderProfile{e, "kho-v1", BitmapSize::page, false};  // PAGE_SIZE bitmaps
+  if (e == "v6.19") return ReaderProfile{e, "kho-v1", BitmapSize::page, true};   // kho_populate(): map != 0
+  if (e == "kho-v2" || e == "kho-v3" || e == "kho-v4") return ReaderProfile{e, e, BitmapSize::automatic, true};
+  return std::nullopt;
+}
+
 bool apply_validate_args(const std::vector<std::string>& args, ValidateOptions& opts,
                          std::optional<std::uint64_t>& memory_base, std::string& error) {
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -550,6 +590,8 @@ bool apply_validate_args(const std::vector<std::string>& args, ValidateOptions& 
       opts.endian = v == "big" ? fdt::Endian::big : fdt::Endian::little;
     } else if (a == "--abi") {
       opts.abi = v;
+    } else if (a == "--as" && reader_profile(v)) {
+      opts.as_reader = reader_profile(v);
     } else if (a == "--memory-base" && parse_u64(v)) {
       memory_base = parse_u64(v);
     } else if (a == "--fdt-phys" && parse_u64(v)) {

@@ -44,6 +44,21 @@ std::string detect_abi(const fdt::Tree& tree);
 // Every ABI name --abi accepts (besides "auto").
 const std::vector<std::string>& known_abis();
 
+// `validate --as ERA`: what one era's reader accepts (filled from the model's
+// era traits by the CLI, so the validator stays model-free).
+struct ReaderProfile {
+  std::string era;           // "v6.18"
+  std::string compatible;    // the only root compatible kho_populate() accepts
+  BitmapSize v1_bitmap = BitmapSize::automatic;  // kho-v1: the bitmap size the reader assumes
+  bool requires_map = false;  // 6.19+: preserved-memory-map must be non-zero
+};
+
+// The reader of each era khospec models (v6.16 ... kho-v4; "6.16" and
+// "stateless" spellings as in the model). A test keeps this table equal to
+// the model's era traits (conformance/compat_test.cpp).
+std::optional<ReaderProfile> reader_profile(std::string_view era);
+const std::vector<std::string>& reader_eras();
+
 struct ValidateOptions {
   fdt::ReadOptions read;
   fdt::Endian endian = fdt::Endian::little;
@@ -53,6 +68,7 @@ struct ValidateOptions {
   std::optional<std::uint64_t> fdt_phys;  // where the root FDT sits (else searched in small images)
   const SchemaSet* schemas = nullptr;     // nullptr: the built-in schemas
   bool follow_blobs = true;               // with an image: validate the sub-blobs too
+  std::optional<ReaderProfile> as_reader; // check against another era's reader (kho_reader_*)
 };
 
 struct SubBlob {

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "conformance/compat.hpp"
 #include "conformance/corpus_source.hpp"
 #include "core/rules.hpp"
 #include "fdt/test_util.hpp"
@@ -84,6 +85,19 @@ TEST(RuleRegistry, EveryRuleHasAnExampleThatFiresIt) {
       for (const auto& d : rep.diagnostics())
         if (d.file.rfind(e, 0) == 0) only.add(d);
       rep = only;
+    } else if (e.rfind("conformance/compat/cases/", 0) == 0) {
+      // A compat case: OLD and NEW (plus an optional allow-list) in the example's directory.
+      AllowList allow;
+      CompatOptions o;
+      if (fs::exists(ex / "allow.yaml")) {
+        std::string err;
+        ASSERT_TRUE(parse_allow_list(slurp(ex / "allow.yaml"), "allow.yaml", allow, err)) << err;
+        o.allow = &allow;
+      }
+      Report load;
+      auto res = compat_check_paths((ex / "old").string(), (ex / "new").string(), o, load);
+      rep = load;
+      if (res) rep.append(res->report);
     } else {
       // A unit test covers it (live rules): the test source must exercise the rule.
       EXPECT_NE(slurp(ex).find(std::string(r.id)), std::string::npos) << r.id << " not exercised by " << e;

@@ -31,7 +31,7 @@ void PhysImage::read(phys_addr_t addr, std::span<std::uint8_t> out) const {
     std::size_t off = a % kPageSize;
     std::size_t n = std::min<std::size_t>(kPageSize - off, out.size() - done);
     auto it = pages_.find(a / kPageSize);
-    if (it == pages_.end()) {
+    if (it == pages_.end() || !it->second) {
       std::memset(out.data() + done, 0, n);
     } else {
       std::memcpy(out.data() + done, it->second->data() + off, n);
@@ -47,6 +47,22 @@ std::vector<std::uint8_t> PhysImage::read(phys_addr_t addr, std::size_t len) con
 }
 
 void PhysImage::fill(phys_addr_t addr, std::uint64_t len, std::uint8_t value) {
+  if (value == 0) {
+    // Whole zero pages are stored without contents (a null slot reads as
+    // zeros and still counts as touched): zeroing allocations stay cheap.
+    for (std::uint64_t done = 0; done < len;) {
+      const phys_addr_t a = addr + done;
+      const std::uint64_t off = a % kPageSize;
+      const std::uint64_t n = std::min<std::uint64_t>(kPageSize - off, len - done);
+      if (n == kPageSize) {
+        pages_[a / kPageSize].reset();
+      } else {
+        std::memset(page_for_write(a / kPageSize).data() + off, 0, static_cast<std::size_t>(n));
+      }
+      done += n;
+    }
+    return;
+  }
   std::vector<std::uint8_t> buf(static_cast<std::size_t>(std::min<std::uint64_t>(len, kPageSize)), value);
   for (std::uint64_t done = 0; done < len;) {
     std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), len - done));
@@ -78,6 +94,11 @@ void PhysImage::write_u64(phys_addr_t addr, std::uint64_t v) {
 }
 
 bool PhysImage::touched(phys_addr_t addr) const { return pages_.count(addr / kPageSize) > 0; }
+
+const std::uint8_t* PhysImage::page_data(std::uint64_t pfn) const {
+  auto it = pages_.find(pfn);
+  return it == pages_.end() || !it->second ? nullptr : it->second->data();
+}
 
 std::vector<std::pair<phys_addr_t, phys_addr_t>> PhysImage::runs() const {
   std::vector<std::pair<phys_addr_t, phys_addr_t>> out;

@@ -34,6 +34,8 @@ class PhysImage {
   void write_u64(phys_addr_t addr, std::uint64_t v);
 
   bool touched(phys_addr_t addr) const;  // is the page holding addr stored?
+  // The stored bytes of page `pfn`, or nullptr when it reads as zeros.
+  const std::uint8_t* page_data(std::uint64_t pfn) const;
   std::size_t page_count() const { return pages_.size(); }
   // Touched pages as [start, end) runs of contiguous page frames, ascending.
   std::vector<std::pair<phys_addr_t, phys_addr_t>> runs() const;
@@ -50,7 +52,7 @@ class PhysImage {
  private:
   using Page = std::array<std::uint8_t, kPageSize>;
   Page& page_for_write(std::uint64_t pfn);
-  std::map<std::uint64_t, std::unique_ptr<Page>> pages_;  // pfn -> contents
+  std::map<std::uint64_t, std::unique_ptr<Page>> pages_;  // pfn -> contents (null: all zeros)
 };
 
 // What the running kernel's page allocator does for KHO metadata and client

@@ -1,0 +1,37 @@
+# One golden `khospec compat` run: OLD and NEW are source-relative schema
+# paths or model:ERA (dumped with `khospec model abi-dump --era ERA` into
+# WORK first); the text output (paths made relative) must equal GOLDEN and the
+# exit code must be EXIT. UPDATE=1 rewrites GOLDEN instead.
+set(args)
+foreach(side OLD NEW)
+  set(v "${${side}}")
+  if(v MATCHES "^model:(.+)$")
+    set(era "${CMAKE_MATCH_1}")
+    execute_process(COMMAND ${KHOSPEC} model abi-dump --era ${era} OUTPUT_FILE ${WORK}/${era}.json RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "khospec model abi-dump --era ${era} failed (exit ${rc})")
+    endif()
+    list(APPEND args ${WORK}/${era}.json)
+  else()
+    list(APPEND args ${SRC}/${v})
+  endif()
+endforeach()
+if(DEFINED ALLOW)
+  list(APPEND args --allow ${SRC}/${ALLOW})
+endif()
+execute_process(COMMAND ${KHOSPEC} compat ${args} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+string(REPLACE "${WORK}/" "" out "${out}")  # first: the build tree may sit inside SRC
+string(REPLACE "${SRC}/" "" out "${out}")
+if(UPDATE)
+  file(WRITE ${GOLDEN} "${out}")
+  return()
+endif()
+if(NOT rc EQUAL ${EXIT})
+  message(FATAL_ERROR "khospec compat ${OLD} ${NEW}: exit ${rc}, expected ${EXIT}\n${out}${err}")
+endif()
+file(READ ${GOLDEN} want)
+if(NOT out STREQUAL want)
+  file(WRITE ${WORK}/${NAME}.actual "${out}")
+  message(FATAL_ERROR "khospec compat ${OLD} ${NEW} differs from ${GOLDEN} (actual: ${WORK}/${NAME}.actual; "
+                      "regenerate with `cmake --build build/default --target compat_golden_update`)")
+endif()
