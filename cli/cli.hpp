@@ -70,6 +70,7 @@ int cmd_simulate(Context& ctx);
 int cmd_validate(Context& ctx);
 int cmd_schema(Context& ctx);
 int cmd_rules(Context& ctx);
+int cmd_prove(Context& ctx);  // spec/: Z3 proof obligations
 int cmd_compat(Context& ctx);
 int cmd_model(Context& ctx);
 // `dump --memory`: dump plus the decoded preserved-memory map (cmd_validate.cpp).

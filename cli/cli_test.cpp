@@ -139,5 +139,36 @@ TEST(Cli, MemblockReplayFromStdin) {
   EXPECT_EQ(run_cli({"memblock", "frob"}).rc, 1);
 }
 
+// compat / model abi-dump / validate --as: misuse is exit 1 with a message
+// naming the fix; the JSON form carries the categories.
+TEST(Cli, CompatUsageAndJson) {
+  EXPECT_EQ(run_cli({"compat"}).rc, 1);
+  EXPECT_EQ(run_cli({"compat", "a.yaml"}).rc, 1);
+  auto d = run_cli({"compat", "--direction", "sideways", "a", "b"});
+  EXPECT_EQ(d.rc, 1);
+  EXPECT_NE(d.err.find("--direction must be both, forward or backward"), std::string::npos) << d.err;
+  EXPECT_EQ(run_cli({"compat", "--markdown", "a", "b"}).rc, 1);
+  EXPECT_EQ(run_cli({"compat", "--matrix", "a"}).rc, 1);
+  auto missing = run_cli({"compat", "/nonexistent/a.yaml", "/nonexistent/b.yaml"});
+  EXPECT_EQ(missing.rc, 1);
+  EXPECT_NE(missing.err.find("compat_input_invalid"), std::string::npos) << missing.err;
+  EXPECT_EQ(run_cli({"model"}).rc, 1);
+  EXPECT_EQ(run_cli({"model", "abi-dump"}).rc, 1);
+  EXPECT_EQ(run_cli({"model", "abi-dump", "--era", "v9"}).rc, 1);
+  auto dump = run_cli({"model", "abi-dump", "--era", "kho-v3"});
+  EXPECT_EQ(dump.rc, 0);
+  EXPECT_NE(dump.out.find("\"abi_dump_version\": 1"), std::string::npos) << dump.out;
+  EXPECT_NE(dump.out.find("\"blob-size\""), std::string::npos);
+  const std::string src = KHOSPEC_SOURCE_DIR;
+  auto j = run_cli({"-f", "json", "compat", src + "/schemas/kho/kho-v1.yaml", src + "/schemas/kho/kho-v2.yaml"});
+  EXPECT_EQ(j.rc, 100);
+  EXPECT_NE(j.out.find("\"summary\""), std::string::npos);
+  EXPECT_NE(j.out.find("\"type\": \"wire\""), std::string::npos) << j.out;
+  auto m = run_cli({"-f", "json", "compat", "--matrix"});
+  EXPECT_EQ(m.rc, 0);
+  EXPECT_NE(m.out.find("\"all_agree\": true"), std::string::npos);
+  EXPECT_EQ(run_cli({"validate", "--as", "v5.10", "x.dtb"}).rc, 1);
+}
+
 }  // namespace
 }  // namespace khospec::cli

@@ -118,9 +118,7 @@ int cmd_compat(Context& ctx) {
       w.end_object();
     }
     w.end_array();
-    w.key("diagnostics").begin_array();
-    for (const auto& d : shown.diagnostics()) write_json(w, d);
-    w.end_array();
+    write_json_diagnostics(w, shown.diagnostics());
     w.end_object();
     ctx.out << '\n';
   } else {

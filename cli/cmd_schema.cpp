@@ -54,9 +54,7 @@ int finish(Context& ctx, const Report& report, std::size_t nfiles, std::string_v
     w.begin_object();
     write_json_preamble(w, command);
     w.key("schemas").value(static_cast<std::uint64_t>(nfiles));
-    w.key("diagnostics").begin_array();
-    for (const auto& d : report.diagnostics()) write_json(w, d);
-    w.end_array();
+    write_json_diagnostics(w, report.diagnostics());
     w.end_object();
   } else {
     if (ctx.opts.verbosity >= 0)

@@ -249,9 +249,7 @@ int run(Context& ctx, bool dump) {
       w.end_object();
     }
     w.end_array();
-    w.key("diagnostics").begin_array();
-    for (const auto& d : shown.diagnostics()) write_json(w, d);
-    w.end_array();
+    write_json_diagnostics(w, shown.diagnostics());
     w.end_object();
   } else {
     if (ctx.opts.verbosity >= 0) {

@@ -87,9 +87,7 @@ int dump_blobs(Context& ctx, const std::vector<NamedBlob>& blobs, std::string_vi
       w.end_object();
     }
     w.end_array();
-    w.key("diagnostics").begin_array();
-    for (const auto& d : all.diagnostics()) write_json(w, d);
-    w.end_array();
+    write_json_diagnostics(w, all.diagnostics());
     w.end_object();
   } else {
     print_text_diagnostics(ctx, all);

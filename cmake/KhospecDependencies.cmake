@@ -20,7 +20,10 @@ endif()
 find_package(GTest REQUIRED)
 include(GoogleTest)
 
-# Optional in this foundation: later layers (spec/, bench/, bindings/) require them.
-pkg_check_modules(Z3 IMPORTED_TARGET z3)
+# The spec's proof obligations (spec/, z3++ only there): libz3-dev.
+pkg_check_modules(Z3 REQUIRED IMPORTED_TARGET z3)
+find_package(Threads REQUIRED)
+# Optional in this foundation: later layers (bench/, bindings/) require them.
 find_package(rapidcheck CONFIG REQUIRED)
-find_package(benchmark CONFIG QUIET)
+# Google Benchmark (libbenchmark-dev): CI builds bench/ and runs its smoke test.
+find_package(benchmark CONFIG REQUIRED)

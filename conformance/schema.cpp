@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <regex>
 #include <set>
 
@@ -26,6 +29,30 @@ std::string hex(std::uint64_t v) { return hex_u64(v); }
 // yaml-cpp: a default-constructed YAML::Node() is "defined" (a null node), so
 // `!node` is false for it; absent lookups use has().
 bool has(const YAML::Node& n) { return n.IsDefined() && !n.IsNull(); }
+
+// patternProperties regexes, compiled once per process (compiling a
+// std::regex costs far more than matching a node name). nullptr: it does not
+// compile (lint reports schema_bad_pattern).
+const std::regex* cached_regex(const std::string& re) {
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<std::regex>> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache.find(re);
+  if (it == cache.end()) {
+    std::unique_ptr<std::regex> r;
+    try {
+      r = std::make_unique<std::regex>(re);
+    } catch (const std::regex_error&) {
+    }
+    it = cache.emplace(re, std::move(r)).first;
+  }
+  return it->second.get();
+}
+
+bool pattern_matches(const std::string& name, const std::string& re) {
+  const std::regex* r = cached_regex(re);
+  return r && std::regex_search(name, *r);
+}
 
 bool contains(const SV& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 
@@ -287,12 +314,9 @@ YAML::Node SchemaSet::node_schema_for_path(const SchemaDoc& doc, const std::stri
       child = cur["properties"][name];
     } else if (cur["patternProperties"] && cur["patternProperties"].IsMap()) {
       for (const auto& kv : cur["patternProperties"]) {
-        try {
-          if (is_node_schema(kv.second) && std::regex_search(name, std::regex(kv.first.as<std::string>()))) {
-            child = kv.second;
-            break;
-          }
-        } catch (const std::regex_error&) {
+        if (is_node_schema(kv.second) && pattern_matches(name, kv.first.as<std::string>())) {
+          child = kv.second;
+          break;
         }
       }
     }
@@ -353,11 +377,7 @@ void SchemaSet::validate_node(const fdt::Node& n, const SchemaDoc& doc, YAML::No
   auto pattern_match = [&](const std::string& name, bool want_node) -> YAML::Node {
     if (!patterns || !patterns.IsMap()) return YAML::Node();
     for (const auto& kv : patterns) {
-      try {
-        if (is_node_schema(kv.second) == want_node && std::regex_search(name, std::regex(kv.first.as<std::string>())))
-          return kv.second;
-      } catch (const std::regex_error&) {
-      }
+      if (is_node_schema(kv.second) == want_node && pattern_matches(name, kv.first.as<std::string>())) return kv.second;
     }
     return YAML::Node();
   };

@@ -76,4 +76,10 @@ void write_json(JsonWriter& w, const Diagnostic& d) {
   w.end_object();
 }
 
+void write_json_diagnostics(JsonWriter& w, const std::vector<Diagnostic>& diags) {
+  w.key("diagnostics").begin_array();
+  for (const auto& d : diags) write_json(w, d);
+  w.end_array();
+}
+
 }  // namespace khospec

@@ -58,5 +58,7 @@ void render_text(std::ostream& out, const Diagnostic& d);
 class JsonWriter;
 // One JSON object with the keys of style-anchors §4.3.
 void write_json(JsonWriter& w, const Diagnostic& d);
+// `"diagnostics": [ ... ]` of a report: the key every JSON document of khospec ends with.
+void write_json_diagnostics(JsonWriter& w, const std::vector<Diagnostic>& diags);
 
 }  // namespace khospec

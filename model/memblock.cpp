@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <sstream>
 
@@ -19,10 +20,22 @@ namespace {
 // First region whose end lies above `addr`. The arrays are sorted and
 // disjoint, so region ends are strictly increasing and every region the
 // kernel's scan from index 0 would `continue` past comes before this index.
+// O(1) at either end of the array (the kernel's scan is O(1) below the first
+// region, so the model must not be slower there), else a branchless binary
+// search: O(log n).
 std::size_t first_ending_above(const std::vector<MemblockRegion>& regions, phys_addr_t addr) {
-  auto it = std::partition_point(regions.begin(), regions.end(),
-                                 [addr](const MemblockRegion& r) { return r.end() <= addr; });
-  return static_cast<std::size_t>(it - regions.begin());
+  const std::size_t n = regions.size();
+  if (n == 0 || regions[0].end() > addr) return 0;
+  if (regions[n - 1].end() <= addr) return n;
+  // Invariant: regions[lo].end() <= addr < regions[lo + len].end().
+  const MemblockRegion* base = regions.data();
+  std::size_t len = n - 1;
+  while (len > 1) {
+    const std::size_t half = len / 2;
+    base = base[half].end() <= addr ? base + half : base;
+    len -= half;
+  }
+  return static_cast<std::size_t>(base - regions.data()) + 1;
 }
 
 }  // namespace
@@ -302,6 +315,40 @@ int Memblock::memblock_add_range(MemblockTypeId tid, phys_addr_t base, phys_addr
     MemblockType& t = mut(tid);
     pieces.clear();
     const std::size_t first = first_ending_above(t.regions, base);
+    if (insert && (first == t.cnt() || t.regions[first].base >= end)) {
+      // Fast path: nothing overlaps [base, end), so the kernel's scan yields
+      // exactly one piece, inserted at `first`, no WARN_ON is evaluated, and
+      // memblock_merge_regions(first, first + 1) can only join it with its
+      // left and/or right neighbour. Doing that merge in place gives the same
+      // array without the kernel's insert-then-merge memmoves: O(log n) when
+      // the range touches a neighbour with equal flags and nid, else one
+      // move of the tail (the kernel's memmove), and no temporary buffers.
+      auto& r = t.regions;
+      const auto at = static_cast<std::ptrdiff_t>(first);
+      const bool left = first > 0 && r[first - 1].end() == base && r[first - 1].nid == nid &&
+                        r[first - 1].flags == flags;
+      const bool right = first < r.size() && r[first].base == end && r[first].nid == nid &&
+                         r[first].flags == flags;
+      if (left && right) {
+        r[first - 1].size += size + r[first].size;
+        r.erase(r.begin() + at);
+      } else if (left) {
+        r[first - 1].size += size;
+      } else if (right) {
+        r[first].base = base;
+        r[first].size += size;
+      } else if (first == r.size()) {
+        r.push_back({base, size, flags, nid});
+      } else {
+        // memblock_insert_region(): one memmove of the tail.
+        r.push_back(r.back());
+        std::memmove(static_cast<void*>(r.data() + first + 1), r.data() + first,
+                     (r.size() - 2 - first) * sizeof(MemblockRegion));
+        r[first] = {base, size, flags, nid};
+      }
+      t.total_size += size;
+      return 0;
+    }
     std::size_t idx = first;
     phys_addr_t cur = base;
     for (; idx < t.cnt(); ++idx) {
@@ -506,7 +553,7 @@ int checked_add(Memblock& mb, bool self_check, MemblockTypeId tid, phys_addr_t b
     std::vector<InvariantViolation> v;                                                   \
     const int ret = checked_add(*this, cfg_.self_check && outer, tid, base, size, v,     \
                                 [&] { return memblock_add_range(tid, base, size, nid, flags); }); \
-    record(std::move(v), opname);                                                        \
+    if (!v.empty()) record(std::move(v), opname);                                        \
     return ret;                                                                          \
   } while (0)
 

@@ -209,6 +209,23 @@ class Memblock {
   int memblock_physmem_add(phys_addr_t base, phys_addr_t size);
   int memblock_set_node(phys_addr_t base, phys_addr_t size, MemblockTypeId type, int nid);
 
+  // Batch form of the next kernel's deserialization loop
+  //   for each (base, size): memblock_reserve(base, size);
+  //                          if (mark_noinit) memblock_reserved_mark_noinit(base, size);
+  // (kernel/kexec_handover.c deserialize_bitmap() / kho_preserved_memory_reserve()).
+  // The result -- reserved array, cnt, max, total_size, events, failed() -- is
+  // identical to that loop; the return value counts the ranges for which
+  // either call returned nonzero, as the loop's callers do.
+  // Ranges that overlap nothing already reserved and nothing else in their
+  // segment, while the array cannot need doubling, are sorted and merged into
+  // the array in one pass: O(k log k + n) instead of the loop's O(k (log n +
+  // n)) in the model and Θ(k n) in the kernel. Every other range (an overlap,
+  // a point where the kernel would double the array, the error state) runs
+  // the loop's two calls at exactly its position in the sequence, so
+  // warnings, doubling and its failures happen as in the loop.
+  int memblock_reserve_batch(const std::vector<std::pair<phys_addr_t, phys_addr_t>>& ranges,
+                             bool mark_noinit);
+
   // ---- flags ------------------------------------------------------------
   int memblock_mark_hotplug(phys_addr_t base, phys_addr_t size);
   int memblock_clear_hotplug(phys_addr_t base, phys_addr_t size);

@@ -539,6 +539,10 @@ namespace {
 int preserve_range(Kernel& k, MemTrack& t, std::uint64_t start, std::uint64_t nr,
                    const std::function<int(std::uint64_t, unsigned)>& one, bool hang_bug) {
   auto blocks = kho_split_range(start, nr);
+  // INV_PRESERVED_SPLIT_EXACT (spec/kho.md): exact, aligned, bounded cover.
+  if (!kho_split_exact(start, nr, blocks))
+    k.finding("INV_PRESERVED_SPLIT_EXACT", "error", "the greedy split of pfn " + std::to_string(start) + " +" +
+                                                        std::to_string(nr) + " is not an exact cover");
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     int err = one(blocks[i].phys / PAGE_SIZE_4K, blocks[i].order);
     if (err) {
@@ -710,6 +714,8 @@ bool Kernel::kho_restore_folio(phys_addr_t phys, unsigned* order_out) {
       return false;
     }
     page_private_.erase(pfn);  // restore once
+    // INV_RESTORE_ONCE (spec/kho.md): a second restore of this page must fail.
+    if (page_private_.count(pfn)) finding("INV_RESTORE_ONCE", "error", "page->private survives restore at " + hex(phys));
   } else {
     if (order > MAX_PAGE_ORDER) return false;
     if (it == page_private_.end()) {

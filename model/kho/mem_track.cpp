@@ -259,6 +259,19 @@ std::vector<PreservedBlock> kho_split_range(std::uint64_t start_pfn, std::uint64
   return out;
 }
 
+// INV_PRESERVED_SPLIT_EXACT: consecutive, naturally aligned blocks covering
+// [start_pfn, start_pfn + nr) exactly, at most max(1, 2 * floor(log2 nr)).
+bool kho_split_exact(std::uint64_t start_pfn, std::uint64_t nr_pages, const std::vector<PreservedBlock>& blocks) {
+  if (nr_pages == 0 || start_pfn + nr_pages < start_pfn) return blocks.empty();
+  std::uint64_t pfn = start_pfn;
+  for (const auto& b : blocks) {
+    if (b.order >= 64 || b.phys >> KHO_PAGE_SHIFT != pfn || (pfn & ((std::uint64_t{1} << b.order) - 1))) return false;
+    pfn += std::uint64_t{1} << b.order;
+  }
+  const std::uint64_t floor_log2 = static_cast<std::uint64_t>(std::bit_width(nr_pages)) - 1;
+  return pfn == start_pfn + nr_pages && blocks.size() <= std::max<std::uint64_t>(1, 2 * floor_log2);
+}
+
 // ---- MemTrack -----------------------------------------------------------------
 
 struct MemTrack::Impl {
@@ -313,6 +326,16 @@ int MemTrack::preserve_order(std::uint64_t pfn, unsigned order) {
     // missing nodes; on -ENOMEM free the new branch and unlink it at the anchor.
     if (!radix_root_) return MODEL_EINVAL;  // WARN_ON_ONCE(!tree->root)
     const std::uint64_t key = kho_radix_encode_key(pfn << KHO_PAGE_SHIFT, order);
+    // Runtime checks of spec/kho.md INV_RADIX_KEY_BIJECTIVE (the key decodes
+    // back to this block) and INV_RADIX_TREE_SHAPE (five 9-bit table indices
+    // and a 15-bit leaf bit rebuild the key): never fire on a valid block.
+    std::uint64_t rebuilt = kho_radix_bitmap_index(key);
+    for (unsigned level = 1; level < KHO_TREE_MAX_DEPTH; ++level)
+      rebuilt |= std::uint64_t{kho_radix_table_index(key, level)}
+                 << ((level - 1) * KHO_TABLE_SIZE_LOG2 + KHO_BITMAP_SIZE_LOG2);
+    const bool aligned = (pfn & ((std::uint64_t{1} << order) - 1)) == 0;
+    if (aligned && (kho_radix_decode_key(key) != PreservedBlock{pfn << KHO_PAGE_SHIFT, order} || rebuilt != key))
+      return MODEL_EINVAL;
     std::array<phys_addr_t, KHO_TREE_MAX_DEPTH> fresh{};
     phys_addr_t anchor_slot = 0;
     phys_addr_t node = radix_root_;

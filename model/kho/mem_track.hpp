@@ -141,6 +141,9 @@ inline constexpr std::size_t KHO_MAX_BLOCKS = 10000;
 // The greedy split of kho_preserve_phys()/kho_preserve_pages(): at pfn p with
 // end e, order = min(ctz(p), ilog2(e - p)).
 std::vector<PreservedBlock> kho_split_range(std::uint64_t start_pfn, std::uint64_t nr_pages);
+// INV_PRESERVED_SPLIT_EXACT: `blocks` covers [start_pfn, start_pfn + nr_pages)
+// exactly with naturally aligned consecutive blocks, at most max(1, 2*floor(log2 n)).
+bool kho_split_exact(std::uint64_t start_pfn, std::uint64_t nr_pages, const std::vector<PreservedBlock>& blocks);
 
 // struct kho_vmalloc (16 bytes, embedded by clients).
 struct KhoVmalloc {

@@ -1,0 +1,147 @@
+"""khospec: the formal, executable reference for Linux Kexec HandOver (KHO).
+
+Validate KHO hand-overs (``/sys/kernel/debug/kho/{out,in}/fdt`` dumps, memory
+images), check schema-version compatibility, and run the reference model of
+memblock and the KHO lifecycle -- from Python. Names mirror the kernel and the
+``khospec`` CLI (docs/python.md).
+
+Bad input (a corrupt blob, image or schema) never raises: it yields findings in
+a :class:`Report`. Exceptions are for misuse only: ``ValueError`` (a bad
+argument value), ``LookupError`` (an unknown rule), ``OSError`` (a file that
+cannot be read) and :class:`Error` (e.g. a kernel object of a machine that was
+cold-booted again).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
+
+from . import _core
+from ._core import Blob, Diagnostic, Error, MemoryImage, Report
+from . import model
+
+__version__: str = _core.__version__
+
+__all__ = [
+    "Blob",
+    "Diagnostic",
+    "Error",
+    "MemoryImage",
+    "Report",
+    "abi_dump",
+    "compat",
+    "compat_matrix",
+    "dump",
+    "known_abis",
+    "model",
+    "preserved",
+    "prove",
+    "rules",
+    "validate",
+]
+
+BlobLike = Union[Blob, bytes, bytearray, memoryview, str]
+
+
+def _blob(blob: BlobLike) -> Blob:
+    if isinstance(blob, Blob):
+        return blob
+    if isinstance(blob, str):
+        return Blob.from_file(blob)
+    if isinstance(blob, (bytes, bytearray, memoryview)):
+        return Blob.from_bytes(blob)
+    raise TypeError(f"expected a Blob, bytes or a path, not {type(blob).__name__}")
+
+
+def validate(
+    blob: BlobLike,
+    memory: Optional[MemoryImage] = None,
+    abi: str = "auto",
+    rules: Optional[Mapping[str, str]] = None,
+    as_era: Optional[str] = None,
+    endian: str = "little",
+    kho_v1_bitmap: Optional[str] = None,
+) -> Report:
+    """Check a KHO hand-over like ``khospec validate``.
+
+    ``rules`` maps a rule ID (or ``FAMILY:*``) to ``"off"``, ``"warning"`` or
+    ``"error"`` (the CLI's ``-W``/``-E``). ``as_era`` checks the blob against
+    another era's reader (``validate --as``). With ``memory`` the preserved
+    map and the sub-blobs are followed too and ``Report.preserved`` is set.
+    """
+    try:
+        return _core.validate(_blob(blob), memory, abi, dict(rules) if rules else None, as_era, endian,
+                              kho_v1_bitmap)
+    except KeyError as e:  # unknown rule in `rules`
+        raise LookupError(str(e.args[0]) if e.args else "unknown rule") from None
+
+
+def preserved(blob: BlobLike, memory: MemoryImage, kho_v1_bitmap: Optional[str] = None) -> Iterator[Tuple[int, int]]:
+    """Iterate the preserved set ``(phys, order)`` the blob's memory map describes in ``memory``.
+
+    Nothing is yielded when the map cannot be decoded; ``validate`` says why.
+    """
+    report = _core.validate(_blob(blob), memory, "auto", None, None, "little", kho_v1_bitmap)
+    yield from report.preserved or ()
+
+
+def dump(blob: BlobLike, endian: str = "little") -> Dict[str, Any]:
+    """Decode a blob to nested dicts: ``{"name", "ok", "abi", "tree", "report"}``.
+
+    ``tree`` is ``{"name", "path", "offset", "properties": {name: value},
+    "children": {name: node}}`` with values decoded natively: ``int`` for
+    u32/u64/phys_addr, ``str`` for strings, ``list`` for string lists and arrays,
+    ``bytes`` when the length is wrong for the type.
+    """
+    return _core.dump(_blob(blob), endian)
+
+
+def known_abis() -> List[str]:
+    """Every ABI name ``validate(abi=...)`` accepts besides ``"auto"``."""
+    return _core.known_abis()
+
+
+def rules() -> List[Dict[str, str]]:
+    """The rule registry (docs/rules.md): id, level, family, summary, hint, kernel, fix."""
+    return _core.rules()
+
+
+def compat(old: str, new: str, direction: str = "both", allow: Optional[str] = None) -> Report:
+    """Compare two schema files, schema directories or ABI dumps like ``khospec compat``.
+
+    ``direction``: ``"both"``, ``"forward"`` (new kernel reads old data) or
+    ``"backward"``. ``allow``: a compat-allow.yaml path. An unusable input
+    gives a report with ``compat_input_invalid`` and ``exit_code`` 1.
+    """
+    return _core.compat(old, new, direction, allow)
+
+
+def compat_matrix() -> Dict[str, Any]:
+    """The reader x writer era matrix: ``{"eras", "all_agree", "cells": [...]}``.
+
+    Each cell has ``writer``, ``reader``, ``outcome`` (revive / refuse /
+    misread), ``agree`` and the ``schema`` and ``model`` derivations.
+    """
+    return json.loads(_core.compat_matrix_json())
+
+
+def abi_dump(era: str) -> Dict[str, Any]:
+    """The wire ABI a kernel of ``era`` writes (``khospec model abi-dump``)."""
+    return json.loads(_core.abi_dump_json(era))
+
+
+def prove(only: Optional[str] = None, era: Optional[str] = None, timeout: Optional[float] = None) -> List[Dict[str, Any]]:
+    """Run the spec's Z3 proof obligations (``khospec prove``); one dict per obligation."""
+    argv = ["-f", "json", "prove"]
+    if only is not None:
+        argv += ["--only", only]
+    if era is not None:
+        argv += ["--era", era]
+    if timeout is not None:
+        argv += ["--timeout", str(timeout)]
+    rc, out, err = _core.run_cli(argv)
+    if rc == 1:
+        raise ValueError(err.decode(errors="replace").strip())
+    doc = json.loads(out)
+    return list(doc.get("obligations", doc.get("results", [])))

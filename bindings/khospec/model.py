@@ -1,0 +1,58 @@
+"""The reference model from Python: memblock and a KHO chain of kernels.
+
+``Memblock`` mirrors mm/memblock.c (``add``, ``reserve``, ``remove``, ``free``,
+``alloc``...); ``Machine``/``Kernel`` run a KHO chain step by step (boot,
+preserve, finalize, kexec_load, kexec, restore) and hand back the FDT bytes
+and the memory image; ``simulate`` runs a YAML scenario or a built-in one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional
+
+from . import _core
+from ._core import Kernel, Machine
+
+__all__ = ["Kernel", "Machine", "Memblock", "Region", "eras", "scenarios", "simulate"]
+
+
+class Region(NamedTuple):
+    """One memblock region: ``[base, base + size)`` with its flags and node."""
+
+    base: int
+    size: int
+    flags: str
+    nid: int
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+
+class Memblock(_core.Memblock):
+    """memblock as ``mm/memblock.c`` implements it (era ``"v6.16"`` or ``"v6.12"``)."""
+
+    def regions(self, type: str = "memory") -> Iterator[Region]:
+        """Iterate the regions of ``"memory"``, ``"reserved"`` or ``"physmem"``, in address order."""
+        for base, size, flags, nid in self._regions(type):
+            yield Region(base, size, flags, nid)
+
+
+def eras() -> List[str]:
+    """Every KHO era the model knows, oldest first."""
+    return _core.eras()
+
+
+def scenarios() -> List[str]:
+    """The built-in scenario names (``khospec simulate --list``)."""
+    return _core.scenarios()
+
+
+def simulate(scenario: str = "chain", era: Optional[str] = None) -> List[Dict[str, Any]]:
+    """Run a scenario: a built-in name (every era, or ``era``), a YAML file or YAML text.
+
+    Returns one dict per run: ``name``, ``era``, ``ok``, ``error``, ``steps``,
+    ``kernels`` (each with ``incoming``/``outgoing`` blocks and ``findings``)
+    and ``text`` (the CLI's rendering).
+    """
+    return _core.simulate(scenario, era)

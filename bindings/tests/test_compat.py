@@ -1,0 +1,69 @@
+"""compat, compat_matrix, abi_dump."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import khospec
+
+
+def test_compat_schema_files(source_dir: pathlib.Path) -> None:
+    r = khospec.compat(str(source_dir / "schemas/kho/kho-v1.yaml"), str(source_dir / "schemas/kho/kho-v2.yaml"))
+    assert r.exit_code == 100
+    wire = {d.rule for d in r if d.category == "wire"}
+    assert {"compat_required_added", "compat_pointer_target_changed"} <= wire
+    assert "compat_break_without_version_bump" not in wire
+    assert any(d.rule == "compat_version_bumped" for d in r)
+    fwd = khospec.compat(str(source_dir / "schemas/kho/kho-v1.yaml"), str(source_dir / "schemas/kho/kho-v2.yaml"),
+                         direction="forward")
+    # `fdt` removed breaks only old readers: a warning when checking forward.
+    assert any(d.rule == "compat_property_removed" and d.level == "warning" for d in fwd)
+    assert any(d.rule == "compat_property_removed" and d.level == "error" for d in r)
+
+
+def test_compat_abi_dumps_and_allow_list(tmp_path: pathlib.Path, source_dir: pathlib.Path) -> None:
+    for era in ("v6.16", "v6.18"):
+        (tmp_path / f"{era}.json").write_text(json.dumps(khospec.abi_dump(era)))
+    old, new = str(tmp_path / "v6.16.json"), str(tmp_path / "v6.18.json")
+    r = khospec.compat(old, new)
+    assert "compat_break_without_version_bump" in {d.rule for d in r}
+    ok = khospec.compat(old, new, allow=str(source_dir / "conformance/compat/compat-allow.yaml"))
+    assert ok.exit_code == 0 and len(ok.allowed) == 5
+    diag, reason = ok.allowed[0]
+    assert diag.rule.startswith("compat_") and reason
+
+
+def test_compat_bad_inputs(tmp_path: pathlib.Path) -> None:
+    import pytest
+
+    (tmp_path / "x.yaml").write_text("hello: world\n")
+    r = khospec.compat(str(tmp_path / "x.yaml"), str(tmp_path / "missing.yaml"))
+    assert r.exit_code == 1 and {d.rule for d in r} == {"compat_input_invalid"}
+
+    with pytest.raises(ValueError):
+        khospec.compat(str(tmp_path / "x.yaml"), str(tmp_path / "x.yaml"), direction="sideways")
+    (tmp_path / "allow.yaml").write_text("allow:\n  - rule: compat_required_added\n")
+    with pytest.raises(ValueError, match="has no reason"):
+        khospec.compat(str(tmp_path / "x.yaml"), str(tmp_path / "x.yaml"), allow=str(tmp_path / "allow.yaml"))
+
+
+def test_abi_dump() -> None:
+    d = khospec.abi_dump("v6.16")
+    assert d["abi_dump_version"] == 1 and d["era"] == "v6.16"
+    assert d["formats"][0]["compatible"] == "kho-v1"
+    sizes = {l["name"]: l["size"] for l in d["layouts"]}
+    assert sizes["kho_mem_phys_bits_512"] == 512
+    assert {l["name"]: l["size"] for l in khospec.abi_dump("v6.18")["layouts"]}["kho_mem_phys_bits_page"] == 4096
+
+
+def test_compat_matrix() -> None:
+    m = khospec.compat_matrix()
+    assert m["all_agree"] is True
+    assert m["eras"] == khospec.model.eras()
+    cells = {(c["writer"], c["reader"]): c for c in m["cells"]}
+    assert len(cells) == 36
+    assert cells[("v6.16", "v6.18")]["outcome"] == "misread"
+    assert cells[("v6.18", "v6.19")]["outcome"] == "revive"
+    assert cells[("kho-v2", "kho-v3")]["outcome"] == "refuse"
+    assert all(c["schema"]["outcome"] == c["model"]["outcome"] for c in m["cells"])

@@ -1,0 +1,117 @@
+#include "spec/registry.hpp"
+
+#include <sstream>
+
+namespace khospec::spec {
+
+const std::vector<InvariantInfo>& invariants() {
+  static const std::vector<InvariantInfo> v = {
+      {"INV_MEMBLOCK_CAPACITY", 1, "all", "0 <= cnt <= max (bounded spec: cnt <= K)",
+       "model/memblock.cpp Memblock::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.MemblockOps"},
+      {"INV_MEMBLOCK_REGION_BOUNDS", 2, "all", "every region has size > 0 and base + size <= PHYS_ADDR_MAX",
+       "model/memblock.cpp Memblock::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.MemblockOps"},
+      {"INV_MEMBLOCK_SORTED_DISJOINT", 3, "all", "base[i] + size[i] <= base[i+1]",
+       "model/memblock.cpp Memblock::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.MemblockOps"},
+      {"INV_MEMBLOCK_MERGED", 4, "all", "no exactly adjacent neighbours with equal flags and nid",
+       "model/memblock.cpp Memblock::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.MemblockOps"},
+      {"INV_MEMBLOCK_TOTAL", 5, "all", "total_size is the sum of the region sizes (0 when empty)",
+       "model/memblock.cpp Memblock::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.MemblockOps"},
+      {"INV_MEMBLOCK_ADD_MONOTONE", 6, "all",
+       "add: coverage' = coverage ∪ [b, b+s); covered parts keep flags and nid",
+       "model/memblock.cpp check_add_monotone", "spec/spec_agreement_test.cpp: SpecAgreement.MemblockOps"},
+      {"INV_MEMBLOCK_SETCLR_FLAGS_ONLY", 7, "all",
+       "setclr_flag: coverage and nids unchanged; inside [b, b+s) flags become flags|flag (or &~flag), outside unchanged",
+       "model/memblock.cpp check_setclr_flags_only", "spec/spec_agreement_test.cpp: SpecAgreement.MemblockOps"},
+      {"INV_MEMBLOCK_NO_BUG", 8, "all",
+       "no BUG_ON(cnt >= max), no BUG_ON in merge (pieces sorted and disjoint), no panic on resize",
+       "model/memblock.cpp Memblock::check_invariants (failed_)", "spec/spec_agreement_test.cpp: SpecAgreement.MemblockOps"},
+      {"INV_SCRATCH_COUNT", 9, "all", "|S| = 2 + #nodes; S[0] lies below ARCH_LOW_ADDRESS_LIMIT",
+       "model/kho/kernel.cpp Kernel::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.KernelChains"},
+      {"INV_SCRATCH_ALIGNED", 10, "all", "scratch areas are CMA_MIN_ALIGNMENT_BYTES aligned and pairwise disjoint",
+       "model/kho/kernel.cpp Kernel::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.KernelChains"},
+      {"INV_SCRATCH_STABLE", 11, "all", "S(N+1) = S(N) for every KHO-booted kernel",
+       "model/kho/kernel.cpp Kernel::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.KernelChains"},
+      {"INV_SCRATCH_IN_MEMORY", 12, "all",
+       "kernel N >= 2, POPULATED: every area is covered by memory regions that all carry KHO_SCRATCH",
+       "model/kho/kernel.cpp Kernel::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.KernelChains"},
+      {"INV_MEMBLOCK_SCRATCH_ONLY_ALLOC", 13, "v6.16+",
+       "scratch_only => every allocation lies in KHO_SCRATCH memory and outside what was reserved before",
+       "model/memblock.cpp check_scratch_alloc", "spec/spec_agreement_test.cpp: SpecAgreement.MemblockAlloc"},
+      {"INV_SCRATCH_ONLY_WINDOW", 14, "all", "scratch_only holds exactly from kho_populate until memblock_free_all",
+       "model/kho/kernel.cpp Kernel::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.KernelChains"},
+      {"INV_KEXEC_SEGMENTS_IN_SCRATCH", 15, "all",
+       "with KHO enabled every kexec segment of a non-crash image lies inside one scratch area",
+       "model/kho/kernel.cpp Kernel::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.KernelChains"},
+      {"INV_PRESERVED_ALIGNED", 16, "all", "every (pfn, o) in P has pfn mod 2^o = 0",
+       "model/kho/kernel.cpp Kernel::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.PreserveOps"},
+      {"INV_PRESERVED_ORDER_RESTORABLE", 17, "v6.16..v6.19", "restorable blocks have o <= MAX_PAGE_ORDER (warning)",
+       "model/kho/kernel.cpp Kernel::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.PreserveOps"},
+      {"INV_SCRATCH_PRESERVED_DISJOINT", 18, "v6.18+ (debug)", "rng(P) ∩ S = ∅",
+       "model/kho/kernel.cpp Kernel::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.PreserveOps"},
+      {"INV_METADATA_OUTSIDE_SCRATCH", 19, "v6.18+", "bitmaps, chunks, vmalloc chunks, radix nodes and the FDT lie outside S",
+       "model/kho/kernel.cpp Kernel::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.KernelChains"},
+      {"INV_PRESERVED_DISJOINT", 20, "all", "blocks in P are pairwise disjoint (not enforced upstream: hazard)",
+       "model/kho/kernel.cpp Kernel::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.PreserveOps"},
+      {"INV_PRESERVED_SPLIT_EXACT", 21, "all",
+       "the greedy split covers [start, start+n) exactly, aligned, without overlap, in at most max(1, 2*floor(log2 n)) blocks",
+       "model/kho/kernel.cpp Kernel::kho_preserve_pages / kho_preserve_phys (kho_split_check)",
+       "spec/spec_agreement_test.cpp: SpecAgreement.SplitAndKeys"},
+      {"INV_FINALIZED_MAP_EXACT", 22, "v6.16, v6.18", "FINALIZED => P is frozen and the serialized map encodes exactly P",
+       "model/kho/kernel.cpp Kernel::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.StateMachine"},
+      {"INV_MAP_FRESH_AT_KEXEC", 23, "v6.19", "a kexec with revival hands over a map made after the last change to P",
+       "model/kho/kernel.cpp Kernel::kernel_kexec", "spec/spec_agreement_test.cpp: SpecAgreement.StateMachine"},
+      {"INV_WINDOW_NO_ALLOC_OVER_PRESERVED", 24, "all",
+       "between POPULATED and DESERIALIZED no allocation overlaps a block the previous kernel preserved",
+       "model/kho/kernel.cpp Kernel::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.KernelChains"},
+      {"INV_KHO_PRESERVED_RESERVED", 25, "all",
+       "at DESERIALIZED every handed-over block is reserved with RSRV_NOINIT (fails when memblock_reserve returns -ENOMEM)",
+       "model/kho/kernel.cpp Kernel::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.KernelChains"},
+      {"INV_CMA_BEFORE_BUDDY", 26, "all", "scratch pageblocks are MIGRATE_CMA before their pages reach buddy",
+       "model/kho/kernel.cpp Kernel::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.KernelChains"},
+      {"INV_BUDDY_DISJOINT_PRESERVED", 27, "all", "buddy-free pages never overlap a handed-over block",
+       "model/kho/kernel.cpp Kernel::check_invariants", "spec/spec_agreement_test.cpp: SpecAgreement.KernelChains"},
+      {"INV_RESTORE_ONCE", 28, "v6.18+", "after a successful restore page->private is 0, so a second restore fails",
+       "model/kho/kernel.cpp Kernel::kho_restore_folio", "spec/spec_agreement_test.cpp: SpecAgreement.KernelChains"},
+      {"INV_RADIX_KEY_BIJECTIVE", 29, "kho-v2+",
+       "decode(encode(phys, o)) = (phys, o) for every block-aligned phys and o <= 51, and every valid key is an encoding",
+       "model/kho/mem_track.cpp MemTrack::preserve_order (radix)", "spec/spec_agreement_test.cpp: SpecAgreement.SplitAndKeys"},
+      {"INV_RADIX_TREE_SHAPE", 30, "kho-v2+",
+       "depth 6: a key is exactly its five 9-bit table indices and its 15-bit leaf bit",
+       "model/kho/mem_track.cpp MemTrack::preserve_order (radix)", "spec/spec_agreement_test.cpp: SpecAgreement.SplitAndKeys"},
+      {"INV_KHO_MAP_DECODES", 0, "all", "the serialized memory map (bitmaps or radix) decodes to the blocks it encodes",
+       "model/kho/kernel.cpp Kernel::kho_mem_deserialize_in", "spec/spec_agreement_test.cpp: SpecAgreement.SplitAndKeys"},
+      {"INV_KHO_HANDOVER_COMPLETE", 0, "all", "every block preserved at kexec time reaches the next kernel (item 23's consequence)",
+       "model/kho/machine.cpp Machine::kexec", "spec/spec_agreement_test.cpp: SpecAgreement.KernelChains"},
+      {"INV_KHO_PRESERVED_CONTENT_INTACT", 0, "all",
+       "preserved bytes are unchanged in the next kernel (follows from items 24 and 27)",
+       "model/kho/machine.cpp Machine::kexec", "spec/spec_agreement_test.cpp: SpecAgreement.KernelChains"},
+  };
+  return v;
+}
+
+std::string trace_markdown(const ProveOptions& opts) {
+  const auto obs = list_obligations(opts);
+  std::ostringstream o;
+  o << "# Traceability: invariant -> Z3 obligation, runtime check, property test\n\n"
+    << "<!-- Generated by `khospec prove --trace`; do not edit. The test spec/trace_md_is_generated\n"
+    << "     fails when this file is stale; spec_registry_test checks every row is complete. -->\n\n"
+    << "Invariants are stated in [`spec/kho.md`](../spec/kho.md) §5; item numbers are kho-model.md §5.\n"
+    << "Obligations run with `khospec prove --only NAME` (k = " << opts.k << " region slots, " << opts.bmc_steps
+    << " BMC steps). Obligations marked *hazard* must be refuted.\n\n"
+    << "| ID | item | eras | Z3 obligations | runtime check | property test |\n|---|---|---|---|---|---|\n";
+  for (const auto& inv : invariants()) {
+    std::string list;
+    for (const auto& ob : obs) {
+      for (const auto& id : ob.invariants) {
+        if (id != inv.id) continue;
+        list += (list.empty() ? "" : "<br>") + std::string("`") + ob.name + "`" + (ob.expect_refuted ? " *hazard*" : "");
+        break;
+      }
+    }
+    o << "| `" << inv.id << "` | " << (inv.item ? std::to_string(inv.item) : std::string("-")) << " | " << inv.eras << " | "
+      << (list.empty() ? "**none**" : list) << " | " << inv.runtime_check << " | " << inv.property_test << " |\n";
+  }
+  return o.str();
+}
+
+}  // namespace khospec::spec

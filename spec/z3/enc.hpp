@@ -1,0 +1,137 @@
+// Internal to spec/: the Z3 encodings of spec/kho.md. z3++.h appears only in
+// spec/z3/*.cpp and in the spec tests; the public API (spec/prove.hpp,
+// spec/registry.hpp) is z3-free.
+//
+// Style (style-anchors.md §2.3, §4.7): every operation is Pre(op)(S, args)
+// plus a next state, and the spec step is If(pre, S', S) (Hyperkernel);
+// invariants are flat lists of (INV_* ID, conjunct) added as tracked
+// assertions so that unsat cores and counterexamples name them.
+#pragma once
+
+#include <z3++.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/memblock.hpp"
+
+namespace khospec::spec::z3enc {
+
+using z3::expr;
+
+// One named conjunct: an invariant (INV_*), a precondition ("pre: ...") or a
+// hazard property (HAZARD_*).
+struct Named {
+  std::string id;
+  expr e;
+};
+using Conj = std::vector<Named>;
+
+inline expr bv(z3::context& c, std::uint64_t v, unsigned w = 64) { return c.bv_val(v, w); }
+inline expr umax(const expr& a, const expr& b) { return z3::ite(z3::uge(a, b), a, b); }
+inline expr umin(const expr& a, const expr& b) { return z3::ite(z3::ule(a, b), a, b); }
+inline expr all_of(z3::context& c, const Conj& v) {
+  z3::expr_vector ev(c);
+  for (const auto& n : v) ev.push_back(n.e);
+  return z3::mk_and(ev);
+}
+
+// ---- memblock -------------------------------------------------------------
+// A memblock_type with a bounded number K of region slots: base/size as
+// 64-bit bit-vectors, flags and nid as 32-bit ones (nid two's complement,
+// NUMA_NO_NODE = 0xffffffff), cnt as an 8-bit count. Slots >= cnt are
+// meaningless. total is memblock_type.total_size.
+struct SymRegion {
+  expr base, size, flags, nid;
+};
+struct SymType {
+  std::vector<SymRegion> r;
+  expr cnt;    // bv8
+  expr total;  // bv64
+  unsigned K() const { return static_cast<unsigned>(r.size()); }
+};
+// A piece of a region array under construction (sorted by construction).
+struct Piece {
+  expr valid, base, end, flags, nid;
+};
+
+SymType mk_type(z3::context& c, const std::string& prefix, unsigned K);
+SymType const_type(z3::context& c, const model::MemblockType& t, unsigned K);
+expr slot_valid(const SymType& t, unsigned i);
+// Memblock state invariants (kho-model.md §5 items 1-5) for one array.
+Conj memblock_state_inv(z3::context& c, const SymType& t);
+// Coverage and attribute queries at address x.
+expr covered(z3::context& c, const SymType& t, const expr& x);
+expr flags_at(z3::context& c, const SymType& t, const expr& x);
+expr nid_at(z3::context& c, const SymType& t, const expr& x);
+// The region array made of `pieces` (merged like memblock_merge_regions when
+// `merge`), in K slots; `fits` is false when more than K regions result.
+struct Normalized {
+  SymType t;
+  expr fits;
+  expr sorted;  // the pieces were sorted and disjoint (no BUG_ON in merge)
+};
+Normalized normalize(z3::context& c, const std::vector<Piece>& pieces, unsigned K, bool merge);
+
+// Planted bugs for the mutation tests (spec-side copies of the operations).
+enum class Mutation {
+  none,
+  merge_ignores_flags,   // memblock_merge_regions() without the flags test
+  add_split_off_by_one,  // add: a gap piece ends one byte into the next region
+  setclr_split_off_by_one,  // setclr_flag: the inside piece ends one byte past the end
+  alloc_scratch_check_dropped,  // should_skip_region() forgets KHO_SCRATCH
+  preserve_scratch_check_dropped,  // kho_preserve_*: debug scratch check missing
+  split_order_off_by_one,  // greedy split uses ilog2(n) + 1
+};
+
+struct OpResult {
+  SymType next;  // If(pre, S', S) already applied
+  expr pre;      // the call's precondition (including "fits in K")
+  expr ret;      // return value (bv64: 0 / -errno, or the address for alloc)
+  expr no_bug;   // INV_MEMBLOCK_NO_BUG: merge sees sorted pieces, nothing overflows
+};
+
+// mm/memblock.c memblock_add_range() (v6.16): gaps get (nid, flags), existing
+// regions win, then merge.
+OpResult mb_add(z3::context& c, const SymType& t, const expr& base, const expr& size, const expr& nid,
+                const expr& flags, Mutation m = Mutation::none);
+// memblock_remove_range(): isolate + delete, never merges.
+OpResult mb_remove(z3::context& c, const SymType& t, const expr& base, const expr& size);
+// memblock_setclr_flag(): isolate, OR / AND-NOT `flag`, merge.
+OpResult mb_setclr(z3::context& c, const SymType& t, const expr& base, const expr& size, bool set,
+                   const expr& flag, Mutation m = Mutation::none);
+// memblock_phys_alloc_range(size, align, start, end) top-down with
+// choose_memblock_flags(): the highest fit in (memory \ reserved), then
+// __memblock_reserve(found, size, NUMA_NO_NODE, RSRV_KERN).
+struct AllocResult {
+  SymType reserved;
+  expr pre, addr, no_bug;
+};
+AllocResult mb_alloc(z3::context& c, const SymType& memory, const SymType& reserved, const expr& scratch_only,
+                     const expr& size, const expr& align, const expr& start, const expr& end,
+                     Mutation m = Mutation::none);
+
+// Transition invariants (kho-model.md §5 items 6, 7) at a free address x.
+expr add_monotone(z3::context& c, const SymType& before, const SymType& after, const expr& base,
+                  const expr& size, const expr& x);
+expr setclr_flags_only(z3::context& c, const SymType& before, const SymType& after, const expr& base,
+                       const expr& size, bool set, const expr& flag, const expr& x);
+
+// ctz64 (64 for 0) and fls64 (0 for 0; any width) as ite chains.
+expr ctz64(z3::context& c, const expr& v);
+expr fls64(z3::context& c, const expr& v);
+// The greedy split order at pfn p with end e: min(ctz(p), fls(e - p) - 1).
+inline expr split_order(z3::context& c, const expr& p, const expr& e) { return umin(ctz64(c, p), fls64(c, e - p) - bv(c, 1)); }
+// The radix key (kho-v2+).
+inline expr radix_key(z3::context& c, const expr& phys, const expr& o) {
+  return z3::shl(bv(c, 1), bv(c, 52) - o) | z3::lshr(phys, bv(c, 12) + o);
+}
+
+// Concrete values back from a Z3 model (or from simplify() on constants).
+std::uint64_t u64(const expr& e);
+model::MemblockType eval_type(const z3::model& m, const SymType& t);
+std::string render_type(const std::string& name, const model::MemblockType& t);
+
+}  // namespace khospec::spec::z3enc

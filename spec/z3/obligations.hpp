@@ -1,0 +1,36 @@
+// Internal: the obligation table (spec/z3/obligations.cpp). The mutation
+// tests build the same obligations over a planted bug.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "spec/prove.hpp"
+#include "spec/z3/enc.hpp"
+
+namespace khospec::spec::z3enc {
+
+struct Outcome {
+  Verdict verdict = Verdict::unknown;
+  std::vector<std::string> failing;
+  std::string counterexample;
+  std::string reason;
+};
+
+struct Query {
+  z3::context& c;
+  const ProveOptions& opts;
+  std::string name;
+};
+
+struct Obligation {
+  ObligationInfo info;
+  std::function<Outcome(Query&)> run;
+};
+
+std::vector<Obligation> build_obligations(const ProveOptions& opts, Mutation m = Mutation::none);
+// Run one obligation in a fresh context (timeouts and --dump-smt2 honoured).
+ObligationResult run_one(const Obligation& ob, const ProveOptions& opts);
+
+}  // namespace khospec::spec::z3enc
