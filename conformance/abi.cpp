@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/file.hpp"
 #include "core/rules.hpp"
 
 namespace khospec::conformance {
@@ -137,14 +138,6 @@ std::string format_kind(const YAML::Node& root) {
   const YAML::Node p = root["properties"];
   if (p && p.IsMap() && (p["preserved-memory-map"] || p["preserved-order-table"])) return "root";
   return "client";
-}
-
-std::string slurp(const fs::path& p, bool& ok) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  ok = static_cast<bool>(in) || in.eof();
-  return s.str();
 }
 
 }  // namespace
@@ -346,16 +339,14 @@ std::optional<abi::AbiSet> load_abi_input(const std::string& path, Report& repor
     std::sort(files.begin(), files.end());
     if (files.empty()) return input_error("the directory holds no .yaml schema");
     for (const auto& f : files) {
-      bool ok = true;
-      std::string text = slurp(f, ok);
-      if (!ok) return input_error("cannot read " + f.string());
+      std::string text;
+      if (!read_text_file(f, text)) return input_error("cannot read " + f.string());
       sources.push_back({f.string(), std::move(text)});
       own.push_back(f.string());
     }
   } else {
-    bool ok = true;
-    std::string text = slurp(path, ok);
-    if (!ok) return input_error("cannot read the file");
+    std::string text;
+    if (!read_text_file(path, text)) return input_error("cannot read the file");
     if (fs::path(path).extension() == ".json") {
       std::string err;
       auto set = abi_from_json(text, path, err);

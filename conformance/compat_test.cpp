@@ -15,6 +15,7 @@
 #include "conformance/abi.hpp"
 #include "conformance/compat_matrix.hpp"
 #include "conformance/validate.hpp"
+#include "core/file.hpp"
 #include "core/json.hpp"
 #include "core/rules.hpp"
 #include "model/kho/abi_dump.hpp"
@@ -25,13 +26,6 @@ using namespace khospec::conformance;
 using model::KhoEra;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 const fs::path kSrc = KHOSPEC_SOURCE_DIR;
 
@@ -206,7 +200,7 @@ TEST(CompatCases, EveryCaseFiresExactlyItsExpectationsInEachDirection) {
     AllowList allow;
     if (fs::exists(dir / "allow.yaml")) {
       std::string err;
-      ASSERT_TRUE(parse_allow_list(slurp(dir / "allow.yaml"), "allow.yaml", allow, err)) << err;
+      ASSERT_TRUE(parse_allow_list(read_text_file(dir / "allow.yaml"), "allow.yaml", allow, err)) << err;
     }
     for (const char* dname : {"both", "forward", "backward"}) {
       CompatOptions o;
@@ -259,7 +253,7 @@ TEST(CompatAllow, MalformedListsAreUsageErrorsNamingTheEntry) {
 TEST(CompatAllow, TheShippedAllowListCoversTheKnownHistory) {
   AllowList a;
   std::string err;
-  ASSERT_TRUE(parse_allow_list(slurp(kSrc / "conformance/compat/compat-allow.yaml"), "conformance/compat/compat-allow.yaml", a, err)) << err;
+  ASSERT_TRUE(parse_allow_list(read_text_file(kSrc / "conformance/compat/compat-allow.yaml"), "conformance/compat/compat-allow.yaml", a, err)) << err;
   CompatOptions o;
   o.allow = &a;
   auto r = compat_check(model::kho_abi_dump(KhoEra::v6_16), model::kho_abi_dump(KhoEra::v6_18), o);

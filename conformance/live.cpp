@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/file.hpp"
 #include "core/rules.hpp"
 #include "fdt/reader.hpp"
 
@@ -31,15 +32,6 @@ constexpr Adapter kAdapters[] = {
 
 void finding(Report& r, const char* rule, const std::string& file, std::string msg) {
   r.add(make_finding(rule, file, std::nullopt, "", "", std::move(msg), "live"));
-}
-
-bool read_text(const fs::path& p, std::string& out) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream s;
-  s << in.rdbuf();
-  out = s.str();
-  return true;
 }
 
 }  // namespace
@@ -89,7 +81,7 @@ bool read_live(const std::string& root, const std::string& which, std::size_t ma
       }
     }
     std::string pt, lt;
-    if (read_text(dir / "scratch_phys", pt) && read_text(dir / "scratch_len", lt)) {
+    if (read_text_file(dir / "scratch_phys", pt) && read_text_file(dir / "scratch_len", lt)) {
       std::vector<ScratchArea> s;
       std::string serr;
       if (parse_scratch_files(pt, lt, s, serr)) out.scratch = std::move(s);

@@ -8,18 +8,12 @@
 #include <sstream>
 
 #include "conformance/inspect.hpp"
+#include "core/file.hpp"
 
 namespace khospec::conformance {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 TEST(Schemas, BuiltinSchemasLintClean) {
   Report r;
@@ -31,7 +25,7 @@ TEST(Schemas, BuiltinSchemasLintClean) {
 
 TEST(Schemas, EmbeddedSchemasEqualTheSourceTree) {
   for (const auto& s : SchemaSet::builtin_sources())
-    EXPECT_EQ(s.text, slurp(fs::path(KHOSPEC_SOURCE_DIR) / s.path)) << s.path;
+    EXPECT_EQ(s.text, read_text_file(fs::path(KHOSPEC_SOURCE_DIR) / s.path)) << s.path;
 }
 
 TEST(Schemas, OneFrozenFilePerCompatible) {
@@ -51,7 +45,7 @@ TEST(Schemas, OneFrozenFilePerCompatible) {
 
 // The meta-schema lists exactly the implemented keywords and types.
 TEST(Schemas, MetaSchemaListsExactlyTheImplementedKeywords) {
-  YAML::Node meta = YAML::Load(slurp(fs::path(KHOSPEC_SOURCE_DIR) / "schemas/meta-schemas/kho-core.yaml"));
+  YAML::Node meta = YAML::Load(read_text_file(fs::path(KHOSPEC_SOURCE_DIR) / "schemas/meta-schemas/kho-core.yaml"));
   auto same = [&](const char* key, const std::vector<std::string_view>& impl) {
     std::set<std::string> listed, implemented(impl.begin(), impl.end());
     for (const auto& k : meta[key]) listed.insert(k.as<std::string>());
@@ -67,7 +61,7 @@ TEST(Schemas, MetaSchemaListsExactlyTheImplementedKeywords) {
 
 Report lint_files(const std::vector<std::string>& rel) {
   std::vector<SchemaSource> src;
-  for (const auto& r : rel) src.push_back({r, slurp(fs::path(KHOSPEC_SOURCE_DIR) / r)});
+  for (const auto& r : rel) src.push_back({r, read_text_file(fs::path(KHOSPEC_SOURCE_DIR) / r)});
   Report r;
   auto set = SchemaSet::load(src, r);
   set.lint(r);
@@ -138,7 +132,7 @@ TEST(Schemas, SchemaTypesDriveDecoding) {
 TEST(Schemas, BadLintInputsFireTheirExpectedRule) {
   for (const auto& e : fs::directory_iterator(fs::path(KHOSPEC_SOURCE_DIR) / "schemas/tests/bad")) {
     const std::string rel = "schemas/tests/bad/" + e.path().filename().string();
-    const std::string text = slurp(e.path());
+    const std::string text = read_text_file(e.path());
     std::string expect;
     auto p = text.find("# EXPECT: ");
     ASSERT_NE(p, std::string::npos) << rel;

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/file.hpp"
 #include "core/parse.hpp"
 #include "core/rules.hpp"
 
@@ -17,15 +18,6 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string hex(std::uint64_t v) { return hex_u64(v); }
-
-bool slurp(const fs::path& p, std::string& out) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream s;
-  s << in.rdbuf();
-  out = s.str();
-  return true;
-}
 
 std::vector<std::string> words(const std::string& text) {
   std::vector<std::string> out;
@@ -116,7 +108,7 @@ bool parse_scratch(const std::string& arg, std::vector<ScratchArea>& out, std::s
   if (fs::is_directory(arg, ec)) {
     for (auto [pn, ln] : {std::pair{"scratch_phys", "scratch_len"}, std::pair{"out_scratch_phys.txt", "out_scratch_len.txt"}}) {
       std::string pt, lt;
-      if (slurp(fs::path(arg) / pn, pt) && slurp(fs::path(arg) / ln, lt)) return parse_scratch_files(pt, lt, out, error);
+      if (read_text_file(fs::path(arg) / pn, pt) && read_text_file(fs::path(arg) / ln, lt)) return parse_scratch_files(pt, lt, out, error);
     }
     error = arg + ": no scratch_phys/scratch_len (or out_scratch_phys.txt/out_scratch_len.txt) in this directory";
     return false;
@@ -139,7 +131,7 @@ bool parse_scratch(const std::string& arg, std::vector<ScratchArea>& out, std::s
   auto colon = arg.find(':');
   if (colon != std::string::npos) {
     std::string pt, lt;
-    if (!slurp(arg.substr(0, colon), pt) || !slurp(arg.substr(colon + 1), lt)) {
+    if (!read_text_file(arg.substr(0, colon), pt) || !read_text_file(arg.substr(colon + 1), lt)) {
       error = "--scratch: cannot read '" + arg.substr(0, colon) + "' or '" + arg.substr(colon + 1) + "'";
       return false;
     }

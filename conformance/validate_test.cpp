@@ -9,6 +9,7 @@
 
 #include "conformance/compat.hpp"
 #include "conformance/corpus_source.hpp"
+#include "core/file.hpp"
 #include "core/rules.hpp"
 #include "fdt/test_util.hpp"
 
@@ -17,16 +18,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Runs one corpus source the way `khospec validate` does (ARGS + memory image).
 Report run_source(const fs::path& p) {
-  auto c = compile_source(slurp(p), p.string());
+  auto c = compile_source(read_text_file(p), p.string());
   EXPECT_TRUE(c.ok) << c.error;
   ValidateOptions vo;
   vo.read.file = p.string();
@@ -74,9 +68,9 @@ TEST(RuleRegistry, EveryRuleHasAnExampleThatFiresIt) {
       if (fs::is_directory(dir)) {
         for (const auto& f : fs::recursive_directory_iterator(dir))
           if (f.path().extension() == ".yaml")
-            src.push_back({fs::relative(f.path(), KHOSPEC_SOURCE_DIR).string(), slurp(f.path())});
+            src.push_back({fs::relative(f.path(), KHOSPEC_SOURCE_DIR).string(), read_text_file(f.path())});
       } else {
-        src.push_back({e, slurp(ex)});
+        src.push_back({e, read_text_file(ex)});
       }
       for (const auto& b : SchemaSet::builtin_sources()) src.push_back(b);
       auto set = SchemaSet::load(src, rep);
@@ -91,7 +85,7 @@ TEST(RuleRegistry, EveryRuleHasAnExampleThatFiresIt) {
       CompatOptions o;
       if (fs::exists(ex / "allow.yaml")) {
         std::string err;
-        ASSERT_TRUE(parse_allow_list(slurp(ex / "allow.yaml"), "allow.yaml", allow, err)) << err;
+        ASSERT_TRUE(parse_allow_list(read_text_file(ex / "allow.yaml"), "allow.yaml", allow, err)) << err;
         o.allow = &allow;
       }
       Report load;
@@ -100,7 +94,7 @@ TEST(RuleRegistry, EveryRuleHasAnExampleThatFiresIt) {
       if (res) rep.append(res->report);
     } else {
       // A unit test covers it (live rules): the test source must exercise the rule.
-      EXPECT_NE(slurp(ex).find(std::string(r.id)), std::string::npos) << r.id << " not exercised by " << e;
+      EXPECT_NE(read_text_file(ex).find(std::string(r.id)), std::string::npos) << r.id << " not exercised by " << e;
       continue;
     }
     EXPECT_TRUE(rep.has(r.id)) << r.id << " does not fire on its example " << e;
@@ -226,7 +220,7 @@ memory:
 }
 
 TEST(ValidateApi, EveryPrefixAndByteFlipOfAHandOverIsHandled) {
-  auto c = compile_source(slurp(fs::path(KHOSPEC_SOURCE_DIR) / "conformance/corpus/image/good/kho-v1-with-memory.kho.yaml"),
+  auto c = compile_source(read_text_file(fs::path(KHOSPEC_SOURCE_DIR) / "conformance/corpus/image/good/kho-v1-with-memory.kho.yaml"),
                           "x");
   ASSERT_TRUE(c.ok);
   ValidateOptions vo;
