@@ -21,21 +21,10 @@ namespace {
 // disjoint, so region ends are strictly increasing and every region the
 // kernel's scan from index 0 would `continue` past comes before this index.
 // O(1) at either end of the array (the kernel's scan is O(1) below the first
-// region, so the model must not be slower there), else a branchless binary
-// search: O(log n).
-std::size_t first_ending_above(const std::vector<MemblockRegion>& regions, phys_addr_t addr) {
-  const std::size_t n = regions.size();
-  if (n == 0 || regions[0].end() > addr) return 0;
-  if (regions[n - 1].end() <= addr) return n;
-  // Invariant: regions[lo].end() <= addr < regions[lo + len].end().
-  const MemblockRegion* base = regions.data();
-  std::size_t len = n - 1;
-  while (len > 1) {
-    const std::size_t half = len / 2;
-    base = base[half].end() <= addr ? base + half : base;
-    len -= half;
-  }
-  return static_cast<std::size_t>(base - regions.data()) + 1;
+// region, so the model must not be slower there), else O(log n)
+// (RegionArray::first_ending_above).
+std::size_t first_ending_above(const RegionArray& regions, phys_addr_t addr) {
+  return regions.first_ending_above(addr);
 }
 
 }  // namespace
@@ -175,15 +164,15 @@ void Memblock::insert_region(MemblockType& t, std::size_t idx, const MemblockReg
     bug(MemblockEvent::Kind::bug, "memblock_insert_region", "BUG_ON(type->cnt >= type->max)");
     return;
   }
-  t.regions.insert(t.regions.begin() + static_cast<std::ptrdiff_t>(idx), r);
   t.total_size += r.size;
+  t.regions.insert(idx, r);
 }
 
 // mm/memblock.c memblock_remove_region(): an emptied array reads as
 // {0, 0, 0, MAX_NUMNODES} and WARNs if total_size did not reach 0 (v6.12+).
 void Memblock::remove_region(MemblockType& t, std::size_t idx) {
   t.total_size -= t.regions[idx].size;
-  t.regions.erase(t.regions.begin() + static_cast<std::ptrdiff_t>(idx));
+  t.regions.erase(idx);
   if (t.regions.empty()) {
     if (t.total_size != 0) warn("memblock_remove_region", "WARN_ON(type->total_size != 0)");
     t.empty_nid = cfg_.max_numnodes;
@@ -200,22 +189,26 @@ void Memblock::merge_regions(MemblockType& t, long start_rgn, long end_rgn) {
   if (first >= last) return;
   auto& r = t.regions;
   auto w = static_cast<std::size_t>(first);
+  auto wi = r.iter_at(w);
+  auto ki = wi;
   for (auto k = static_cast<std::size_t>(first) + 1; k <= static_cast<std::size_t>(last); ++k) {
-    MemblockRegion& cur = r[w];
-    const MemblockRegion& next = r[k];
+    ++ki;
+    MemblockRegion& cur = *wi;
+    const MemblockRegion next = *ki;
     if (cur.end() != next.base || cur.nid != next.nid || cur.flags != next.flags) {
       if (cur.end() > next.base) {
         bug(MemblockEvent::Kind::bug, "memblock_merge_regions",
             "BUG_ON(this->base + this->size > next->base)");
         return;
       }
-      r[++w] = next;
+      ++w;
+      ++wi;
+      *wi = next;
     } else {
       cur.size += next.size;
     }
   }
-  r.erase(r.begin() + static_cast<std::ptrdiff_t>(w) + 1,
-          r.begin() + static_cast<std::ptrdiff_t>(last) + 1);
+  r.erase(w + 1, static_cast<std::size_t>(last) + 1);
 }
 
 // mm/memblock.c memblock_double_array(): the new array (2*max entries,
@@ -304,7 +297,8 @@ int Memblock::memblock_add_range(MemblockTypeId tid, phys_addr_t base, phys_addr
     }
   }
 
-  bool insert = mut(tid).cnt() * 2 + 1 <= mut(tid).max;
+  MemblockType& t = mut(tid);
+  bool insert = t.cnt() * 2 + 1 <= t.max;
   struct Piece {
     std::size_t before;  // index of the existing region the piece precedes
     phys_addr_t base, end;
@@ -312,47 +306,44 @@ int Memblock::memblock_add_range(MemblockTypeId tid, phys_addr_t base, phys_addr
   std::vector<Piece> pieces;
 
   for (;;) {  // kernel: repeat:
-    MemblockType& t = mut(tid);
     pieces.clear();
-    const std::size_t first = first_ending_above(t.regions, base);
-    if (insert && (first == t.cnt() || t.regions[first].base >= end)) {
+    auto& r = t.regions;
+    const auto it = r.lower_bound_end(base);  // the first region ending above base
+    if (insert && (it.at_end() || it->base >= end)) {
       // Fast path: nothing overlaps [base, end), so the kernel's scan yields
       // exactly one piece, inserted at `first`, no WARN_ON is evaluated, and
       // memblock_merge_regions(first, first + 1) can only join it with its
       // left and/or right neighbour. Doing that merge in place gives the same
       // array without the kernel's insert-then-merge memmoves: O(log n) when
       // the range touches a neighbour with equal flags and nid, else one
-      // move of the tail (the kernel's memmove), and no temporary buffers.
-      auto& r = t.regions;
-      const auto at = static_cast<std::ptrdiff_t>(first);
-      const bool left = first > 0 && r[first - 1].end() == base && r[first - 1].nid == nid &&
-                        r[first - 1].flags == flags;
-      const bool right = first < r.size() && r[first].base == end && r[first].nid == nid &&
-                         r[first].flags == flags;
+      // RegionArray insert (O(log n + 64 + n/64) where the kernel memmoves
+      // the tail), and no temporary buffers.
+      MemblockRegion* lft = it.at_begin() ? nullptr : &*std::prev(it);
+      MemblockRegion* rgt = it.at_end() ? nullptr : &*it;
+      const bool left = lft && lft->end() == base && lft->nid == nid && lft->flags == flags;
+      const bool right = rgt && rgt->base == end && rgt->nid == nid && rgt->flags == flags;
       if (left && right) {
-        r[first - 1].size += size + r[first].size;
-        r.erase(r.begin() + at);
+        lft->size += size + rgt->size;
+        r.erase_one(it);
       } else if (left) {
-        r[first - 1].size += size;
+        lft->size += size;
       } else if (right) {
-        r[first].base = base;
-        r[first].size += size;
-      } else if (first == r.size()) {
-        r.push_back({base, size, flags, nid});
+        rgt->base = base;
+        rgt->size += size;
       } else {
-        // memblock_insert_region(): one memmove of the tail.
-        r.push_back(r.back());
-        std::memmove(static_cast<void*>(r.data() + first + 1), r.data() + first,
-                     (r.size() - 2 - first) * sizeof(MemblockRegion));
-        r[first] = {base, size, flags, nid};
+        // memblock_insert_region(): the kernel memmoves the whole tail; the
+        // RegionArray moves at most one chunk.
+        r.insert_before(it, MemblockRegion{base, size, flags, nid});
       }
       t.total_size += size;
       return 0;
     }
+    const std::size_t first = it.index();
     std::size_t idx = first;
     phys_addr_t cur = base;
-    for (; idx < t.cnt(); ++idx) {
-      const MemblockRegion& rgn = t.regions[idx];
+    auto jt = it;
+    for (; idx < t.cnt(); ++idx, ++jt) {
+      const MemblockRegion& rgn = *jt;
       if (rgn.base >= end) break;
       if (rgn.end() <= cur) continue;
       if (rgn.base > cur) {
@@ -383,7 +374,8 @@ int Memblock::memblock_add_range(MemblockTypeId tid, phys_addr_t base, phys_addr
       bug(MemblockEvent::Kind::bug, "memblock_insert_region", "BUG_ON(type->cnt >= type->max)");
       return MODEL_EFAULT;
     }
-    // Splice the pieces into [first, idx) with a single move of the tail.
+    // Splice the pieces into [first, idx): the window is rewritten in place
+    // and only the extra regions are inserted.
     std::vector<MemblockRegion> slice;
     slice.reserve(idx - first + pieces.size());
     long start_rgn = -1, end_rgn = -1;
@@ -404,12 +396,11 @@ int Memblock::memblock_add_range(MemblockTypeId tid, phys_addr_t base, phys_addr
       slice.push_back(t.regions[k]);
     }
     emit_pieces_before(idx);
-    const std::size_t old_n = t.cnt();
-    const std::size_t extra = pieces.size();
-    t.regions.resize(old_n + extra);
-    std::move_backward(t.regions.begin() + static_cast<std::ptrdiff_t>(idx),
-                       t.regions.begin() + static_cast<std::ptrdiff_t>(old_n), t.regions.end());
-    std::copy(slice.begin(), slice.end(), t.regions.begin() + static_cast<std::ptrdiff_t>(first));
+    // slice[0, idx - first) overwrites [first, idx); the rest is inserted.
+    const std::size_t keep = idx - first;
+    auto out = t.regions.iter_at(first);
+    for (std::size_t k = 0; k < keep; ++k, ++out) *out = slice[k];
+    t.regions.insert(idx, slice.begin() + static_cast<std::ptrdiff_t>(keep), slice.end());
     t.total_size += added;
     merge_regions(t, start_rgn, end_rgn);
     return 0;
@@ -432,14 +423,16 @@ int Memblock::memblock_isolate_range(MemblockTypeId tid, phys_addr_t base, phys_
     if (double_array(tid, base, size) < 0) return MODEL_ENOMEM;
 
   MemblockType& t = mut(tid);
-  std::size_t idx = first_ending_above(t.regions, base);
+  auto it = t.regions.lower_bound_end(base);
+  std::size_t idx = it.index();
   while (idx < t.cnt()) {
-    MemblockRegion& rgn = t.regions[idx];
+    MemblockRegion& rgn = *it;
     const phys_addr_t rbase = rgn.base;
     const phys_addr_t rend = rgn.end();
     if (rbase >= end) break;
     if (rend <= base) {
       ++idx;
+      ++it;
       continue;
     }
     if (rbase < base) {
@@ -450,9 +443,10 @@ int Memblock::memblock_isolate_range(MemblockTypeId tid, phys_addr_t base, phys_
       rgn.base = base;
       rgn.size -= base - rbase;
       t.total_size -= low.size;
-      insert_region(t, idx, low);
+      insert_region(t, idx, low);  // invalidates `it`
       if (failed_) return MODEL_EFAULT;
       ++idx;
+      it = t.regions.iter_at(idx);
     } else if (rend > end) {
       // Region crosses end from above: split and re-examine the lower part.
       MemblockRegion low = rgn;
@@ -460,12 +454,14 @@ int Memblock::memblock_isolate_range(MemblockTypeId tid, phys_addr_t base, phys_
       rgn.base = end;
       rgn.size -= end - rbase;
       t.total_size -= low.size;
-      insert_region(t, idx, low);
+      insert_region(t, idx, low);  // invalidates `it`
       if (failed_) return MODEL_EFAULT;
+      it = t.regions.iter_at(idx);
     } else {
       if (!*end_rgn) *start_rgn = static_cast<int>(idx);
       *end_rgn = static_cast<int>(idx) + 1;
       ++idx;
+      ++it;
     }
   }
   return 0;
@@ -481,8 +477,13 @@ int Memblock::memblock_remove_range(MemblockTypeId tid, phys_addr_t base, phys_a
   MemblockType& t = mut(tid);
   if (end_rgn <= start_rgn) return 0;
   // Equivalent to memblock_remove_region() from end_rgn - 1 down to start_rgn.
-  for (int i = start_rgn; i < end_rgn; ++i) t.total_size -= t.regions[static_cast<std::size_t>(i)].size;
-  t.regions.erase(t.regions.begin() + start_rgn, t.regions.begin() + end_rgn);
+  if (end_rgn - start_rgn <= 2) {
+    for (int i = start_rgn; i < end_rgn; ++i) t.total_size -= t.regions[static_cast<std::size_t>(i)].size;
+  } else {
+    auto it = t.regions.iter_at(static_cast<std::size_t>(start_rgn));
+    for (int i = start_rgn; i < end_rgn; ++i, ++it) t.total_size -= it->size;
+  }
+  t.regions.erase(static_cast<std::size_t>(start_rgn), static_cast<std::size_t>(end_rgn));
   if (t.regions.empty()) {
     if (t.total_size != 0) warn("memblock_remove_region", "WARN_ON(type->total_size != 0)");
     t.empty_nid = cfg_.max_numnodes;
@@ -748,15 +749,16 @@ void check_type(const MemblockType& t, std::uint64_t init_max, std::vector<Invar
     (void)fresh;
   };
   phys_addr_t sum = 0;
-  for (std::size_t i = 0; i < t.cnt(); ++i) {
-    const MemblockRegion& r = t.regions[i];
+  auto it = t.regions.begin();
+  for (std::size_t i = 0; i < t.cnt(); ++i, ++it) {
+    const MemblockRegion& r = *it;
     sum += r.size;
     // 2. size > 0 and base + size <= PHYS_ADDR_MAX.
     if (r.size == 0 || r.size > PHYS_ADDR_MAX - r.base)
       note("INV_MEMBLOCK_REGION_BOUNDS",
            name + "[" + std::to_string(i) + "] base=" + hex(r.base) + " size=" + hex(r.size));
     if (i + 1 < t.cnt()) {
-      const MemblockRegion& n = t.regions[i + 1];
+      const MemblockRegion& n = *std::next(it);
       // 3. sorted and disjoint.
       if (r.base + r.size > n.base || r.base >= n.base)
         note("INV_MEMBLOCK_SORTED_DISJOINT", name + "[" + std::to_string(i) + "] end=" +

@@ -2,10 +2,15 @@
 // scratch-only mode of v6.16+.
 //
 // The model keeps the same observable arrays as the kernel (regions, cnt, max,
-// total_size, flags, nid) and the same return values, warnings and failure
-// points. It differs from the kernel in *how* it finds things: insertion
-// points are found by binary search instead of a scan from index 0, so large
-// region counts are not quadratic in the search. See docs/model-memblock.md.
+// total_size, flags, nid, the points where memblock_double_array() runs and
+// what it allocates) and the same return values, warnings and failure points.
+// It differs from the kernel in *how* it finds and moves things: insertion
+// points are found by binary search instead of a scan from index 0, and the
+// array is stored as a RegionArray (model/region_array.hpp: chunks of at most
+// 64 regions plus a prefix index) instead of one contiguous array, so an
+// insert or erase anywhere moves at most one chunk, O(log n + 64 + n/64),
+// where the kernel memmoves the whole tail. `max` still counts the kernel's
+// slots; the model's storage is independent of it. See docs/model-memblock.md.
 //
 // Kernel WARN_ON conditions are recorded as MemblockEvent{warn}; BUG_ON/panic
 // conditions put the model into an error state (failed()) and every later
@@ -18,11 +23,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
-namespace khospec::model {
+#include "model/region_array.hpp"
 
-using phys_addr_t = std::uint64_t;
+namespace khospec::model {
 
 inline constexpr phys_addr_t PHYS_ADDR_MAX = ~phys_addr_t{0};
 inline constexpr int NUMA_NO_NODE = -1;
@@ -62,23 +68,19 @@ enum class Era {
 std::string_view era_name(Era era);
 std::string flags_to_string(std::uint32_t flags);  // "HOTPLUG|NOMAP", "NONE"
 
-struct MemblockRegion {
-  phys_addr_t base = 0;
-  phys_addr_t size = 0;
-  std::uint32_t flags = MEMBLOCK_NONE;
-  int nid = 0;
-  phys_addr_t end() const { return base + size; }
-  bool operator==(const MemblockRegion&) const = default;
-};
+// struct memblock_region {base, size, flags, nid}: model/region_array.hpp.
 
 enum class MemblockTypeId { memory, reserved, physmem };
 std::string_view type_name(MemblockTypeId id);
 
 // struct memblock_type. `regions` holds exactly cnt entries; slots beyond cnt
-// read as zero (the kernel zeroes them), see at().
+// read as zero (the kernel zeroes them), see at(). The kernel's contiguous
+// array is stored as a RegionArray (chunks of <= 64 regions with an index):
+// the same sequence, indices and comparisons, but O(log n + 64) insert/erase
+// anywhere instead of a memmove of the tail.
 struct MemblockType {
   MemblockTypeId id = MemblockTypeId::memory;
-  std::vector<MemblockRegion> regions;
+  RegionArray regions;
   std::uint64_t max = 0;
   phys_addr_t total_size = 0;
   // Where the region array lives: the static init array, or a doubled array
@@ -287,13 +289,21 @@ class Memblock {
   void for_each_mem_range_generic(MemblockTypeId type_a, std::optional<MemblockTypeId> type_b,
                                   int nid, std::uint32_t flags, bool reverse,
                                   const std::function<bool(const MemRange&)>& fn) const;
+  // The same walk with any callable `bool(const MemRange&)`, called directly
+  // (no std::function per range).
+  template <class Fn>
+    requires std::is_invocable_r_v<bool, Fn&, const MemRange&>
+  void for_each_mem_range_generic(MemblockTypeId type_a, std::optional<MemblockTypeId> type_b,
+                                  int nid, std::uint32_t flags, bool reverse, Fn&& fn) const {
+    walk_ranges(type_a, type_b ? &*type_b : nullptr, nid, flags, reverse, fn);
+  }
   // for_each_mem_range(): memory regions, NUMA_NO_NODE,
   // MEMBLOCK_HOTPLUG | MEMBLOCK_DRIVER_MANAGED.
   std::vector<MemRange> for_each_mem_range(bool reverse = false) const;
   // for_each_free_mem_range{,_reverse}(nid, flags): memory \ reserved.
   std::vector<MemRange> for_each_free_mem_range(int nid, std::uint32_t flags,
                                                 bool reverse = false) const;
-  const std::vector<MemblockRegion>& for_each_reserved_mem_region() const {
+  const RegionArray& for_each_reserved_mem_region() const {
     return reserved_.regions;
   }
 
@@ -336,6 +346,10 @@ class Memblock {
   int double_array(MemblockTypeId type, phys_addr_t new_area_start, phys_addr_t new_area_size);
   bool should_skip_region(MemblockTypeId type, const MemblockRegion& m, int nid,
                           std::uint32_t flags) const;
+  // for_each_mem_range_generic() with a direct callback (memblock_alloc.cpp).
+  template <class Fn>
+  void walk_ranges(MemblockTypeId type_a, const MemblockTypeId* type_b, int nid,
+                   std::uint32_t flags, bool reverse, Fn&& fn) const;
   phys_addr_t find_range_bottom_up(phys_addr_t start, phys_addr_t end, phys_addr_t size,
                                    phys_addr_t align, int nid, std::uint32_t flags) const;
   phys_addr_t find_range_top_down(phys_addr_t start, phys_addr_t end, phys_addr_t size,
@@ -387,5 +401,139 @@ std::vector<InvariantViolation> check_setclr_flags_only(const MemblockType& befo
 std::vector<InvariantViolation> check_scratch_alloc(const MemblockType& memory,
                                                     const MemblockType& reserved_before,
                                                     phys_addr_t addr, phys_addr_t size);
+
+// ---- the free-range walk (inline: the allocators and callers' callbacks) ----
+
+// mm/memblock.c should_skip_region(): only memblock.memory is ever skipped.
+inline bool Memblock::should_skip_region(MemblockTypeId tid, const MemblockRegion& m, int nid,
+                                  std::uint32_t flags) const {
+  if (tid != MemblockTypeId::memory) return false;
+  if (numa_valid_node(nid) && nid != m.nid) return true;
+  if (cfg_.movable_node && (m.flags & MEMBLOCK_HOTPLUG) && !(flags & MEMBLOCK_HOTPLUG)) return true;
+  if ((flags & MEMBLOCK_MIRROR) && !(m.flags & MEMBLOCK_MIRROR)) return true;
+  if (!(flags & MEMBLOCK_NOMAP) && (m.flags & MEMBLOCK_NOMAP)) return true;
+  if (!(flags & MEMBLOCK_DRIVER_MANAGED) && (m.flags & MEMBLOCK_DRIVER_MANAGED)) return true;
+  // v6.16: in KHO scratch-only mode only KHO_SCRATCH memory qualifies.
+  if ((flags & MEMBLOCK_KHO_SCRATCH) && !(m.flags & MEMBLOCK_KHO_SCRATCH)) return true;
+  return false;
+}
+
+// mm/memblock.c __next_mem_range() / __next_mem_range_rev(): a two-pointer walk
+// over type_a regions and the gaps of type_b (gap j is [end(b[j-1]) or 0,
+// base(b[j]) or PHYS_ADDR_MAX)), advancing whichever side ends first. The
+// walk keeps iterators into both arrays (O(1) amortized per step) and calls
+// `fn` directly (no std::function on the allocators' path).
+template <class Fn>
+inline void Memblock::walk_ranges(MemblockTypeId type_a, const MemblockTypeId* type_b, int nid,
+                           std::uint32_t flags, bool reverse, Fn&& fn) const {
+  const RegionArray& a = type(type_a).regions;
+  const RegionArray* b = type_b ? &type(*type_b).regions : nullptr;
+  const std::size_t bcnt = b ? b->size() : 0;
+
+  if (!reverse) {
+    auto ia = a.begin();
+    const auto ea = a.end();
+    // Gap ib of b: [prev_end, ib < bcnt ? bj->base : PHYS_ADDR_MAX).
+    std::size_t ib = 0;
+    RegionArray::const_iterator bj;
+    if (b) bj = b->begin();
+    phys_addr_t prev_end = 0;
+    auto next_gap = [&] {
+      if (ib < bcnt) {
+        prev_end = bj->end();
+        ++bj;
+      }
+      ++ib;
+    };
+    for (;;) {
+      bool have = false;
+      MemRange out;
+      while (!have && ia != ea) {
+        const MemblockRegion& m = *ia;
+        if (should_skip_region(type_a, m, nid, flags)) {
+          ++ia;
+          continue;
+        }
+        if (!b) {
+          out = MemRange{m.base, m.end(), m.nid};
+          have = true;
+          ++ia;
+          break;
+        }
+        const phys_addr_t m_end = m.end();
+        for (; ib < bcnt + 1; next_gap()) {
+          const phys_addr_t r_start = prev_end;
+          const phys_addr_t r_end = ib < bcnt ? bj->base : PHYS_ADDR_MAX;
+          if (r_start >= m_end) break;
+          if (m.base < r_end) {
+            out = MemRange{std::max(m.base, r_start), std::min(m_end, r_end), m.nid};
+            have = true;
+            if (m_end <= r_end)
+              ++ia;
+            else
+              next_gap();
+            break;
+          }
+        }
+        if (!have) ++ia;
+      }
+      if (!have || !fn(out)) return;
+    }
+  }
+
+  // Reverse: region ia of a (an iterator to it while ia >= 0) and gap ib of
+  // b: [ib ? bp->end() : 0, next_base), bp pointing at b[ib - 1].
+  long ia = static_cast<long>(a.size()) - 1;
+  RegionArray::const_iterator ait = ia >= 0 ? std::prev(a.end()) : a.end();
+  auto prev_a = [&] {
+    if (ia > 0) --ait;
+    --ia;
+  };
+  long ib = static_cast<long>(bcnt);
+  RegionArray::const_iterator bp;
+  if (b && bcnt) bp = std::prev(b->end());
+  phys_addr_t next_base = PHYS_ADDR_MAX;
+  auto prev_gap = [&] {
+    if (ib > 0) {
+      next_base = bp->base;
+      if (ib > 1) --bp;
+    }
+    --ib;
+  };
+  for (;;) {
+    bool have = false;
+    MemRange out;
+    while (!have && ia >= 0) {
+      const MemblockRegion& m = *ait;
+      if (should_skip_region(type_a, m, nid, flags)) {
+        prev_a();
+        continue;
+      }
+      if (!b) {
+        out = MemRange{m.base, m.end(), m.nid};
+        have = true;
+        prev_a();
+        break;
+      }
+      const phys_addr_t m_end = m.end();
+      for (; ib >= 0; prev_gap()) {
+        const phys_addr_t r_start = ib ? bp->end() : 0;
+        const phys_addr_t r_end = next_base;
+        if (r_end <= m.base) break;
+        if (m_end > r_start) {
+          out = MemRange{std::max(m.base, r_start), std::min(m_end, r_end), m.nid};
+          have = true;
+          if (m.base >= r_start)
+            prev_a();
+          else
+            prev_gap();
+          break;
+        }
+      }
+      if (!have) prev_a();
+    }
+    if (!have || !fn(out)) return;
+  }
+}
 
 }  // namespace khospec::model

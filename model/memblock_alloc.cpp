@@ -20,106 +20,17 @@ phys_addr_t clamp(phys_addr_t v, phys_addr_t lo, phys_addr_t hi) {
 
 }  // namespace
 
-// mm/memblock.c should_skip_region(): only memblock.memory is ever skipped.
-bool Memblock::should_skip_region(MemblockTypeId tid, const MemblockRegion& m, int nid,
-                                  std::uint32_t flags) const {
-  if (tid != MemblockTypeId::memory) return false;
-  if (numa_valid_node(nid) && nid != m.nid) return true;
-  if (cfg_.movable_node && (m.flags & MEMBLOCK_HOTPLUG) && !(flags & MEMBLOCK_HOTPLUG)) return true;
-  if ((flags & MEMBLOCK_MIRROR) && !(m.flags & MEMBLOCK_MIRROR)) return true;
-  if (!(flags & MEMBLOCK_NOMAP) && (m.flags & MEMBLOCK_NOMAP)) return true;
-  if (!(flags & MEMBLOCK_DRIVER_MANAGED) && (m.flags & MEMBLOCK_DRIVER_MANAGED)) return true;
-  // v6.16: in KHO scratch-only mode only KHO_SCRATCH memory qualifies.
-  if ((flags & MEMBLOCK_KHO_SCRATCH) && !(m.flags & MEMBLOCK_KHO_SCRATCH)) return true;
-  return false;
-}
-
-// mm/memblock.c __next_mem_range() / __next_mem_range_rev(): a two-pointer walk
-// over type_a regions and the gaps of type_b (gap j is [end(b[j-1]) or 0,
-// base(b[j]) or PHYS_ADDR_MAX)), advancing whichever side ends first.
 void Memblock::for_each_mem_range_generic(MemblockTypeId type_a,
                                           std::optional<MemblockTypeId> type_b, int nid,
                                           std::uint32_t flags, bool reverse,
                                           const std::function<bool(const MemRange&)>& fn) const {
-  const auto& a = type(type_a).regions;
-  const std::vector<MemblockRegion>* b = type_b ? &type(*type_b).regions : nullptr;
-  auto gap = [&](long j, phys_addr_t* s, phys_addr_t* e) {
-    const long cnt = static_cast<long>(b->size());
-    *s = j ? (*b)[static_cast<std::size_t>(j - 1)].end() : 0;
-    *e = j < cnt ? (*b)[static_cast<std::size_t>(j)].base : PHYS_ADDR_MAX;
-  };
-
-  if (!reverse) {
-    long ia = 0, ib = 0;
-    for (;;) {
-      std::optional<MemRange> out;
-      for (; !out && ia < static_cast<long>(a.size()); ) {
-        const MemblockRegion& m = a[static_cast<std::size_t>(ia)];
-        if (should_skip_region(type_a, m, nid, flags)) {
-          ++ia;
-          continue;
-        }
-        if (!b) {
-          out = MemRange{m.base, m.end(), m.nid};
-          ++ia;
-          break;
-        }
-        for (; ib < static_cast<long>(b->size()) + 1; ++ib) {
-          phys_addr_t r_start, r_end;
-          gap(ib, &r_start, &r_end);
-          if (r_start >= m.end()) break;
-          if (m.base < r_end) {
-            out = MemRange{std::max(m.base, r_start), std::min(m.end(), r_end), m.nid};
-            if (m.end() <= r_end)
-              ++ia;
-            else
-              ++ib;
-            break;
-          }
-        }
-        if (!out) ++ia;
-      }
-      if (!out || !fn(*out)) return;
-    }
-  }
-
-  long ia = static_cast<long>(a.size()) - 1;
-  long ib = b ? static_cast<long>(b->size()) : 0;
-  for (;;) {
-    std::optional<MemRange> out;
-    for (; !out && ia >= 0; ) {
-      const MemblockRegion& m = a[static_cast<std::size_t>(ia)];
-      if (should_skip_region(type_a, m, nid, flags)) {
-        --ia;
-        continue;
-      }
-      if (!b) {
-        out = MemRange{m.base, m.end(), m.nid};
-        --ia;
-        break;
-      }
-      for (; ib >= 0; --ib) {
-        phys_addr_t r_start, r_end;
-        gap(ib, &r_start, &r_end);
-        if (r_end <= m.base) break;
-        if (m.end() > r_start) {
-          out = MemRange{std::max(m.base, r_start), std::min(m.end(), r_end), m.nid};
-          if (m.base >= r_start)
-            --ia;
-          else
-            --ib;
-          break;
-        }
-      }
-      if (!out) --ia;
-    }
-    if (!out || !fn(*out)) return;
-  }
+  walk_ranges(type_a, type_b ? &*type_b : nullptr, nid, flags, reverse,
+              [&](const MemRange& r) { return fn(r); });
 }
 
 std::vector<MemRange> Memblock::for_each_mem_range(bool reverse) const {
   std::vector<MemRange> out;
-  for_each_mem_range_generic(MemblockTypeId::memory, std::nullopt, NUMA_NO_NODE,
+  walk_ranges(MemblockTypeId::memory, nullptr, NUMA_NO_NODE,
                              MEMBLOCK_HOTPLUG | MEMBLOCK_DRIVER_MANAGED, reverse,
                              [&](const MemRange& r) {
                                out.push_back(r);
@@ -131,8 +42,8 @@ std::vector<MemRange> Memblock::for_each_mem_range(bool reverse) const {
 std::vector<MemRange> Memblock::for_each_free_mem_range(int nid, std::uint32_t flags,
                                                         bool reverse) const {
   std::vector<MemRange> out;
-  for_each_mem_range_generic(MemblockTypeId::memory, MemblockTypeId::reserved, nid, flags,
-                             reverse, [&](const MemRange& r) {
+  const MemblockTypeId rsv = MemblockTypeId::reserved;
+  walk_ranges(MemblockTypeId::memory, &rsv, nid, flags, reverse, [&](const MemRange& r) {
                                out.push_back(r);
                                return true;
                              });
@@ -144,7 +55,8 @@ phys_addr_t Memblock::find_range_bottom_up(phys_addr_t start, phys_addr_t end, p
                                            phys_addr_t align, int nid,
                                            std::uint32_t flags) const {
   phys_addr_t found = 0;
-  for_each_mem_range_generic(MemblockTypeId::memory, MemblockTypeId::reserved, nid, flags, false,
+  const MemblockTypeId rsv = MemblockTypeId::reserved;
+  walk_ranges(MemblockTypeId::memory, &rsv, nid, flags, false,
                              [&](const MemRange& r) {
                                const phys_addr_t this_start = clamp(r.start, start, end);
                                const phys_addr_t this_end = clamp(r.end, start, end);
@@ -164,7 +76,8 @@ phys_addr_t Memblock::find_range_top_down(phys_addr_t start, phys_addr_t end, ph
                                           phys_addr_t align, int nid,
                                           std::uint32_t flags) const {
   phys_addr_t found = 0;
-  for_each_mem_range_generic(MemblockTypeId::memory, MemblockTypeId::reserved, nid, flags, true,
+  const MemblockTypeId rsv = MemblockTypeId::reserved;
+  walk_ranges(MemblockTypeId::memory, &rsv, nid, flags, true,
                              [&](const MemRange& r) {
                                const phys_addr_t this_start = clamp(r.start, start, end);
                                const phys_addr_t this_end = clamp(r.end, start, end);

@@ -24,10 +24,15 @@ namespace khospec::model {
 
 namespace {
 
-bool is_merged(const std::vector<MemblockRegion>& r) {
-  for (std::size_t i = 0; i + 1 < r.size(); ++i) {
-    if (r[i].size == 0 || r[i].end() > r[i + 1].base) return false;
-    if (r[i].end() == r[i + 1].base && r[i].flags == r[i + 1].flags && r[i].nid == r[i + 1].nid) return false;
+bool is_merged(const RegionArray& r) {
+  if (r.empty()) return true;
+  auto it = r.begin();
+  const MemblockRegion* prev = &*it;
+  for (++it; it != r.end(); ++it) {
+    const MemblockRegion& cur = *it;
+    if (prev->size == 0 || prev->end() > cur.base) return false;
+    if (prev->end() == cur.base && prev->flags == cur.flags && prev->nid == cur.nid) return false;
+    prev = &cur;
   }
   return true;
 }
@@ -51,7 +56,8 @@ int Memblock::memblock_reserve_batch(const std::vector<std::pair<phys_addr_t, ph
   const int nid = era_16() ? NUMA_NO_NODE : cfg_.max_numnodes;
   const std::uint32_t flags = mark_noinit ? MEMBLOCK_RSRV_NOINIT : MEMBLOCK_NONE;
   std::vector<std::pair<phys_addr_t, phys_addr_t>> seg;  // arrival order
-  std::vector<MemblockRegion> sorted, out;
+  std::vector<MemblockRegion> sorted;
+  RegionArray out;
   std::uint64_t cnt0 = 0;  // reserved cnt when the segment started
 
   auto flush = [&] {
@@ -75,17 +81,24 @@ int Memblock::memblock_reserve_batch(const std::vector<std::pair<phys_addr_t, ph
     auto& r = reserved_.regions;
     out.clear();
     out.reserve(r.size() + sorted.size());
-    std::size_t i = 0, j = 0;
+    auto i = r.begin();
+    const auto r_end = r.end();
+    std::size_t j = 0;
     auto push = [&](const MemblockRegion& x) {
-      if (!out.empty() && out.back().end() == x.base && out.back().flags == x.flags && out.back().nid == x.nid)
-        out.back().size += x.size;
-      else
-        out.push_back(x);
+      if (!out.empty()) {
+        MemblockRegion& last = out.back();
+        if (last.end() == x.base && last.flags == x.flags && last.nid == x.nid) {
+          last.size += x.size;
+          return;
+        }
+      }
+      out.push_back(x);
     };
     phys_addr_t added = 0;
-    while (i < r.size() || j < sorted.size()) {
-      if (j == sorted.size() || (i < r.size() && r[i].base < sorted[j].base)) {
-        push(r[i++]);
+    while (i != r_end || j < sorted.size()) {
+      if (j == sorted.size() || (i != r_end && i->base < sorted[j].base)) {
+        push(*i);
+        ++i;
       } else {
         added += sorted[j].size;
         push(sorted[j++]);

@@ -29,7 +29,7 @@ constexpr phys_addr_t kPage = 4096;
 constexpr phys_addr_t kBase = 0x100000;
 constexpr int kPages = 64;
 
-std::string dump(const std::vector<MemblockRegion>& r) {
+std::string dump(const RegionArray& r) {
   std::ostringstream o;
   for (const auto& x : r)
     o << "[" << std::hex << x.base << "+" << x.size << " f" << x.flags << std::dec << " n" << x.nid << "] ";
@@ -58,6 +58,35 @@ rc::Gen<Op> gen_op() {
       rc::gen::inRange(0, 17), rc::gen::inRange(0, 4), rc::gen::inRange(0, 7), rc::gen::arbitrary<bool>());
 }
 
+// Runs one operation on the model and on the kernel reference (same type).
+void apply_op(Memblock& mb, ref::RefType& rt, const Op& op, bool era16, ref::RefWarnings& w) {
+  const MemblockTypeId tid = op.reserved ? MemblockTypeId::reserved : MemblockTypeId::memory;
+  const phys_addr_t base = kBase + static_cast<phys_addr_t>(op.page) * kPage;
+  const phys_addr_t size = static_cast<phys_addr_t>(op.pages) * kPage;
+  switch (op.kind) {
+    case 0:
+      RC_ASSERT(mb.memblock_add_range(tid, base, size, op.nid, op.flags) == 0);
+      ref::memblock_add_range(rt, base, size, op.nid, op.flags, era16, &w);
+      break;
+    case 1:
+      RC_ASSERT(mb.memblock_remove_range(tid, base, size) == 0);
+      ref::memblock_remove_range(rt, base, size, &w);
+      break;
+    case 2: {
+      int ms = -1, me = -1, rs = -2, re = -2;
+      RC_ASSERT(mb.memblock_isolate_range(tid, base, size, &ms, &me) == 0);
+      ref::memblock_isolate_range(rt, base, size, &rs, &re);
+      RC_ASSERT(ms == rs);
+      RC_ASSERT(me == re);
+      break;
+    }
+    default:
+      RC_ASSERT(mb.memblock_setclr_flag(tid, base, size, op.set, op.flags ? op.flags : MEMBLOCK_HOTPLUG) == 0);
+      ref::memblock_setclr_flag(rt, base, size, op.set, op.flags ? op.flags : MEMBLOCK_HOTPLUG);
+      break;
+  }
+}
+
 TEST(MemblockRef, ModelEqualsKernelAlgorithm) {
   testutil::rc_run_property("MemblockRef.ModelEqualsKernelAlgorithm", "seed=1844674407 max_success=400 max_size=120",
                             [](bool era16) {
@@ -72,30 +101,7 @@ TEST(MemblockRef, ModelEqualsKernelAlgorithm) {
     for (const auto& op : ops) {
       const MemblockTypeId tid = op.reserved ? MemblockTypeId::reserved : MemblockTypeId::memory;
       ref::RefType& rt = op.reserved ? rrsv : rmem;
-      const phys_addr_t base = kBase + static_cast<phys_addr_t>(op.page) * kPage;
-      const phys_addr_t size = static_cast<phys_addr_t>(op.pages) * kPage;
-      switch (op.kind) {
-        case 0:
-          RC_ASSERT(mb.memblock_add_range(tid, base, size, op.nid, op.flags) == 0);
-          ref::memblock_add_range(rt, base, size, op.nid, op.flags, era16, &w);
-          break;
-        case 1:
-          RC_ASSERT(mb.memblock_remove_range(tid, base, size) == 0);
-          ref::memblock_remove_range(rt, base, size, &w);
-          break;
-        case 2: {
-          int ms = -1, me = -1, rs = -2, re = -2;
-          RC_ASSERT(mb.memblock_isolate_range(tid, base, size, &ms, &me) == 0);
-          ref::memblock_isolate_range(rt, base, size, &rs, &re);
-          RC_ASSERT(ms == rs);
-          RC_ASSERT(me == re);
-          break;
-        }
-        default:
-          RC_ASSERT(mb.memblock_setclr_flag(tid, base, size, op.set, op.flags ? op.flags : MEMBLOCK_HOTPLUG) == 0);
-          ref::memblock_setclr_flag(rt, base, size, op.set, op.flags ? op.flags : MEMBLOCK_HOTPLUG);
-          break;
-      }
+      apply_op(mb, rt, op, era16, w);
       const auto& mt = mb.type(tid);
       if (mt.regions != rt.regions()) RC_FAIL("model " + dump(mt.regions) + "\nkernel " + dump(rt.regions()));
       RC_ASSERT(mt.total_size == rt.total_size);
@@ -106,6 +112,66 @@ TEST(MemblockRef, ModelEqualsKernelAlgorithm) {
     RC_ASSERT(mb.reserved().regions == rrsv.regions());
     // No invariant_log() check here: a bare memblock_isolate_range() leaves
     // split, mergeable neighbours (INV_MEMBLOCK_MERGED) in the kernel too.
+  });
+}
+
+// The same identity on arrays of hundreds of regions, so that the model's
+// RegionArray spans many chunks (kChunk = 64) and operations split, merge and
+// erase across chunk boundaries: both sides start from the same 300-700
+// scattered regions (mixed flags and nids) and run random operations over a
+// 2048-page window, some of them hundreds of pages wide.
+TEST(MemblockRef, ModelEqualsKernelAlgorithmManyChunks) {
+  testutil::rc_run_property("MemblockRef.ModelEqualsKernelAlgorithmManyChunks",
+                            "seed=1844674407 max_success=400 max_size=120", [](bool era16) {
+    constexpr int kWide = 2048;
+    MemblockConfig cfg;
+    cfg.era = era16 ? Era::v6_16 : Era::v6_12;
+    cfg.init_memory_regions = cfg.init_reserved_regions = 4096;  // never doubles (<= 2048 regions)
+    cfg.self_check = false;
+    Memblock mb(cfg);
+    ref::RefType rmem(4096, cfg.max_numnodes), rrsv(4096, cfg.max_numnodes);
+    ref::RefWarnings w;
+    const int prefill = *rc::gen::inRange(300, 700);
+    const int stride = kWide / prefill;
+    for (int i = 0; i < prefill; ++i) {
+      const phys_addr_t base = kBase + static_cast<phys_addr_t>(i * stride) * kPage;
+      const std::uint32_t fl = (i % 5 == 0) ? MEMBLOCK_HOTPLUG : MEMBLOCK_NONE;
+      const int nid = i % 7 == 0 ? 1 : 0;
+      for (auto* rt : {&rmem, &rrsv}) ref::memblock_add_range(*rt, base, kPage, nid, fl, era16, &w);
+      mb.memblock_add_range(MemblockTypeId::memory, base, kPage, nid, fl);
+      mb.memblock_add_range(MemblockTypeId::reserved, base, kPage, nid, fl);
+    }
+    RC_ASSERT(mb.memory().regions == rmem.regions());
+    const auto ops = *rc::gen::container<std::vector<Op>>(rc::gen::apply(
+        [](Op op, int page, int wide, int pages) {
+          op.page = page;
+          if (wide == 0) op.pages = pages;  // spans several chunks
+          return op;
+        },
+        gen_op(), rc::gen::inRange(0, kWide), rc::gen::inRange(0, 8), rc::gen::inRange(0, 400)));
+    for (const auto& op : ops) {
+      const MemblockTypeId tid = op.reserved ? MemblockTypeId::reserved : MemblockTypeId::memory;
+      ref::RefType& rt = op.reserved ? rrsv : rmem;
+      apply_op(mb, rt, op, era16, w);
+      const auto& mt = mb.type(tid);
+      if (mt.regions != rt.regions()) RC_FAIL("model " + dump(mt.regions) + "\nkernel " + dump(rt.regions()));
+      const std::string st = mt.regions.check_structure();
+      if (!st.empty()) RC_FAIL("RegionArray structure: " + st);
+      RC_ASSERT(mt.total_size == rt.total_size);
+      RC_ASSERT(mt.max == rt.max);
+      RC_ASSERT(mb.warning_count() == w.nid + w.flags + w.total);
+    }
+    // The free-range walks over multi-chunk arrays equal the kernel's cursor walk.
+    for (bool rev : {false, true}) {
+      std::vector<MemRange> want;
+      std::uint64_t idx = rev ? ~std::uint64_t{0} : 0;
+      phys_addr_t s0 = 0, e0 = 0;
+      int nid = 0;
+      while (rev ? ref::next_free_mem_range_rev(rmem, rrsv, NUMA_NO_NODE, MEMBLOCK_NONE, &idx, &s0, &e0, &nid)
+                 : ref::next_free_mem_range(rmem, rrsv, NUMA_NO_NODE, MEMBLOCK_NONE, &idx, &s0, &e0, &nid))
+        want.push_back({s0, e0, nid});
+      RC_ASSERT(mb.for_each_free_mem_range(NUMA_NO_NODE, MEMBLOCK_NONE, rev) == want);
+    }
   });
 }
 
