@@ -7,14 +7,24 @@
 // Blocks are 4 KiB (order 0) or 2 MiB (order 9) and physically contiguous
 // (dense bitmaps), up to 64 GiB at order 0 and 1 TiB at order 9.
 //
-// The walk is compared, in the same run, with a plain scan of the same
-// number of bitmap bytes held in ordinary memory:
+// Two walks of the same map:
+//   model      -- kho_mem_deserialize(): one (phys, order) per block;
+//   model_runs -- kho_mem_walk(): maximal runs (phys, order, count), what a
+//                 batch reserve consumes; the visitor only sums them.
+// They are compared, in the same run, with a plain scan of the same number of
+// bitmap bytes held in ordinary memory:
 //   plain_popcount  -- popcount over the bytes (the memory-bandwidth limit
-//                      named by the benchmarks issue);
+//                      named by the benchmarks issue; the target for model_runs);
 //   plain_enumerate -- for_each_set_bit over the bytes writing (phys, order)
 //                      to a vector (the limit for a walk that lists blocks).
-// Equality before timing: the walk returns exactly the preserved set, and the
-// plain scans count the same number of blocks.
+// Equality before timing: the walk returns exactly the preserved set, the runs
+// expand to exactly that set, and the plain scans count the same blocks.
+//
+// BM_KhoTrack_WalkScattered: the same pairs on sparse maps, one block every
+// 64 pages (order 0: one bit per bitmap word) or every 20 MiB (about one
+// block per 512-byte bitmap at order 0), where the walk is bound by runs and
+// bitmap headers rather than by words. The plain scans there cover the bits
+// of the whole spanned range (what a flat bitmap of that memory would hold).
 #include <algorithm>
 #include <bit>
 #include <memory>
@@ -62,11 +72,12 @@ struct Tracked {
   phys_addr_t map = 0;
 };
 
-int preserve_all(Tracked& t, MemMapFormat fmt, unsigned order, std::int64_t n) {
+// n blocks of 2^order pages, `stride` blocks apart (1: contiguous).
+int preserve_all(Tracked& t, MemMapFormat fmt, unsigned order, std::int64_t n, std::uint64_t stride = 1) {
   t.track = std::make_unique<MemTrack>(fmt, t.image, t.alloc);
   const std::uint64_t pfn0 = kDataBase >> 12;
   for (std::int64_t i = 0; i < n; ++i)
-    if (int r = t.track->preserve_order(pfn0 + (static_cast<std::uint64_t>(i) << order), order)) return r;
+    if (int r = t.track->preserve_order(pfn0 + ((static_cast<std::uint64_t>(i) * stride) << order), order)) return r;
   return 0;
 }
 
@@ -76,20 +87,23 @@ struct WalkFixture {
   MemMapFormat fmt{};
   unsigned order = 0;
   std::int64_t n = 0;
+  std::uint64_t stride = 1;
   Tracked t;
+  std::vector<PreservedBlock> want;  // the preserved set, sorted
   std::string error;
 };
 
-WalkFixture& walk_fixture(MemMapFormat fmt, unsigned order, std::int64_t n) {
+WalkFixture& walk_fixture(MemMapFormat fmt, unsigned order, std::int64_t n, std::uint64_t stride) {
   static std::unique_ptr<WalkFixture> cur;
-  if (cur && cur->fmt == fmt && cur->order == order && cur->n == n) return *cur;
+  if (cur && cur->fmt == fmt && cur->order == order && cur->n == n && cur->stride == stride) return *cur;
   cur.reset();
   cur = std::make_unique<WalkFixture>();
   WalkFixture& f = *cur;
   f.fmt = fmt;
   f.order = order;
   f.n = n;
-  if (preserve_all(f.t, fmt, order, n)) {
+  f.stride = stride;
+  if (preserve_all(f.t, fmt, order, n, stride)) {
     f.error = "preserve failed";
     return f;
   }
@@ -106,19 +120,75 @@ WalkFixture& walk_fixture(MemMapFormat fmt, unsigned order, std::int64_t n) {
   std::vector<DecodeIssue> issues;
   auto got = kho_mem_deserialize(f.t.image, fmt, f.t.map, &issues);
   std::sort(got.begin(), got.end());
-  auto want = f.t.track->blocks();
-  std::sort(want.begin(), want.end());
-  if (!issues.empty() || got != want || static_cast<std::int64_t>(got.size()) != n)
+  f.want = f.t.track->blocks();
+  std::sort(f.want.begin(), f.want.end());
+  if (!issues.empty() || got != f.want || static_cast<std::int64_t>(got.size()) != n)
     f.error = std::string("walk of the ") + fmt_name(fmt) + " map does not return the preserved set (" +
               std::to_string(got.size()) + " of " + std::to_string(n) + " blocks, " + std::to_string(issues.size()) +
               " issues)";
   return f;
 }
 
+// The runs must expand to exactly the preserved set (and be maximal for a
+// contiguous set: one run per order).
+std::string check_runs(const WalkFixture& f) {
+  std::vector<DecodeIssue> issues;
+  const auto runs = kho_mem_runs(f.t.image, f.fmt, f.t.map, &issues);
+  auto got = kho_expand_runs(runs);
+  std::sort(got.begin(), got.end());
+  if (!issues.empty() || got != f.want)
+    return std::string("runs of the ") + fmt_name(f.fmt) + " map do not expand to the preserved set (" +
+           std::to_string(got.size()) + " of " + std::to_string(f.n) + " blocks, " + std::to_string(issues.size()) +
+           " issues)";
+  if (f.stride == 1 && runs.size() != 1) return "a contiguous set walks as " + std::to_string(runs.size()) + " runs";
+  return {};
+}
+
+// The limit must be the hardware's: the default x86-64 target compiles
+// std::popcount to a libgcc call per word, several times slower than POPCNT,
+// which would flatter every walk measured against it. Use POPCNT whenever the
+// CPU has it (every x86-64 server since 2008), the portable loop otherwise.
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("popcnt"))) std::uint64_t popcount_scan_popcnt(const std::uint64_t* w, std::size_t n) {
+  std::uint64_t c0 = 0, c1 = 0;  // two accumulators: the adds are not the bottleneck
+  std::size_t i = 0;
+  for (; i + 1 < n; i += 2) {
+    c0 += static_cast<std::uint64_t>(__builtin_popcountll(w[i]));
+    c1 += static_cast<std::uint64_t>(__builtin_popcountll(w[i + 1]));
+  }
+  if (i < n) c0 += static_cast<std::uint64_t>(__builtin_popcountll(w[i]));
+  return c0 + c1;
+}
+#endif
+
+bool popcount_is_hardware() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  return __builtin_cpu_supports("popcnt");
+#else
+  return false;
+#endif
+}
+
 std::uint64_t popcount_scan(const std::vector<std::uint64_t>& words) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (popcount_is_hardware()) return popcount_scan_popcnt(words.data(), words.size());
+#endif
   std::uint64_t c = 0;
   for (std::uint64_t w : words) c += static_cast<std::uint64_t>(std::popcount(w));
   return c;
+}
+
+// ceil(n * stride / 64) words holding n set bits, `stride` bits apart.
+std::vector<std::uint64_t> plain_words(std::int64_t n, std::uint64_t stride) {
+  const std::uint64_t bits = static_cast<std::uint64_t>(n) * stride;
+  std::vector<std::uint64_t> words(static_cast<std::size_t>((bits + 63) / 64), 0);
+  if (stride == 1) {
+    std::fill(words.begin(), words.end(), ~std::uint64_t{0});
+    if (bits % 64) words.back() = (std::uint64_t{1} << (bits % 64)) - 1;
+    return words;
+  }
+  for (std::uint64_t b = 0; b < bits; b += stride) words[b / 64] |= std::uint64_t{1} << (b % 64);
+  return words;
 }
 
 std::vector<PreservedBlock> enumerate_scan(const std::vector<std::uint64_t>& words, unsigned order) {
@@ -135,18 +205,18 @@ std::vector<PreservedBlock> enumerate_scan(const std::vector<std::uint64_t>& wor
   return out;
 }
 
-// Bytes processed = the dense bitmap bytes of n blocks, ceil(n / 64) words.
-void walk_counters(benchmark::State& state, std::int64_t n) {
-  const auto bitmap_bytes = (n + 63) / 64 * 8;
+// Bytes processed = the bitmap bytes of n blocks `stride` apart, ceil(n * stride / 64) words.
+void walk_counters(benchmark::State& state, std::int64_t n, std::uint64_t stride = 1) {
+  const auto bitmap_bytes = static_cast<std::int64_t>((static_cast<std::uint64_t>(n) * stride + 63) / 64 * 8);
   state.SetBytesProcessed(state.iterations() * bitmap_bytes);
   state.counters["blocks_per_s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
   state.counters["bitmap_bytes"] = static_cast<double>(bitmap_bytes);
   state.SetComplexityN(n);
 }
 
-void BM_Walk(benchmark::State& state, MemMapFormat fmt, unsigned order) {
+void BM_Walk(benchmark::State& state, MemMapFormat fmt, unsigned order, std::uint64_t stride) {
   const std::int64_t n = state.range(0);
-  WalkFixture& f = walk_fixture(fmt, order, n);
+  WalkFixture& f = walk_fixture(fmt, order, n, stride);
   if (!f.error.empty()) {
     fail(state, f.error);
     return;
@@ -155,14 +225,40 @@ void BM_Walk(benchmark::State& state, MemMapFormat fmt, unsigned order) {
     auto blocks = kho_mem_deserialize(f.t.image, fmt, f.t.map, nullptr);
     benchmark::DoNotOptimize(blocks.data());
   }
-  walk_counters(state, n);
+  walk_counters(state, n, stride);
 }
 
-// The plain scans over ceil(n / 64) words holding exactly n set bits.
-void BM_PlainScan(benchmark::State& state, unsigned order, bool enumerate) {
+// kho_mem_walk(): the visitor sums the runs (a batch reserve would take each).
+void BM_WalkRuns(benchmark::State& state, MemMapFormat fmt, unsigned order, std::uint64_t stride) {
   const std::int64_t n = state.range(0);
-  std::vector<std::uint64_t> words(static_cast<std::size_t>((n + 63) / 64), ~std::uint64_t{0});
-  if (n % 64) words.back() = (std::uint64_t{1} << (n % 64)) - 1;
+  WalkFixture& f = walk_fixture(fmt, order, n, stride);
+  std::string error = f.error.empty() ? check_runs(f) : f.error;
+  if (!error.empty()) {
+    fail(state, error);
+    return;
+  }
+  std::uint64_t runs = 0;
+  for (auto _ : state) {
+    std::uint64_t blocks = 0;
+    runs = 0;
+    kho_mem_walk(
+        f.t.image, fmt, f.t.map,
+        [&](const PreservedRun& r) {
+          blocks += r.count;
+          ++runs;
+        },
+        nullptr);
+    benchmark::DoNotOptimize(blocks);
+    benchmark::DoNotOptimize(runs);
+  }
+  walk_counters(state, n, stride);
+  state.counters["runs"] = static_cast<double>(runs);
+}
+
+// The plain scans over ceil(n * stride / 64) words holding exactly n set bits.
+void BM_PlainScan(benchmark::State& state, unsigned order, bool enumerate, std::uint64_t stride) {
+  const std::int64_t n = state.range(0);
+  const std::vector<std::uint64_t> words = plain_words(n, stride);
   if (popcount_scan(words) != static_cast<std::uint64_t>(n) ||
       enumerate_scan(words, order).size() != static_cast<std::size_t>(n)) {
     fail(state, "plain scan does not count the preserved blocks");
@@ -177,7 +273,8 @@ void BM_PlainScan(benchmark::State& state, unsigned order, bool enumerate) {
       benchmark::DoNotOptimize(count);
     }
   }
-  walk_counters(state, n);
+  walk_counters(state, n, stride);
+  if (!enumerate) state.counters["hw_popcnt"] = popcount_is_hardware() ? 1 : 0;
 }
 
 void BM_Preserve(benchmark::State& state, MemMapFormat fmt, unsigned order) {
@@ -246,14 +343,54 @@ void register_memtrack() {
         s->ArgName("blocks")->Unit(benchmark::kMicrosecond)->Complexity(benchmark::oN);
         apply_sizes(s, ns, 0.05);
       }
-      auto* w = benchmark::RegisterBenchmark(("BM_KhoTrack_Walk" + f + o + "/impl:model").c_str(), BM_Walk, fmt, order);
+      auto* w = benchmark::RegisterBenchmark(("BM_KhoTrack_Walk" + f + o + "/impl:model").c_str(), BM_Walk, fmt,
+                                             order, std::uint64_t{1});
       w->ArgName("blocks")->Unit(benchmark::kMicrosecond)->Complexity(benchmark::oN);
       apply_sizes(w, ns, 0.05);
+      auto* r = benchmark::RegisterBenchmark(("BM_KhoTrack_Walk" + f + o + "/impl:model_runs").c_str(), BM_WalkRuns,
+                                             fmt, order, std::uint64_t{1});
+      r->ArgName("blocks")->Unit(benchmark::kMicrosecond)->Complexity(benchmark::oN);
+      apply_sizes(r, ns, 0.05);
     }
     for (bool enumerate : {false, true}) {
       auto* w = benchmark::RegisterBenchmark(
           ("BM_KhoTrack_Walk/format:plain" + o + (enumerate ? "/impl:plain_enumerate" : "/impl:plain_popcount")).c_str(),
-          BM_PlainScan, order, enumerate);
+          BM_PlainScan, order, enumerate, std::uint64_t{1});
+      w->ArgName("blocks")->Unit(benchmark::kMicrosecond)->Complexity(benchmark::oN);
+      apply_sizes(w, ns, 0.05);
+    }
+  }
+
+  // Scattered maps (own family, so the contiguous rows keep their names):
+  // every 64 pages at order 0 (up to 2^20 blocks, 8 MiB of bitmap words) and
+  // every 20 MiB at orders 0 and 9 (up to 2^16 blocks, 1.25 TiB spanned).
+  struct Layout {
+    const char* name;
+    unsigned order;
+    std::uint64_t stride;  // in blocks
+    std::int64_t max_n;
+  };
+  for (const Layout& l : {Layout{"every_64_pages", 0, 64, std::int64_t{1} << 20},
+                          Layout{"every_20_MiB", 0, 5120, std::int64_t{1} << 16},
+                          Layout{"every_20_MiB", 9, 10, std::int64_t{1} << 16}}) {
+    const auto ns = sizes(1 << 8, l.max_n, 16);
+    const std::string ol = "/order:" + std::to_string(l.order) + "/layout:" + l.name;
+    for (MemMapFormat fmt : {MemMapFormat::bitmap512, MemMapFormat::bitmap_page, MemMapFormat::radix}) {
+      const std::string f = std::string("/format:") + fmt_name(fmt);
+      auto* w = benchmark::RegisterBenchmark(("BM_KhoTrack_WalkScattered" + f + ol + "/impl:model").c_str(), BM_Walk,
+                                             fmt, l.order, l.stride);
+      w->ArgName("blocks")->Unit(benchmark::kMicrosecond)->Complexity(benchmark::oN);
+      apply_sizes(w, ns, 0.05);
+      auto* r = benchmark::RegisterBenchmark(("BM_KhoTrack_WalkScattered" + f + ol + "/impl:model_runs").c_str(),
+                                             BM_WalkRuns, fmt, l.order, l.stride);
+      r->ArgName("blocks")->Unit(benchmark::kMicrosecond)->Complexity(benchmark::oN);
+      apply_sizes(r, ns, 0.05);
+    }
+    for (bool enumerate : {false, true}) {
+      auto* w = benchmark::RegisterBenchmark(("BM_KhoTrack_WalkScattered/format:plain" + ol +
+                                              (enumerate ? "/impl:plain_enumerate" : "/impl:plain_popcount"))
+                                                 .c_str(),
+                                             BM_PlainScan, l.order, enumerate, l.stride);
       w->ArgName("blocks")->Unit(benchmark::kMicrosecond)->Complexity(benchmark::oN);
       apply_sizes(w, ns, 0.05);
     }

@@ -16,7 +16,9 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "model/kho/phys_image.hpp"
@@ -98,12 +100,52 @@ class MemTrack {
 
 // ---- next kernel / validator side: decode from image bytes only ----------
 
+// `count` preserved blocks of one order, consecutive in memory and in the
+// walk: blocks phys + i * (PAGE_SIZE << order) for i < count. A run never
+// wraps past the top of the 64-bit physical address space.
+struct PreservedRun {
+  phys_addr_t phys = 0;
+  unsigned order = 0;
+  std::uint64_t count = 0;
+  bool operator==(const PreservedRun&) const = default;
+};
+
+// A non-owning reference to any callable taking `const PreservedRun&` (a
+// function pointer and a context, no allocation). Keep the callable alive
+// for the call it is passed to.
+class RunVisitorRef {
+ public:
+  template <typename F>
+    requires(!std::is_same_v<std::remove_cvref_t<F>, RunVisitorRef>)
+  RunVisitorRef(F&& f)  // NOLINT: implicit, so lambdas can be passed directly
+      : ctx_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
+        call_([](void* ctx, const PreservedRun& run) { (*static_cast<std::remove_reference_t<F>*>(ctx))(run); }) {}
+  void operator()(const PreservedRun& run) const { call_(ctx_, run); }
+
+ private:
+  void* ctx_;
+  void (*call_)(void*, const PreservedRun&);
+};
+
+// The preserved-set walk as maximal runs: exactly the blocks of
+// kho_mem_deserialize() below, in the same order, with every maximal stretch
+// of consecutive same-order blocks reported as one run (what a batch reserve
+// needs), and exactly the same `issues`. Bitmap words are read in place from
+// the image's pages: an all-ones word extends the open run by 64 blocks, a
+// zero word costs one test, other words are split into runs with ctz.
+void kho_mem_walk(const PhysImage& image, MemMapFormat fmt, phys_addr_t map, RunVisitorRef on_run,
+                  std::vector<DecodeIssue>* issues);
+// Convenience: the runs of kho_mem_walk() as a vector; and their blocks.
+std::vector<PreservedRun> kho_mem_runs(const PhysImage& image, MemMapFormat fmt, phys_addr_t map,
+                                       std::vector<DecodeIssue>* issues);
+std::vector<PreservedBlock> kho_expand_runs(const std::vector<PreservedRun>& runs);
+
 // kho_mem_deserialize() (bitmap formats; `map` = first chunk) or
 // kho_radix_walk_tree() (radix; `map` = root). Blocks are returned in the
 // kernel's visit order: chunk order for bitmaps (orders ascending), and for
 // the radix walk ascending keys (so higher orders first). Bounded: cycles,
 // out-of-range orders, num_elms above capacity and similar corruption are
-// reported in `issues` and skipped, never looped on.
+// reported in `issues` and skipped, never looped on. (kho_mem_walk() expanded.)
 std::vector<PreservedBlock> kho_mem_deserialize(const PhysImage& image, MemMapFormat fmt,
                                                 phys_addr_t map, std::vector<DecodeIssue>* issues);
 

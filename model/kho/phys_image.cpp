@@ -100,6 +100,12 @@ const std::uint8_t* PhysImage::page_data(std::uint64_t pfn) const {
   return it == pages_.end() || !it->second ? nullptr : it->second->data();
 }
 
+PhysImage::PageView PhysImage::page_view(std::uint64_t pfn) const {
+  auto it = pages_.find(pfn);
+  if (it == pages_.end()) return {};
+  return {true, it->second ? it->second->data() : nullptr};
+}
+
 std::vector<std::pair<phys_addr_t, phys_addr_t>> PhysImage::runs() const {
   std::vector<std::pair<phys_addr_t, phys_addr_t>> out;
   for (const auto& [pfn, page] : pages_) {

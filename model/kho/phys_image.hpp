@@ -36,6 +36,13 @@ class PhysImage {
   bool touched(phys_addr_t addr) const;  // is the page holding addr stored?
   // The stored bytes of page `pfn`, or nullptr when it reads as zeros.
   const std::uint8_t* page_data(std::uint64_t pfn) const;
+  // touched() and page_data() in one lookup, for readers that walk many
+  // pages (the preserved-set walk): data is null when the page reads as zeros.
+  struct PageView {
+    bool touched = false;
+    const std::uint8_t* data = nullptr;
+  };
+  PageView page_view(std::uint64_t pfn) const;
   std::size_t page_count() const { return pages_.size(); }
   // Touched pages as [start, end) runs of contiguous page frames, ascending.
   std::vector<std::pair<phys_addr_t, phys_addr_t>> runs() const;
