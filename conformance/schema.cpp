@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <bitset>
 #include <regex>
 #include <set>
 
@@ -177,6 +179,313 @@ std::optional<std::uint64_t> parse_u64_scalar(std::string_view s) {
   return v;
 }
 
+// ------------------------------------------------------------ compiled schemas
+
+namespace compiled_schema {
+
+// patternProperties without std::regex where the pattern allows it: literals and
+// bracket classes (alphanumerics, ranges between them, , . _ + - @ #), each with an
+// optional * + ?, between optional ^ and $. That language is regular, so a
+// position-set automaton answers exactly what std::regex_search answers (ECMAScript
+// grammar, no multiline: ^ and $ only match at the ends). Anything else keeps std::regex.
+struct Atom {
+  std::bitset<256> set;
+  char q = 0;  // 0: exactly one, '*': any number, '?': at most one ('+' is one then '*')
+};
+
+struct Matcher {
+  enum class Kind { nfa, regex, never } kind = Kind::never;
+  bool begin = false, end = false;
+  bool one_class_plus = false;  // '^[...]+$': a non-empty name of class characters (the common case)
+  std::vector<Atom> atoms;
+  const std::regex* re = nullptr;
+
+  bool match(std::string_view name) const;
+};
+
+bool class_literal(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || std::string_view(",._+-@#").find(c) != std::string_view::npos;
+}
+bool plain_literal(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || std::string_view(",_-@#").find(c) != std::string_view::npos;
+}
+bool same_kind(char a, char b) {
+  auto kind = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) ? 1 : std::islower(static_cast<unsigned char>(c)) ? 2 : std::isupper(static_cast<unsigned char>(c)) ? 3 : 0; };
+  return kind(a) != 0 && kind(a) == kind(b) && a <= b;
+}
+
+// False when `re` is outside the subset (the caller keeps std::regex).
+bool parse_simple(const std::string& re, Matcher& m) {
+  std::size_t i = 0;
+  if (i < re.size() && re[i] == '^') {
+    m.begin = true;
+    ++i;
+  }
+  std::size_t stop = re.size();
+  if (stop > i && re[stop - 1] == '$') {
+    if (stop >= 2 && re[stop - 2] == '\\') return false;
+    m.end = true;
+    --stop;
+  }
+  while (i < stop) {
+    Atom a;
+    if (re[i] == '[') {
+      ++i;
+      if (i < stop && (re[i] == '^' || re[i] == ']')) return false;
+      bool closed = false;
+      while (i < stop) {
+        const char c = re[i];
+        if (c == ']') {
+          closed = true;
+          ++i;
+          break;
+        }
+        if (!class_literal(c)) return false;
+        if (c == '-') {
+          // A literal '-' only first or last in the class.
+          if (!(re[i - 1] == '[' || (i + 1 < stop && re[i + 1] == ']'))) return false;
+          a.set.set(static_cast<unsigned char>(c));
+          ++i;
+          continue;
+        }
+        if (i + 2 < stop && re[i + 1] == '-' && re[i + 2] != ']') {
+          const char hi = re[i + 2];
+          if (!same_kind(c, hi)) return false;
+          for (int x = static_cast<unsigned char>(c); x <= static_cast<unsigned char>(hi); ++x) a.set.set(static_cast<std::size_t>(x));
+          i += 3;
+          continue;
+        }
+        a.set.set(static_cast<unsigned char>(c));
+        ++i;
+      }
+      if (!closed || a.set.none()) return false;
+    } else if (plain_literal(re[i])) {
+      a.set.set(static_cast<unsigned char>(re[i]));
+      ++i;
+    } else {
+      return false;
+    }
+    char q = 0;
+    if (i < stop && (re[i] == '*' || re[i] == '+' || re[i] == '?')) q = re[i++];
+    if (q == '+') {
+      m.atoms.push_back(a);
+      q = '*';
+    }
+    a.q = q;
+    m.atoms.push_back(a);
+    if (m.atoms.size() > 62) return false;
+  }
+  return true;
+}
+
+Matcher make_matcher(const std::string& re, const std::regex* (*regex_of)(const std::string&)) {
+  Matcher m;
+  if (parse_simple(re, m)) {
+    m.kind = Matcher::Kind::nfa;
+    m.one_class_plus = m.begin && m.end && m.atoms.size() == 2 && m.atoms[0].q == 0 && m.atoms[1].q == '*' &&
+                       m.atoms[0].set == m.atoms[1].set;
+    // The pattern must still be one std::regex accepts (it always is in this subset).
+    if (!regex_of(re)) m.kind = Matcher::Kind::never;
+    return m;
+  }
+  m = Matcher{};
+  m.re = regex_of(re);
+  m.kind = m.re ? Matcher::Kind::regex : Matcher::Kind::never;
+  return m;
+}
+
+bool Matcher::match(std::string_view name) const {
+  switch (kind) {
+    case Kind::never: return false;
+    case Kind::regex: {
+      std::string n(name);
+      return std::regex_search(n, *re);
+    }
+    case Kind::nfa: break;
+  }
+  if (one_class_plus) {
+    if (name.empty()) return false;
+    for (char ch : name)
+      if (!atoms[0].set[static_cast<unsigned char>(ch)]) return false;
+    return true;
+  }
+  const std::size_t k = atoms.size();
+  const std::uint64_t accept = std::uint64_t{1} << k;
+  auto closure = [&](std::uint64_t s) {
+    for (std::size_t i = 0; i < k; ++i)
+      if ((s >> i & 1) && atoms[i].q != 0) s |= std::uint64_t{1} << (i + 1);
+    return s;
+  };
+  std::uint64_t s = closure(1);
+  if (!end && (s & accept)) return true;
+  for (char ch : name) {
+    const auto c = static_cast<unsigned char>(ch);
+    std::uint64_t t = 0;
+    for (std::size_t i = 0; i < k; ++i) {
+      if (!(s >> i & 1) || !atoms[i].set[c]) continue;
+      t |= std::uint64_t{1} << (atoms[i].q == '*' ? i : i + 1);
+    }
+    if (!begin) t |= 1;
+    s = closure(t);
+    if (!end && (s & accept)) return true;
+    if (s == 0) return false;
+  }
+  return (s & accept) != 0;
+}
+
+struct Prop {
+  bool has_const = false;
+  std::string const_str;
+  std::optional<std::uint64_t> const_num;
+  bool has_enum = false;
+  std::vector<std::string> enum_str;
+  std::vector<std::optional<std::uint64_t>> enum_num;
+  std::optional<std::uint64_t> minimum, maximum, multiple_of;
+  std::optional<fdt::PropType> type;  // its $ref wire type (prop_type())
+};
+
+}  // namespace compiled_schema
+
+namespace cs = compiled_schema;
+
+// One node schema after its $ref chain, as validate_node() would read it.
+struct SchemaSet::CompiledNode {
+  bool skip = false;                 // the $ref does not resolve: validate_node() checks nothing
+  const std::string* id = nullptr;   // $id of the file the schema sits in (the hint)
+  std::vector<std::string> required;
+  bool additional_ok = true;
+  struct Entry {
+    std::string name;
+    const CompiledNode* node = nullptr;  // a child-node schema, else
+    const cs::Prop* prop = nullptr;      // a property schema
+  };
+  std::vector<Entry> props;  // `properties` in file order: the first equal key wins, as in yaml-cpp
+  struct Pattern {
+    cs::Matcher m;
+    const CompiledNode* node = nullptr;
+    const cs::Prop* prop = nullptr;
+  };
+  std::vector<Pattern> patterns;
+  int ref_hops = 0;  // $refs followed to reach this schema (node_schema_for_path() counts them per path)
+
+  const Entry* entry(std::string_view name) const {
+    for (const auto& e : props)
+      if (e.name == name) return &e;
+    return nullptr;
+  }
+  const cs::Prop* prop_schema(std::string_view name) const {
+    if (const Entry* e = entry(name); e && e->prop) return e->prop;
+    for (const auto& p : patterns)
+      if (p.prop && p.m.match(name)) return p.prop;
+    return nullptr;
+  }
+  const CompiledNode* child_schema(std::string_view name) const {
+    if (const Entry* e = entry(name); e && e->node) return e->node;
+    for (const auto& p : patterns)
+      if (p.node && p.m.match(name)) return p.node;
+    return nullptr;
+  }
+};
+
+struct SchemaSet::Cache {
+  std::mutex mu;
+  // Lazily parsed built-in docs (builtin()): the text of doc i is (*sources)[i].
+  const std::vector<SchemaSource>* sources = nullptr;
+  std::unique_ptr<std::once_flag[]> once;
+  std::vector<char> lazy;
+  // `select` of every doc, for for_abi() (valid once have_selects).
+  bool have_selects = false;
+  std::vector<std::string> selects;
+  std::vector<char> select_ok;  // the doc parsed (a doc that did not never matches)
+  struct Graph {
+    std::vector<std::unique_ptr<CompiledNode>> nodes;
+    std::vector<std::unique_ptr<cs::Prop>> props;
+    const CompiledNode* root = nullptr;  // nullptr: irregular, use the yaml-cpp walk
+  };
+  std::vector<std::pair<const SchemaDoc*, std::unique_ptr<Graph>>> graphs;
+};
+
+SchemaSet::SchemaSet() : cache_(std::make_unique<Cache>()) {}
+SchemaSet::~SchemaSet() = default;
+SchemaSet::SchemaSet(SchemaSet&&) noexcept = default;
+SchemaSet& SchemaSet::operator=(SchemaSet&&) noexcept = default;
+
+namespace {
+
+// patternProperties regexes, compiled once per process.
+const std::regex* regex_of(const std::string& re) { return cached_regex(re); }
+
+std::string_view trim(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+}  // namespace
+
+std::optional<SchemaHeader> scan_schema_header(std::string_view text) {
+  SchemaHeader h;
+  bool have_id = false, have_select = false, pending = false;
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") return std::nullopt;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    if (!line.empty() && line.back() == '\r') return std::nullopt;
+    const std::size_t first = line.find_first_not_of(" \t");
+    if (first == std::string_view::npos) continue;
+    if (first > 0) {
+      if (pending) return std::nullopt;  // could continue our scalar
+      continue;                          // belongs to another top-level key
+    }
+    if (line[0] == '#') continue;
+    pending = false;
+    const char c0 = line[0];
+    if (!std::isalnum(static_cast<unsigned char>(c0)) && c0 != '$' && c0 != '_') return std::nullopt;
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    const std::string_view key = line.substr(0, colon);
+    for (char c : key)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '$' && c != '_' && c != '-') return std::nullopt;
+    std::string_view rest = line.substr(colon + 1);
+    if (!rest.empty() && rest[0] != ' ') return std::nullopt;
+    const bool is_id = key == "$id", is_select = key == "select";
+    if (!is_id && !is_select) continue;
+    if ((is_id && have_id) || (is_select && have_select)) return std::nullopt;
+    std::string_view v = trim(rest);
+    if (v.empty()) return std::nullopt;
+    std::string value;
+    if (v[0] == '\'' || v[0] == '"') {
+      const char q = v[0];
+      const std::size_t close = v.find(q, 1);
+      if (close == std::string_view::npos) return std::nullopt;
+      std::string_view after = trim(v.substr(close + 1));
+      if (!after.empty() && after[0] != '#') return std::nullopt;
+      std::string_view inner = v.substr(1, close - 1);
+      if (inner.find('\\') != std::string_view::npos) return std::nullopt;
+      value = std::string(inner);
+    } else {
+      if (std::string_view("|>&*!{[%@`,?:-#").find(v[0]) != std::string_view::npos) return std::nullopt;
+      if (auto hash = v.find(" #"); hash != std::string_view::npos) v = trim(v.substr(0, hash));
+      if (v.find(": ") != std::string_view::npos || v.back() == ':' || v.find('\t') != std::string_view::npos)
+        return std::nullopt;
+      if (v == "~" || v == "null" || v == "Null" || v == "NULL") return std::nullopt;
+      value = std::string(v);
+    }
+    pending = true;
+    if (is_id) {
+      h.id = std::move(value);
+      have_id = true;
+    } else {
+      h.select = std::move(value);
+      have_select = true;
+    }
+  }
+  return h;
+}
+
 SchemaSet SchemaSet::load(const std::vector<SchemaSource>& sources, Report& report) {
   SchemaSet set;
   for (const auto& s : sources) {
@@ -208,27 +517,94 @@ const std::vector<SchemaSource>& SchemaSet::builtin_sources() { return embedded_
 
 const SchemaSet& SchemaSet::builtin() {
   static const SchemaSet set = [] {
-    Report ignored;  // the lint test keeps the built-in schemas clean
-    return load(embedded_schema_sources(), ignored);
+    // The lint test keeps the built-in schemas clean, and a test checks that
+    // scan_schema_header() reads every built-in file as yaml-cpp does.
+    const auto& sources = embedded_schema_sources();
+    SchemaSet s;
+    Cache& c = *s.cache_;
+    c.sources = &sources;
+    c.once = std::make_unique<std::once_flag[]>(sources.size());
+    c.lazy.assign(sources.size(), 0);
+    c.have_selects = true;
+    c.selects.resize(sources.size());
+    c.select_ok.assign(sources.size(), 0);
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      if (auto h = scan_schema_header(sources[i].text)) {
+        SchemaDoc d;
+        d.path = sources[i].path;
+        d.id = h->id;
+        d.parsed = true;
+        s.docs_.push_back(std::move(d));
+        c.lazy[i] = 1;
+        c.selects[i] = h->select;
+        c.select_ok[i] = 1;
+      } else {
+        Report ignored;
+        SchemaSet one = load({sources[i]}, ignored);
+        s.docs_.push_back(std::move(one.docs_.front()));
+        const SchemaDoc& d = s.docs_.back();
+        c.selects[i] = d.parsed ? str(d.root["select"]) : std::string();
+        c.select_ok[i] = d.parsed;
+      }
+    }
+    return s;
   }();
   return set;
 }
 
+const SchemaDoc& SchemaSet::doc_at(std::size_t i) const {
+  const Cache& c = *cache_;
+  if (c.sources && c.lazy[i]) {
+    std::call_once(c.once[i], [&] {
+      Report ignored;
+      SchemaSet one = load({(*c.sources)[i]}, ignored);
+      SchemaDoc& d = docs_[i];
+      d.root = one.docs_.front().root;
+      d.parsed = one.docs_.front().parsed;
+    });
+  }
+  return docs_[i];
+}
+
+void SchemaSet::parse_all() const {
+  for (std::size_t i = 0; i < docs_.size(); ++i) doc_at(i);
+}
+
+const std::vector<SchemaDoc>& SchemaSet::docs() const {
+  parse_all();
+  return docs_;
+}
+
 const SchemaDoc* SchemaSet::for_abi(std::string_view abi) const {
-  for (const auto& d : docs_) {
-    if (d.parsed && str(d.root["select"]) == abi) return &d;
+  Cache& c = *cache_;
+  {
+    std::lock_guard<std::mutex> lock(c.mu);
+    if (!c.have_selects) {
+      c.selects.resize(docs_.size());
+      c.select_ok.assign(docs_.size(), 0);
+      for (std::size_t i = 0; i < docs_.size(); ++i) {
+        const SchemaDoc& d = doc_at(i);
+        c.select_ok[i] = d.parsed;
+        if (d.parsed) c.selects[i] = str(d.root["select"]);
+      }
+      c.have_selects = true;
+    }
+  }
+  for (std::size_t i = 0; i < docs_.size(); ++i) {
+    if (c.select_ok[i] && c.selects[i] == abi && doc_at(i).parsed) return &docs_[i];
   }
   return nullptr;
 }
 
 const SchemaDoc* SchemaSet::by_id(std::string_view id) const {
-  for (const auto& d : docs_) {
-    if (d.parsed && d.id == id) return &d;
+  for (std::size_t i = 0; i < docs_.size(); ++i) {
+    if (docs_[i].id == id && doc_at(i).parsed) return &docs_[i];
   }
   return nullptr;
 }
 
 std::optional<Layout> SchemaSet::layout(std::string_view name) const {
+  parse_all();
   for (const auto& d : docs_) {
     if (!d.parsed || !d.root["layout"] || str(d.root["layout"]["name"]) != name) continue;
     Layout l;
@@ -263,11 +639,11 @@ std::optional<SchemaSet::Resolved> SchemaSet::resolve(const SchemaDoc& from, con
     target = nullptr;
     std::string base = from.id.empty() ? from.path : from.id;
     std::string want = normalize(dir_of(base) + file);
-    for (const auto& d : docs_) {
-      if (!d.parsed) continue;
+    for (std::size_t i = 0; i < docs_.size(); ++i) {
+      const SchemaDoc& d = docs_[i];  // id and path are known before a lazy doc is parsed
       std::string key = d.id.empty() ? d.path : d.id;
       auto h = key.find('#');
-      if (normalize(key.substr(0, h)) == want) target = &d;
+      if (normalize(key.substr(0, h)) == want && doc_at(i).parsed) target = &d;
     }
     if (!target) return std::nullopt;
   }
@@ -328,8 +704,215 @@ YAML::Node SchemaSet::node_schema_for_path(const SchemaDoc& doc, const std::stri
   return cur;
 }
 
+// ---------------------------------------------------------------- compilation
+
+namespace {
+
+// Compiles the node schemas reachable from a doc's root into plain tables. The
+// compiled walk must answer exactly what the yaml-cpp walk answers, so anything
+// where the two could differ makes the doc irregular (the yaml-cpp walk stays in
+// charge): a non-map schema where a map is read (yaml-cpp's operator[] would throw
+// or convert it), non-scalar pattern keys, a $ref cycle, 16 or more $refs on one
+// path (node_schema_for_path() counts them per path) or schemas nested deeper than
+// validate_node()'s limit.
+struct Compiler {
+  const SchemaSet& set;
+  SchemaSet::Cache::Graph& g;
+  std::function<std::optional<std::pair<const SchemaDoc*, YAML::Node>>(const SchemaDoc&, const std::string&)> resolve;
+  bool irregular = false;
+  struct Seen {
+    YAML::Node key;
+    SchemaSet::CompiledNode* node;
+    bool done;
+  };
+  std::vector<Seen> seen;
+
+  const cs::Prop* prop(const YAML::Node& p) {
+    auto c = std::make_unique<cs::Prop>();
+    if (p["const"]) {
+      c->has_const = true;
+      c->const_str = str(p["const"]);
+      c->const_num = num(p["const"]);
+    }
+    if (p["enum"] && p["enum"].IsSequence()) {
+      c->has_enum = true;
+      for (const auto& e : p["enum"]) {
+        c->enum_str.push_back(str(e));
+        c->enum_num.push_back(num(e));
+      }
+    }
+    c->minimum = num(p["minimum"]);
+    c->maximum = num(p["maximum"]);
+    c->multiple_of = num(p["multipleOf"]);
+    if (auto t = type_ref(str(p["$ref"]))) c->type = fdt::parse_type(*t);
+    g.props.push_back(std::move(c));
+    return g.props.back().get();
+  }
+
+  // validate_node(n, doc, schema): the $ref chain, then the tables.
+  SchemaSet::CompiledNode* node(const SchemaDoc& doc, YAML::Node schema) {
+    for (auto& s : seen) {
+      if (s.key.is(schema)) {
+        if (!s.done) irregular = true;  // a cycle
+        return s.node;
+      }
+    }
+    g.nodes.push_back(std::make_unique<SchemaSet::CompiledNode>());
+    SchemaSet::CompiledNode* out = g.nodes.back().get();
+    seen.push_back({schema, out, false});
+    const std::size_t me = seen.size() - 1;
+    fill(*out, doc, schema);
+    seen[me].done = true;
+    return out;
+  }
+
+  void fill(SchemaSet::CompiledNode& out, const SchemaDoc& doc, YAML::Node schema) {
+    if (!has(schema) || !schema.IsMap()) {
+      out.skip = true;
+      return;
+    }
+    const SchemaDoc* cur_doc = &doc;
+    int hops = 0;
+    for (; schema["$ref"] && !type_ref(str(schema["$ref"])) && hops < 16; ++hops) {
+      auto r = resolve(*cur_doc, str(schema["$ref"]));
+      if (!r) {
+        out.skip = true;
+        return;
+      }
+      cur_doc = r->first;
+      schema.reset(r->second);
+      if (!schema.IsMap()) {
+        irregular = true;
+        return;
+      }
+    }
+    if (hops >= 16) {
+      irregular = true;
+      return;
+    }
+    out.ref_hops = hops;
+    out.id = &cur_doc->id;
+    if (schema["required"] && schema["required"].IsSequence()) {
+      for (const auto& r : schema["required"]) out.required.push_back(str(r));
+    }
+    out.additional_ok = !(schema["additionalProperties"] && schema["additionalProperties"].IsScalar() &&
+                          schema["additionalProperties"].Scalar() == "false");
+    if (YAML::Node props = schema["properties"]) {
+      if (!props.IsMap()) {
+        irregular = true;
+        return;
+      }
+      for (const auto& kv : props) {
+        if (!kv.second.IsMap()) {
+          irregular = true;
+          return;
+        }
+        if (!kv.first.IsScalar()) continue;  // yaml-cpp never finds a non-scalar key by name
+        SchemaSet::CompiledNode::Entry e;
+        e.name = kv.first.Scalar();
+        if (is_node_schema(kv.second)) e.node = node(*cur_doc, kv.second);
+        else e.prop = prop(kv.second);
+        out.props.push_back(std::move(e));
+      }
+    }
+    YAML::Node patterns = schema["patternProperties"];
+    if (patterns && patterns.IsMap()) {
+      for (const auto& kv : patterns) {
+        if (!kv.second.IsMap() || !kv.first.IsScalar() || kv.first.IsNull()) {
+          irregular = true;
+          return;
+        }
+        SchemaSet::CompiledNode::Pattern p;
+        p.m = cs::make_matcher(kv.first.Scalar(), regex_of);
+        if (is_node_schema(kv.second)) p.node = node(*cur_doc, kv.second);
+        else p.prop = prop(kv.second);
+        out.patterns.push_back(std::move(p));
+      }
+    }
+  }
+
+  // Longest chain of child schemas and most $refs on one path from `n`.
+  void extent(const SchemaSet::CompiledNode* n, int depth, int hops, int& max_depth, int& max_hops,
+              std::vector<const SchemaSet::CompiledNode*>& path) {
+    if (depth > 64) return;  // a cycle (already irregular)
+    hops += n->ref_hops;
+    max_depth = std::max(max_depth, depth);
+    max_hops = std::max(max_hops, hops);
+    path.push_back(n);
+    for (const auto& e : n->props)
+      if (e.node) extent(e.node, depth + 1, hops, max_depth, max_hops, path);
+    for (const auto& p : n->patterns)
+      if (p.node) extent(p.node, depth + 1, hops, max_depth, max_hops, path);
+    path.pop_back();
+  }
+};
+
+}  // namespace
+
+const SchemaSet::CompiledNode* SchemaSet::compiled(const SchemaDoc& doc) const {
+  Cache& c = *cache_;
+  std::lock_guard<std::mutex> lock(c.mu);
+  for (const auto& [d, g] : c.graphs)
+    if (d == &doc) return g->root;
+  auto g = std::make_unique<Cache::Graph>();
+  Compiler comp{*this, *g, [this](const SchemaDoc& from, const std::string& ref)
+                    -> std::optional<std::pair<const SchemaDoc*, YAML::Node>> {
+                  auto r = resolve(from, ref);
+                  if (!r || !r->doc) return std::nullopt;
+                  return std::make_pair(r->doc, r->node);
+                },
+                false, {}};
+  const CompiledNode* root = doc.parsed ? comp.node(doc, doc.root) : nullptr;
+  if (root && !comp.irregular) {
+    int max_depth = 0, max_hops = 0;
+    std::vector<const CompiledNode*> path;
+    comp.extent(root, 0, 0, max_depth, max_hops, path);
+    if (max_depth > 32 || max_hops >= 16) comp.irregular = true;
+  }
+  g->root = comp.irregular ? nullptr : root;
+  c.graphs.emplace_back(&doc, std::move(g));
+  return c.graphs.back().second->root;
+}
+
+bool schema_is_compiled(const SchemaSet& set, const SchemaDoc& doc) { return set.compiled(doc) != nullptr; }
+
+bool schema_pattern_matches(std::string_view name, const std::string& re) {
+  return cs::make_matcher(re, regex_of).match(name);
+}
+
+namespace {
+
+// node_schema_for_path() on the compiled tables: the node schema for `path`, or nullptr.
+const SchemaSet::CompiledNode* compiled_for_path(const SchemaSet::CompiledNode* cur, std::string_view path) {
+  std::size_t pos = 1;
+  while (pos < path.size()) {
+    if (cur->skip) return nullptr;
+    auto next = path.find('/', pos);
+    std::string_view name = path.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos);
+    pos = next == std::string_view::npos ? path.size() : next + 1;
+    cur = cur->child_schema(name);
+    if (!cur) return nullptr;
+  }
+  return cur->skip ? nullptr : cur;
+}
+
+std::optional<fdt::PropType> compiled_prop_type(const SchemaSet::CompiledNode* s, std::string_view prop) {
+  if (!s) return std::nullopt;
+  const auto* e = s->entry(prop);
+  if (!e || e->node) return std::nullopt;
+  return e->prop->type;
+}
+
+}  // namespace
+
 std::optional<fdt::PropType> SchemaSet::prop_type(const SchemaDoc& doc, const fdt::Node& node,
                                                   std::string_view prop) const {
+  if (const CompiledNode* root = compiled(doc)) return compiled_prop_type(compiled_for_path(root, node.path), prop);
+  return prop_type_yaml(doc, node, prop);
+}
+
+std::optional<fdt::PropType> SchemaSet::prop_type_yaml(const SchemaDoc& doc, const fdt::Node& node,
+                                                       std::string_view prop) const {
   const SchemaDoc* owner = &doc;
   YAML::Node s = node_schema_for_path(doc, node.path, &owner);
   if (!has(s) || !s["properties"] || !s["properties"][std::string(prop)]) return std::nullopt;
@@ -338,6 +921,32 @@ std::optional<fdt::PropType> SchemaSet::prop_type(const SchemaDoc& doc, const fd
   auto ref = str(p["$ref"]);
   if (auto t = type_ref(ref)) return fdt::parse_type(*t);
   return std::nullopt;
+}
+
+fdt::TypeResolver SchemaSet::type_resolver(const SchemaDoc& doc) const {
+  const CompiledNode* root = compiled(doc);
+  if (!root) {
+    return [this, d = &doc](const fdt::Node& node, std::string_view prop) {
+      auto t = prop_type(*d, node, prop);
+      return t ? t : fdt::kho_prop_type(node, prop);
+    };
+  }
+  // decode_tree() asks once per property, node after node: remember the last node's schema.
+  struct Last {
+    std::string path;
+    const CompiledNode* schema = nullptr;
+    bool valid = false;
+  };
+  auto last = std::make_shared<Last>();
+  return [root, last](const fdt::Node& node, std::string_view prop) {
+    if (!last->valid || last->path != node.path) {
+      last->path = node.path;
+      last->schema = compiled_for_path(root, node.path);
+      last->valid = true;
+    }
+    auto t = compiled_prop_type(last->schema, prop);
+    return t ? t : fdt::kho_prop_type(node, prop);
+  };
 }
 
 namespace {
@@ -453,9 +1062,91 @@ void SchemaSet::validate_node(const fdt::Node& n, const SchemaDoc& doc, YAML::No
   }
 }
 
+namespace {
+
+// validate_node() on the compiled tables: the same checks, findings and order; a
+// message is only formatted when its check fails.
+void validate_compiled(const fdt::Node& n, const SchemaSet::CompiledNode& s, TreeCtx& ctx, int depth) {
+  if (depth > 32 || s.skip) return;
+  static const std::string kNoId;
+  const std::string& id = s.id ? *s.id : kNoId;
+  for (const auto& name : s.required) {
+    if (!n.prop(name) && !n.child(name))
+      ctx.add("schema_required", n, nullptr, "required '" + name + "' is missing", id);
+  }
+  for (const auto& p : n.props) {
+    const cs::Prop* ps = s.prop_schema(p.name);
+    if (!ps) {
+      if (!s.additional_ok)
+        ctx.add("schema_unknown_property", n, &p, "property '" + p.name + "' is not defined by the schema", id);
+      continue;
+    }
+    if (!p.value) continue;  // wrong length: kho_prop_len_* already fired
+    const bool is_number = p.value->type == fdt::PropType::u32 || p.value->type == fdt::PropType::u64 ||
+                           p.value->type == fdt::PropType::phys_addr;
+    const std::vector<std::string>& strs = p.value->strings;
+    if (ps->has_const) {
+      bool ok;
+      if (is_number) ok = ps->const_num && *ps->const_num == p.value->number;
+      else ok = std::find(strs.begin(), strs.end(), ps->const_str) != strs.end();  // fdt_node_check_compatible()
+      if (!ok) {
+        std::string got = is_number ? hex(p.value->number) : fdt::format_value(*p.value);
+        ctx.add("schema_const", n, &p, "value " + got + " is not '" + ps->const_str + "'", id);
+      }
+    }
+    if (ps->has_enum) {
+      bool ok = false;
+      for (std::size_t i = 0; i < ps->enum_str.size() && !ok; ++i) {
+        if (is_number) ok = ps->enum_num[i] && *ps->enum_num[i] == p.value->number;
+        else ok = std::find(strs.begin(), strs.end(), ps->enum_str[i]) != strs.end();
+      }
+      if (!ok) {
+        std::string allowed;
+        for (const auto& e : ps->enum_str) allowed += (allowed.empty() ? "" : ", ") + e;
+        ctx.add("schema_enum", n, &p, "value " + fdt::format_value(*p.value) + " is not one of [" + allowed + "]", id);
+      }
+    }
+    if (is_number) {
+      const std::uint64_t v = p.value->number;
+      if (ps->minimum && v < *ps->minimum)
+        ctx.add("schema_minimum", n, &p, "value " + hex(v) + " is below the minimum " + hex(*ps->minimum), id);
+      if (ps->maximum && v > *ps->maximum)
+        ctx.add("schema_maximum", n, &p, "value " + hex(v) + " is above the maximum " + hex(*ps->maximum), id);
+      if (ps->multiple_of && *ps->multiple_of > 0 && v % *ps->multiple_of != 0)
+        ctx.add("schema_multiple_of", n, &p, "value " + hex(v) + " is not a multiple of " + hex(*ps->multiple_of), id);
+    }
+  }
+  for (const auto& c : n.children) {
+    const SchemaSet::CompiledNode* cs_ = s.child_schema(c.name);
+    if (!cs_) {
+      if (!s.additional_ok)
+        ctx.add("schema_unknown_node", c, nullptr, "node '" + c.name + "' is not defined by the schema", id);
+      continue;
+    }
+    validate_compiled(c, *cs_, ctx, depth + 1);
+  }
+}
+
+}  // namespace
+
 void SchemaSet::validate_tree(const fdt::Tree& tree, const SchemaDoc& doc, const std::string& file,
                               Report& report) const {
+  if (const CompiledNode* root = compiled(doc)) {
+    TreeCtx ctx{file, report};
+    validate_compiled(tree.root, *root, ctx, 0);
+    return;
+  }
   validate_node(tree.root, doc, doc.root, file, report, 0);
+}
+
+void schema_validate_tree_yaml(const SchemaSet& set, const fdt::Tree& tree, const SchemaDoc& doc,
+                               const std::string& file, Report& report) {
+  set.validate_node(tree.root, doc, doc.root, file, report, 0);
+}
+
+std::optional<fdt::PropType> schema_prop_type_yaml(const SchemaSet& set, const SchemaDoc& doc, const fdt::Node& node,
+                                                   std::string_view prop) {
+  return set.prop_type_yaml(doc, node, prop);
 }
 
 // ------------------------------------------------------------------ dts examples
@@ -768,10 +1459,7 @@ struct Linter {
       io.read.file = doc->path + " example " + std::to_string(idx);
       const SchemaDoc* d = doc;
       const SchemaSet* s = &set;
-      io.decode.resolver = [s, d](const fdt::Node& node, std::string_view prop) {
-        auto t = s->prop_type(*d, node, prop);
-        return t ? t : fdt::kho_prop_type(node, prop);
-      };
+      io.decode.resolver = s->type_resolver(*d);
       Report r;
       auto insp = inspect(blob, io, r);
       if (insp.blob.ok()) set.validate_tree(insp.tree, *doc, io.read.file, r);
@@ -839,6 +1527,7 @@ bool SchemaSet::resolve_public(const SchemaDoc& from, const std::string& ref) co
 }
 
 void SchemaSet::lint(Report& report) const {
+  parse_all();
   std::map<std::string, const SchemaDoc*> ids;
   for (const auto& d : docs_) {
     if (!d.parsed) continue;

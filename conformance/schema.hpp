@@ -58,13 +58,20 @@ struct Layout {
 
 class SchemaSet {
  public:
+  SchemaSet();
+  ~SchemaSet();
+  SchemaSet(SchemaSet&&) noexcept;
+  SchemaSet& operator=(SchemaSet&&) noexcept;
+
   // Parses every source; YAML errors become schema_yaml_error in `report`.
   static SchemaSet load(const std::vector<SchemaSource>& sources, Report& report);
-  // The schemas khospec was built with (embedded at build time).
+  // The schemas khospec was built with (embedded at build time). Each file is
+  // parsed on first use (its $id and select are read without yaml-cpp), so a
+  // process that validates one blob parses one or two schemas, not all of them.
   static const SchemaSet& builtin();
   static const std::vector<SchemaSource>& builtin_sources();
 
-  const std::vector<SchemaDoc>& docs() const { return docs_; }
+  const std::vector<SchemaDoc>& docs() const;
   // The node schema selected by a compatible / ABI name (`select:`), or nullptr.
   const SchemaDoc* for_abi(std::string_view abi) const;
   const SchemaDoc* by_id(std::string_view id) const;
@@ -79,6 +86,8 @@ class SchemaSet {
   void validate_tree(const fdt::Tree& tree, const SchemaDoc& doc, const std::string& file, Report& report) const;
   // The wire type the schema declares for `prop` of `node`, if any.
   std::optional<fdt::PropType> prop_type(const SchemaDoc& doc, const fdt::Node& node, std::string_view prop) const;
+  // prop_type(), else fdt::kho_prop_type(): the decode resolver for blobs of `doc`'s format.
+  fdt::TypeResolver type_resolver(const SchemaDoc& doc) const;
   // True when `ref` (relative to `from`) names a type, a schema or a definition.
   bool resolve_public(const SchemaDoc& from, const std::string& ref) const;
 
@@ -92,8 +101,48 @@ class SchemaSet {
   YAML::Node node_schema_for_path(const SchemaDoc& doc, const std::string& path, const SchemaDoc** owner) const;
   void validate_node(const fdt::Node& n, const SchemaDoc& doc, YAML::Node schema, const std::string& file,
                      Report& report, int depth) const;
-  std::vector<SchemaDoc> docs_;
+  // A built-in doc is parsed on first use; every other member function goes through these.
+  const SchemaDoc& doc_at(std::size_t i) const;
+  void parse_all() const;
+
+ public:
+  // Node schemas compiled to plain tables (conformance/schema.cpp): validate_tree() and
+  // prop_type() walk these instead of yaml-cpp nodes. Opaque outside schema.cpp.
+  struct CompiledNode;
+  struct Cache;
+
+ private:
+  // nullptr when the doc's node schemas use a form only the yaml-cpp walk reproduces exactly.
+  const CompiledNode* compiled(const SchemaDoc& doc) const;
+  friend bool schema_is_compiled(const SchemaSet& set, const SchemaDoc& doc);
+  friend void schema_validate_tree_yaml(const SchemaSet&, const fdt::Tree&, const SchemaDoc&, const std::string&,
+                                        Report&);
+  friend std::optional<fdt::PropType> schema_prop_type_yaml(const SchemaSet&, const SchemaDoc&, const fdt::Node&,
+                                                            std::string_view);
+  std::optional<fdt::PropType> prop_type_yaml(const SchemaDoc& doc, const fdt::Node& node, std::string_view prop) const;
+  mutable std::vector<SchemaDoc> docs_;  // built-in docs fill in `root` lazily (doc_at)
+  std::unique_ptr<Cache> cache_;
 };
+
+// The top-level $id and select of a schema file read without yaml-cpp (what the lazy
+// built-in set indexes files by); nullopt when the text uses a YAML form this reader
+// does not handle (the file is then parsed up front). Exposed for tests.
+struct SchemaHeader {
+  std::string id, select;
+};
+std::optional<SchemaHeader> scan_schema_header(std::string_view text);
+// patternProperties matching as validate_tree() does it: a small automaton for patterns
+// made of literals, character classes and * + ? (^ $ anchors), std::regex_search otherwise.
+// Exposed for the equivalence test against std::regex_search.
+bool schema_pattern_matches(std::string_view name, const std::string& re);
+// validate_tree() and prop_type() through the yaml-cpp walk the compiled tables replace
+// (the reference the equivalence tests compare against).
+void schema_validate_tree_yaml(const SchemaSet& set, const fdt::Tree& tree, const SchemaDoc& doc,
+                               const std::string& file, Report& report);
+std::optional<fdt::PropType> schema_prop_type_yaml(const SchemaSet& set, const SchemaDoc& doc, const fdt::Node& node,
+                                                   std::string_view prop);
+// True when validate_tree()/prop_type() use the compiled tables for `doc` (tests).
+bool schema_is_compiled(const SchemaSet& set, const SchemaDoc& doc);
 
 // Small YAML accessors shared with the ABI reader (conformance/abi.cpp).
 std::string yaml_str(const YAML::Node& n);                      // scalar text, "" otherwise

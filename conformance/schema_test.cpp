@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -148,6 +150,64 @@ TEST(Schemas, BadLintInputsFireTheirExpectedRule) {
       if (d.file.rfind(rel, 0) == 0) mine.insert(d.rule);
     }
     EXPECT_EQ(mine, (std::set<std::string>{expect})) << rel;
+  }
+}
+
+}  // namespace
+}  // namespace khospec::conformance
+
+// ----------------------------------------------------------- compiled schemas
+// validate_tree()/prop_type() walk tables compiled from the YAML; these tests keep
+// them equal to the yaml-cpp walk they replace (and the lazy built-in index equal
+// to a full parse).
+namespace khospec::conformance {
+namespace {
+
+TEST(CompiledSchemas, HeaderScanEqualsYamlForEveryBuiltinFile) {
+  for (const auto& s : SchemaSet::builtin_sources()) {
+    auto h = scan_schema_header(s.text);
+    ASSERT_TRUE(h.has_value()) << s.path << ": the built-in set would parse it up front";
+    YAML::Node root = YAML::Load(s.text);
+    ASSERT_TRUE(root.IsMap()) << s.path;
+    EXPECT_EQ(h->id, yaml_str(root["$id"])) << s.path;
+    EXPECT_EQ(h->select, yaml_str(root["select"])) << s.path;
+  }
+  EXPECT_FALSE(scan_schema_header("select: a\n  b\n").has_value());
+  EXPECT_FALSE(scan_schema_header("{select: a}\n").has_value());
+  EXPECT_EQ(scan_schema_header("$id: 'x#'  # c\nselect: kho-v1 # c\n")->select, "kho-v1");
+}
+
+TEST(CompiledSchemas, EveryBuiltinNodeSchemaIsCompiled) {
+  const auto& set = SchemaSet::builtin();
+  for (const auto& d : set.docs()) {
+    if (!d.parsed || d.root["layout"] || d.root["definitions"] || d.root["schema-keywords"]) continue;
+    EXPECT_TRUE(schema_is_compiled(set, d)) << d.path;
+  }
+}
+
+TEST(CompiledSchemas, PatternMatcherEqualsRegexSearch) {
+  const std::vector<std::string> patterns = {
+      "^[A-Za-z0-9,._+-]+$", "^cpu[0-9]+$", "cpu", "^a*b?c$", "[0-9]+", "x-y", "$^", "^$", "", "^[a-c]*$",
+      "^mem[0-9]*@[0-9a-f]+$", "[A-Z]", "^a+a+b$", "^(a|b)$", ".*", "^[^a]$", "a{2}", "^[-a]$", "^[a-]$"};
+  const std::string alphabet = "abcxyAZ09,._+-@#/ \n\x80\xff" "cpu";
+  const unsigned seed = std::random_device{}();
+  std::mt19937 rng(seed);
+  for (const auto& p : patterns) {
+    std::regex re;
+    bool ok = true;
+    try {
+      re = std::regex(p);
+    } catch (const std::regex_error&) {
+      ok = false;
+    }
+    for (int i = 0; i < 3000; ++i) {
+      std::string name;
+      const int len = static_cast<int>(rng() % 9);
+      for (int k = 0; k < len; ++k) name.push_back(alphabet[rng() % alphabet.size()]);
+      if (i % 3 == 0 && p.size() > 2) name = p.substr(1, p.size() - 2) + name;  // near-literal names
+      const bool want = ok && std::regex_search(name, re);
+      ASSERT_EQ(schema_pattern_matches(name, p), want) << "seed " << seed << ": pattern '" << p << "' name '" << name << "'";
+    }
   }
 }
 

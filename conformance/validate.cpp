@@ -11,6 +11,10 @@
 #include "core/parse.hpp"
 #include "core/rules.hpp"
 
+extern "C" {
+#include <libfdt.h>
+}
+
 namespace khospec::conformance {
 
 namespace fs = std::filesystem;
@@ -26,6 +30,12 @@ std::vector<std::string> words(const std::string& text) {
   return out;
 }
 
+bool any_error(const Report& r) {
+  for (const auto& d : r.diagnostics())
+    if (d.level == Level::error) return true;
+  return false;
+}
+
 bool is_kho_root(std::string_view abi) { return abi.rfind("kho-v", 0) == 0; }
 bool is_v1(std::string_view abi) { return abi.rfind("kho-v1", 0) == 0; }
 
@@ -39,7 +49,8 @@ struct Ctx {
     report.add(make_finding(rule, file, off, n ? n->path : std::string("/"), p ? p->name : std::string(),
                             std::move(msg), "kho"));
   }
-  bool blocked(const char* rule) const { return prereq_failed(rule, report); }
+  // Prerequisites are errors: with none reported yet (every clean run), skip the registry lookups.
+  bool blocked(const char* rule) const { return any_error(report) && prereq_failed(rule, report); }
 };
 
 std::optional<std::uint64_t> number(const fdt::Property* p) {
@@ -149,6 +160,55 @@ const std::vector<std::string>& known_abis() {
       "kho-v1-rfc-g0", "kho-v1-rfc-order-table", "kho-v4-rfc-compat"};
   return v;
 }
+
+namespace {
+
+// detect_abi() on the first decode the validator used to make, read straight from
+// the checked blob: decode_tree() with the built-in types keeps the first property
+// of each name among the properties before a node's first subnode (libfdt's
+// property iteration, as fdt_getprop() does), decodes compatible as a string-list
+// and skips nodes deeper than DecodeOptions::max_depth.
+std::string detect_abi_blob(const fdt::Blob& blob) {
+  const void* fdt = blob.fdt();
+  int depth = -1;
+  const int root = fdt_next_node(fdt, -1, &depth);
+  if (root < 0 || depth < 0) return "";
+  auto strings = [&](int node) -> std::optional<std::vector<std::string_view>> {
+    int len = 0;
+    const void* v = fdt_getprop(fdt, node, "compatible", &len);
+    if (!v || len < 0) return std::nullopt;
+    return fdt::decode_string_list({static_cast<const std::uint8_t*>(v), static_cast<std::size_t>(len)});
+  };
+  auto has = [&](int node, const char* name) { return fdt_getprop(fdt, node, name, nullptr) != nullptr; };
+  auto c = strings(root);
+  if (!c) return "";
+  // G0/G1 RFC: `mem` arrays and embedded client nodes instead of a memory map (only
+  // asked for a kho-v1 root without either map property).
+  auto has_mem = [&] {
+    const int max_depth = fdt::DecodeOptions{}.max_depth;
+    int d = -1;
+    for (int off = fdt_next_node(fdt, -1, &d); off >= 0 && d >= 0; off = fdt_next_node(fdt, off, &d)) {
+      if (d > max_depth) continue;
+      if (has(off, "mem")) return true;
+      if (auto nc = strings(off); nc && !nc->empty() && nc->front().rfind("ftrace", 0) == 0) return true;
+    }
+    return false;
+  };
+  for (std::string_view s : *c) {
+    if (s == "kho-v1") {
+      if (has(root, "preserved-order-table")) return "kho-v1-rfc-order-table";
+      if (!has(root, "preserved-memory-map") && has_mem()) return "kho-v1-rfc-g0";
+      return "kho-v1";
+    }
+    if (s.rfind("kho-v4;", 0) == 0) return "kho-v4-rfc-compat";  // R2: "kho-v4" ";radix-v1" ...
+    for (const auto& k : known_abis()) {
+      if (s == k) return std::string(s);
+    }
+  }
+  return "";
+}
+
+}  // namespace
 
 std::string detect_abi(const fdt::Tree& tree) {
   const fdt::Node& root = tree.root;
@@ -377,25 +437,16 @@ struct Pipeline {
     v.inspection.blob = fdt::Blob::open(bytes, opts.read, report);
     if (!v.inspection.blob.ok()) return;
 
-    // ABI detection on a first decode (compatible is a string-list in every format).
-    fdt::DecodeOptions d0;
-    d0.endian = opts.endian;
-    Report scratch_report;
-    fdt::Tree t0 = fdt::decode_tree(v.inspection.blob, d0, scratch_report);
-    std::string detected = detect_abi(t0);
+    // ABI detection before the typed decode (compatible is a string-list in every
+    // format), from the blob itself: detect_abi_blob() == detect_abi(decode_tree(blob)).
+    std::string detected = detect_abi_blob(v.inspection.blob);
     v.abi = opts.abi == "auto" ? detected : opts.abi;
     const SchemaDoc* doc = v.abi.empty() ? nullptr : schemas.for_abi(v.abi);
 
     // Typed decoding with the schema's wire types (the built-in table for the rest).
     fdt::DecodeOptions dopt;
     dopt.endian = opts.endian;
-    if (doc) {
-      const SchemaSet* s = &schemas;
-      dopt.resolver = [s, doc](const fdt::Node& node, std::string_view prop) {
-        auto t = s->prop_type(*doc, node, prop);
-        return t ? t : fdt::kho_prop_type(node, prop);
-      };
-    }
+    if (doc) dopt.resolver = schemas.type_resolver(*doc);
     v.inspection.tree = fdt::decode_tree(v.inspection.blob, dopt, report);
     const fdt::Tree& tree = v.inspection.tree;
     const fdt::Node& root = tree.root;

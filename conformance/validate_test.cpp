@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -12,6 +13,10 @@
 #include "core/file.hpp"
 #include "core/rules.hpp"
 #include "fdt/test_util.hpp"
+
+extern "C" {
+#include <libfdt.h>
+}
 
 namespace khospec::conformance {
 namespace {
@@ -239,6 +244,152 @@ TEST(ValidateApi, EveryPrefixAndByteFlipOfAHandOverIsHandled) {
     auto img = MemoryImage::from_bytes(mem, std::nullopt, "mem", r);
     validate(c.blob, &img, vo, r);  // must not crash or hang
   }
+}
+
+// decode_tree() as it was before the single-pass walk (fdt_next_node +
+// fdt_for_each_property_offset + std::set), the reference for the equivalence test.
+void reference_props(const fdt::Blob& blob, int node_off, fdt::Node& node, const fdt::DecodeOptions& opts,
+                     Report& report) {
+  const void* fdt = blob.fdt();
+  std::set<std::string> seen;
+  int off = 0;
+  fdt_for_each_property_offset(off, fdt, node_off) {
+    const char* name = nullptr;
+    int len = 0;
+    const void* data = fdt_getprop_by_offset(fdt, off, &name, &len);
+    if (!data || !name || len < 0) continue;
+    fdt::Property p;
+    p.name = name;
+    p.offset = blob.abs_offset(off);
+    const auto* bytes = static_cast<const std::uint8_t*>(data);
+    p.raw.assign(bytes, bytes + len);
+    if (!seen.insert(p.name).second) report.add({"fdt_duplicate_property_name", Level::error, blob.file(), p.offset, node.path, p.name, "dup", {}, "decode"});
+    auto declared = opts.resolver ? opts.resolver(node, p.name) : std::nullopt;
+    p.type_known = declared.has_value();
+    p.type = declared ? *declared : fdt::guess_type(p.raw);
+    p.value = fdt::decode(p.raw, p.type, opts.endian);
+    if (!p.value) report.add({fdt::len_rule(p.type), Level::error, blob.file(), p.offset, node.path, p.name, "len", {}, "kho"});
+    node.props.push_back(std::move(p));
+  }
+}
+
+fdt::Tree reference_decode(const fdt::Blob& blob, const fdt::DecodeOptions& opts, Report& report) {
+  fdt::Tree tree;
+  tree.endian = opts.endian;
+  if (!blob.ok()) return tree;
+  const void* fdt = blob.fdt();
+  std::vector<fdt::Node*> stack;
+  std::vector<std::set<std::string>> names;
+  int depth = -1;
+  bool too_deep_reported = false;
+  for (int off = fdt_next_node(fdt, -1, &depth); off >= 0 && depth >= 0; off = fdt_next_node(fdt, off, &depth)) {
+    if (depth > opts.max_depth) {
+      if (!too_deep_reported) report.add({"fdt_too_deep", Level::error, blob.file(), blob.abs_offset(off), stack.empty() ? "/" : stack.back()->path, "", "deep", {}, "decode"});
+      too_deep_reported = true;
+      continue;
+    }
+    int len = 0;
+    const char* nm = fdt_get_name(fdt, off, &len);
+    std::string name = nm && len > 0 ? std::string(nm, static_cast<std::size_t>(len)) : std::string();
+    stack.resize(static_cast<std::size_t>(depth));
+    names.resize(static_cast<std::size_t>(depth));
+    fdt::Node* node = nullptr;
+    if (depth == 0) {
+      node = &tree.root;
+      node->path = "/";
+    } else {
+      fdt::Node* parent = stack.back();
+      if (!names.back().insert(name).second) report.add({"fdt_duplicate_node_name", Level::error, blob.file(), blob.abs_offset(off), parent->path, "", "dup", {}, "decode"});
+      parent->children.emplace_back();
+      node = &parent->children.back();
+      node->path = (parent->path == "/" ? "" : parent->path) + "/" + name;
+    }
+    node->name = name;
+    node->offset = blob.abs_offset(off);
+    reference_props(blob, off, *node, opts, report);
+    stack.push_back(node);
+    names.emplace_back();
+  }
+  return tree;
+}
+
+// Everything a decoded tree holds, one line per node / property.
+void flatten(const fdt::Node& n, std::string& out) {
+  out += "N " + n.path + " " + n.name + " " + std::to_string(n.offset) + "\n";
+  for (const auto& p : n.props) {
+    out += "P " + p.name + " " + std::to_string(p.offset) + " " + fdt::format_bytes(p.raw, 1 << 20) + " " +
+           std::string(fdt::type_name(p.type)) + (p.type_known ? " known " : " guessed ") +
+           (p.value ? fdt::format_value(*p.value) : std::string("-")) + "\n";
+  }
+  for (const auto& c : n.children) flatten(c, out);
+}
+
+std::string findings(const Report& r) {
+  std::string out;
+  for (const auto& d : r.diagnostics())
+    out += d.rule + " " + std::to_string(d.offset.value_or(0)) + " " + d.node + " " + d.property + "\n";
+  return out;
+}
+
+// The fast path's equivalence with what it replaced, on every corpus blob and
+// random byte flips of each (the seed is printed): the ABI read from the blob
+// equals detect_abi() of a full decode, and the compiled schema walk (types and
+// findings) equals the yaml-cpp walk.
+TEST(ValidateApi, FastPathsEqualTheReferenceOnCorpusAndMutatedBlobs) {
+  const unsigned seed = std::random_device{}();
+  std::mt19937 rng(seed);
+  const auto& set = SchemaSet::builtin();
+  auto text = [](const Report& r) {
+    std::ostringstream o;
+    for (const auto& d : r.diagnostics()) render_text(o, d);
+    return o.str();
+  };
+  std::size_t checked = 0;
+  auto check = [&](const std::vector<std::uint8_t>& blob, const std::string& what) {
+    Report r0;
+    fdt::ReadOptions ro;
+    auto b = fdt::Blob::open(blob, ro, r0);
+    if (!b.ok()) return;
+    Report ignored, rd, rr;
+    const std::string want = detect_abi(fdt::decode_tree(b, fdt::DecodeOptions{}, ignored));
+    std::string fd, fr;
+    flatten(fdt::decode_tree(b, fdt::DecodeOptions{}, rd).root, fd);
+    flatten(reference_decode(b, fdt::DecodeOptions{}, rr).root, fr);
+    EXPECT_EQ(fd, fr) << "seed " << seed << ": " << what;
+    EXPECT_EQ(findings(rd), findings(rr)) << "seed " << seed << ": " << what;
+    Report rv;
+    ValidateOptions vo;
+    EXPECT_EQ(validate(blob, nullptr, vo, rv).abi, want) << "seed " << seed << ": " << what;
+    const SchemaDoc* doc = want.empty() ? nullptr : set.for_abi(want);
+    if (!doc) return;
+    fdt::DecodeOptions fast, slow;
+    fast.resolver = set.type_resolver(*doc);
+    slow.resolver = [&](const fdt::Node& n, std::string_view p) {
+      auto t = schema_prop_type_yaml(set, *doc, n, p);
+      return t ? t : fdt::kho_prop_type(n, p);
+    };
+    Report rf, rs;
+    auto tf = fdt::decode_tree(b, fast, rf);
+    auto ts = fdt::decode_tree(b, slow, rs);
+    set.validate_tree(tf, *doc, "f", rf);
+    schema_validate_tree_yaml(set, ts, *doc, "f", rs);
+    EXPECT_EQ(text(rf), text(rs)) << "seed " << seed << ": " << what;
+    ++checked;
+  };
+  for (const char* kind : {"good", "bad"}) {
+    for (const auto& p : corpus_files(kind)) {
+      auto c = compile_source(read_text_file(p), p.string());
+      if (!c.ok || c.blob.empty()) continue;
+      check(c.blob, p.string());
+      for (int i = 0; i < 40; ++i) {
+        auto m = c.blob;
+        const std::size_t at = rng() % m.size();
+        m[at] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
+        check(m, p.string() + " flip@" + std::to_string(at));
+      }
+    }
+  }
+  EXPECT_GT(checked, 100u);
 }
 
 }  // namespace

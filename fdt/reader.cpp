@@ -68,7 +68,9 @@ struct StructWalk {
   std::string root_name;
 };
 
-StructWalk walk_struct(const void* fdt) {
+// `names_checked`: fdt_check_full() returned 0, so it already resolved every
+// property name of this same tag sequence (it walks the tokens exactly as below).
+StructWalk walk_struct(const void* fdt, bool names_checked) {
   StructWalk w;
   int depth = 0;
   int offset = 0;
@@ -115,6 +117,7 @@ StructWalk walk_struct(const void* fdt) {
       case FDT_PROP: {
         if (!has_child.empty() && has_child.back() && w.prop_after_node_at < 0)
           w.prop_after_node_at = offset;
+        if (names_checked) break;
         // The property's name must resolve inside the strings block.
         const char* name = nullptr;
         int len = 0;
@@ -293,7 +296,7 @@ Blob Blob::open(std::span<const std::uint8_t> bytes, const ReadOptions& opts, Re
   }
 
   int err = fdt_check_full(fdt, buf.size());
-  StructWalk walk = walk_struct(fdt);
+  StructWalk walk = walk_struct(fdt, err == 0);
   bool structure_ok = err == 0 && walk.err == 0;
   if (walk.roots > 1) {
     f.add("fdt_two_roots", Level::error, b.abs_offset(walk.second_root_at),
