@@ -100,6 +100,10 @@ std::string result_line(const ObligationResult& r) {
     for (std::size_t i = 0; i < r.failing.size(); ++i) line += (i ? "," : "") + r.failing[i];
   }
   if (!r.reason.empty()) line += " (" + r.reason + ")";
+  if (r.subqueries > 1) {
+    std::snprintf(secs, sizeof secs, "%.2fs", r.slowest_seconds);
+    line += " {" + std::to_string(r.subqueries) + " queries, slowest " + secs + ": " + r.slowest + "}";
+  }
   return line;
 }
 

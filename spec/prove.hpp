@@ -38,6 +38,9 @@ struct ObligationResult {
   std::vector<std::string> failing;     // IDs that fail in the counterexample / unsat core
   std::string counterexample;           // rendered as domain objects (text)
   std::string reason;                   // for unknown / timeout / unexpected results
+  unsigned subqueries = 0;              // solver checks run (goals x cases, lemmas)
+  double slowest_seconds = 0;           // the slowest of them
+  std::string slowest;                  // its goal ID and case
 };
 
 struct ProveOptions {

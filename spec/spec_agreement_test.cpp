@@ -32,7 +32,7 @@ model::MemblockType concrete(const SymType& t) {
   model::MemblockType o;
   const auto cnt = cv(t.cnt);
   for (unsigned i = 0; i < K && i < cnt; ++i)
-    o.regions.push_back({cv(t.r[i].base), cv(t.r[i].size), static_cast<std::uint32_t>(cv(t.r[i].flags)),
+    o.regions.push_back({cv(t.r[i].base), cv(t.r[i].size()), static_cast<std::uint32_t>(cv(t.r[i].flags)),
                          static_cast<int>(static_cast<std::int32_t>(static_cast<std::uint32_t>(cv(t.r[i].nid))))});
   o.total_size = cv(t.total);
   return o;
@@ -79,7 +79,7 @@ TEST(SpecAgreement, MemblockOps) {
       if (before.cnt() > K) return;
       const SymType sb = const_type(c, before, K);
       const expr b = bv(c, base), s = bv(c, size);
-      OpResult r{sb, c.bool_val(true), bv(c, 0), c.bool_val(true)};
+      OpResult r{sb, c.bool_val(true), bv(c, 0), c.bool_val(true), sb, c.bool_val(false)};
       int ret = 0;
       std::string what;
       if (kind == 0) {  // memblock_add_node

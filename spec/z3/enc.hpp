@@ -39,12 +39,15 @@ inline expr all_of(z3::context& c, const Conj& v) {
 }
 
 // ---- memblock -------------------------------------------------------------
-// A memblock_type with a bounded number K of region slots: base/size as
-// 64-bit bit-vectors, flags and nid as 32-bit ones (nid two's complement,
-// NUMA_NO_NODE = 0xffffffff), cnt as an 8-bit count. Slots >= cnt are
-// meaningless. total is memblock_type.total_size.
+// A memblock_type with a bounded number K of region slots: base and end
+// (= base + size, so comparisons need no adder) as 64-bit bit-vectors,
+// flags and nid as 32-bit ones (nid two's complement, NUMA_NO_NODE =
+// 0xffffffff), cnt as an 8-bit count. Slots >= cnt are meaningless. total
+// is memblock_type.total_size. A region with size > 0 that does not wrap
+// is exactly base < end (INV_MEMBLOCK_REGION_BOUNDS).
 struct SymRegion {
-  expr base, size, flags, nid;
+  expr base, end, flags, nid;
+  expr size() const { return end - base; }
 };
 struct SymType {
   std::vector<SymRegion> r;
@@ -87,11 +90,17 @@ enum class Mutation {
 };
 
 struct OpResult {
-  SymType next;  // If(pre, S', S) already applied
+  SymType next;  // If(apply, S', S) already applied
   expr pre;      // the call's precondition (including "fits in K")
   expr ret;      // return value (bv64: 0 / -errno, or the address for alloc)
   expr no_bug;   // INV_MEMBLOCK_NO_BUG: merge sees sorted pieces, nothing overflows
+  SymType norm;  // S' (the normalized array, meaningful when apply)
+  expr apply;    // the step changes the state: next = If(apply, norm, S)
 };
+// Inv(next) stated as If(apply, Inv(S'), Inv(S)): the same formula (Inv is a
+// function of the state), but the solver sees S' directly instead of
+// through muxes, so structural facts (INV_MEMBLOCK_TOTAL) stay syntactic.
+Conj state_inv_after(z3::context& c, const SymType& before, const OpResult& r);
 
 // mm/memblock.c memblock_add_range() (v6.16): gaps get (nid, flags), existing
 // regions win, then merge.

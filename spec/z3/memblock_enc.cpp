@@ -24,7 +24,7 @@ SymType mk_type(z3::context& c, const std::string& prefix, unsigned K) {
   SymType t{{}, c.bv_const((prefix + ".cnt").c_str(), 8), c.bv_const((prefix + ".total").c_str(), 64)};
   for (unsigned i = 0; i < K; ++i) {
     const std::string p = prefix + "[" + std::to_string(i) + "].";
-    t.r.push_back({c.bv_const((p + "base").c_str(), 64), c.bv_const((p + "size").c_str(), 64),
+    t.r.push_back({c.bv_const((p + "base").c_str(), 64), c.bv_const((p + "end").c_str(), 64),
                    c.bv_const((p + "flags").c_str(), 32), c.bv_const((p + "nid").c_str(), 32)});
   }
   return t;
@@ -34,7 +34,7 @@ SymType const_type(z3::context& c, const model::MemblockType& t, unsigned K) {
   SymType s{{}, b8(c, static_cast<unsigned>(t.cnt())), bv(c, t.total_size)};
   for (unsigned i = 0; i < K; ++i) {
     model::MemblockRegion r = i < t.cnt() ? t.regions[i] : model::MemblockRegion{0, 0, 0, 0};
-    s.r.push_back({bv(c, r.base), bv(c, r.size), bv(c, r.flags, 32),
+    s.r.push_back({bv(c, r.base), bv(c, r.base + r.size), bv(c, r.flags, 32),
                    bv(c, static_cast<std::uint32_t>(r.nid), 32)});
   }
   return s;
@@ -49,15 +49,15 @@ Conj memblock_state_inv(z3::context& c, const SymType& t) {
   for (unsigned i = 0; i < K; ++i) {
     const auto& r = t.r[i];
     // item 2: size > 0 and base + size <= PHYS_ADDR_MAX
-    bounds.push_back(z3::implies(slot_valid(t, i), z3::ult(r.base, r.base + r.size)));  // size > 0, no wrap
-    sum = sum + z3::ite(slot_valid(t, i), r.size, bv(c, 0));
+    bounds.push_back(z3::implies(slot_valid(t, i), z3::ult(r.base, r.end)));  // size > 0, no wrap
+    sum = sum + z3::ite(slot_valid(t, i), r.size(), bv(c, 0));
     if (i + 1 < K) {
       const auto& n = t.r[i + 1];
       // item 3: sorted and disjoint
-      sorted.push_back(z3::implies(slot_valid(t, i + 1), z3::ule(r.base + r.size, n.base)));
+      sorted.push_back(z3::implies(slot_valid(t, i + 1), z3::ule(r.end, n.base)));
       // item 4: no exactly adjacent neighbours with equal flags and nid
       merged.push_back(z3::implies(slot_valid(t, i + 1),
-                                   !(r.base + r.size == n.base && r.flags == n.flags && r.nid == n.nid)));
+                                   !(r.end == n.base && r.flags == n.flags && r.nid == n.nid)));
     }
   }
   Conj v;
@@ -72,21 +72,21 @@ Conj memblock_state_inv(z3::context& c, const SymType& t) {
 expr covered(z3::context& c, const SymType& t, const expr& x) {
   expr e = c.bool_val(false);
   for (unsigned i = 0; i < t.K(); ++i)
-    e = e || (slot_valid(t, i) && z3::uge(x, t.r[i].base) && z3::ult(x, t.r[i].base + t.r[i].size));
+    e = e || (slot_valid(t, i) && z3::uge(x, t.r[i].base) && z3::ult(x, t.r[i].end));
   return e;
 }
 
 expr flags_at(z3::context& c, const SymType& t, const expr& x) {
   expr e = bv(c, 0, 32);
   for (unsigned i = t.K(); i-- > 0;)
-    e = z3::ite(slot_valid(t, i) && z3::uge(x, t.r[i].base) && z3::ult(x, t.r[i].base + t.r[i].size), t.r[i].flags, e);
+    e = z3::ite(slot_valid(t, i) && z3::uge(x, t.r[i].base) && z3::ult(x, t.r[i].end), t.r[i].flags, e);
   return e;
 }
 
 expr nid_at(z3::context& c, const SymType& t, const expr& x) {
   expr e = bv(c, 0, 32);
   for (unsigned i = t.K(); i-- > 0;)
-    e = z3::ite(slot_valid(t, i) && z3::uge(x, t.r[i].base) && z3::ult(x, t.r[i].base + t.r[i].size), t.r[i].nid, e);
+    e = z3::ite(slot_valid(t, i) && z3::uge(x, t.r[i].base) && z3::ult(x, t.r[i].end), t.r[i].nid, e);
   return e;
 }
 
@@ -122,39 +122,50 @@ Normalized normalize_impl(z3::context& c, const std::vector<Piece>& p, unsigned 
     next_joins = z3::ite(p[j].valid, joins[j], next_joins);
     next_ext = z3::ite(p[j].valid, ext[j], next_ext);
   }
-  std::vector<expr> pos;
-  expr count = b8(c, 0);
+  // Output positions one-hot (at[j][r]: piece j is the (r+1)-th region
+  // start; r = K means it does not fit): a SAT-friendly prefix count.
+  std::vector<std::vector<expr>> at;
+  std::vector<expr> cur(K + 1, c.bool_val(false));
+  cur[0] = c.bool_val(true);
+  expr over = c.bool_val(false);  // more than K starts so far
   for (std::size_t j = 0; j < n; ++j) {
-    pos.push_back(count);
-    count = count + z3::ite(start[j], b8(c, 1), b8(c, 0));
+    at.push_back(cur);
+    std::vector<expr> nxt(K + 1, c.bool_val(false));
+    for (unsigned r = 0; r <= K; ++r) nxt[r] = z3::ite(start[j], r == 0 ? c.bool_val(false) : cur[r - 1], cur[r]);
+    over = over || (start[j] && cur[K]);
+    cur = nxt;
   }
-  SymType out{{}, count, bv(c, 0)};
+  expr count = b8(c, K);
+  for (unsigned r = K; r-- > 0;) count = z3::ite(cur[r], b8(c, r), count);
+  SymType out{{}, z3::ite(over, b8(c, K + 1), count), bv(c, 0)};
   expr total = bv(c, 0);
   for (unsigned r = 0; r < K; ++r) {
     expr base = bv(c, 0), end = bv(c, 0), flags = bv(c, 0, 32), nid = bv(c, 0, 32);
     for (std::size_t j = n; j-- > r;) {
-      expr hit = start[j] && pos[j] == b8(c, r);
+      expr hit = start[j] && at[j][r];
       base = z3::ite(hit, p[j].base, base);
       end = z3::ite(hit, ext[j], end);
       flags = z3::ite(hit, p[j].flags, flags);
       nid = z3::ite(hit, p[j].nid, nid);
     }
-    out.r.push_back({base, end - base, flags, nid});
-    total = total + z3::ite(z3::ult(b8(c, r), count), end - base, bv(c, 0));
+    out.r.push_back({base, end, flags, nid});
+    // Stated like INV_MEMBLOCK_TOTAL (slot r valid iff r < cnt): total_size
+    // is the sum of the sizes of the normalized regions.
+    total = total + z3::ite(z3::ult(b8(c, r), out.cnt), end - base, bv(c, 0));
   }
   out.total = total;
-  return {out, z3::ule(count, b8(c, K)), z3::mk_and(sorted)};
+  return {out, !over, z3::mk_and(sorted)};
 }
 
 SymType ite_type(const expr& cond, const SymType& a, const SymType& b) {
   SymType o{{}, z3::ite(cond, a.cnt, b.cnt), z3::ite(cond, a.total, b.total)};
   for (unsigned i = 0; i < a.K(); ++i)
-    o.r.push_back({z3::ite(cond, a.r[i].base, b.r[i].base), z3::ite(cond, a.r[i].size, b.r[i].size),
+    o.r.push_back({z3::ite(cond, a.r[i].base, b.r[i].base), z3::ite(cond, a.r[i].end, b.r[i].end),
                    z3::ite(cond, a.r[i].flags, b.r[i].flags), z3::ite(cond, a.r[i].nid, b.r[i].nid)});
   return o;
 }
 
-expr rend(const SymRegion& r) { return r.base + r.size; }
+expr rend(const SymRegion& r) { return r.end; }
 
 }  // namespace
 
@@ -184,7 +195,7 @@ OpResult mb_add(z3::context& c, const SymType& t, const expr& base, const expr& 
   }
   auto n = normalize_impl(c, pieces, K, true, m != Mutation::merge_ignores_flags);
   const expr pre = n.fits;  // bounded: the result fits in K slots (no doubling)
-  return {ite_type(pre, n.t, t), pre, z3::ite(pre, bv(c, 0), bv(c, static_cast<std::uint64_t>(-12))), n.sorted};
+  return {ite_type(pre, n.t, t), pre, z3::ite(pre, bv(c, 0), bv(c, static_cast<std::uint64_t>(-12))), n.sorted, n.t, pre};
 }
 
 OpResult mb_remove(z3::context& c, const SymType& t, const expr& base, const expr& size_in) {
@@ -202,7 +213,7 @@ OpResult mb_remove(z3::context& c, const SymType& t, const expr& base, const exp
   auto n = normalize_impl(c, pieces, K, false, true);
   const expr pre = n.fits;  // isolate adds at most one region net
   const expr apply = pre && size != bv(c, 0);
-  return {ite_type(apply, n.t, t), pre, z3::ite(pre, bv(c, 0), bv(c, static_cast<std::uint64_t>(-12))), n.sorted};
+  return {ite_type(apply, n.t, t), pre, z3::ite(pre, bv(c, 0), bv(c, static_cast<std::uint64_t>(-12))), n.sorted, n.t, apply};
 }
 
 OpResult mb_setclr(z3::context& c, const SymType& t, const expr& base, const expr& size_in, bool set,
@@ -227,7 +238,7 @@ OpResult mb_setclr(z3::context& c, const SymType& t, const expr& base, const exp
   auto n = normalize_impl(c, pieces, K, true, true);
   const expr pre = n.fits;
   const expr apply = pre && size != bv(c, 0);
-  return {ite_type(apply, n.t, t), pre, z3::ite(pre, bv(c, 0), bv(c, static_cast<std::uint64_t>(-12))), n.sorted};
+  return {ite_type(apply, n.t, t), pre, z3::ite(pre, bv(c, 0), bv(c, static_cast<std::uint64_t>(-12))), n.sorted, n.t, apply};
 }
 
 AllocResult mb_alloc(z3::context& c, const SymType& mem, const SymType& res, const expr& scratch_only,
@@ -266,6 +277,13 @@ AllocResult mb_alloc(z3::context& c, const SymType& mem, const SymType& res, con
                    z3::implies(found, add.pre);                          // the reservation fits in K slots
   return {ite_type(found && add.pre, add.next, res), pre, z3::ite(found, best, bv(c, 0)),
           z3::implies(found, add.no_bug)};
+}
+
+Conj state_inv_after(z3::context& c, const SymType& before, const OpResult& r) {
+  const Conj a = memblock_state_inv(c, r.norm), b = memblock_state_inv(c, before);
+  Conj v;
+  for (std::size_t i = 0; i < a.size(); ++i) v.push_back({a[i].id, z3::ite(r.apply, a[i].e, b[i].e)});
+  return v;
 }
 
 expr add_monotone(z3::context& c, const SymType& before, const SymType& after, const expr& base,
@@ -312,7 +330,7 @@ model::MemblockType eval_type(const z3::model& m, const SymType& t) {
   for (unsigned i = 0; i < t.K() && i < cnt; ++i) {
     model::MemblockRegion r;
     r.base = u64(m.eval(t.r[i].base, true));
-    r.size = u64(m.eval(t.r[i].size, true));
+    r.size = u64(m.eval(t.r[i].end, true)) - r.base;
     r.flags = static_cast<std::uint32_t>(u64(m.eval(t.r[i].flags, true)));
     r.nid = static_cast<int>(static_cast<std::int32_t>(static_cast<std::uint32_t>(u64(m.eval(t.r[i].nid, true)))));
     o.regions.push_back(r);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdlib>
 #include <cstdio>
 #include <fstream>
@@ -52,6 +53,22 @@ void dump(Query& q, z3::solver& s, const std::string& suffix = "") {
   f << "; khospec prove: " << q.name << "\n" << s.to_smt2();
 }
 
+z3::solver mk_bv_solver(Query& q) {
+  const char* t = std::getenv("KHOSPEC_SPEC_TACTIC");
+  const std::string tac = t ? t : "qfbv";
+  if (tac == "qfbv") return z3::solver(q.c, "QF_BV");
+  if (tac == "bb")
+    return (z3::tactic(q.c, "simplify") & z3::tactic(q.c, "propagate-values") & z3::tactic(q.c, "solve-eqs") &
+            z3::tactic(q.c, "bit-blast") & z3::tactic(q.c, "sat"))
+        .mk_solver();
+  if (tac == "bb2")
+    return (z3::tactic(q.c, "simplify") & z3::tactic(q.c, "propagate-values") & z3::tactic(q.c, "solve-eqs") &
+            z3::tactic(q.c, "elim-uncnstr") & z3::tactic(q.c, "simplify") & z3::tactic(q.c, "bit-blast") &
+            z3::tactic(q.c, "sat"))
+        .mk_solver();
+  return z3::tactic(q.c, tac.c_str()).mk_solver();
+}
+
 Outcome unknown_outcome(z3::solver& s) {
   Outcome o;
   o.reason = s.reason_unknown();
@@ -63,41 +80,108 @@ Outcome unknown_outcome(z3::solver& s) {
 
 using Render = std::function<std::string(const z3::model&)>;
 
+// One sub-query: hyps ∧ extra ∧ ¬goal. Times the check and remembers the
+// slowest sub-query of the obligation (reported with the result).
+double thread_cpu() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+z3::check_result check_one(Query& q, z3::solver& s, const std::string& label) {
+  const double c0 = thread_cpu();
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto res = s.check();
+  const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ++q.subqueries;
+  if (dt >= q.slowest_s) {
+    q.slowest_s = dt;
+    q.slowest = label;
+  }
+  if (std::getenv("KHOSPEC_SPEC_VERBOSE")) std::fprintf(stderr, "  %s %s: %.2fs (cpu %.2fs)\n", q.name.c_str(), label.c_str(), dt, thread_cpu() - c0);
+  return res;
+}
+
 // Preservation-style query: hypotheses ∧ ¬goal, one query per goal (the
-// per-goal queries are much cheaper than one big disjunction). UNSAT for
-// every goal = proved; the first SAT one is the counterexample, and every
-// goal false in it is reported.
-Outcome prove_goals(Query& q, const Conj& hyps, const Conj& goals, const Render& render) {
+// per-goal queries are much cheaper than one big disjunction), and per case
+// when `cases` is given: then every (goal, case) pair is its own query and
+// one more query checks that the cases are exhaustive under the hypotheses.
+// Cases are concrete shapes (a region count, say) that let the simplifier
+// resolve the muxes before bit-blasting. UNSAT for every query = proved;
+// the first SAT one is the counterexample, and every goal false in it is
+// reported.
+Outcome prove_goals(Query& q, const Conj& hyps, const Conj& goals, const Render& render, const Conj& cases) {
   // Untracked, on the QF_BV tactic (bit-blasting): tracked assertions would
   // force the incremental core, which is far slower on these queries.
-  for (std::size_t gi = 0; gi < goals.size(); ++gi) {
-    if (const char* only = std::getenv("KHOSPEC_SPEC_GOAL"))
-      if (goals[gi].id != only) continue;
-    z3::solver s(q.c, "QF_BV");
+  const char* only = std::getenv("KHOSPEC_SPEC_GOAL");
+  if (!cases.empty() && !only) {
+    z3::solver s = mk_bv_solver(q);
     configure(q, s);
     for (const auto& h : hyps) s.add(h.e);
-    s.add(!goals[gi].e);
-    dump(q, s, goals.size() > 1 ? "." + std::to_string(gi) : "");
-    switch (s.check()) {
-      case z3::unsat: continue;
-      case z3::sat: {
-        Outcome o;
-        o.verdict = Verdict::refuted;
-        const z3::model m = s.get_model();
-        for (const auto& g : goals)
-          if (is_false(m, g.e) && std::find(o.failing.begin(), o.failing.end(), g.id) == o.failing.end())
-            o.failing.push_back(g.id);
-        o.counterexample = render ? render(m) : std::string{};
-        return o;
-      }
-      case z3::unknown: {
-        Outcome o = unknown_outcome(s);
-        o.reason += " on goal " + goals[gi].id;
-        return o;
+    for (const auto& k : cases) s.add(!k.e);
+    dump(q, s, ".cases");
+    const auto res = check_one(q, s, "cases exhaustive");
+    if (res != z3::unsat) {
+      Outcome o = res == z3::unknown ? unknown_outcome(s) : Outcome{Verdict::unknown, {}, {}, {}};
+      o.reason += " (the case split is not exhaustive)";
+      return o;
+    }
+  }
+  const Conj one_case = {{"", q.c.bool_val(true)}};
+  for (std::size_t gi = 0; gi < goals.size(); ++gi) {
+    if (only && goals[gi].id != only) continue;
+    for (std::size_t ci = 0; ci < (cases.empty() ? 1 : cases.size()); ++ci) {
+      const Named& k = cases.empty() ? one_case[0] : cases[ci];
+      z3::solver s = mk_bv_solver(q);
+      configure(q, s);
+      for (const auto& h : hyps) s.add(h.e);
+      s.add(k.e);
+      s.add(!goals[gi].e);
+      std::string suffix = goals.size() > 1 ? "." + std::to_string(gi) : "";
+      if (!cases.empty()) suffix += ".case" + std::to_string(ci);
+      dump(q, s, suffix);
+      const std::string label = goals[gi].id + (k.id.empty() ? "" : " [" + k.id + "]");
+      switch (check_one(q, s, label)) {
+        case z3::unsat: continue;
+        case z3::sat: {
+          Outcome o;
+          o.verdict = Verdict::refuted;
+          const z3::model m = s.get_model();
+          for (const auto& g : goals)
+            if (is_false(m, g.e) && std::find(o.failing.begin(), o.failing.end(), g.id) == o.failing.end())
+              o.failing.push_back(g.id);
+          o.counterexample = render ? render(m) : std::string{};
+          return o;
+        }
+        case z3::unknown: {
+          Outcome o = unknown_outcome(s);
+          o.reason += " on goal " + label;
+          return o;
+        }
       }
     }
   }
   return {Verdict::proved, {}, {}, {}};
+}
+Outcome prove_goals(Query& q, const Conj& hyps, const Conj& goals, const Render& render) {
+  return prove_goals(q, hyps, goals, render, {});
+}
+
+// Cases on a region count: cnt = 0, 1, ..., K.
+[[maybe_unused]] Conj count_cases(z3::context& c, const SymType& t, const std::string& name) {
+  Conj v;
+  for (unsigned n = 0; n <= t.K(); ++n) v.push_back({name + ".cnt=" + std::to_string(n), t.cnt == c.bv_val(n, 8)});
+  return v;
+}
+// The product of two case splits.
+[[maybe_unused]] Conj cross(z3::context& c, const Conj& a, const Conj& b) {
+  if (a.empty()) return b;
+  if (b.empty()) return a;
+  Conj v;
+  for (const auto& x : a)
+    for (const auto& y : b) v.push_back({x.id + ", " + y.id, x.e && y.e});
+  (void)c;
+  return v;
 }
 
 // Non-vacuity (Serval check-sat?): SAT(∧ hyps). UNSAT = refuted, with the core.
@@ -106,7 +190,7 @@ Outcome check_sat(Query& q, const Conj& hyps) {
   configure(q, s);
   for (const auto& h : hyps) s.add(h.e, h.id.c_str());
   dump(q, s);
-  switch (s.check()) {
+  switch (check_one(q, s, "nonvacuous")) {
     case z3::sat: return {Verdict::proved, {}, {}, {}};
     case z3::unsat: {
       Outcome o;
@@ -155,14 +239,15 @@ void memblock_family(std::vector<Obligation>& out, const ProveOptions& opts, Mut
   const std::vector<MbCall> calls = {{"add", false}, {"reserve", true}, {"remove", false}, {"free", true},
                                      {"setclr_flag", false}};
   for (const auto& call : calls) {
-    auto build = [call, K, mut](z3::context& c, Conj& hyps, Conj& goals, Render& render) {
+    auto build = [call, K, mut](z3::context& c, Conj& hyps, Conj& goals, Render& render, Conj& cases) {
       const std::string tname = call.reserved_type ? "reserved" : "memory";
       SymType t = mk_type(c, tname, K);
       expr base = c.bv_const("base", 64), size = c.bv_const("size", 64);
       expr nid = c.bv_const("nid", 32), flags = c.bv_const("flags", 32), flag = c.bv_const("flag", 32);
       expr setb = c.bool_const("set"), x = c.bv_const("x", 64);
       append(hyps, memblock_state_inv(c, t));
-      OpResult r{t, c.bool_val(true), bv(c, 0), c.bool_val(true)};
+      OpResult r{t, c.bool_val(true), bv(c, 0), c.bool_val(true), t, c.bool_val(false)};
+      Conj inv_after;
       expr trans = c.bool_val(true);
       std::string trans_id;
       if (call.op == "add" || call.op == "reserve") {
@@ -171,24 +256,30 @@ void memblock_family(std::vector<Obligation>& out, const ProveOptions& opts, Mut
           flags = bv(c, 0, 32);
         }
         r = mb_add(c, t, base, size, nid, flags, mut);
+        inv_after = state_inv_after(c, t, r);
         trans = add_monotone(c, t, r.next, base, size, x);
         trans_id = "INV_MEMBLOCK_ADD_MONOTONE";
       } else if (call.op == "remove" || call.op == "free") {
         r = mb_remove(c, t, base, size);
+        inv_after = state_inv_after(c, t, r);
       } else {
         auto rs = mb_setclr(c, t, base, size, true, flag, mut);
         auto rc = mb_setclr(c, t, base, size, false, flag, mut);
         SymType n{{}, z3::ite(setb, rs.next.cnt, rc.next.cnt), z3::ite(setb, rs.next.total, rc.next.total)};
         for (unsigned i = 0; i < K; ++i)
-          n.r.push_back({z3::ite(setb, rs.next.r[i].base, rc.next.r[i].base), z3::ite(setb, rs.next.r[i].size, rc.next.r[i].size),
+          n.r.push_back({z3::ite(setb, rs.next.r[i].base, rc.next.r[i].base), z3::ite(setb, rs.next.r[i].end, rc.next.r[i].end),
                          z3::ite(setb, rs.next.r[i].flags, rc.next.r[i].flags), z3::ite(setb, rs.next.r[i].nid, rc.next.r[i].nid)});
-        r = {n, z3::ite(setb, rs.pre, rc.pre), bv(c, 0), z3::ite(setb, rs.no_bug, rc.no_bug)};
+        const Conj is = state_inv_after(c, t, rs), ic = state_inv_after(c, t, rc);
+        for (std::size_t i = 0; i < is.size(); ++i) inv_after.push_back({is[i].id, z3::ite(setb, is[i].e, ic[i].e)});
+        r = {n, z3::ite(setb, rs.pre, rc.pre), bv(c, 0), z3::ite(setb, rs.no_bug, rc.no_bug), n, c.bool_val(true)};
         trans = z3::ite(setb, setclr_flags_only(c, t, n, base, size, true, flag, x),
                         setclr_flags_only(c, t, n, base, size, false, flag, x));
         trans_id = "INV_MEMBLOCK_SETCLR_FLAGS_ONLY";
+        // Set and clear are separate queries: each sees one normalization.
+        cases = {{"set", setb}, {"clear", !setb}};
       }
       hyps.push_back({"pre: the result fits in " + std::to_string(K) + " slots (no doubling)", r.pre});
-      append(goals, memblock_state_inv(c, r.next));
+      append(goals, inv_after);
       goals.push_back({"INV_MEMBLOCK_NO_BUG", r.no_bug});
       if (!trans_id.empty()) goals.push_back({trans_id, trans});
       const SymType next = r.next;
@@ -208,9 +299,9 @@ void memblock_family(std::vector<Obligation>& out, const ProveOptions& opts, Mut
     out.push_back({{base_name + "/nonvacuous", "all", ObligationKind::nonvacuous, ids, false,
                     "Inv ∧ Pre(memblock_" + call.op + ") is satisfiable"},
                    [build](Query& q) {
-                     Conj hyps, goals;
+                     Conj hyps, goals, cases;
                      Render r;
-                     build(q.c, hyps, goals, r);
+                     build(q.c, hyps, goals, r, cases);
                      return check_sat(q, hyps);
                    }});
     auto pids = ids;
@@ -220,10 +311,10 @@ void memblock_family(std::vector<Obligation>& out, const ProveOptions& opts, Mut
     out.push_back({{base_name + "/preserve" + k_tag(K), "all", ObligationKind::preserve, pids, false,
                     "Inv ∧ Pre ⇒ Inv(memblock_" + call.op + "(S)) on " + std::to_string(K) + " symbolic regions"},
                    [build](Query& q) {
-                     Conj hyps, goals;
+                     Conj hyps, goals, cases;
                      Render r;
-                     build(q.c, hyps, goals, r);
-                     return prove_goals(q, hyps, goals, r);
+                     build(q.c, hyps, goals, r, cases);
+                     return prove_goals(q, hyps, goals, r, cases);
                    }});
   }
 
@@ -723,8 +814,9 @@ void window_family(std::vector<Obligation>& out, const ProveOptions& opts) {
     return prove_goals(q, hyps, goals, [=](const z3::model& m) {
       return "  deserialize (pfn " + hex(val(m, pfn)) + ", order " + std::to_string(val(m, o)) + "): memblock_reserve(" +
              hex(val(m, base)) + ", " + hex(val(m, size)) + ") -> " + (is_true(m, r.pre) ? "0" : "-ENOMEM (return value ignored)") +
+             "; memblock_mark_noinit() -> " + (is_true(m, n.pre) ? "0" : "-ENOMEM (return value ignored)") +
              "\n  reserved before:\n" + render_type("reserved", eval_type(m, res)) + "  reserved after:\n" +
-             render_type("reserved", eval_type(m, after)) + "  not reserved: " + hex(val(m, x)) + "\n";
+             render_type("reserved", eval_type(m, after)) + "  not reserved with RSRV_NOINIT: " + hex(val(m, x)) + "\n";
     });
   };
   out.push_back({{"kho/deserialize/reserved" + k_tag(K), "all", ObligationKind::preserve,
@@ -1225,12 +1317,15 @@ ObligationResult run_one(const Obligation& ob, const ProveOptions& opts) {
   const auto t0 = std::chrono::steady_clock::now();
   try {
     z3::context c;
-    Query q{c, opts, ob.info.name};
+    Query q{c, opts, ob.info.name, 0, 0, {}};
     Outcome o = ob.run(q);
     r.verdict = o.verdict;
     r.failing = ids_only(o.failing);
     r.counterexample = o.counterexample;
     r.reason = o.reason;
+    r.subqueries = q.subqueries;
+    r.slowest_seconds = q.slowest_s;
+    r.slowest = q.slowest;
   } catch (const z3::exception& e) {
     r.verdict = Verdict::unknown;
     r.reason = std::string("z3 error: ") + e.msg();

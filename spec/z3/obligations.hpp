@@ -22,6 +22,10 @@ struct Query {
   z3::context& c;
   const ProveOptions& opts;
   std::string name;
+  // Filled by the sub-queries: how many ran and the slowest one.
+  unsigned subqueries = 0;
+  double slowest_s = 0;
+  std::string slowest;
 };
 
 struct Obligation {
