@@ -87,6 +87,21 @@ void apply_op(Memblock& mb, ref::RefType& rt, const Op& op, bool era16, ref::Ref
   }
 }
 
+// One operation on both sides, then the arrays, sizes, capacities, warning
+// counts and the RegionArray's own structure must agree.
+void step_both(Memblock& mb, ref::RefType& rmem, ref::RefType& rrsv, const Op& op, bool era16, ref::RefWarnings& w) {
+  const MemblockTypeId tid = op.reserved ? MemblockTypeId::reserved : MemblockTypeId::memory;
+  ref::RefType& rt = op.reserved ? rrsv : rmem;
+  apply_op(mb, rt, op, era16, w);
+  const auto& mt = mb.type(tid);
+  if (mt.regions != rt.regions()) RC_FAIL("model " + dump(mt.regions) + "\nkernel " + dump(rt.regions()));
+  const std::string st = mt.regions.check_structure();
+  if (!st.empty()) RC_FAIL("RegionArray structure: " + st);
+  RC_ASSERT(mt.total_size == rt.total_size);
+  RC_ASSERT(mt.max == rt.max);
+  RC_ASSERT(mb.warning_count() == w.nid + w.flags + w.total);
+}
+
 TEST(MemblockRef, ModelEqualsKernelAlgorithm) {
   testutil::rc_run_property("MemblockRef.ModelEqualsKernelAlgorithm", "seed=1844674407 max_success=400 max_size=120",
                             [](bool era16) {
@@ -98,16 +113,7 @@ TEST(MemblockRef, ModelEqualsKernelAlgorithm) {
     ref::RefType rmem(256, cfg.max_numnodes), rrsv(256, cfg.max_numnodes);
     ref::RefWarnings w;
     const auto ops = *rc::gen::container<std::vector<Op>>(gen_op());
-    for (const auto& op : ops) {
-      const MemblockTypeId tid = op.reserved ? MemblockTypeId::reserved : MemblockTypeId::memory;
-      ref::RefType& rt = op.reserved ? rrsv : rmem;
-      apply_op(mb, rt, op, era16, w);
-      const auto& mt = mb.type(tid);
-      if (mt.regions != rt.regions()) RC_FAIL("model " + dump(mt.regions) + "\nkernel " + dump(rt.regions()));
-      RC_ASSERT(mt.total_size == rt.total_size);
-      RC_ASSERT(mt.max == rt.max);
-      RC_ASSERT(mb.warning_count() == w.nid + w.flags + w.total);
-    }
+    for (const auto& op : ops) step_both(mb, rmem, rrsv, op, era16, w);
     RC_ASSERT(mb.memory().regions == rmem.regions());
     RC_ASSERT(mb.reserved().regions == rrsv.regions());
     // No invariant_log() check here: a bare memblock_isolate_range() leaves
@@ -149,18 +155,7 @@ TEST(MemblockRef, ModelEqualsKernelAlgorithmManyChunks) {
           return op;
         },
         gen_op(), rc::gen::inRange(0, kWide), rc::gen::inRange(0, 8), rc::gen::inRange(0, 400)));
-    for (const auto& op : ops) {
-      const MemblockTypeId tid = op.reserved ? MemblockTypeId::reserved : MemblockTypeId::memory;
-      ref::RefType& rt = op.reserved ? rrsv : rmem;
-      apply_op(mb, rt, op, era16, w);
-      const auto& mt = mb.type(tid);
-      if (mt.regions != rt.regions()) RC_FAIL("model " + dump(mt.regions) + "\nkernel " + dump(rt.regions()));
-      const std::string st = mt.regions.check_structure();
-      if (!st.empty()) RC_FAIL("RegionArray structure: " + st);
-      RC_ASSERT(mt.total_size == rt.total_size);
-      RC_ASSERT(mt.max == rt.max);
-      RC_ASSERT(mb.warning_count() == w.nid + w.flags + w.total);
-    }
+    for (const auto& op : ops) step_both(mb, rmem, rrsv, op, era16, w);
     // The free-range walks over multi-chunk arrays equal the kernel's cursor walk.
     for (bool rev : {false, true}) {
       std::vector<MemRange> want;
