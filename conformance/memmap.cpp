@@ -123,7 +123,9 @@ MapDecode decode_v1_chunks(const MemoryImage& image, std::uint64_t head, const M
                                            ", above KHOSER_BITMAP_SIZE " + std::to_string(kChunkCapacity));
       n = kChunkCapacity;
     }
-    if (order + kPageShift >= 64) {
+    // Written as order >= 64 - PAGE_SHIFT: order + PAGE_SHIFT wraps in 32 bits
+    // for orders near 2^32 and would let them through (fuzz/validate found it).
+    if (order >= 64 - kPageShift) {
       em.add("kho_map_order_invalid", "chunk " + hex(at) + " has order " + std::to_string(order));
       at = next;
       complete = false;
