@@ -160,6 +160,26 @@ TEST_P(WalkWords, RunsCrossWordBoundariesInMixedWords) {
   expect_agree(m.img, m.fmt, m.head);
 }
 
+// The 64-word stretch fast path: a stretch whose first word is all ones but
+// whose 64th word has a hole must fall back to word-by-word, and stretches of
+// ones open and extend runs exactly like single words. Needs >= 128 words
+// (page bitmaps); 512-byte bitmaps take the same path once per bitmap.
+TEST_P(WalkWords, SixtyFourWordStretches) {
+  HandMap m{GetParam()};
+  std::vector<std::uint64_t> w(std::min<std::uint64_t>(m.nwords(), 192), kAllOnes);
+  w[63] = ~std::uint64_t{1} << 1 | 1;  // bit 1 of word 63 clear: a hole at bit 63*64+1
+  if (w.size() > 128) w[128] = 0;      // a zero word after the second stretch
+  m.entry(m.chunk(0), 0, w);
+  std::vector<PreservedRun> want = {{0, 0, 63 * 64 + 1}};
+  if (w.size() > 128)
+    want.push_back({(63 * 64 + 2) * kPage, 0, 128 * 64 - (63 * 64 + 2)}),
+        want.push_back({129 * 64 * kPage, 0, (w.size() - 129) * 64});
+  else
+    want.push_back({(63 * 64 + 2) * kPage, 0, w.size() * 64 - (63 * 64 + 2)});
+  EXPECT_EQ(m.runs(), want);
+  expect_agree(m.img, m.fmt, m.head);
+}
+
 TEST_P(WalkWords, AlternatingBitsAreSingleBlockRuns) {
   HandMap m{GetParam()};
   m.entry(m.chunk(0), 0, {0x5555'5555'5555'5555, 0xAAAA'AAAA'AAAA'AAAA});
