@@ -445,19 +445,24 @@ inline void Memblock::walk_ranges(MemblockTypeId type_a, const MemblockTypeId* t
       }
       ++ib;
     };
+    // should_skip_region() is evaluated once per type_a region, not once per
+    // range it yields (the kernel re-evaluates it on every call).
+    bool checked = false;
     for (;;) {
       bool have = false;
       MemRange out;
       while (!have && ia != ea) {
         const MemblockRegion& m = *ia;
-        if (should_skip_region(type_a, m, nid, flags)) {
+        if (!checked && should_skip_region(type_a, m, nid, flags)) {
           ++ia;
           continue;
         }
+        checked = true;
         if (!b) {
           out = MemRange{m.base, m.end(), m.nid};
           have = true;
           ++ia;
+          checked = false;
           break;
         }
         const phys_addr_t m_end = m.end();
@@ -468,14 +473,19 @@ inline void Memblock::walk_ranges(MemblockTypeId type_a, const MemblockTypeId* t
           if (m.base < r_end) {
             out = MemRange{std::max(m.base, r_start), std::min(m_end, r_end), m.nid};
             have = true;
-            if (m_end <= r_end)
+            if (m_end <= r_end) {
               ++ia;
-            else
+              checked = false;
+            } else {
               next_gap();
+            }
             break;
           }
         }
-        if (!have) ++ia;
+        if (!have) {
+          ++ia;
+          checked = false;
+        }
       }
       if (!have || !fn(out)) return;
     }
@@ -485,9 +495,11 @@ inline void Memblock::walk_ranges(MemblockTypeId type_a, const MemblockTypeId* t
   // b: [ib ? bp->end() : 0, next_base), bp pointing at b[ib - 1].
   long ia = static_cast<long>(a.size()) - 1;
   RegionArray::const_iterator ait = ia >= 0 ? std::prev(a.end()) : a.end();
+  bool checked = false;  // should_skip_region() passed for region ia
   auto prev_a = [&] {
     if (ia > 0) --ait;
     --ia;
+    checked = false;
   };
   long ib = static_cast<long>(bcnt);
   RegionArray::const_iterator bp;
@@ -505,10 +517,11 @@ inline void Memblock::walk_ranges(MemblockTypeId type_a, const MemblockTypeId* t
     MemRange out;
     while (!have && ia >= 0) {
       const MemblockRegion& m = *ait;
-      if (should_skip_region(type_a, m, nid, flags)) {
+      if (!checked && should_skip_region(type_a, m, nid, flags)) {
         prev_a();
         continue;
       }
+      checked = true;
       if (!b) {
         out = MemRange{m.base, m.end(), m.nid};
         have = true;

@@ -35,7 +35,7 @@ void RegionArray::free_slot(std::uint32_t s) { free_.push_back(s); }
 
 void RegionArray::add_chunk(std::size_t c) {
   const std::uint32_t s = new_slot();
-  chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(c), Chunk{s, 0});
+  chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(c), Chunk{s, 0, 0});
   start_.insert(start_.begin() + static_cast<std::ptrdiff_t>(c), 0);
 }
 
@@ -57,6 +57,11 @@ void RegionArray::sweep(std::size_t lo, std::size_t hi) {
   std::size_t k = lo;
   while (k <= hi && k + 1 < chunks_.size()) {
     if (chunks_[k].cnt + chunks_[k + 1].cnt <= kMergeAt) {
+      if (chunks_[k].off + chunks_[k].cnt + chunks_[k + 1].cnt > kChunk) {  // no room behind k
+        std::memmove(static_cast<void*>(slot_data(k) - chunks_[k].off), slot_data(k),
+                     chunks_[k].cnt * kBytes);
+        chunks_[k].off = 0;
+      }
       std::memcpy(static_cast<void*>(slot_data(k) + chunks_[k].cnt), slot_data(k + 1),
                   chunks_[k + 1].cnt * kBytes);
       chunks_[k].cnt += chunks_[k + 1].cnt;
@@ -77,9 +82,9 @@ void RegionArray::clear() {
 }
 
 void RegionArray::push_back(const MemblockRegion& r) {
-  if (!chunks_.empty() && chunks_.back().cnt < kChunk) {
+  if (!chunks_.empty() && chunks_.back().off + chunks_.back().cnt < kChunk) {
     Chunk& ch = chunks_.back();
-    pool_[std::size_t{ch.slot} * kChunk + ch.cnt] = r;
+    pool_[std::size_t{ch.slot} * kChunk + ch.off + ch.cnt] = r;
     ++ch.cnt;
     ++size_;
     return;
@@ -124,10 +129,14 @@ void RegionArray::insert_at(std::size_t c, std::uint32_t off, const MemblockRegi
     } else if (off == 0 && c == 0) {  // before a full first chunk: a new chunk
       add_chunk(0);
       start_[0] = 0;
+      chunks_[0].off = kChunk - 1;  // filled from the top: the next inserts come below
     } else {  // split in halves, merge a half with a small neighbour, locate again
+      // A full chunk has off == 0; the upper half goes to the middle of a
+      // new body, so that either end of it has room.
       const std::size_t i = start_[c] + off;
       constexpr std::uint32_t h = kChunk / 2;
       add_chunk(c + 1);
+      chunks_[c + 1].off = h / 2;
       std::memcpy(static_cast<void*>(slot_data(c + 1)), slot_data(c) + h, (kChunk - h) * kBytes);
       chunks_[c].cnt = h;
       chunks_[c + 1].cnt = kChunk - h;
@@ -142,34 +151,17 @@ void RegionArray::insert_at(std::size_t c, std::uint32_t off, const MemblockRegi
       }
     }
   }
-  MemblockRegion* d = slot_data(c);
-  std::memmove(static_cast<void*>(d + off + 1), d + off, (chunks_[c].cnt - off) * kBytes);
-  d[off] = r;
-  ++chunks_[c].cnt;
-  std::uint32_t* st = start_.data();
-  for (std::size_t k = c + 1, nc = start_.size(); k < nc; ++k) ++st[k];
-  ++size_;
+  insert_in(c, off, r);
 }
 
-void RegionArray::erase_in(std::size_t c, std::uint32_t off, std::uint32_t n) {
-  if (n == size_) {
-    clear();
-    return;
-  }
-  size_ -= n;
-  MemblockRegion* d = slot_data(c);
-  std::memmove(static_cast<void*>(d + off), d + off + n, (chunks_[c].cnt - off - n) * kBytes);
-  chunks_[c].cnt -= n;
+void RegionArray::erase_fixup(std::size_t c) {
   if (chunks_[c].cnt == 0) {
     drop_chunk(c);
     restart_from(c);
     if (c > 0) sweep(c - 1, c - 1);
     return;
   }
-  std::uint32_t* st = start_.data();
-  const std::size_t nc = start_.size();
-  for (std::size_t k = c + 1; k < nc; ++k) st[k] -= n;
-  if (nc > 1 && chunks_[c].cnt <= kMergeAt) sweep(c ? c - 1 : 0, c);
+  sweep(c ? c - 1 : 0, c);
 }
 
 void RegionArray::erase(std::size_t first, std::size_t last) {
@@ -189,10 +181,10 @@ void RegionArray::erase(std::size_t first, std::size_t last) {
   const std::size_t cb = chunk_of(last - 1);
   const auto ob = static_cast<std::uint32_t>(last - start_[cb]);  // exclusive, in cb
   size_ -= n;
-  // Keep the head of ca and the tail of cb; drop every chunk in between.
+  // Keep the head of ca and the tail of cb (which stays where it is in its
+  // body); drop every chunk in between.
   chunks_[ca].cnt = oa;
-  MemblockRegion* d = slot_data(cb);
-  std::memmove(static_cast<void*>(d), d + ob, (chunks_[cb].cnt - ob) * kBytes);
+  chunks_[cb].off += ob;
   chunks_[cb].cnt -= ob;
   for (std::size_t k = ca + 1; k < cb; ++k) free_slot(chunks_[k].slot);
   chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(ca) + 1,
@@ -221,23 +213,31 @@ void RegionArray::swap(RegionArray& o) noexcept {
   start_.swap(o.start_);
   free_.swap(o.free_);
   std::swap(size_, o.size_);
+  std::swap(hint_c_, o.hint_c_);
+  std::swap(hint_off_, o.hint_off_);
 }
 
 std::pair<std::size_t, std::size_t> RegionArray::find_end_above(phys_addr_t addr) const {
   const std::size_t nc = chunks_.size();
   if (nc == 0) return {0, 0};
-  const MemblockRegion* d0 = slot_data(0);
-  if (d0[0].end() > addr) return {0, 0};
-  const MemblockRegion* dl = slot_data(nc - 1);
-  if (dl[chunks_[nc - 1].cnt - 1].end() <= addr) return {nc, 0};
-  // First chunk whose last region ends above addr (the last chunk does).
+  const Chunk* ch = chunks_.data();
+  const MemblockRegion* pool = pool_.data();
+  auto data = [&](std::size_t c) { return pool + std::size_t{ch[c].slot} * kChunk + ch[c].off; };
+  // First chunk whose last region ends above addr. A few chunks (arrays of
+  // up to a few hundred regions) are scanned, which also makes the low end
+  // of the array O(1); more are binary searched.
   std::size_t c = 0;
-  if (nc > 1) {
+  if (nc <= kScanChunks) {
+    while (data(c)[ch[c].cnt - 1].end() <= addr)
+      if (++c == nc) return {nc, 0};
+  } else {
+    if (data(0)[0].end() > addr) return {0, 0};
+    if (data(nc - 1)[ch[nc - 1].cnt - 1].end() <= addr) return {nc, 0};
     std::size_t len = nc;
     while (len > 0) {
       const std::size_t half = len / 2;
       const std::size_t mid = c + half;
-      if (slot_data(mid)[chunks_[mid].cnt - 1].end() <= addr) {
+      if (data(mid)[ch[mid].cnt - 1].end() <= addr) {
         c = mid + 1;
         len -= half + 1;
       } else {
@@ -245,8 +245,8 @@ std::pair<std::size_t, std::size_t> RegionArray::find_end_above(phys_addr_t addr
       }
     }
   }
-  const MemblockRegion* d = slot_data(c);
-  const std::size_t n = chunks_[c].cnt;
+  const MemblockRegion* d = data(c);
+  const std::size_t n = ch[c].cnt;
   if (d[0].end() > addr) return {c, 0};
   // Invariant: base->end() <= addr < base[len].end().
   const MemblockRegion* base = d;
@@ -284,6 +284,8 @@ std::string RegionArray::check_structure() const {
     if (ch.slot >= slots || seen[ch.slot]) return "chunk " + std::to_string(c) + ": bad or shared slot";
     seen[ch.slot] = true;
     if (ch.cnt == 0 || ch.cnt > kChunk) return "chunk " + std::to_string(c) + ": count " + std::to_string(ch.cnt);
+    if (ch.off > kChunk - ch.cnt)
+      return "chunk " + std::to_string(c) + ": offset " + std::to_string(ch.off) + " + count " + std::to_string(ch.cnt) + " > " + std::to_string(kChunk);
     if (start_[c] != sum) return "chunk " + std::to_string(c) + ": start " + std::to_string(start_[c]) + " != " + std::to_string(sum);
     if (c + 1 < nc && ch.cnt + chunks_[c + 1].cnt <= kMergeAt)
       return "chunks " + std::to_string(c) + " and " + std::to_string(c + 1) + " should have been merged";

@@ -6,13 +6,17 @@
 // kChunk regions each (a one-level B-tree / "tiered vector"):
 //   - chunk bodies live in one pool (`pool_`, kChunk slots per chunk), so
 //     copying a RegionArray is a plain copy of three vectors;
-//   - `chunks_` lists the chunks in address order ({pool slot, count}) and
+//   - `chunks_` lists the chunks in address order ({pool slot, count,
+//     offset of the first region in the body}) and
 //     `start_[c]` is the index of chunk c's first region, so operator[] and
 //     "first region whose end lies above addr" are O(log n) binary searches;
-//   - insert/erase at index i move at most kChunk regions inside one chunk
-//     plus O(n / kChunk) chunk bookkeeping, instead of the kernel's memmove
-//     of the whole tail (mm/memblock.c memblock_insert_region() /
-//     memblock_remove_region());
+//   - a chunk's regions sit anywhere in its slot (`off`), so insert/erase at
+//     offset o of a chunk move the shorter side, min(o, cnt - o) <= kChunk/2
+//     regions (now and then the whole chunk, to re-centre it in its body),
+//     plus O(n / kChunk) chunk bookkeeping, instead of the kernel's
+//     memmove of the whole tail (mm/memblock.c memblock_insert_region() /
+//     memblock_remove_region()); near either end of a small array that is a
+//     handful of regions where the kernel moves all of them;
 //   - iterators walk chunk by chunk: O(1) amortized ++/--.
 // Chunks split when full; after an erase a chunk is merged with a neighbour
 // when the two hold at most 3/4 kChunk regions together, so there are at most
@@ -31,6 +35,7 @@
 #include <initializer_list>
 #include <iterator>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -53,6 +58,8 @@ class RegionArray {
   static constexpr std::uint32_t kChunk = 64;
   // Two neighbouring chunks are merged when they fit in this many regions.
   static constexpr std::uint32_t kMergeAt = kChunk * 3 / 4;
+  // Up to this many chunks, searches scan the chunks instead of bisecting.
+  static constexpr std::size_t kScanChunks = 4;
 
   using value_type = MemblockRegion;
   using size_type = std::size_t;
@@ -166,7 +173,8 @@ class RegionArray {
   // Copies keep headroom in the pool so that the copy's first inserts do not
   // reallocate (and copy) every chunk body.
   RegionArray(const RegionArray& o)
-      : chunks_(o.chunks_), start_(o.start_), free_(o.free_), size_(o.size_) {
+      : chunks_(o.chunks_), start_(o.start_), free_(o.free_), size_(o.size_), hint_c_(o.hint_c_),
+        hint_off_(o.hint_off_) {
     pool_.reserve(o.pool_.size() + o.pool_.size() / 4 + 4 * kChunk);
     pool_.assign(o.pool_.begin(), o.pool_.end());
   }
@@ -240,9 +248,16 @@ class RegionArray {
     const auto [c, off] = find_end_above(addr);
     return c < chunks_.size() ? start_[c] + off : size_;
   }
-  // The same as an iterator (end() if none).
+  // The same as an iterator (end() if none). The non-const form, used by
+  // the mutating memblock calls, first tries next to where its previous call
+  // landed (the same, the previous or the next region: a run of calls that
+  // walks the array up or down), which costs a few compares instead of a
+  // search.
   iterator lower_bound_end(phys_addr_t addr) {
-    const auto [c, off] = find_end_above(addr);
+    std::size_t c = 0, off = 0;
+    if (!near_hint(addr, c, off)) std::tie(c, off) = find_end_above(addr);
+    hint_c_ = static_cast<std::uint32_t>(c);
+    hint_off_ = static_cast<std::uint32_t>(off);
     return {this, c, off};
   }
   const_iterator lower_bound_end(phys_addr_t addr) const {
@@ -277,10 +292,28 @@ class RegionArray {
     insert_before(pos, r);
     return iter_at(i);
   }
+  // Inserts r before pos (not end()) and returns an iterator to the element
+  // pos pointed to, now one further on. No index lookup unless pos's chunk
+  // is full (then it splits).
+  iterator insert_keep(iterator pos, const MemblockRegion& r) {
+    const Chunk& ch = chunks_[pos.c_];
+    if (ch.cnt < kChunk) {
+      const auto o = static_cast<std::uint32_t>(pos.offset());
+      insert_in(pos.c_, o, r);
+      return {this, pos.c_, std::size_t{o} + 1};
+    }
+    const std::size_t i = pos.index();
+    insert_at(pos.c_, static_cast<std::uint32_t>(pos.offset()), r);
+    return iter_at(i + 1);
+  }
   // insert(pos, r) without the returned iterator: no index lookup at all.
   void insert_before(const_iterator pos, const MemblockRegion& r) {
     if (!pos.p_ || chunks_.empty()) {
       insert(size_, r);
+      return;
+    }
+    if (chunks_[pos.c_].cnt < kChunk) {
+      insert_in(pos.c_, static_cast<std::uint32_t>(pos.offset()), r);
       return;
     }
     insert_at(pos.c_, static_cast<std::uint32_t>(pos.offset()), r);
@@ -300,6 +333,17 @@ class RegionArray {
   }
   // erase(pos) without the returned iterator: no index lookup at all.
   void erase_one(const_iterator pos) { erase_in(pos.c_, static_cast<std::uint32_t>(pos.offset()), 1); }
+  // erase(first, last) without the returned iterator: no index lookup when
+  // [first, last) lies in one chunk.
+  void erase_between(const_iterator first, const_iterator last) {
+    if (first == last) return;
+    if (first.c_ == last.c_) {
+      erase_in(first.c_, static_cast<std::uint32_t>(first.offset()),
+               static_cast<std::uint32_t>(last.p_ - first.p_));
+      return;
+    }
+    erase(first.index(), last.index());
+  }
   void resize(std::size_t n);
   // Room for n regions appended with push_back() without reallocating.
   void reserve(std::size_t n) {
@@ -333,13 +377,15 @@ class RegionArray {
   struct Chunk {
     std::uint32_t slot;  // chunk body at pool_[slot * kChunk]
     std::uint32_t cnt;   // regions in use, 1..kChunk
+    std::uint32_t off;   // they are body[off, off + cnt): room on both sides
   };
 
+  // Chunk c's first region.
   MemblockRegion* slot_data(std::size_t c) {
-    return pool_.data() + std::size_t{chunks_[c].slot} * kChunk;
+    return pool_.data() + std::size_t{chunks_[c].slot} * kChunk + chunks_[c].off;
   }
   const MemblockRegion* slot_data(std::size_t c) const {
-    return pool_.data() + std::size_t{chunks_[c].slot} * kChunk;
+    return pool_.data() + std::size_t{chunks_[c].slot} * kChunk + chunks_[c].off;
   }
   // The chunk holding index i (i < size()): last c with start_[c] <= i.
   std::size_t chunk_of(std::size_t i) const {
@@ -357,10 +403,82 @@ class RegionArray {
   // (chunk, offset) of the first region whose end lies above addr;
   // (chunks_.size(), 0) if none.
   std::pair<std::size_t, std::size_t> find_end_above(phys_addr_t addr) const;
+  // find_end_above() when the answer is the hint's region or one next to it
+  // (checked against its neighbours, so a stale hint only misses).
+  bool near_hint(phys_addr_t addr, std::size_t& rc, std::size_t& roff) const {
+    const std::size_t c = hint_c_;
+    if (c >= chunks_.size()) return false;
+    const MemblockRegion* d = slot_data(c);
+    const std::size_t n = chunks_[c].cnt;
+    std::size_t o = hint_off_ < n ? hint_off_ : n - 1;
+    if (d[o].end() <= addr) {  // the answer lies above o
+      if (o + 1 >= n || d[o + 1].end() <= addr) return false;
+      ++o;
+    } else if (o > 0 && d[o - 1].end() > addr) {  // ... below o
+      --o;
+      if (o > 0 && d[o - 1].end() > addr) return false;
+    }
+    if (o == 0 && c > 0 && slot_data(c - 1)[chunks_[c - 1].cnt - 1].end() > addr) return false;
+    rc = c;
+    roff = o;
+    return true;
+  }
   // Inserts r at offset off of chunk c (off == cnt: after its last region).
   void insert_at(std::size_t c, std::uint32_t off, const MemblockRegion& r);
-  // Erases n regions at offset off of chunk c, all inside that chunk.
-  void erase_in(std::size_t c, std::uint32_t off, std::uint32_t n);
+  // The same into a chunk that is not full: moves the shorter side.
+  void insert_in(std::size_t c, std::uint32_t off, MemblockRegion r) {  // r may alias the chunk
+    Chunk& ch = chunks_[c];
+    MemblockRegion* d = slot_data(c);
+    const bool head = off < ch.cnt - off;  // fewer regions in front of off
+    if (head ? ch.off == 0 : ch.off + ch.cnt == kChunk) {
+      // No room on the cheaper side: move the whole chunk half-way into the
+      // room on the other side, so that the next inserts there are cheap.
+      const std::uint32_t room = kChunk - ch.cnt;
+      const std::uint32_t to = head ? room - room / 2 : room / 2;
+      MemblockRegion* nd = d - ch.off + to;
+      std::memmove(static_cast<void*>(nd), d, ch.cnt * sizeof(MemblockRegion));
+      ch.off = to;
+      d = nd;
+    }
+    if (head) {
+      std::memmove(static_cast<void*>(d - 1), d, off * sizeof(MemblockRegion));
+      --ch.off;
+      (d - 1)[off] = r;
+    } else {
+      std::memmove(static_cast<void*>(d + off + 1), d + off, (ch.cnt - off) * sizeof(MemblockRegion));
+      d[off] = r;
+    }
+    ++ch.cnt;
+    std::uint32_t* st = start_.data();
+    for (std::size_t k = c + 1, nc = start_.size(); k < nc; ++k) ++st[k];
+    ++size_;
+  }
+  // Erases n regions at offset off of chunk c, all inside that chunk: moves
+  // the shorter side; an emptied or small chunk goes to erase_fixup().
+  void erase_in(std::size_t c, std::uint32_t off, std::uint32_t n) {
+    if (n == size_) {
+      clear();
+      return;
+    }
+    size_ -= n;
+    Chunk& ch = chunks_[c];
+    MemblockRegion* d = slot_data(c);
+    const std::uint32_t after = ch.cnt - off - n;
+    if (off < after) {
+      std::memmove(static_cast<void*>(d + n), d, off * sizeof(MemblockRegion));
+      ch.off += n;
+    } else {
+      std::memmove(static_cast<void*>(d + off), d + off + n, after * sizeof(MemblockRegion));
+    }
+    ch.cnt -= n;
+    std::uint32_t* st = start_.data();
+    const std::size_t nc = start_.size();
+    for (std::size_t k = c + 1; k < nc; ++k) st[k] -= n;
+    if (nc > 1 && ch.cnt <= kMergeAt) erase_fixup(c);
+  }
+  // After erase_in() left chunk c empty or small: drop it, or merge it with
+  // a neighbour that it fits with.
+  void erase_fixup(std::size_t c);
   std::uint32_t new_slot();
   void free_slot(std::uint32_t s);
   // Inserts a new empty chunk at position c (start_ left to the caller).
@@ -375,6 +493,9 @@ class RegionArray {
   std::vector<std::uint32_t> start_;  // start_[c]: index of chunk c's first region
   std::vector<std::uint32_t> free_;   // unused pool slots
   std::size_t size_ = 0;
+  // Where the last non-const lower_bound_end() landed (a hint only).
+  std::uint32_t hint_c_ = 0;
+  std::uint32_t hint_off_ = 0;
 };
 
 inline void swap(RegionArray& a, RegionArray& b) noexcept { a.swap(b); }

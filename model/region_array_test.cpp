@@ -1,10 +1,13 @@
 // RegionArray (model/region_array.hpp) against std::vector<MemblockRegion>:
 //  - unit tests for the vector-like API, chunk splits (inserts into full
 //    chunks at the front, middle and back), merges (erases that empty or
-//    shrink chunks, erases spanning many chunks) and first_ending_above();
+//    shrink chunks, erases spanning many chunks), regions at either end of a
+//    chunk body, insert_keep()/erase_between(), first_ending_above() and
+//    lower_bound_end()'s hint;
 //  - RegionArray.MatchesVector: a RapidCheck property running random
 //    insert / erase-range / push_back / overwrite / bulk insert / assign /
-//    copy operations on both, with arrays large enough to span many chunks,
+//    copy / insert_keep / erase_between operations on both, with arrays
+//    large enough to span many chunks,
 //    checking contents, index access, iteration both ways, search and the
 //    internal structure (check_structure()) after every step.
 // The property's seed is fixed and printed (rc_run_property); RC_PARAMS
@@ -200,10 +203,136 @@ TEST(RegionArray, BulkInsertAndIteratorArithmetic) {
   expect_same(a, v);
 }
 
+// Chunks keep their regions anywhere in their body: inserts and erases near
+// either end of a chunk move the few regions on that side, a chunk with no
+// room on the cheaper side is re-centred first.
+TEST(RegionArray, BothEndsOfAChunk) {
+  constexpr std::size_t k = RegionArray::kChunk;
+  auto v = iota_regions(k);  // one full chunk
+  RegionArray a = v;
+  ASSERT_EQ(a.chunk_count(), 1u);
+  // Erase near the front (head moves), then near the back (tail moves).
+  for (std::size_t i = 0; i < 8; ++i) {
+    a.erase(i % 3);
+    v.erase(v.begin() + static_cast<std::ptrdiff_t>(i % 3));
+    expect_same(a, v);
+    a.erase(a.size() - 1 - i % 2);
+    v.erase(v.end() - 1 - static_cast<std::ptrdiff_t>(i % 2));
+    expect_same(a, v);
+  }
+  ASSERT_EQ(a.chunk_count(), 1u);
+  // Insert at the front until the head room is used up (then re-centre), and
+  // at the back the same way, without splitting until the chunk is full.
+  std::uint64_t x = 100000;
+  while (a.size() < k) {
+    a.insert(1, rg(x));
+    v.insert(v.begin() + 1, rg(x++));
+    expect_same(a, v);
+    if (a.size() == k) break;
+    a.insert(a.size() - 1, rg(x));
+    v.insert(v.end() - 1, rg(x++));
+    expect_same(a, v);
+  }
+  EXPECT_EQ(a.chunk_count(), 1u);
+  // The full chunk splits; both halves have room at both ends afterwards.
+  a.insert(k / 2, rg(x));
+  v.insert(v.begin() + static_cast<std::ptrdiff_t>(k / 2), rg(x++));
+  expect_same(a, v);
+  EXPECT_EQ(a.chunk_count(), 2u);
+  for (std::size_t i = 0; i < 3 * k; ++i) {  // descending inserts before a full first chunk
+    a.insert(0, rg(x));
+    v.insert(v.begin(), rg(x++));
+    ASSERT_EQ(a.check_structure(), "") << i;
+  }
+  expect_same(a, v);
+  // Merging a chunk whose regions sit at the top of its body into its
+  // left neighbour, and a multi-chunk erase that keeps the tail in place.
+  while (a.size() > 10) {
+    const std::size_t at = a.size() / 3;
+    a.erase(at, std::min(a.size(), at + 7));
+    v.erase(v.begin() + static_cast<std::ptrdiff_t>(at),
+            v.begin() + static_cast<std::ptrdiff_t>(std::min(v.size(), at + 7)));
+    ASSERT_EQ(a.check_structure(), "");
+    ASSERT_TRUE(a == v);
+  }
+  expect_same(a, v);
+}
+
+TEST(RegionArray, InsertKeepAndEraseBetween) {
+  constexpr std::size_t k = RegionArray::kChunk;
+  for (std::size_t n : {std::size_t{1}, std::size_t{5}, k - 1, k, k + 1, 3 * k}) {
+    for (std::size_t at : {std::size_t{0}, n / 2, n - 1}) {
+      auto v = iota_regions(n);
+      RegionArray a = v;
+      auto it = a.iter_at(at);
+      const MemblockRegion was = *it;
+      it = a.insert_keep(it, rg(5000));
+      v.insert(v.begin() + static_cast<std::ptrdiff_t>(at), rg(5000));
+      expect_same(a, v);
+      ASSERT_EQ(*it, was) << n << " " << at;
+      ASSERT_EQ(it.index(), at + 1);
+      --it;
+      ASSERT_EQ(*it, rg(5000));
+      // Erase [at, at + 3) with iterators, inside one chunk or across two.
+      const std::size_t last = std::min(v.size(), at + 3);
+      a.erase_between(a.iter_at(at), a.iter_at(last));
+      v.erase(v.begin() + static_cast<std::ptrdiff_t>(at), v.begin() + static_cast<std::ptrdiff_t>(last));
+      expect_same(a, v);
+    }
+  }
+  // Across a chunk boundary and to the end.
+  auto v = iota_regions(3 * k);
+  RegionArray a = v;
+  a.erase_between(a.iter_at(k - 2), a.iter_at(k + 2));
+  v.erase(v.begin() + static_cast<std::ptrdiff_t>(k - 2), v.begin() + static_cast<std::ptrdiff_t>(k + 2));
+  expect_same(a, v);
+  a.erase_between(a.iter_at(v.size() - 4), a.end());
+  v.erase(v.end() - 4, v.end());
+  expect_same(a, v);
+  a.erase_between(a.begin(), a.end());
+  EXPECT_TRUE(a.empty());
+  EXPECT_EQ(a.check_structure(), "");
+}
+
+// lower_bound_end() (the non-const one starts next to where its previous call
+// landed) equals the const search in walks up, down and at random, also when
+// the array changed in between (a stale hint).
+TEST(RegionArray, LowerBoundEndHint) {
+  for (std::size_t n : {1u, 2u, 63u, 64u, 65u, 300u, 2000u}) {
+    auto v = iota_regions(n);
+    RegionArray a = v;
+    const RegionArray& ca = a;
+    auto check = [&](std::uint64_t addr) {
+      const auto want = static_cast<std::size_t>(
+          std::partition_point(v.begin(), v.end(), [&](const MemblockRegion& r) { return r.end() <= addr; }) -
+          v.begin());
+      const auto it = a.lower_bound_end(addr);
+      ASSERT_EQ(it.index(), want) << n << " " << addr;
+      ASSERT_EQ(ca.lower_bound_end(addr).index(), want);
+      ASSERT_EQ(it.at_end(), want == v.size());
+    };
+    const std::uint64_t top = 0x1000 * (2 * n + 2);
+    for (std::uint64_t addr = 0; addr <= top; addr += 0x800) check(addr);
+    for (std::uint64_t addr = top + 0x800; addr >= 0x800;) check(addr -= 0x800);
+    std::uint64_t x = 12345;
+    for (int i = 0; i < 500; ++i) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      check((x >> 20) % (top + 0x1000));
+      if (i % 7 == 3 && v.size() > 1) {  // mutate: drop a region, keep the hint
+        const std::size_t at = (x >> 40) % v.size();
+        a.erase(at);
+        v.erase(v.begin() + static_cast<std::ptrdiff_t>(at));
+      }
+    }
+    expect_same(a, v);
+  }
+}
+
 // ---- property: RegionArray behaves as std::vector ------------------------------
 
 struct RaOp {
-  int kind;  // 0 insert, 1 erase range, 2 push_back, 3 overwrite, 4 bulk insert, 5 erase one, 6 copy+swap, 7 assign
+  int kind;  // 0 insert, 1 erase range, 2 push_back, 3 overwrite, 4 bulk insert, 5 erase one, 6 copy+swap, 7 assign,
+            // 8 insert_keep, 9 erase_between
   std::size_t pos, len;
   std::uint64_t val;
 };
@@ -218,7 +347,9 @@ rc::Gen<RaOp> gen_ra_op() {
                                    {1, rc::gen::just(4)},
                                    {3, rc::gen::just(5)},
                                    {1, rc::gen::just(6)},
-                                   {1, rc::gen::just(7)}}),
+                                   {1, rc::gen::just(7)},
+                                   {3, rc::gen::just(8)},
+                                   {2, rc::gen::just(9)}}),
       rc::gen::inRange<std::size_t>(0, 1u << 20), rc::gen::inRange<std::size_t>(0, 300),
       rc::gen::arbitrary<std::uint64_t>());
 }
@@ -292,6 +423,27 @@ TEST(RegionArray, MatchesVector) {
             a = v;
           }
           break;
+        case 8:
+          if (n) {
+            // Repeated before the same element, which the iterator follows.
+            const std::size_t at = op.pos % n;
+            auto it = a.iter_at(at);
+            const MemblockRegion was = *it;
+            for (std::size_t r = 0; r < 1 + op.len % 40; ++r) {
+              it = a.insert_keep(it, val(op.val + r));
+              v.insert(v.begin() + static_cast<std::ptrdiff_t>(at + r), val(op.val + r));
+              RC_ASSERT(*it == was);
+              RC_ASSERT(it.index() == at + r + 1);
+            }
+          }
+          break;
+        case 9: {
+          const std::size_t first = n ? op.pos % n : 0;
+          const std::size_t last = std::min(n, first + op.len % 80);
+          a.erase_between(a.iter_at(first), a.iter_at(last));
+          v.erase(v.begin() + static_cast<std::ptrdiff_t>(first), v.begin() + static_cast<std::ptrdiff_t>(last));
+          break;
+        }
       }
       const std::string s = a.check_structure();
       if (!s.empty()) RC_FAIL("structure after op " + std::to_string(op.kind) + ": " + s);
@@ -318,6 +470,7 @@ TEST(RegionArray, MatchesVector) {
           std::partition_point(sorted.begin(), sorted.end(), [&](const MemblockRegion& r) { return r.end() <= addr; }) -
           sorted.begin());
       RC_ASSERT(sa.first_ending_above(addr) == want);
+      RC_ASSERT(sa.lower_bound_end(addr).index() == want);
     }
   });
 }
