@@ -36,6 +36,9 @@ void json_info(JsonWriter& w, const spec::ObligationInfo& i) {
   for (const auto& id : i.invariants) w.value(id);
   w.end_array();
   w.key("summary").value(i.summary);
+  w.key("assumes").begin_array();
+  for (const auto& a : i.assumes) w.value(a);
+  w.end_array();
 }
 
 }  // namespace
@@ -56,6 +59,7 @@ int cmd_prove(Context& ctx) {
   if (ex.count("k") && !parse_uint(ex["k"], 2, 8, o.k)) return usage_error(ctx, "--k must be 2..8");
   if (ex.count("bmc") && !parse_uint(ex["bmc"], 1, 16, o.bmc_steps)) return usage_error(ctx, "--bmc must be 1..16");
   if (ex.count("jobs") && !parse_uint(ex["jobs"], 1, 64, o.jobs)) return usage_error(ctx, "--jobs must be 1..64");
+  if (ex.count("no-lemmas")) o.run_lemmas = false;
   if (ex.count("dump-smt2")) {
     o.dump_smt2_dir = ex["dump-smt2"];
     struct stat st {};

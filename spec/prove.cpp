@@ -61,23 +61,75 @@ std::vector<ObligationInfo> list_obligations(const ProveOptions& opts) {
   return out;
 }
 
+namespace {
+
+// The selection plus everything it assumes, in list order (lemmas come first
+// in the list, so they are also started first).
+std::vector<z3enc::Obligation> select_with_lemmas(const ProveOptions& opts) {
+  auto all = z3enc::build_obligations(opts);
+  std::vector<bool> take(all.size());
+  std::vector<std::string> want;
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (name_matches(opts.only, all[i].info.name) && era_matches(opts.era, all[i].info.era)) {
+      take[i] = true;
+      if (opts.run_lemmas) want.insert(want.end(), all[i].info.assumes.begin(), all[i].info.assumes.end());
+    }
+  while (!want.empty()) {
+    const std::string name = want.back();
+    want.pop_back();
+    for (std::size_t i = 0; i < all.size(); ++i)
+      if (!take[i] && all[i].info.name == name) {
+        take[i] = true;
+        want.insert(want.end(), all[i].info.assumes.begin(), all[i].info.assumes.end());
+      }
+  }
+  std::vector<z3enc::Obligation> sel;
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (take[i]) sel.push_back(std::move(all[i]));
+  return sel;
+}
+
+}  // namespace
+
 std::vector<ObligationResult> run_obligations(const ProveOptions& opts,
                                               const std::function<void(const ObligationResult&)>& on_result) {
-  std::vector<z3enc::Obligation> sel;
-  for (auto& ob : z3enc::build_obligations(opts))
-    if (name_matches(opts.only, ob.info.name) && era_matches(opts.era, ob.info.era)) sel.push_back(std::move(ob));
+  std::vector<z3enc::Obligation> sel = select_with_lemmas(opts);
   std::vector<ObligationResult> res(sel.size());
+  std::vector<bool> done(sel.size()), emitted(sel.size());
+  auto index_of = [&](const std::string& name) {
+    for (std::size_t i = 0; i < sel.size(); ++i)
+      if (sel[i].info.name == name) return i;
+    return sel.size();
+  };
+  // Under `mu`: emit every finished result whose lemmas are final, folding a
+  // lemma that is not proved into the result.
+  auto emit_ready = [&] {
+    for (bool more = true; more;) {
+      more = false;
+      for (std::size_t i = 0; i < sel.size(); ++i) {
+        if (!done[i] || emitted[i]) continue;
+        bool ready = true;
+        // A lemma outside the run (run_lemmas off) is checked on its own.
+        for (const auto& a : sel[i].info.assumes) ready = ready && (index_of(a) == sel.size() || emitted[index_of(a)]);
+        if (!ready) continue;
+        for (const auto& a : sel[i].info.assumes)
+          if (index_of(a) != sel.size()) fold_lemma(res[i], res[index_of(a)]);
+        emitted[i] = more = true;
+        if (on_result) on_result(res[i]);
+      }
+    }
+  };
   std::atomic<std::size_t> next{0};
   std::mutex mu;
   auto worker = [&] {
     for (;;) {
       const std::size_t i = next++;
       if (i >= sel.size()) return;
-      res[i] = z3enc::run_one(sel[i], opts);
-      if (on_result) {
-        std::lock_guard<std::mutex> lock(mu);
-        on_result(res[i]);
-      }
+      ObligationResult r = z3enc::run_one(sel[i], opts);
+      std::lock_guard<std::mutex> lock(mu);
+      res[i] = std::move(r);
+      done[i] = true;
+      emit_ready();
     }
   };
   const unsigned jobs = opts.jobs < 1 ? 1 : opts.jobs;
@@ -86,6 +138,13 @@ std::vector<ObligationResult> run_obligations(const ProveOptions& opts,
   worker();
   for (auto& t : pool) t.join();
   return res;
+}
+
+void fold_lemma(ObligationResult& r, const ObligationResult& lemma) {
+  if (r.verdict != Verdict::proved || lemma.verdict == Verdict::proved) return;
+  r.verdict = Verdict::unknown;
+  r.as_expected = false;
+  r.reason = "assumes " + lemma.info.name + ", which is " + std::string(verdict_name(lemma.verdict));
 }
 
 std::string result_line(const ObligationResult& r) {
@@ -100,6 +159,11 @@ std::string result_line(const ObligationResult& r) {
     for (std::size_t i = 0; i < r.failing.size(); ++i) line += (i ? "," : "") + r.failing[i];
   }
   if (!r.reason.empty()) line += " (" + r.reason + ")";
+  if (!r.info.assumes.empty()) {
+    line += " (lemmas: ";
+    for (std::size_t i = 0; i < r.info.assumes.size(); ++i) line += (i ? ", " : "") + r.info.assumes[i];
+    line += ")";
+  }
   if (r.subqueries > 1) {
     std::snprintf(secs, sizeof secs, "%.2fs", r.slowest_seconds);
     line += " {" + std::to_string(r.subqueries) + " queries, slowest " + secs + ": " + r.slowest + "}";

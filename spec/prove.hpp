@@ -28,6 +28,11 @@ struct ObligationInfo {
   std::vector<std::string> invariants;  // INV_* (or HAZARD_*) IDs it checks
   bool expect_refuted = false;          // documented hazard
   std::string summary;                  // one line
+  // Obligations whose proved goals this one assumes as lemmas (a composed
+  // operation takes each step's result as a fresh state constrained by that
+  // step's proved goals). It counts as proved only if they are proved too;
+  // running it runs them.
+  std::vector<std::string> assumes = {};
 };
 
 struct ObligationResult {
@@ -51,6 +56,8 @@ struct ProveOptions {
   unsigned k = 2;            // memblock region slots
   unsigned bmc_steps = 6;    // state-machine unrolling
   unsigned jobs = 1;         // obligations run in parallel (one Z3 context each)
+  bool run_lemmas = true;    // also run the obligations the selected ones assume
+                             // (spec_proof_test turns it off: each lemma is its own test)
 };
 
 // The default bounds. KHOSPEC_SPEC_K / KHOSPEC_SPEC_BMC in the environment
@@ -64,10 +71,16 @@ bool name_matches(std::string_view pattern, std::string_view name);
 // Does an obligation of `era` run under --era `filter`?
 bool era_matches(std::string_view filter, std::string_view era);
 
-// Run the selected obligations; `on_result` (optional) sees each one as it
-// finishes. Results are returned in list order.
+// Run the selected obligations and the ones they assume (transitively);
+// `on_result` (optional) sees each one once its verdict is final (after its
+// assumptions). Results are returned in list order. An obligation proved
+// from a lemma that is not proved comes out `unknown`, naming the lemma.
 std::vector<ObligationResult> run_obligations(const ProveOptions& opts,
                                               const std::function<void(const ObligationResult&)>& on_result = {});
+
+// An obligation proved from `lemma` (one of its `assumes`) is proved only if
+// the lemma is: otherwise it becomes unknown, naming the lemma.
+void fold_lemma(ObligationResult& r, const ObligationResult& lemma);
 
 // One text line per result ("proved", "refuted (expected hazard)", ...).
 std::string result_line(const ObligationResult& r);

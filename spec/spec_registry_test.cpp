@@ -72,6 +72,40 @@ TEST(SpecRegistry, EveryInvariantIsTraced) {
   EXPECT_TRUE(missing.empty()) << "traceability gaps:\n" << all;
 }
 
+// A composed obligation assumes lemmas proved by other obligations: each
+// must exist at the same bounds and come earlier in the list (so it is
+// started first and its verdict is final when the dependent's is folded).
+TEST(SpecRegistry, AssumedLemmasComeFirst) {
+  const auto obs = list_obligations(default_options());
+  std::size_t composed = 0;
+  for (std::size_t i = 0; i < obs.size(); ++i)
+    for (const auto& a : obs[i].assumes) {
+      ++composed;
+      std::size_t at = obs.size();
+      for (std::size_t j = 0; j < obs.size(); ++j)
+        if (obs[j].name == a) at = j;
+      EXPECT_LT(at, i) << obs[i].name << " assumes " << a << ", which is not an earlier obligation";
+    }
+  EXPECT_GE(composed, 5u);  // alloc, populate, layout, window, deserialize
+}
+
+// The verdict fold: proved from an unproved lemma is not proved.
+TEST(SpecRegistry, UnprovedLemmaFoldsIntoTheResult) {
+  ObligationResult r, lemma;
+  r.info.name = "composed";
+  r.verdict = Verdict::proved;
+  r.as_expected = true;
+  lemma.info.name = "lemma";
+  lemma.verdict = Verdict::proved;
+  fold_lemma(r, lemma);
+  EXPECT_EQ(r.verdict, Verdict::proved);
+  lemma.verdict = Verdict::timeout;
+  fold_lemma(r, lemma);
+  EXPECT_EQ(r.verdict, Verdict::unknown);
+  EXPECT_FALSE(r.as_expected);
+  EXPECT_NE(r.reason.find("assumes lemma, which is timeout"), std::string::npos) << r.reason;
+}
+
 TEST(SpecRegistry, ObligationNamesAreUnique) {
   std::set<std::string> seen;
   for (const auto& o : list_obligations(default_options())) EXPECT_TRUE(seen.insert(o.name).second) << o.name;

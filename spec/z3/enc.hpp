@@ -62,6 +62,8 @@ struct Piece {
 
 SymType mk_type(z3::context& c, const std::string& prefix, unsigned K);
 SymType const_type(z3::context& c, const model::MemblockType& t, unsigned K);
+// If(cond, a, b) slot by slot.
+SymType ite_type(const expr& cond, const SymType& a, const SymType& b);
 expr slot_valid(const SymType& t, unsigned i);
 // Memblock state invariants (kho-model.md §5 items 1-5) for one array.
 Conj memblock_state_inv(z3::context& c, const SymType& t);
@@ -69,6 +71,10 @@ Conj memblock_state_inv(z3::context& c, const SymType& t);
 expr covered(z3::context& c, const SymType& t, const expr& x);
 expr flags_at(z3::context& c, const SymType& t, const expr& x);
 expr nid_at(z3::context& c, const SymType& t, const expr& x);
+// Where x lies in a sorted array: in slot i ("NAME[i]"), or in the gap
+// below slot i ("below NAME[i]", i = K: above the last region). Exhaustive
+// under INV_MEMBLOCK_SORTED_DISJOINT; used as proof cases.
+Conj locate_cases(z3::context& c, const SymType& t, const expr& x, const std::string& name);
 // The region array made of `pieces` (merged like memblock_merge_regions when
 // `merge`), in K slots; `fits` is false when more than K regions result.
 struct Normalized {
@@ -111,9 +117,26 @@ OpResult mb_remove(z3::context& c, const SymType& t, const expr& base, const exp
 // memblock_setclr_flag(): isolate, OR / AND-NOT `flag`, merge.
 OpResult mb_setclr(z3::context& c, const SymType& t, const expr& base, const expr& size, bool set,
                    const expr& flag, Mutation m = Mutation::none);
-// memblock_phys_alloc_range(size, align, start, end) top-down with
-// choose_memblock_flags(): the highest fit in (memory \ reserved), then
-// __memblock_reserve(found, size, NUMA_NO_NODE, RSRV_KERN).
+// memblock_find_in_range_node() top-down with choose_memblock_flags(): the
+// highest fit of `size` at `align` in (memory \ reserved) within [start, end).
+struct FindCandidate {
+  std::string where;  // "memory[i] below reserved[j]"
+  expr ok, cand;      // the range fits there; the address it would return
+  expr lo, hi;        // the free range [lo, hi) = memory[i] ∩ the gap below reserved[j]
+};
+struct FindResult {
+  expr found, best;
+  expr pre;  // size > 0, align a power of two
+  // Every candidate; best is the highest ok one, so a property of every ok
+  // candidate is one of best (and a goal about one candidate never mentions
+  // the search's ite chain).
+  std::vector<FindCandidate> cands;
+};
+FindResult mb_find(z3::context& c, const SymType& memory, const SymType& reserved, const expr& scratch_only,
+                   const expr& size, const expr& align, const expr& start, const expr& end,
+                   Mutation m = Mutation::none);
+// memblock_phys_alloc_range(size, align, start, end): mb_find, then
+// __memblock_reserve(found, size, NUMA_NO_NODE, RSRV_KERN), both encoded.
 struct AllocResult {
   SymType reserved;
   expr pre, addr, no_bug;
@@ -127,6 +150,22 @@ expr add_monotone(z3::context& c, const SymType& before, const SymType& after, c
                   const expr& size, const expr& x);
 expr setclr_flags_only(z3::context& c, const SymType& before, const SymType& after, const expr& base,
                        const expr& size, bool set, const expr& flag, const expr& x);
+
+// Composition (assume-guarantee): memblock/add/preserve proves, for every
+// state, base, size, nid and flags whose result fits, that the result S'
+// satisfies the state invariants and INV_MEMBLOCK_ADD_MONOTONE at every x;
+// memblock/setclr_flag/preserve the same with INV_MEMBLOCK_SETCLR_FLAGS_ONLY.
+// An operation made of such steps takes each result as a fresh state NAME
+// constrained by those facts at the query's x (an obligation using them
+// lists the lemma obligation in ObligationInfo::assumes).
+struct Lemma {
+  SymType next;
+  Conj facts;
+};
+Lemma add_lemma(z3::context& c, const std::string& name, const SymType& before, const expr& base, const expr& size,
+                const expr& x);
+Lemma setclr_lemma(z3::context& c, const std::string& name, const SymType& before, const expr& base, const expr& size,
+                   bool set, const expr& flag, const expr& x);
 
 // ctz64 (64 for 0) and fls64 (0 for 0; any width) as ite chains.
 expr ctz64(z3::context& c, const expr& v);

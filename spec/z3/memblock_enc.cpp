@@ -90,6 +90,27 @@ expr nid_at(z3::context& c, const SymType& t, const expr& x) {
   return e;
 }
 
+SymType ite_type(const expr& cond, const SymType& a, const SymType& b) {
+  SymType o{{}, z3::ite(cond, a.cnt, b.cnt), z3::ite(cond, a.total, b.total)};
+  for (unsigned i = 0; i < a.K(); ++i)
+    o.r.push_back({z3::ite(cond, a.r[i].base, b.r[i].base), z3::ite(cond, a.r[i].end, b.r[i].end),
+                   z3::ite(cond, a.r[i].flags, b.r[i].flags), z3::ite(cond, a.r[i].nid, b.r[i].nid)});
+  return o;
+}
+
+Conj locate_cases(z3::context& c, const SymType& t, const expr& x, const std::string& name) {
+  Conj v;
+  for (unsigned i = 0; i <= t.K(); ++i) {
+    const expr above_prev = i == 0 ? c.bool_val(true) : slot_valid(t, i - 1) && z3::uge(x, t.r[i - 1].end);
+    const expr below_this = i == t.K() ? c.bool_val(true) : !slot_valid(t, i) || z3::ult(x, t.r[i].base);
+    v.push_back({"x below " + name + "[" + std::to_string(i) + "]", above_prev && below_this});
+    if (i < t.K())
+      v.push_back({"x in " + name + "[" + std::to_string(i) + "]",
+                   slot_valid(t, i) && z3::uge(x, t.r[i].base) && z3::ult(x, t.r[i].end)});
+  }
+  return v;
+}
+
 namespace {
 
 Normalized normalize_impl(z3::context& c, const std::vector<Piece>& p, unsigned K, bool merge, bool check_flags) {
@@ -155,14 +176,6 @@ Normalized normalize_impl(z3::context& c, const std::vector<Piece>& p, unsigned 
   }
   out.total = total;
   return {out, !over, z3::mk_and(sorted)};
-}
-
-SymType ite_type(const expr& cond, const SymType& a, const SymType& b) {
-  SymType o{{}, z3::ite(cond, a.cnt, b.cnt), z3::ite(cond, a.total, b.total)};
-  for (unsigned i = 0; i < a.K(); ++i)
-    o.r.push_back({z3::ite(cond, a.r[i].base, b.r[i].base), z3::ite(cond, a.r[i].end, b.r[i].end),
-                   z3::ite(cond, a.r[i].flags, b.r[i].flags), z3::ite(cond, a.r[i].nid, b.r[i].nid)});
-  return o;
 }
 
 expr rend(const SymRegion& r) { return r.end; }
@@ -241,14 +254,15 @@ OpResult mb_setclr(z3::context& c, const SymType& t, const expr& base, const exp
   return {ite_type(apply, n.t, t), pre, z3::ite(pre, bv(c, 0), bv(c, static_cast<std::uint64_t>(-12))), n.sorted, n.t, apply};
 }
 
-AllocResult mb_alloc(z3::context& c, const SymType& mem, const SymType& res, const expr& scratch_only,
-                     const expr& size, const expr& align, const expr& start_in, const expr& end_in, Mutation m) {
+FindResult mb_find(z3::context& c, const SymType& mem, const SymType& res, const expr& scratch_only,
+                   const expr& size, const expr& align, const expr& start_in, const expr& end_in, Mutation m) {
   // memblock_find_in_range_node(): start = max(start, PAGE_SIZE); an end of
   // ACCESSIBLE/NOLEAKTRACE means current_limit (ANYWHERE); end = max(start, end).
   const expr start = umax(start_in, bv(c, 4096));
   const expr end0 = z3::ite(z3::ule(end_in, bv(c, 1)), bv(c, kMax), end_in);
   const expr end = umax(start, end0);
   expr found = c.bool_val(false), best = bv(c, 0);
+  std::vector<FindCandidate> cands;
   for (unsigned i = 0; i < mem.K(); ++i) {
     const auto& r = mem.r[i];
     // should_skip_region() for flags = choose_memblock_flags():
@@ -268,15 +282,39 @@ AllocResult mb_alloc(z3::context& c, const SymType& mem, const SymType& res, con
                       z3::uge(cand, ts);
       best = z3::ite(ok && (!found || z3::ugt(cand, best)), cand, best);
       found = found || ok;
+      cands.push_back({"memory[" + std::to_string(i) + "] below reserved[" + std::to_string(j) + "]", ok, cand, rs, re});
     }
   }
-  // __memblock_reserve(found, size, NUMA_NO_NODE, MEMBLOCK_RSRV_KERN)
-  auto add = mb_add(c, res, best, size, bv(c, 0xffffffffu, 32), bv(c, model::MEMBLOCK_RSRV_KERN, 32));
   const expr pre = size != bv(c, 0) &&                                   // a non-empty request
-                   align != bv(c, 0) && (align & (align - bv(c, 1))) == bv(c, 0) &&  // power-of-two alignment
-                   z3::implies(found, add.pre);                          // the reservation fits in K slots
-  return {ite_type(found && add.pre, add.next, res), pre, z3::ite(found, best, bv(c, 0)),
-          z3::implies(found, add.no_bug)};
+                   align != bv(c, 0) && (align & (align - bv(c, 1))) == bv(c, 0);  // power-of-two alignment
+  return {found, best, pre, cands};
+}
+
+AllocResult mb_alloc(z3::context& c, const SymType& mem, const SymType& res, const expr& scratch_only,
+                     const expr& size, const expr& align, const expr& start, const expr& end, Mutation m) {
+  const FindResult f = mb_find(c, mem, res, scratch_only, size, align, start, end, m);
+  // __memblock_reserve(found, size, NUMA_NO_NODE, MEMBLOCK_RSRV_KERN)
+  auto add = mb_add(c, res, f.best, size, bv(c, 0xffffffffu, 32), bv(c, model::MEMBLOCK_RSRV_KERN, 32));
+  const expr pre = f.pre && z3::implies(f.found, add.pre);  // the reservation fits in K slots
+  return {ite_type(f.found && add.pre, add.next, res), pre, z3::ite(f.found, f.best, bv(c, 0)),
+          z3::implies(f.found, add.no_bug)};
+}
+
+Lemma add_lemma(z3::context& c, const std::string& name, const SymType& before, const expr& base, const expr& size,
+                const expr& x) {
+  Lemma l{mk_type(c, name, before.K()), {}};
+  for (const auto& n : memblock_state_inv(c, l.next)) l.facts.push_back({"lemma " + n.id + " (" + name + ")", n.e});
+  l.facts.push_back({"lemma INV_MEMBLOCK_ADD_MONOTONE (" + name + ")", add_monotone(c, before, l.next, base, size, x)});
+  return l;
+}
+
+Lemma setclr_lemma(z3::context& c, const std::string& name, const SymType& before, const expr& base, const expr& size,
+                   bool set, const expr& flag, const expr& x) {
+  Lemma l{mk_type(c, name, before.K()), {}};
+  for (const auto& n : memblock_state_inv(c, l.next)) l.facts.push_back({"lemma " + n.id + " (" + name + ")", n.e});
+  l.facts.push_back({"lemma INV_MEMBLOCK_SETCLR_FLAGS_ONLY (" + name + ")",
+                     setclr_flags_only(c, before, l.next, base, size, set, flag, x)});
+  return l;
 }
 
 Conj state_inv_after(z3::context& c, const SymType& before, const OpResult& r) {

@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <sstream>
 
 #include "model/kho/era.hpp"
@@ -79,6 +81,8 @@ Outcome unknown_outcome(z3::solver& s) {
 }
 
 using Render = std::function<std::string(const z3::model&)>;
+// Per-goal case splits (by goal ID), crossed with the obligation's cases.
+using GoalCases = std::map<std::string, Conj>;
 
 // One sub-query: hyps ∧ extra ∧ ¬goal. Times the check and remembers the
 // slowest sub-query of the obligation (reported with the result).
@@ -110,35 +114,65 @@ z3::check_result check_one(Query& q, z3::solver& s, const std::string& label) {
 // resolve the muxes before bit-blasting. UNSAT for every query = proved;
 // the first SAT one is the counterexample, and every goal false in it is
 // reported.
-Outcome prove_goals(Query& q, const Conj& hyps, const Conj& goals, const Render& render, const Conj& cases) {
+void append(Conj& a, const Conj& b) { a.insert(a.end(), b.begin(), b.end()); }
+
+// Cases must cover every state the hypotheses allow: one query checks it.
+std::optional<Outcome> check_exhaustive(Query& q, const Conj& hyps, const Conj& cases, const std::string& what) {
+  z3::solver s = mk_bv_solver(q);
+  configure(q, s);
+  for (const auto& h : hyps) s.add(h.e);
+  for (const auto& k : cases) s.add(!k.e);
+  dump(q, s, ".cases" + what);
+  const auto res = check_one(q, s, "cases exhaustive" + what);
+  if (res == z3::unsat) return std::nullopt;
+  Outcome o = res == z3::unknown ? unknown_outcome(s) : Outcome{Verdict::unknown, {}, {}, {}};
+  o.reason += " (the case split" + what + " is not exhaustive)";
+  return o;
+}
+
+// The product of two case splits.
+Conj cross(const Conj& a, const Conj& b) {
+  if (a.empty()) return b;
+  if (b.empty()) return a;
+  Conj v;
+  for (const auto& x : a)
+    for (const auto& y : b) v.push_back({x.id + ", " + y.id, x.e && y.e});
+  return v;
+}
+
+Outcome prove_goals(Query& q, const Conj& hyps_in, const Conj& goals, const Render& render, const Conj& cases,
+                    const GoalCases& goal_cases, const Conj& steps) {
+  // Steps first, in order: each is proved under the hypotheses and the
+  // steps before it, then assumed by the rest (A and A ⇒ B prove B). A
+  // refuted step is reported like a goal.
+  Conj hyps = hyps_in;
+  for (const auto& st : steps) {
+    Outcome o = prove_goals(q, hyps, {st}, render, {}, {}, {});
+    if (o.verdict != Verdict::proved) return o;
+    hyps.push_back(st);
+  }
   // Untracked, on the QF_BV tactic (bit-blasting): tracked assertions would
   // force the incremental core, which is far slower on these queries.
   const char* only = std::getenv("KHOSPEC_SPEC_GOAL");
-  if (!cases.empty() && !only) {
-    z3::solver s = mk_bv_solver(q);
-    configure(q, s);
-    for (const auto& h : hyps) s.add(h.e);
-    for (const auto& k : cases) s.add(!k.e);
-    dump(q, s, ".cases");
-    const auto res = check_one(q, s, "cases exhaustive");
-    if (res != z3::unsat) {
-      Outcome o = res == z3::unknown ? unknown_outcome(s) : Outcome{Verdict::unknown, {}, {}, {}};
-      o.reason += " (the case split is not exhaustive)";
-      return o;
-    }
-  }
+  if (!cases.empty() && !only)
+    if (auto o = check_exhaustive(q, hyps, cases, "")) return *o;
+  for (const auto& [id, gc] : goal_cases)
+    if (!only || id.substr(0, id.find(' ')) == only)
+      if (auto o = check_exhaustive(q, hyps, gc, " of " + id)) return *o;
   const Conj one_case = {{"", q.c.bool_val(true)}};
   for (std::size_t gi = 0; gi < goals.size(); ++gi) {
-    if (only && goals[gi].id != only) continue;
-    for (std::size_t ci = 0; ci < (cases.empty() ? 1 : cases.size()); ++ci) {
-      const Named& k = cases.empty() ? one_case[0] : cases[ci];
+    if (only && goals[gi].id.substr(0, goals[gi].id.find(' ')) != only) continue;  // "ID (detail)" matches ID
+    const auto own = goal_cases.find(goals[gi].id);
+    const Conj all_cases = own == goal_cases.end() ? cases : cross(cases, own->second);
+    for (std::size_t ci = 0; ci < (all_cases.empty() ? 1 : all_cases.size()); ++ci) {
+      const Named& k = all_cases.empty() ? one_case[0] : all_cases[ci];
       z3::solver s = mk_bv_solver(q);
       configure(q, s);
       for (const auto& h : hyps) s.add(h.e);
       s.add(k.e);
       s.add(!goals[gi].e);
       std::string suffix = goals.size() > 1 ? "." + std::to_string(gi) : "";
-      if (!cases.empty()) suffix += ".case" + std::to_string(ci);
+      if (!all_cases.empty()) suffix += ".case" + std::to_string(ci);
       dump(q, s, suffix);
       const std::string label = goals[gi].id + (k.id.empty() ? "" : " [" + k.id + "]");
       switch (check_one(q, s, label)) {
@@ -163,6 +197,9 @@ Outcome prove_goals(Query& q, const Conj& hyps, const Conj& goals, const Render&
   }
   return {Verdict::proved, {}, {}, {}};
 }
+Outcome prove_goals(Query& q, const Conj& hyps, const Conj& goals, const Render& render, const Conj& cases) {
+  return prove_goals(q, hyps, goals, render, cases, {}, {});
+}
 Outcome prove_goals(Query& q, const Conj& hyps, const Conj& goals, const Render& render) {
   return prove_goals(q, hyps, goals, render, {});
 }
@@ -173,17 +210,6 @@ Outcome prove_goals(Query& q, const Conj& hyps, const Conj& goals, const Render&
   for (unsigned n = 0; n <= t.K(); ++n) v.push_back({name + ".cnt=" + std::to_string(n), t.cnt == c.bv_val(n, 8)});
   return v;
 }
-// The product of two case splits.
-[[maybe_unused]] Conj cross(z3::context& c, const Conj& a, const Conj& b) {
-  if (a.empty()) return b;
-  if (b.empty()) return a;
-  Conj v;
-  for (const auto& x : a)
-    for (const auto& y : b) v.push_back({x.id + ", " + y.id, x.e && y.e});
-  (void)c;
-  return v;
-}
-
 // Non-vacuity (Serval check-sat?): SAT(∧ hyps). UNSAT = refuted, with the core.
 Outcome check_sat(Query& q, const Conj& hyps) {
   z3::solver s(q.c);
@@ -210,8 +236,6 @@ Conj tagged(const Conj& v, const std::string& suffix) {
   for (const auto& n : v) o.push_back({n.id + suffix, n.e});
   return o;
 }
-void append(Conj& a, const Conj& b) { a.insert(a.end(), b.begin(), b.end()); }
-
 // Strip the " (memory)"-style suffixes of tracked names: failing lists are IDs.
 std::vector<std::string> ids_only(std::vector<std::string> v) {
   for (auto& s : v) {
@@ -229,6 +253,27 @@ std::string k_tag(unsigned k) { return "[k=" + std::to_string(k) + "]"; }
 
 // ------------------------------------------------------------ memblock ---
 
+// memblock_phys_alloc_range() composed: the search (mb_find) encoded, the
+// reservation __memblock_reserve(addr, size, NUMA_NO_NODE, RSRV_KERN) as the
+// add lemma on a fresh state NAME (the call's precondition assumes that the
+// reservation fits, so the lemma applies). Adds the call's preconditions and
+// the lemma's facts (when an address is found) to `hyps`.
+struct AllocStep {
+  expr found, best, addr;  // addr = If(found, best, 0)
+  std::vector<FindCandidate> cands;  // FindResult::cands
+  SymType after;     // the fresh state of the add lemma (meaningful when found)
+  SymType reserved;  // the reserved array after the call: If(found, after, res)
+};
+AllocStep alloc_step(z3::context& c, const std::string& name, const SymType& mem, const SymType& res, const expr& so,
+                     const expr& size, const expr& align, const expr& start, const expr& end, const expr& x, Mutation mut,
+                     Conj& hyps) {
+  const FindResult f = mb_find(c, mem, res, so, size, align, start, end, mut);
+  hyps.push_back({"pre: size > 0, align a power of two (" + name + ")", f.pre});
+  const Lemma l = add_lemma(c, name, res, f.best, size, x);
+  for (const auto& fact : l.facts) hyps.push_back({fact.id, z3::implies(f.found, fact.e)});
+  return {f.found, f.best, z3::ite(f.found, f.best, bv(c, 0)), f.cands, l.next, ite_type(f.found, l.next, res)};
+}
+
 struct MbCall {
   std::string op;     // add, reserve, remove, free, setclr_flag
   bool reserved_type; // operates on memblock.reserved
@@ -239,7 +284,7 @@ void memblock_family(std::vector<Obligation>& out, const ProveOptions& opts, Mut
   const std::vector<MbCall> calls = {{"add", false}, {"reserve", true}, {"remove", false}, {"free", true},
                                      {"setclr_flag", false}};
   for (const auto& call : calls) {
-    auto build = [call, K, mut](z3::context& c, Conj& hyps, Conj& goals, Render& render, Conj& cases) {
+    auto build = [call, K, mut](z3::context& c, Conj& hyps, Conj& goals, Render& render, Conj& cases, GoalCases& gcases) {
       const std::string tname = call.reserved_type ? "reserved" : "memory";
       SymType t = mk_type(c, tname, K);
       expr base = c.bv_const("base", 64), size = c.bv_const("size", 64);
@@ -281,7 +326,11 @@ void memblock_family(std::vector<Obligation>& out, const ProveOptions& opts, Mut
       hyps.push_back({"pre: the result fits in " + std::to_string(K) + " slots (no doubling)", r.pre});
       append(goals, inv_after);
       goals.push_back({"INV_MEMBLOCK_NO_BUG", r.no_bug});
-      if (!trans_id.empty()) goals.push_back({trans_id, trans});
+      if (!trans_id.empty()) {
+        goals.push_back({trans_id, trans});
+        // Where x lies before the call picks the piece it lands in.
+        if (!std::getenv("KHOSPEC_SPEC_NOLOC")) gcases[trans_id] = locate_cases(c, t, x, tname);
+      }
       const SymType next = r.next;
       render = [=](const z3::model& m) {
         std::ostringstream o;
@@ -300,8 +349,9 @@ void memblock_family(std::vector<Obligation>& out, const ProveOptions& opts, Mut
                     "Inv ∧ Pre(memblock_" + call.op + ") is satisfiable"},
                    [build](Query& q) {
                      Conj hyps, goals, cases;
+                     GoalCases gc;
                      Render r;
-                     build(q.c, hyps, goals, r, cases);
+                     build(q.c, hyps, goals, r, cases, gc);
                      return check_sat(q, hyps);
                    }});
     auto pids = ids;
@@ -312,66 +362,94 @@ void memblock_family(std::vector<Obligation>& out, const ProveOptions& opts, Mut
                     "Inv ∧ Pre ⇒ Inv(memblock_" + call.op + "(S)) on " + std::to_string(K) + " symbolic regions"},
                    [build](Query& q) {
                      Conj hyps, goals, cases;
+                     GoalCases gc;
                      Render r;
-                     build(q.c, hyps, goals, r, cases);
-                     return prove_goals(q, hyps, goals, r, cases);
+                     build(q.c, hyps, goals, r, cases, gc);
+                     return prove_goals(q, hyps, goals, r, cases, gc, {});
                    }});
   }
 
   // memblock_phys_alloc_range() top-down, with or without scratch-only.
-  auto build_alloc = [K, mut](z3::context& c, Conj& hyps, Conj& goals, Render& render) {
-    SymType mem = mk_type(c, "memory", K), res = mk_type(c, "reserved", K);
-    expr so = c.bool_const("scratch_only");
-    expr size = c.bv_const("size", 64), align = c.bv_const("align", 64), start = c.bv_const("start", 64),
-         end = c.bv_const("end", 64), x = c.bv_const("x", 64);
-    append(hyps, tagged(memblock_state_inv(c, mem), " (memory)"));
-    append(hyps, tagged(memblock_state_inv(c, res), " (reserved)"));
-    auto a = mb_alloc(c, mem, res, so, size, align, start, end, mut);
-    hyps.push_back({"pre: size > 0, align a power of two, the reservation fits", a.pre});
-    append(goals, memblock_state_inv(c, a.reserved));
-    goals.push_back({"INV_MEMBLOCK_NO_BUG", a.no_bug});
-    const expr in = z3::uge(x, a.addr) && z3::ult(x - a.addr, size);
-    goals.push_back({"INV_MEMBLOCK_SCRATCH_ONLY_ALLOC",
-                     z3::implies(a.addr != bv(c, 0) && in,
-                                 !covered(c, res, x) &&
-                                     z3::implies(so, covered(c, mem, x) &&
-                                                         (flags_at(c, mem, x) & bv(c, model::MEMBLOCK_KHO_SCRATCH, 32)) !=
-                                                             bv(c, 0, 32)))});
-    goals.push_back({"INV_MEMBLOCK_ADD_MONOTONE",
-                     z3::implies(a.addr != bv(c, 0), add_monotone(c, res, a.reserved, a.addr, size, x))});
-    const SymType next = a.reserved;
-    const expr addr = a.addr;
-    render = [=](const z3::model& m) {
-      std::ostringstream o;
-      o << "  call: memblock_phys_alloc_range(size " << hex(val(m, size)) << ", align " << hex(val(m, align))
-        << ", start " << hex(val(m, start)) << ", end " << hex(val(m, end)) << ") scratch_only="
-        << (is_true(m, so) ? "true" : "false") << " -> " << hex(val(m, addr)) << "\n"
-        << render_type("memory", eval_type(m, mem)) << "  reserved before:\n" << render_type("reserved", eval_type(m, res))
-        << "  reserved after:\n" << render_type("reserved", eval_type(m, next)) << "  witness address x = " << hex(val(m, x)) << "\n";
-      return o.str();
+  // Non-vacuity on the fully encoded call (a real successful allocation);
+  // preservation as find ∘ reserve: the search is encoded, the reservation is
+  // the add lemma (memblock/add/preserve) on a fresh state.
+  auto alloc_vars = [](z3::context& c, unsigned k) {
+    struct V {
+      SymType mem, res;
+      expr so, size, align, start, end, x;
     };
+    return V{mk_type(c, "memory", k), mk_type(c, "reserved", k), c.bool_const("scratch_only"), c.bv_const("size", 64),
+             c.bv_const("align", 64),  c.bv_const("start", 64),   c.bv_const("end", 64),          c.bv_const("x", 64)};
   };
   out.push_back({{"memblock/alloc/nonvacuous", "all", ObligationKind::nonvacuous,
                   {"INV_MEMBLOCK_CAPACITY", "INV_MEMBLOCK_SORTED_DISJOINT", "INV_MEMBLOCK_MERGED", "INV_MEMBLOCK_TOTAL",
                    "INV_MEMBLOCK_REGION_BOUNDS"},
                   false, "Inv ∧ Pre(memblock_phys_alloc_range) is satisfiable, with a successful allocation"},
-                 [build_alloc](Query& q) {
-                   Conj hyps, goals;
-                   Render r;
-                   build_alloc(q.c, hyps, goals, r);
+                 [K, mut, alloc_vars](Query& q) {
+                   auto& c = q.c;
+                   auto v = alloc_vars(c, K);
+                   Conj hyps = tagged(memblock_state_inv(c, v.mem), " (memory)");
+                   append(hyps, tagged(memblock_state_inv(c, v.res), " (reserved)"));
+                   auto a = mb_alloc(c, v.mem, v.res, v.so, v.size, v.align, v.start, v.end, mut);
+                   hyps.push_back({"pre: size > 0, align a power of two, the reservation fits", a.pre});
+                   hyps.push_back({"pre: the allocation succeeds", a.addr != bv(c, 0)});
                    return check_sat(q, hyps);
                  }});
   out.push_back({{"memblock/alloc/preserve" + k_tag(K), "all", ObligationKind::preserve,
                   {"INV_MEMBLOCK_CAPACITY", "INV_MEMBLOCK_REGION_BOUNDS", "INV_MEMBLOCK_SORTED_DISJOINT",
-                   "INV_MEMBLOCK_MERGED", "INV_MEMBLOCK_TOTAL", "INV_MEMBLOCK_NO_BUG", "INV_MEMBLOCK_SCRATCH_ONLY_ALLOC",
-                   "INV_MEMBLOCK_ADD_MONOTONE"},
+                   "INV_MEMBLOCK_MERGED", "INV_MEMBLOCK_TOTAL", "INV_MEMBLOCK_SCRATCH_ONLY_ALLOC", "INV_MEMBLOCK_ADD_MONOTONE"},
                   false, "top-down allocation keeps the reserved array valid and, in scratch-only mode, stays in KHO_SCRATCH"},
-                 [build_alloc](Query& q) {
-                   Conj hyps, goals;
-                   Render r;
-                   build_alloc(q.c, hyps, goals, r);
-                   return prove_goals(q, hyps, goals, r);
+                 [K, mut, alloc_vars](Query& q) {
+                   auto& c = q.c;
+                   auto v = alloc_vars(c, K);
+                   Conj hyps = tagged(memblock_state_inv(c, v.mem), " (memory)");
+                   append(hyps, tagged(memblock_state_inv(c, v.res), " (reserved)"));
+                   const AllocStep a = alloc_step(c, "reserved'", v.mem, v.res, v.so, v.size, v.align, v.start, v.end, v.x, mut, hyps);
+                   // Inv(If(found, S', S)) stated as If(found, Inv(S'), Inv(S)).
+                   Conj goals;
+                   const Conj inv_after = memblock_state_inv(c, a.after), inv_before = memblock_state_inv(c, v.res);
+                   for (std::size_t i = 0; i < inv_after.size(); ++i)
+                     goals.push_back({inv_after[i].id, z3::ite(a.found, inv_after[i].e, inv_before[i].e)});
+                   // INV_MEMBLOCK_SCRATCH_ONLY_ALLOC for every candidate range the
+                   // search may return, then: a found address is one of them.
+                   auto scratch_alloc_ok = [&](const expr& addr, const expr& size) {
+                     const expr in = z3::uge(v.x, addr) && z3::ult(v.x - addr, size);
+                     return z3::implies(in, !covered(c, v.res, v.x) &&
+                                                z3::implies(v.so, covered(c, v.mem, v.x) &&
+                                                                      (flags_at(c, v.mem, v.x) & bv(c, model::MEMBLOCK_KHO_SCRATCH, 32)) !=
+                                                                          bv(c, 0, 32)));
+                   };
+                   // Per candidate, two steps: the returned range lies in the free
+                   // range (arithmetic only), and the free range has the property
+                   // (region tables only).
+                   Conj steps;
+                   expr one_of = c.bool_val(false);
+                   for (const auto& k : a.cands) {
+                     const expr in = z3::uge(v.x, k.cand) && z3::ult(v.x - k.cand, v.size);
+                     steps.push_back({"INV_MEMBLOCK_SCRATCH_ONLY_ALLOC (" + k.where + ": the range fits)",
+                                      z3::implies(k.ok, z3::ule(k.lo, k.cand) && z3::ule(k.cand, k.cand + v.size) &&
+                                                            z3::ule(k.cand + v.size, k.hi))});
+                     steps.push_back({"INV_MEMBLOCK_SCRATCH_ONLY_ALLOC (" + k.where + ": inside the free range)",
+                                      z3::implies(k.ok && in, z3::uge(v.x, k.lo) && z3::ult(v.x, k.hi))});
+                     steps.push_back({"INV_MEMBLOCK_SCRATCH_ONLY_ALLOC (" + k.where + ": the free range)",
+                                      z3::implies(k.ok && z3::uge(v.x, k.lo) && z3::ult(v.x, k.hi), scratch_alloc_ok(v.x, v.x + bv(c, 1)))});
+                     goals.push_back({"INV_MEMBLOCK_SCRATCH_ONLY_ALLOC (" + k.where + ")", z3::implies(k.ok, scratch_alloc_ok(k.cand, v.size))});
+                     one_of = one_of || (k.ok && a.best == k.cand);
+                   }
+                   goals.push_back({"INV_MEMBLOCK_SCRATCH_ONLY_ALLOC (the result is a candidate)", z3::implies(a.found, one_of)});
+                   goals.push_back({"INV_MEMBLOCK_ADD_MONOTONE",
+                                    z3::implies(a.found, add_monotone(c, v.res, a.after, a.best, v.size, v.x))});
+                   return prove_goals(q, hyps, goals, [=](const z3::model& m) {
+                     std::ostringstream o;
+                     o << "  call: memblock_phys_alloc_range(size " << hex(val(m, v.size)) << ", align " << hex(val(m, v.align))
+                       << ", start " << hex(val(m, v.start)) << ", end " << hex(val(m, v.end)) << ") scratch_only="
+                       << (is_true(m, v.so) ? "true" : "false") << " -> " << hex(val(m, a.addr)) << "\n"
+                       << render_type("memory", eval_type(m, v.mem)) << "  reserved before:\n" << render_type("reserved", eval_type(m, v.res))
+                       << "  reserved after:\n" << render_type("reserved", eval_type(m, a.reserved)) << "  witness address x = " << hex(val(m, v.x)) << "\n";
+                     return o.str();
+                   }, {}, {}, steps);
                  }});
+  out.back().info.assumes = {"memblock/add/preserve" + k_tag(K)};
 }
 
 // ------------------------------------------------------------- scratch ---
@@ -398,10 +476,13 @@ void scratch_family(std::vector<Obligation>& out, const ProveOptions& opts) {
                    SymType mem = mk_type(c, "memory", K);
                    expr a = c.bv_const("scratch.addr", 64), s = c.bv_const("scratch.size", 64), x = c.bv_const("x", 64);
                    Conj hyps = memblock_state_inv(c, mem), goals;
-                   auto add = mb_add(c, mem, a, s, bv(c, 64, 32), bv(c, 0, 32));  // nid MAX_NUMNODES
-                   auto mark = mb_setclr(c, add.next, a, s, true, bv(c, model::MEMBLOCK_KHO_SCRATCH, 32));
                    hyps.push_back({"pre: the area does not wrap", z3::ule(a, ~s)});
-                   hyps.push_back({"pre: add and mark fit in the slots", add.pre && mark.pre});
+                   // memblock_add(addr, size) then memblock_mark_kho_scratch(addr, size),
+                   // both assumed to fit (pre), as lemmas on fresh states.
+                   const Lemma add = add_lemma(c, "memory'", mem, a, s, x);  // nid MAX_NUMNODES, flags 0
+                   const Lemma mark = setclr_lemma(c, "memory''", add.next, a, s, true, bv(c, model::MEMBLOCK_KHO_SCRATCH, 32), x);
+                   append(hyps, add.facts);
+                   append(hyps, mark.facts);
                    append(goals, memblock_state_inv(c, mark.next));
                    const expr in = z3::uge(x, a) && z3::ult(x - a, s);
                    goals.push_back({"INV_SCRATCH_IN_MEMORY",
@@ -417,36 +498,42 @@ void scratch_family(std::vector<Obligation>& out, const ProveOptions& opts) {
                             render_type("memory", eval_type(m, next)) + "  witness x = " + hex(val(m, x)) + "\n";
                    });
                  }});
+  out.back().info.assumes = {"memblock/add/preserve" + k_tag(K), "memblock/setclr_flag/preserve" + k_tag(K)};
   // kho_reserve_scratch() on a cold boot, one node: lowmem, global, node 0.
-  const unsigned Ks = K > 3 ? 3 : K;
+  const unsigned Ks = K;
   out.push_back({{"scratch/reserve/layout" + k_tag(Ks), "all", ObligationKind::preserve,
                   {"INV_SCRATCH_COUNT", "INV_SCRATCH_ALIGNED"},
                   false, "kho_reserve_scratch(): 2 + nodes areas, pageblock aligned, disjoint, lowmem below 4 GiB"},
                  [Ks](Query& q) {
                    auto& c = q.c;
                    SymType mem = mk_type(c, "memory", Ks), res = mk_type(c, "reserved", Ks);
+                   const expr x = c.bv_const("x", 64);
                    Conj hyps = tagged(memblock_state_inv(c, mem), " (memory)");
                    append(hyps, tagged(memblock_state_inv(c, res), " (reserved)"));
                    const char* names[3] = {"lowmem", "global", "node0"};
                    std::vector<expr> addr, size;
                    SymType cur = res;
-                   expr fits = c.bool_val(true);
                    for (int i = 0; i < 3; ++i) {
                      size.push_back(c.bv_const((std::string(names[i]) + ".size").c_str(), 64));
-                     auto al = mb_alloc(c, mem, cur, c.bool_val(false), size.back(), bv(c, kPageblock), bv(c, 0),
-                                        i == 0 ? bv(c, kLowLimit) : bv(c, 0));
-                     fits = fits && al.pre;
+                     const AllocStep al = alloc_step(c, std::string("reserved after ") + names[i], mem, cur, c.bool_val(false),
+                                                     size.back(), bv(c, kPageblock), bv(c, 0), i == 0 ? bv(c, kLowLimit) : bv(c, 0),
+                                                     x, Mutation::none, hyps);
+                     // memblock/alloc/preserve: the allocated range was free.
+                     hyps.push_back({std::string("lemma INV_MEMBLOCK_SCRATCH_ONLY_ALLOC (") + names[i] + ")",
+                                     z3::implies(al.addr != bv(c, 0) && z3::uge(x, al.addr) && z3::ult(x - al.addr, size.back()),
+                                                 !covered(c, cur, x))});
                      addr.push_back(al.addr);
                      cur = al.reserved;
                    }
-                   hyps.push_back({"pre: sizes > 0 and every reservation fits", fits});
                    Conj goals;
+                   // Pairwise disjoint, stated at every address x (the areas do not
+                   // wrap: each ends at or below the end of a free range).
                    expr aligned = c.bool_val(true), disjoint = c.bool_val(true);
+                   auto in = [&](int i) { return addr[i] != bv(c, 0) && z3::uge(x, addr[i]) && z3::ult(x - addr[i], size[i]); };
                    for (int i = 0; i < 3; ++i) {
-                     aligned = aligned && (addr[i] & bv(c, kPageblock - 1)) == bv(c, 0);
-                     for (int j = i + 1; j < 3; ++j)
-                       disjoint = disjoint && z3::implies(addr[i] != bv(c, 0) && addr[j] != bv(c, 0),
-                                                          z3::ule(addr[i] + size[i], addr[j]) || z3::ule(addr[j] + size[j], addr[i]));
+                     aligned = aligned && (addr[i] & bv(c, kPageblock - 1)) == bv(c, 0) &&
+                               z3::implies(addr[i] != bv(c, 0), z3::ule(addr[i], addr[i] + size[i]));
+                     for (int j = i + 1; j < 3; ++j) disjoint = disjoint && !(in(i) && in(j));
                    }
                    goals.push_back({"INV_SCRATCH_ALIGNED", aligned && disjoint});
                    goals.push_back({"INV_SCRATCH_COUNT",
@@ -455,9 +542,10 @@ void scratch_family(std::vector<Obligation>& out, const ProveOptions& opts) {
                      std::string o = render_type("memory", eval_type(m, mem)) + render_type("reserved", eval_type(m, res));
                      for (int i = 0; i < 3; ++i)
                        o += std::string("  ") + names[i] + ": size " + hex(val(m, size[i])) + " at " + hex(val(m, addr[i])) + "\n";
-                     return o;
+                     return o + "  witness x = " + hex(val(m, x)) + "\n";
                    });
                  }});
+  out.back().info.assumes = {"memblock/alloc/preserve" + k_tag(Ks)};
   // The documented underflow (kho-model.md §2.1 obs): global goes negative.
   out.push_back({{"hazard/all/scratch_global_underflow", "all", ObligationKind::hazard,
                   {"HAZARD_SCRATCH_GLOBAL_UNDERFLOW", "INV_SCRATCH_COUNT"}, true,
@@ -769,7 +857,7 @@ void window_family(std::vector<Obligation>& out, const ProveOptions& opts) {
                    SymType mem = mk_type(c, "memory", K), res = mk_type(c, "reserved", K);
                    Areas ar = mk_areas(c, 2);
                    expr pfn = c.bv_const("pfn", 64), o = c.bv_const("order", 64), x = c.bv_const("x", 64);
-                   expr size = c.bv_const("size", 64), align = c.bv_const("align", 64);
+                   expr size = c.bv_const("size", 64);
                    Conj hyps = tagged(memblock_state_inv(c, mem), " (memory)");
                    append(hyps, tagged(memblock_state_inv(c, res), " (reserved)"));
                    hyps.push_back({"pre: areas do not wrap", areas_ok(c, ar)});
@@ -780,17 +868,25 @@ void window_family(std::vector<Obligation>& out, const ProveOptions& opts) {
                    for (std::size_t i = 0; i < 2; ++i) in_area = in_area || (z3::uge(x, ar.a[i]) && z3::ult(x - ar.a[i], ar.s[i]));
                    hyps.push_back({"INV_SCRATCH_IN_MEMORY",
                                    z3::implies(covered(c, mem, x) && (flags_at(c, mem, x) & bv(c, model::MEMBLOCK_KHO_SCRATCH, 32)) != bv(c, 0, 32), in_area)});
-                   auto a = mb_alloc(c, mem, res, c.bool_val(true), size, align, bv(c, 0), bv(c, 0));
-                   hyps.push_back({"pre: allocation call", a.pre});
-                   const expr in_alloc = a.addr != bv(c, 0) && z3::uge(x, a.addr) && z3::ult(x - a.addr, size);
+                   // Only where the allocation lies matters, and memblock/alloc/preserve
+                   // proves that for every result of the search: the address is a fresh
+                   // value constrained by that lemma.
+                   struct {
+                     expr found, best;
+                   } a{c.bool_const("allocated"), c.bv_const("addr", 64)};
+                   const expr in_alloc = a.found && z3::uge(x, a.best) && z3::ult(x - a.best, size);
+                   hyps.push_back({"lemma INV_MEMBLOCK_SCRATCH_ONLY_ALLOC",
+                                   z3::implies(in_alloc, covered(c, mem, x) &&
+                                                             (flags_at(c, mem, x) & bv(c, model::MEMBLOCK_KHO_SCRATCH, 32)) != bv(c, 0, 32))});
                    const expr in_block = z3::uge(x, z3::shl(pfn, bv(c, 12))) && z3::ult(x, z3::shl(pfn + pow2(c, o), bv(c, 12)));
                    Conj goals = {{"INV_WINDOW_NO_ALLOC_OVER_PRESERVED", !(in_alloc && in_block)}};
                    return prove_goals(q, hyps, goals, [=](const z3::model& m) {
                      return render_type("memory", eval_type(m, mem)) + render_areas(m, ar) + "  allocation at " +
-                            hex(val(m, a.addr)) + " size " + hex(val(m, size)) + " overlaps preserved (pfn " + hex(val(m, pfn)) + ", order " +
+                            hex(val(m, a.best)) + " size " + hex(val(m, size)) + " overlaps preserved (pfn " + hex(val(m, pfn)) + ", order " +
                             std::to_string(val(m, o)) + ") at " + hex(val(m, x)) + "\n";
                    });
                  }});
+  out.back().info.assumes = {"memblock/alloc/preserve" + k_tag(K)};
   // Item 25: deserialization reserves and marks NOINIT every preserved block.
   auto deser = [K](Query& q, bool hazard) {
     auto& c = q.c;
@@ -800,16 +896,32 @@ void window_family(std::vector<Obligation>& out, const ProveOptions& opts) {
     hyps.push_back({"INV_PRESERVED_ALIGNED", block_ok(c, pfn, o)});
     hyps.push_back({"pre: the block ends below PHYS_ADDR_MAX (memblock_cap_size)", z3::ult(pfn + pow2(c, o), bv(c, 1ull << 52))});
     const expr base = z3::shl(pfn, bv(c, 12)), size = z3::shl(pow2(c, o), bv(c, 12));
+    const expr in = z3::uge(x, base) && z3::ult(x - base, size);
+    if (!hazard) {
+      // Both calls succeed (pre): memblock_reserve() then
+      // memblock_reserved_mark_noinit(), as lemmas on fresh states.
+      const Lemma r = add_lemma(c, "reserved'", res, base, size, x);
+      const Lemma n = setclr_lemma(c, "reserved''", r.next, base, size, true, bv(c, model::MEMBLOCK_RSRV_NOINIT, 32), x);
+      append(hyps, r.facts);
+      append(hyps, n.facts);
+      Conj goals = {{"INV_KHO_PRESERVED_RESERVED",
+                     z3::implies(in, covered(c, n.next, x) &&
+                                         (flags_at(c, n.next, x) & bv(c, model::MEMBLOCK_RSRV_NOINIT, 32)) != bv(c, 0, 32))}};
+      append(goals, memblock_state_inv(c, n.next));
+      const SymType after = n.next;
+      return prove_goals(q, hyps, goals, [=](const z3::model& m) {
+        return "  deserialize (pfn " + hex(val(m, pfn)) + ", order " + std::to_string(val(m, o)) + ")\n  reserved before:\n" +
+               render_type("reserved", eval_type(m, res)) + "  reserved after:\n" + render_type("reserved", eval_type(m, after)) +
+               "  not reserved with RSRV_NOINIT: " + hex(val(m, x)) + "\n";
+      });
+    }
+    // The hazard: the kernel ignores both return values, so the failing
+    // calls must be encoded (a failed reserve leaves the state unchanged).
     auto r = mb_add(c, res, base, size, bv(c, 0xffffffffu, 32), bv(c, 0, 32));
     auto n = mb_setclr(c, r.next, base, size, true, bv(c, model::MEMBLOCK_RSRV_NOINIT, 32));
-    // The kernel ignores both return values (obs): a failed reserve leaves
-    // the state unchanged. Without the hazard, assume both calls succeed.
-    if (!hazard) hyps.push_back({"pre: memblock_reserve() and mark_noinit() succeed", r.pre && n.pre});
-    const expr in = z3::uge(x, base) && z3::ult(x - base, size);
     Conj goals = {{"INV_KHO_PRESERVED_RESERVED",
                    z3::implies(in, covered(c, n.next, x) &&
                                        (flags_at(c, n.next, x) & bv(c, model::MEMBLOCK_RSRV_NOINIT, 32)) != bv(c, 0, 32))}};
-    if (!hazard) append(goals, memblock_state_inv(c, n.next));
     const SymType after = n.next;
     return prove_goals(q, hyps, goals, [=](const z3::model& m) {
       return "  deserialize (pfn " + hex(val(m, pfn)) + ", order " + std::to_string(val(m, o)) + "): memblock_reserve(" +
@@ -823,6 +935,7 @@ void window_family(std::vector<Obligation>& out, const ProveOptions& opts) {
                   {"INV_KHO_PRESERVED_RESERVED", "INV_MEMBLOCK_MERGED"}, false,
                   "kho_mem_deserialize(): every block ends up reserved with RSRV_NOINIT"},
                  [deser](Query& q) { return deser(q, false); }});
+  out.back().info.assumes = {"memblock/add/preserve" + k_tag(K), "memblock/setclr_flag/preserve" + k_tag(K)};
   out.push_back({{"hazard/all/deserialize_enomem" + k_tag(K), "all", ObligationKind::hazard,
                   {"INV_KHO_PRESERVED_RESERVED"}, true,
                   "memblock_reserve() failing with -ENOMEM during deserialization leaves a preserved block unreserved"},
@@ -1324,6 +1437,11 @@ ObligationResult run_one(const Obligation& ob, const ProveOptions& opts) {
     r.counterexample = o.counterexample;
     r.reason = o.reason;
     r.subqueries = q.subqueries;
+    // KHOSPEC_SPEC_GOAL (the mutation tests) naming no goal must not pass.
+    if (const char* g = std::getenv("KHOSPEC_SPEC_GOAL"); g && q.subqueries == 0 && r.verdict == Verdict::proved) {
+      r.verdict = Verdict::unknown;
+      r.reason = std::string("KHOSPEC_SPEC_GOAL=") + g + " names no goal of this obligation";
+    }
     r.slowest_seconds = q.slowest_s;
     r.slowest = q.slowest;
   } catch (const z3::exception& e) {
