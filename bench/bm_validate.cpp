@@ -4,6 +4,14 @@
 // cross-reference checks), a batch of 10,000 dumps, and the end-to-end
 // `khospec validate FILE` process.
 //
+// validate() reaches its verdict and every diagnostic on the in-place decode
+// (fdt::FlatTree: views into the checked blob); the owning fdt::Tree is only
+// built when a consumer calls Validation::tree() (`khospec dump`, JSON tree
+// output). BM_Validate_Schema therefore times everything validate() does --
+// container checks, decode, ABI detection, schema and cross-reference rules,
+// the Report -- but not a tree nobody asks for (BM_Cli_Validate runs the CLI,
+// which does not ask for it either for `validate`).
+//
 // The blobs are the KHO root FDTs the model's kernels write just before
 // kexec in every era (model/kho), so they are real hand-overs with
 // sub-blobs (reserve_mem, test_kho). Before timing, fdt_check_full() must

@@ -236,14 +236,14 @@ int run(Context& ctx, bool dump) {
       w.begin_object();
       w.key("file").value(s.inputs[i].name);
       w.key("size").value(static_cast<std::uint64_t>(s.inputs[i].bytes.size()));
-      w.key("ok").value(v.inspection.blob.ok());
+      w.key("ok").value(v.blob.ok());
       w.key("abi").value(v.abi);
       w.key("schema").value(v.schema_id);
       if (dump) {
         w.key("header");
-        if (v.inspection.blob.ok()) fdt::write_header_json(w, v.inspection.blob); else w.null();
+        if (v.blob.ok()) fdt::write_header_json(w, v.blob); else w.null();
         w.key("tree");
-        if (v.inspection.blob.ok()) fdt::write_tree_json(w, v.inspection.tree); else w.null();
+        if (v.blob.ok()) fdt::write_tree_json(w, v.tree()); else w.null();
       }
       if (img && s.inputs[i].root) write_memory_json(w, v, *img);
       w.end_object();
@@ -256,15 +256,15 @@ int run(Context& ctx, bool dump) {
       for (std::size_t i = 0; i < s.inputs.size(); ++i) {
         const auto& v = results[i];
         const std::string& name = s.inputs[i].name;
-        if (!v.inspection.blob.ok()) {
+        if (!v.blob.ok()) {
           ctx.out << "# " << name << ": not decoded (container check failed, see diagnostics)\n";
         } else {
           ctx.out << "# " << name << ": " << (v.abi.empty() ? "unknown ABI" : v.abi);
           if (!v.schema_id.empty()) ctx.out << " (schema " << v.schema_id << ")";
           ctx.out << "\n";
-          if (dump) fdt::render_tree_text(ctx.out, v.inspection.tree, ro);
+          if (dump) fdt::render_tree_text(ctx.out, v.tree(), ro);
         }
-        if (img && s.inputs[i].root && v.inspection.blob.ok()) print_memory_text(ctx.out, v, dump);
+        if (img && s.inputs[i].root && v.blob.ok()) print_memory_text(ctx.out, v, dump);
       }
       if (!dump) {
         std::size_t e = shown.count(Level::error), wn = shown.count(Level::warning);

@@ -949,6 +949,45 @@ fdt::TypeResolver SchemaSet::type_resolver(const SchemaDoc& doc) const {
   };
 }
 
+fdt::FlatResolver SchemaSet::flat_type_resolver(const SchemaDoc& doc) const {
+  const CompiledNode* root = compiled(doc);
+  if (!root) {
+    // The yaml-cpp walk reads a Node's path: adapt type_resolver().
+    struct Last {
+      const fdt::FlatTree* tree = nullptr;
+      int node = -1;
+      fdt::Node n;
+    };
+    return [r = type_resolver(doc), tmp = std::make_shared<Last>()](const fdt::FlatTree& t, int node,
+                                                                    std::string_view prop) {
+      if (tmp->tree != &t || tmp->node != node) {
+        tmp->tree = &t;
+        tmp->node = node;
+        tmp->n.name = std::string(t.nodes[static_cast<std::size_t>(node)].name);
+        tmp->n.path = std::string(t.path(node));
+      }
+      return r(tmp->n, prop);
+    };
+  }
+  // type_flat() asks once per property, node after node: remember the last node's schema.
+  struct Last {
+    const fdt::FlatTree* tree = nullptr;
+    int node = -1;
+    const CompiledNode* schema = nullptr;
+  };
+  auto last = std::make_shared<Last>();
+  return [root, last](const fdt::FlatTree& t, int node, std::string_view prop) {
+    static const fdt::Node kAnyNode;  // kho_prop_type() reads names only
+    if (last->tree != &t || last->node != node) {
+      last->tree = &t;
+      last->node = node;
+      last->schema = compiled_for_path(root, t.path(node));
+    }
+    auto t2 = compiled_prop_type(last->schema, prop);
+    return t2 ? t2 : fdt::kho_prop_type(kAnyNode, prop);
+  };
+}
+
 namespace {
 
 struct TreeCtx {
@@ -1128,6 +1167,115 @@ void validate_compiled(const fdt::Node& n, const SchemaSet::CompiledNode& s, Tre
 }
 
 }  // namespace
+
+namespace {
+
+struct FlatCtx {
+  const fdt::FlatTree& t;
+  const std::string& file;
+  Report& report;
+  void add(const char* rule, const fdt::FlatNode& n, const fdt::FlatProp* p, std::string msg, const std::string& id) {
+    Diagnostic& d = report.add(make_finding(rule, file, p ? p->offset : n.offset, std::string(t.path(n)),
+                                            p ? std::string(p->name) : std::string(), std::move(msg), "schema"));
+    if (!id.empty()) d.hints.push_back("from schema $id: " + id);
+  }
+};
+
+// `want` is one of the property's strings (Value::strings: string and string-list values).
+bool flat_has_string(const fdt::FlatProp& p, std::string_view want) {
+  if (p.type != fdt::PropType::string && p.type != fdt::PropType::string_list) return false;
+  std::string_view all(reinterpret_cast<const char*>(p.raw.data()), p.raw.size() - 1);  // value_ok: ends in NUL
+  for (std::size_t pos = 0;;) {
+    const std::size_t end = all.find('\0', pos);
+    if (all.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos) == want) return true;
+    if (end == std::string_view::npos) return false;
+    pos = end + 1;
+  }
+}
+
+// validate_compiled() over the in-place decode: the same checks, findings and order.
+void validate_compiled_flat(int ni, const SchemaSet::CompiledNode& s, FlatCtx& ctx, int depth) {
+  if (depth > 32 || s.skip) return;
+  static const std::string kNoId;
+  const std::string& id = s.id ? *s.id : kNoId;
+  const fdt::FlatTree& t = ctx.t;
+  const fdt::FlatNode& n = t.nodes[static_cast<std::size_t>(ni)];
+  for (const auto& name : s.required) {
+    if (!t.prop(n, name) && t.child(n, name) < 0)
+      ctx.add("schema_required", n, nullptr, "required '" + name + "' is missing", id);
+  }
+  for (const auto& p : t.props_of(n)) {
+    const cs::Prop* ps = s.prop_schema(p.name);
+    if (!ps) {
+      if (!s.additional_ok)
+        ctx.add("schema_unknown_property", n, &p, "property '" + std::string(p.name) + "' is not defined by the schema",
+                id);
+      continue;
+    }
+    if (!p.value_ok) continue;  // wrong length: kho_prop_len_* already fired
+    const bool is_number =
+        p.type == fdt::PropType::u32 || p.type == fdt::PropType::u64 || p.type == fdt::PropType::phys_addr;
+    if (ps->has_const) {
+      bool ok;
+      if (is_number) ok = ps->const_num && *ps->const_num == p.number;
+      else ok = flat_has_string(p, ps->const_str);  // fdt_node_check_compatible()
+      if (!ok) {
+        std::string got = is_number ? hex(p.number) : fdt::format_value(*fdt::flat_value(t, p));
+        ctx.add("schema_const", n, &p, "value " + got + " is not '" + ps->const_str + "'", id);
+      }
+    }
+    if (ps->has_enum) {
+      bool ok = false;
+      for (std::size_t i = 0; i < ps->enum_str.size() && !ok; ++i) {
+        if (is_number) ok = ps->enum_num[i] && *ps->enum_num[i] == p.number;
+        else ok = flat_has_string(p, ps->enum_str[i]);
+      }
+      if (!ok) {
+        std::string allowed;
+        for (const auto& e : ps->enum_str) allowed += (allowed.empty() ? "" : ", ") + e;
+        ctx.add("schema_enum", n, &p,
+                "value " + fdt::format_value(*fdt::flat_value(t, p)) + " is not one of [" + allowed + "]", id);
+      }
+    }
+    if (is_number) {
+      const std::uint64_t v = p.number;
+      if (ps->minimum && v < *ps->minimum)
+        ctx.add("schema_minimum", n, &p, "value " + hex(v) + " is below the minimum " + hex(*ps->minimum), id);
+      if (ps->maximum && v > *ps->maximum)
+        ctx.add("schema_maximum", n, &p, "value " + hex(v) + " is above the maximum " + hex(*ps->maximum), id);
+      if (ps->multiple_of && *ps->multiple_of > 0 && v % *ps->multiple_of != 0)
+        ctx.add("schema_multiple_of", n, &p, "value " + hex(v) + " is not a multiple of " + hex(*ps->multiple_of), id);
+    }
+  }
+  for (int c = n.first_child; c >= 0; c = t.nodes[static_cast<std::size_t>(c)].next_sibling) {
+    const fdt::FlatNode& cn = t.nodes[static_cast<std::size_t>(c)];
+    const SchemaSet::CompiledNode* cs_ = s.child_schema(cn.name);
+    if (!cs_) {
+      if (!s.additional_ok)
+        ctx.add("schema_unknown_node", cn, nullptr, "node '" + std::string(cn.name) + "' is not defined by the schema",
+                id);
+      continue;
+    }
+    validate_compiled_flat(c, *cs_, ctx, depth + 1);
+  }
+}
+
+}  // namespace
+
+void SchemaSet::validate_flat(const fdt::FlatTree& tree, const SchemaDoc& doc, const std::string& file,
+                              Report& report) const {
+  if (tree.nodes.empty()) {
+    validate_tree(fdt::Tree{}, doc, file, report);  // what an empty decode is checked as
+    return;
+  }
+  if (const CompiledNode* root = compiled(doc)) {
+    FlatCtx ctx{tree, file, report};
+    validate_compiled_flat(0, *root, ctx, 0);
+    return;
+  }
+  const fdt::Tree t = fdt::to_tree(tree);  // the yaml-cpp walk reads the owning tree
+  validate_node(t.root, doc, doc.root, file, report, 0);
+}
 
 void SchemaSet::validate_tree(const fdt::Tree& tree, const SchemaDoc& doc, const std::string& file,
                               Report& report) const {

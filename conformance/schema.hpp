@@ -84,10 +84,14 @@ class SchemaSet {
 
   // Validates a decoded tree against `doc` (schema_* findings).
   void validate_tree(const fdt::Tree& tree, const SchemaDoc& doc, const std::string& file, Report& report) const;
+  // validate_tree() on the in-place decode (validate()'s path): the same findings in the same order.
+  void validate_flat(const fdt::FlatTree& tree, const SchemaDoc& doc, const std::string& file, Report& report) const;
   // The wire type the schema declares for `prop` of `node`, if any.
   std::optional<fdt::PropType> prop_type(const SchemaDoc& doc, const fdt::Node& node, std::string_view prop) const;
   // prop_type(), else fdt::kho_prop_type(): the decode resolver for blobs of `doc`'s format.
   fdt::TypeResolver type_resolver(const SchemaDoc& doc) const;
+  // type_resolver() for fdt::type_flat(); it caches per node, so use one per type_flat() pass.
+  fdt::FlatResolver flat_type_resolver(const SchemaDoc& doc) const;
   // True when `ref` (relative to `from`) names a type, a schema or a definition.
   bool resolve_public(const SchemaDoc& from, const std::string& ref) const;
 

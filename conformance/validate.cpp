@@ -42,12 +42,13 @@ bool is_v1(std::string_view abi) { return abi.rfind("kho-v1", 0) == 0; }
 struct Ctx {
   const std::string& file;
   Report& report;
-  void add(const char* rule, const fdt::Node* n, const fdt::Property* p, std::string msg) {
+  const fdt::FlatTree& t;  // the tree the nodes below belong to
+  void add(const char* rule, const fdt::FlatNode* n, const fdt::FlatProp* p, std::string msg) {
     std::optional<std::uint64_t> off;
     if (p) off = p->offset;
     else if (n) off = n->offset;
-    report.add(make_finding(rule, file, off, n ? n->path : std::string("/"), p ? p->name : std::string(),
-                            std::move(msg), "kho"));
+    report.add(make_finding(rule, file, off, n ? std::string(t.path(*n)) : std::string("/"),
+                            p ? std::string(p->name) : std::string(), std::move(msg), "kho"));
   }
   // Prerequisites are errors: with none reported yet (every clean run), skip the registry lookups.
   bool blocked(const char* rule) const { return any_error(report) && prereq_failed(rule, report); }
@@ -60,6 +61,18 @@ std::optional<std::uint64_t> number(const fdt::Property* p) {
     case fdt::PropType::u64:
     case fdt::PropType::phys_addr:
       return p->value->number;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<std::uint64_t> number(const fdt::FlatProp* p) {
+  if (!p || !p->value_ok) return std::nullopt;
+  switch (p->type) {
+    case fdt::PropType::u32:
+    case fdt::PropType::u64:
+    case fdt::PropType::phys_addr:
+      return p->number;
     default:
       return std::nullopt;
   }
@@ -163,34 +176,28 @@ const std::vector<std::string>& known_abis() {
 
 namespace {
 
-// detect_abi() on the first decode the validator used to make, read straight from
-// the checked blob: decode_tree() with the built-in types keeps the first property
-// of each name among the properties before a node's first subnode (libfdt's
-// property iteration, as fdt_getprop() does), decodes compatible as a string-list
-// and skips nodes deeper than DecodeOptions::max_depth.
-std::string detect_abi_blob(const fdt::Blob& blob) {
-  const void* fdt = blob.fdt();
-  int depth = -1;
-  const int root = fdt_next_node(fdt, -1, &depth);
-  if (root < 0 || depth < 0) return "";
-  auto strings = [&](int node) -> std::optional<std::vector<std::string_view>> {
-    int len = 0;
-    const void* v = fdt_getprop(fdt, node, "compatible", &len);
-    if (!v || len < 0) return std::nullopt;
-    return fdt::decode_string_list({static_cast<const std::uint8_t*>(v), static_cast<std::size_t>(len)});
+// detect_abi() on the in-place decode before its typing pass: decode_tree() with the
+// built-in types decodes compatible as a string-list, keeps the first property of
+// each name among the properties before a node's first subnode (libfdt's property
+// iteration, as fdt_getprop() does) and skips nodes deeper than
+// DecodeOptions::max_depth; read_flat() keeps exactly those.
+std::string detect_abi_flat(const fdt::FlatTree& t) {
+  if (t.nodes.empty()) return "";
+  const fdt::FlatNode& root = t.nodes.front();
+  auto strings = [&](const fdt::FlatNode& n) -> std::optional<std::vector<std::string_view>> {
+    const fdt::FlatProp* p = t.prop(n, "compatible");
+    if (!p) return std::nullopt;
+    return fdt::decode_string_list(p->raw);
   };
-  auto has = [&](int node, const char* name) { return fdt_getprop(fdt, node, name, nullptr) != nullptr; };
+  auto has = [&](const fdt::FlatNode& n, std::string_view name) { return t.prop(n, name) != nullptr; };
   auto c = strings(root);
   if (!c) return "";
   // G0/G1 RFC: `mem` arrays and embedded client nodes instead of a memory map (only
   // asked for a kho-v1 root without either map property).
   auto has_mem = [&] {
-    const int max_depth = fdt::DecodeOptions{}.max_depth;
-    int d = -1;
-    for (int off = fdt_next_node(fdt, -1, &d); off >= 0 && d >= 0; off = fdt_next_node(fdt, off, &d)) {
-      if (d > max_depth) continue;
-      if (has(off, "mem")) return true;
-      if (auto nc = strings(off); nc && !nc->empty() && nc->front().rfind("ftrace", 0) == 0) return true;
+    for (const auto& n : t.nodes) {
+      if (has(n, "mem")) return true;
+      if (auto nc = strings(n); nc && !nc->empty() && nc->front().rfind("ftrace", 0) == 0) return true;
     }
     return false;
   };
@@ -252,12 +259,12 @@ struct Pipeline {
   Validation v;
   std::vector<Report> pending;
 
-  void client_checks(const std::string& file, const Validation& sub, const fdt::Node& at) {
+  void client_checks(const std::string& file, const Validation& sub, const fdt::FlatNode& at) {
     if (!v.map || !v.map->complete) return;
-    Ctx cx{file, report};
+    Ctx cx{file, report, v.flat};
     const auto& blocks = v.map->blocks;
     if (sub.abi == "memblock-v1") {
-      for (const auto& n : sub.inspection.tree.root.children) {
+      for (const auto& n : sub.tree().root.children) {
         auto start = number(n.prop("start")), size = number(n.prop("size"));
         if (!start || !size || cx.blocked("kho_reserve_mem_not_preserved")) continue;
         if (!covered(blocks, *start, *size))
@@ -266,7 +273,7 @@ struct Pipeline {
                      ") is not covered by preserved blocks");
       }
     } else if (sub.abi == "kho-test-v1") {
-      const fdt::Node* data = sub.inspection.tree.root.child("data");
+      const fdt::Node* data = sub.tree().root.child("data");
       if (!data) return;
       auto nr = number(data->prop("nr_folios"));
       const fdt::Property* fi = data->prop("folios_info");
@@ -298,9 +305,9 @@ struct Pipeline {
   // Follows a struct kho_vmalloc (kho_restore_vmalloc(): chunk list of up to
   // 511 block pointers, each block 2^order pages) and returns the first
   // `nr` u64 entries of the preserved array in `out`.
-  bool follow_vmalloc(const std::string& file, const fdt::Node& at, const fdt::Property* prop, std::uint64_t first,
+  bool follow_vmalloc(const std::string& file, const fdt::FlatNode& at, const fdt::FlatProp* prop, std::uint64_t first,
                       std::uint64_t word1, std::uint64_t nr, std::vector<std::uint64_t>& out) {
-    Ctx cx{file, report};
+    Ctx cx{file, report, v.flat};
     const auto& blocks = v.map->blocks;
     const std::uint64_t total_pages = word1 & 0xffffffffu;
     const unsigned flags = static_cast<unsigned>((word1 >> 32) & 0xffff);
@@ -359,11 +366,12 @@ struct Pipeline {
     return true;
   }
 
-  void follow_blob(const std::string& file, const fdt::Node& child, const fdt::Property* ptr_prop,
+  void follow_blob(const std::string& file, const fdt::FlatNode& child, const fdt::FlatProp* ptr_prop,
                    std::uint64_t phys, std::optional<std::uint64_t> blob_size) {
-    Ctx cx{file, report};
+    Ctx cx{file, report, v.flat};
+    const fdt::FlatTree& t = v.flat;
     SubBlob sb;
-    sb.node = child.path;
+    sb.node = std::string(t.path(child));
     sb.phys = phys;
     sb.size = blob_size;
     std::uint8_t hdr[40] = {};
@@ -384,13 +392,13 @@ struct Pipeline {
       if (!blob_size) sb.size = total;
       extent = blob_size.value_or(total);
       if (blob_size && *blob_size != total && !cx.blocked("kho_blob_size_mismatch"))
-        cx.add("kho_blob_size_mismatch", &child, child.prop("blob-size"),
+        cx.add("kho_blob_size_mismatch", &child, t.prop(child, "blob-size"),
                "blob-size " + hex(*blob_size) + " but the FDT at " + hex(phys) + " has totalsize " + hex(total));
     } else if (child.name == "kexec-metadata") {
       // struct kho_kexec_metadata { u32 version; char previous_release[65]; u32 kexec_count; } __packed
       const std::uint32_t version = fdt::load_u32(hdr, opts.endian);
       if (blob_size && *blob_size != 73 && !cx.blocked("kho_blob_size_mismatch"))
-        cx.add("kho_blob_size_mismatch", &child, child.prop("blob-size"),
+        cx.add("kho_blob_size_mismatch", &child, t.prop(child, "blob-size"),
                "blob-size " + hex(*blob_size) + " but struct kho_kexec_metadata is 73 bytes");
       if (version != 1)
         cx.add("kho_metadata_invalid", &child, ptr_prop,
@@ -414,50 +422,55 @@ struct Pipeline {
       if (!bytes) bytes = std::vector<std::uint8_t>(hdr, hdr + sizeof hdr);
       ValidateOptions so = opts;
       so.abi = "auto";
-      so.read.file = file + ":" + child.path + "@" + hex(phys);
+      so.read.file = file + ":" + sb.node + "@" + hex(phys);
       so.fdt_phys.reset();
       so.follow_blobs = false;
       Report nested;
       Validation sub = validate(*bytes, nullptr, so, nested);
       sb.abi = sub.abi;
-      if (!sub.inspection.blob.ok())
+      if (!sub.blob.ok())
         cx.add("kho_subfdt_invalid", &child, ptr_prop,
                "the blob at " + hex(phys) + " is not a valid FDT (findings for " + so.read.file + " follow)");
       // Appended after every blob was followed: a broken sub-FDT must not
       // suppress the checks of its siblings through the prerequisites.
       pending.push_back(std::move(nested));
-      if (sub.inspection.blob.ok()) client_checks(file, sub, child);
+      if (sub.blob.ok()) client_checks(file, sub, child);
     }
     v.subs.push_back(sb);
   }
 
   void run(std::span<const std::uint8_t> bytes) {
     const std::string& file = opts.read.file;
-    Ctx cx{file, report};
-    v.inspection.blob = fdt::Blob::open(bytes, opts.read, report);
-    if (!v.inspection.blob.ok()) return;
+    Ctx cx{file, report, v.flat};
+    v.blob = fdt::Blob::open(bytes, opts.read, report);
+    if (!v.blob.ok()) return;
 
-    // ABI detection before the typed decode (compatible is a string-list in every
-    // format), from the blob itself: detect_abi_blob() == detect_abi(decode_tree(blob)).
-    std::string detected = detect_abi_blob(v.inspection.blob);
+    // The decode is read in place (fdt::read_flat(): views into the blob, no tree);
+    // Validation::tree() builds the owning tree only for a consumer that asks.
+    // ABI detection comes before the typing pass (compatible is a string-list in
+    // every format): detect_abi_flat() == detect_abi(decode_tree(blob)).
+    v.flat = fdt::read_flat(v.blob);
+    std::string detected = detect_abi_flat(v.flat);
     v.abi = opts.abi == "auto" ? detected : opts.abi;
     const SchemaDoc* doc = v.abi.empty() ? nullptr : schemas.for_abi(v.abi);
 
     // Typed decoding with the schema's wire types (the built-in table for the rest).
-    fdt::DecodeOptions dopt;
-    dopt.endian = opts.endian;
-    if (doc) dopt.resolver = schemas.type_resolver(*doc);
-    v.inspection.tree = fdt::decode_tree(v.inspection.blob, dopt, report);
-    const fdt::Tree& tree = v.inspection.tree;
-    const fdt::Node& root = tree.root;
+    static const fdt::FlatResolver kBuiltinTypes = [](const fdt::FlatTree&, int, std::string_view prop) {
+      static const fdt::Node kAnyNode;  // kho_prop_type() reads names only
+      return fdt::kho_prop_type(kAnyNode, prop);
+    };
+    fdt::type_flat(v.flat, v.blob, opts.endian, doc ? schemas.flat_type_resolver(*doc) : kBuiltinTypes, report);
+    const fdt::FlatTree& t = v.flat;
+    if (t.nodes.empty()) return;  // never for an ok() blob (its root is at depth 0)
+    const fdt::FlatNode& root = t.nodes.front();
 
     // ABI.
     if (!cx.blocked("kho_abi_missing_compatible")) {
-      const fdt::Property* c = root.prop("compatible");
+      const fdt::FlatProp* c = t.prop(root, "compatible");
       if (!c) {
         cx.add("kho_abi_missing_compatible", &root, nullptr, "the root has no compatible; the format is unknown");
       } else if (detected.empty()) {
-        std::string names = c->value ? fdt::format_value(*c->value) : "?";
+        std::string names = c->value_ok ? fdt::format_value(*fdt::flat_value(t, *c)) : "?";
         cx.add("kho_abi_unknown", &root, c, "compatible " + names + " names no format khospec knows");
       } else if (opts.abi != "auto" && opts.abi != detected) {
         cx.add("kho_abi_mismatch", &root, c, "--abi " + opts.abi + " but the blob is " + detected);
@@ -467,33 +480,35 @@ struct Pipeline {
     }
     if (!v.abi.empty() && is_kho_root(v.abi) && !cx.blocked("kho_abi_properties_mismatch")) {
       const bool v1 = is_v1(v.abi);
-      for (const auto& ch : root.children) {
-        const fdt::Property* other = v1 ? (ch.prop("preserved-data") ? ch.prop("preserved-data") : ch.prop("blob-size"))
-                                        : ch.prop("fdt");
+      for (int ci = root.first_child; ci >= 0; ci = t.nodes[static_cast<std::size_t>(ci)].next_sibling) {
+        const fdt::FlatNode& ch = t.nodes[static_cast<std::size_t>(ci)];
+        const fdt::FlatProp* other = v1 ? (t.prop(ch, "preserved-data") ? t.prop(ch, "preserved-data") : t.prop(ch, "blob-size"))
+                                        : t.prop(ch, "fdt");
         if (other)
           cx.add("kho_abi_properties_mismatch", &ch, other,
-                 "'" + other->name + "' belongs to " + (v1 ? "kho-v2+ (preserved-data, blob-size)" : "kho-v1 (fdt)") +
+                 "'" + std::string(other->name) + "' belongs to " + (v1 ? "kho-v2+ (preserved-data, blob-size)" : "kho-v1 (fdt)") +
                      " but the root says " + v.abi + "; that kernel never reads it");
       }
     }
     if (opts.as_reader && is_kho_root(detected) && detected != opts.as_reader->compatible &&
         !cx.blocked("kho_reader_refuses"))
-      cx.add("kho_reader_refuses", &root, root.prop("compatible"),
+      cx.add("kho_reader_refuses", &root, t.prop(root, "compatible"),
              "a " + opts.as_reader->era + " reader refuses this " + detected + " hand-over: kho_populate() needs '" +
                  opts.as_reader->compatible +
                  "' and disables revival (cold boot: the preserved memory is unprotected)");
     if (cx.blocked("schema_required") || !doc) return;
     v.schema_id = doc->id;
-    schemas.validate_tree(tree, *doc, file, report);
+    schemas.validate_flat(t, *doc, file, report);
 
     if (!is_kho_root(v.abi) || v.abi == "kho-v1-rfc-g0") return;
     xrefs(file, root, bytes);
   }
 
-  void xrefs(const std::string& file, const fdt::Node& root, std::span<const std::uint8_t> bytes) {
-    Ctx cx{file, report};
+  void xrefs(const std::string& file, const fdt::FlatNode& root, std::span<const std::uint8_t> bytes) {
+    Ctx cx{file, report, v.flat};
+    const fdt::FlatTree& t = v.flat;
     const bool v1 = is_v1(v.abi);
-    const fdt::Property* pmm = root.prop(v.abi == "kho-v1-rfc-order-table" ? "preserved-order-table" : "preserved-memory-map");
+    const fdt::FlatProp* pmm = t.prop(root, v.abi == "kho-v1-rfc-order-table" ? "preserved-order-table" : "preserved-memory-map");
     auto map_phys = number(pmm);
     if (v1 && map_phys && *map_phys == 0 && !cx.blocked("kho_map_empty"))
       cx.add("kho_map_empty", &root, pmm, "preserved-memory-map is 0: the hand-over preserves nothing");
@@ -506,23 +521,24 @@ struct Pipeline {
 
     // Sub-blob pointers (no memory needed).
     struct Child {
-      const fdt::Node* node;
-      const fdt::Property* ptr;
+      const fdt::FlatNode* node;
+      const fdt::FlatProp* ptr;
       std::uint64_t phys;
       std::optional<std::uint64_t> size;
     };
     std::vector<Child> children;
-    for (const auto& ch : root.children) {
-      const fdt::Property* ptr = ch.prop(v1 ? "fdt" : "preserved-data");
+    for (int ci = root.first_child; ci >= 0; ci = t.nodes[static_cast<std::size_t>(ci)].next_sibling) {
+      const fdt::FlatNode& ch = t.nodes[static_cast<std::size_t>(ci)];
+      const fdt::FlatProp* ptr = t.prop(ch, v1 ? "fdt" : "preserved-data");
       auto phys = number(ptr);
       if (!phys) continue;
-      auto size = number(ch.prop("blob-size"));
+      auto size = number(t.prop(ch, "blob-size"));
       if (*phys == 0 && !cx.blocked("kho_blob_null")) {
         cx.add("kho_blob_null", &ch, ptr, "the subtree points at physical address 0");
         continue;
       }
       if (size && *size == 0 && !cx.blocked("kho_blob_size_zero")) {
-        cx.add("kho_blob_size_zero", &ch, ch.prop("blob-size"), "blob-size is 0");
+        cx.add("kho_blob_size_zero", &ch, t.prop(ch, "blob-size"), "blob-size is 0");
         continue;
       }
       children.push_back({&ch, ptr, *phys, size});
@@ -542,7 +558,7 @@ struct Pipeline {
     }
 
     if (!image || !image->ok()) return;
-    MapSite site{file, "/", pmm ? pmm->name : "preserved-memory-map", pmm ? pmm->offset : 0};
+    MapSite site{file, "/", pmm ? std::string(pmm->name) : "preserved-memory-map", pmm ? pmm->offset : 0};
     if (map_phys && *map_phys != 0 && v.abi != "kho-v1-rfc-order-table" && !cx.blocked("kho_map_cycle")) {
       Report mr;
       MapOptions mo = opts.map;
@@ -591,6 +607,11 @@ struct Pipeline {
 };
 
 }  // namespace
+
+const fdt::Tree& Validation::tree() const {
+  if (!tree_) tree_ = std::make_shared<const fdt::Tree>(fdt::to_tree(flat));
+  return *tree_;
+}
 
 Validation validate(std::span<const std::uint8_t> bytes, const MemoryImage* image, const ValidateOptions& opts,
                     Report& report) {

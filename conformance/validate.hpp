@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -81,12 +82,28 @@ struct SubBlob {
 };
 
 struct Validation {
-  Inspection inspection;
+  Validation() = default;
+  // Move-only: `flat` views `blob`'s storage, which a move keeps and a copy would not.
+  Validation(const Validation&) = delete;
+  Validation& operator=(const Validation&) = delete;
+  Validation(Validation&&) = default;
+  Validation& operator=(Validation&&) = default;
+
+  fdt::Blob blob;         // the checked copy of the input (ok() when the container checks passed)
+  fdt::FlatTree flat;     // the typed decode, read in place (views into `blob`); empty when !blob.ok()
+  // The owning decoded tree (`khospec dump`, Python), built from `flat` on first
+  // call: validate() itself never needs it. Empty root when !blob.ok(). Not safe
+  // to call for the first time from two threads at once on the same Validation.
+  const fdt::Tree& tree() const;
+
   std::string abi;        // the format validated against ("" when unknown)
   std::string schema_id;  // its schema's $id
   std::optional<MapDecode> map;           // with an image and a decodable map
   std::optional<std::uint64_t> fdt_phys;  // where the root FDT was found in the image
   std::vector<SubBlob> subs;
+
+ private:
+  mutable std::shared_ptr<const fdt::Tree> tree_;
 };
 
 Validation validate(std::span<const std::uint8_t> bytes, const MemoryImage* image, const ValidateOptions& opts,

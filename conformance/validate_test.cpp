@@ -359,9 +359,31 @@ TEST(ValidateApi, FastPathsEqualTheReferenceOnCorpusAndMutatedBlobs) {
     EXPECT_EQ(findings(rd), findings(rr)) << "seed " << seed << ": " << what;
     Report rv;
     ValidateOptions vo;
-    EXPECT_EQ(validate(blob, nullptr, vo, rv).abi, want) << "seed " << seed << ": " << what;
+    const Validation val = validate(blob, nullptr, vo, rv);
+    EXPECT_EQ(val.abi, want) << "seed " << seed << ": " << what;
     const SchemaDoc* doc = want.empty() ? nullptr : set.for_abi(want);
+    // The lazy tree equals the eager decode validate() used to keep (with the schema's types).
+    {
+      fdt::DecodeOptions eager;
+      if (doc) eager.resolver = set.type_resolver(*doc);
+      Report re;
+      std::string lazy_s, eager_s;
+      flatten(val.tree().root, lazy_s);
+      flatten(fdt::decode_tree(b, eager, re).root, eager_s);
+      EXPECT_EQ(lazy_s, eager_s) << "seed " << seed << ": " << what;
+    }
     if (!doc) return;
+    {
+      // The in-place schema walk equals the compiled walk over the owning tree.
+      Report rt, rf;
+      fdt::FlatTree ft = fdt::read_flat(b);
+      fdt::type_flat(ft, b, fdt::Endian::little, set.flat_type_resolver(*doc), rf);
+      fdt::DecodeOptions typed;
+      typed.resolver = set.type_resolver(*doc);
+      set.validate_tree(fdt::decode_tree(b, typed, rt), *doc, "f", rt);
+      set.validate_flat(ft, *doc, "f", rf);
+      EXPECT_EQ(text(rf), text(rt)) << "seed " << seed << ": " << what;
+    }
     fdt::DecodeOptions fast, slow;
     fast.resolver = set.type_resolver(*doc);
     slow.resolver = [&](const fdt::Node& n, std::string_view p) {

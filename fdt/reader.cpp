@@ -2,6 +2,7 @@
 
 #include "core/rules.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -70,7 +71,8 @@ struct StructWalk {
 
 // `names_checked`: fdt_check_full() returned 0, so it already resolved every
 // property name of this same tag sequence (it walks the tokens exactly as below).
-StructWalk walk_struct(const void* fdt, bool names_checked) {
+// `tokens` (when not null) receives every node and property tag walked.
+StructWalk walk_struct(const void* fdt, bool names_checked, std::vector<Blob::Token>* tokens) {
   StructWalk w;
   int depth = 0;
   int offset = 0;
@@ -83,6 +85,8 @@ StructWalk walk_struct(const void* fdt, bool names_checked) {
       w.at = offset;
       return w;
     }
+    if (tokens && (tag == FDT_BEGIN_NODE || tag == FDT_END_NODE || tag == FDT_PROP))
+      tokens->push_back({tag, offset, next});
     switch (tag) {
       case FDT_BEGIN_NODE:
         if (depth == 0) {
@@ -296,7 +300,10 @@ Blob Blob::open(std::span<const std::uint8_t> bytes, const ReadOptions& opts, Re
   }
 
   int err = fdt_check_full(fdt, buf.size());
-  StructWalk walk = walk_struct(fdt, err == 0);
+  // Sized for the common case (a few dozen tags); kept only when the blob is ok().
+  if (err == 0)
+    b.tokens_.reserve(std::min<std::size_t>((fdt_version(fdt) >= 17 ? fdt_size_dt_struct(fdt) : 0) / 8 + 8, 4096));
+  StructWalk walk = walk_struct(fdt, err == 0, err == 0 ? &b.tokens_ : nullptr);
   bool structure_ok = err == 0 && walk.err == 0;
   if (walk.roots > 1) {
     f.add("fdt_two_roots", Level::error, b.abs_offset(walk.second_root_at),
@@ -328,7 +335,10 @@ Blob Blob::open(std::span<const std::uint8_t> bytes, const ReadOptions& opts, Re
                : "the structure block is not a well-formed token stream (a token runs past "
                  "size_dt_struct, or BEGIN_NODE/END_NODE/END are unbalanced)"});
   }
-  if (!structure_ok) return b;
+  if (!structure_ok) {
+    b.tokens_.clear();
+    return b;
+  }
 
   if (walk.prop_after_node_at >= 0) {
     f.add("fdt_property_after_subnode", Level::error, b.abs_offset(walk.prop_after_node_at),

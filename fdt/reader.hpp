@@ -48,8 +48,19 @@ class Blob {
   // Absolute byte offset of a structure-block offset (node or property).
   std::uint64_t abs_offset(int struct_offset) const;
 
+  // One structure-block tag as fdt_next_tag() read it during open()'s walk.
+  struct Token {
+    std::uint32_t tag = 0;  // FDT_BEGIN_NODE, FDT_END_NODE or FDT_PROP (NOPs and END are left out)
+    int offset = 0;         // structure-block offset of the tag
+    int next = 0;           // offset of the following tag
+  };
+  // Every tag of the structure block in order, recorded by open()'s own walk so
+  // decoders need not walk it again. Filled only when ok().
+  const std::vector<Token>& tokens() const { return tokens_; }
+
  private:
   std::unique_ptr<std::uint64_t[]> storage_;
+  std::vector<Token> tokens_;
   std::size_t size_ = 0;
   bool ok_ = false;
   std::string file_;

@@ -1,5 +1,7 @@
 #include "fdt/tree.hpp"
 
+#include <cstring>
+#include <memory>
 #include <set>
 
 #include "core/rules.hpp"
@@ -61,9 +63,45 @@ std::optional<PropType> kho_prop_type(const Node& node, std::string_view prop) {
   return std::nullopt;
 }
 
+namespace {
+
+// decode_string_list(v) succeeds, without building the list.
+bool string_list_ok(std::span<const std::uint8_t> v) {
+  if (v.empty() || v.back() != 0 || v.front() == 0) return false;
+  for (std::size_t i = 1; i < v.size(); ++i)
+    if (v[i] == 0 && v[i - 1] == 0) return false;  // an empty entry
+  return true;
+}
+
+// decode(v, t, e) succeeds (and its number, for the scalar types), without allocating.
+bool shape_ok(std::span<const std::uint8_t> v, PropType t, Endian e, std::uint64_t& number) {
+  switch (t) {
+    case PropType::u32:
+      if (v.size() != 4) return false;
+      number = load_u32(v.data(), e);
+      return true;
+    case PropType::u64:
+    case PropType::phys_addr:
+      if (v.size() != 8) return false;
+      number = load_u64(v.data(), e);
+      return true;
+    case PropType::string:
+      return decode_string(v).has_value();
+    case PropType::string_list:
+      return string_list_ok(v);
+    case PropType::u32_array: return v.size() % 4 == 0;
+    case PropType::u64_array: return v.size() % 8 == 0;
+    case PropType::empty: return v.empty();
+    case PropType::bytes: return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 PropType guess_type(std::span<const std::uint8_t> v) {
   if (v.empty()) return PropType::empty;
-  if (decode_string_list(v)) {
+  if (string_list_ok(v)) {
     bool printable = true;
     for (auto c : v) {
       if (c != 0 && (c < 0x20 || c >= 0x7f)) printable = false;
@@ -84,148 +122,270 @@ std::string hint_for(PropType t) {
          "fdt_property(fdt, name, &val, sizeof(val)); the kernel's readers reject any other length";
 }
 
-// Names seen so far among a node's properties or children: a linear scan while
-// there are few (KHO nodes have a handful), a set beyond that.
-class NameSet {
- public:
-  // False when `name` was already inserted.
-  bool insert(std::string_view name) {
-    if (set_.empty()) {
-      for (auto n : small_)
-        if (n == name) return false;
-      if (small_.size() < 16) {
-        small_.push_back(name);
-        return true;
-      }
-      for (auto n : small_) set_.emplace(n);
-    }
-    return set_.emplace(name).second;
-  }
-
- private:
-  std::vector<std::string_view> small_;  // views into the blob (names are read in place)
-  std::set<std::string> set_;
-};
-
-// One property (struct offset `off`) of `node`.
-void decode_prop(const Blob& blob, int off, Node& node, const DecodeOptions& opts, NameSet& seen, Report& report) {
-  const void* fdt = blob.fdt();
-  const char* name = nullptr;
-  int len = 0;
-  const void* data = nullptr;
-  if (fdt_version(fdt) >= 0x10) {
-    // What fdt_getprop_by_offset() returns, without its re-walk of the tag: the walk
-    // just read this PROP tag whole (fdt_next_tag() bounds header and value) and
-    // fdt_check_full() resolved its name.
-    const auto* prop = static_cast<const struct fdt_property*>(fdt_offset_ptr(fdt, off, sizeof(struct fdt_property)));
-    if (!prop) return;
-    name = fdt_get_string(fdt, fdt32_to_cpu(prop->nameoff), nullptr);
-    len = static_cast<int>(fdt32_to_cpu(prop->len));
-    data = prop->data;
-  } else {
-    data = fdt_getprop_by_offset(fdt, off, &name, &len);  // realigns pre-v16 values
-  }
-  if (!data || !name || len < 0) return;  // fdt_check_full() already vetted these
-  Property p;
-  p.name = name;
-  p.offset = blob.abs_offset(off);
-  const auto* bytes = static_cast<const std::uint8_t*>(data);
-  p.raw.assign(bytes, bytes + len);
-  if (!seen.insert(std::string_view(name))) {  // `name` points into the blob, which outlives the walk
-    report.add({"fdt_duplicate_property_name", rule_level("fdt_duplicate_property_name"), blob.file(), p.offset, node.path,
-                p.name, "property appears more than once in this node",
-                {"libfdt's fdt_getprop() returns only the first; the producer wrote it twice"},
-                "decode"});
-  }
-  auto declared = opts.resolver ? opts.resolver(node, p.name) : std::nullopt;
-  p.type_known = declared.has_value();
-  p.type = declared ? *declared : guess_type(p.raw);
-  p.value = decode(p.raw, p.type, opts.endian);
-  if (!p.value) {
-    report.add({len_rule(p.type), rule_level(len_rule(p.type)), blob.file(), p.offset, node.path, p.name,
-                "length " + std::to_string(p.raw.size()) + ", expected " + expected_len(p.type),
-                {hint_for(p.type)}, "kho"});
-  }
-  node.props.push_back(std::move(p));
-}
+// Names of a node's properties or children are compared linearly while there are
+// few (KHO nodes have a handful), through a set beyond that.
+constexpr std::uint32_t kLinearNames = 16;
 
 }  // namespace
 
-Tree decode_tree(const Blob& blob, const DecodeOptions& opts, Report& report) {
-  Tree tree;
-  tree.endian = opts.endian;
-  if (!blob.ok()) return tree;
-  const void* fdt = blob.fdt();
+const FlatProp* FlatTree::prop(const FlatNode& n, std::string_view name) const {
+  for (const auto& p : props_of(n))
+    if (p.name == name) return &p;
+  return nullptr;
+}
 
-  // One pass of libfdt's tokenizer (fdt_next_tag) in document order: the nodes
-  // fdt_next_node() would visit, each followed by the properties
-  // fdt_for_each_property_offset() would list (the PROP tags before the node's
-  // first subnode or end). The blob passed fdt_check_full(), so every tag reads.
-  // Iterative, so hostile nesting cannot exhaust the stack; `stack[d]` is the node
-  // open at depth d.
-  std::vector<Node*> stack;
-  std::vector<NameSet> names;  // child names seen per open node
-  int depth = -1;              // the root is depth 0
-  bool too_deep_reported = false;
-  Node* props_of = nullptr;    // the node whose properties the next PROP tags are
-  NameSet prop_names;
-  for (int off = 0;;) {
-    int next = 0;
-    const std::uint32_t tag = fdt_next_tag(fdt, off, &next);
-    if (next < 0 || tag == FDT_END) break;
-    if (tag == FDT_PROP) {
-      if (props_of) decode_prop(blob, off, *props_of, opts, prop_names, report);
-    } else if (tag == FDT_END_NODE) {
-      props_of = nullptr;
+int FlatTree::child(const FlatNode& n, std::string_view name) const {
+  for (int c = n.first_child; c >= 0; c = nodes[static_cast<std::size_t>(c)].next_sibling)
+    if (nodes[static_cast<std::size_t>(c)].name == name) return c;
+  return -1;
+}
+
+FlatTree read_flat(const Blob& blob, int max_depth) {
+  FlatTree t;
+  t.max_depth = max_depth;
+  if (!blob.ok()) return t;
+  const void* fdt = blob.fdt();
+  const bool v16 = fdt_version(fdt) >= 0x10;
+  const auto& tokens = blob.tokens();
+  t.nodes.reserve(tokens.size() / 2 + 1);
+  t.props.reserve(tokens.size());
+  t.paths.reserve(tokens.size() * 8 + 16);
+
+  // decode_tree()'s walk over the tags open() recorded: the nodes fdt_next_node()
+  // visits, each with the PROP tags before its first subnode or end (what
+  // fdt_for_each_property_offset() lists). `cur` is the innermost open node kept;
+  // nodes deeper than max_depth are dropped with their properties.
+  int depth = -1;
+  int cur = -1;
+  bool props_open = false;  // the next PROP tags belong to `cur`
+  std::set<std::string_view> prop_set;                 // cur's property names, past kLinearNames
+  std::vector<std::set<std::string_view>> child_sets;  // per depth: the open node's child names, past kLinearNames
+  for (const Blob::Token& tok : tokens) {
+    const int off = tok.offset;
+    if (tok.tag == FDT_PROP) {
+      if (!props_open) continue;
+      const char* name = nullptr;
+      int len = 0;
+      const void* data = nullptr;
+      if (v16) {
+        // What fdt_getprop_by_offset() returns, without its re-walk of the tag: open()'s
+        // walk read this PROP tag whole and fdt_check_full() resolved its name.
+        const auto* prop = static_cast<const struct fdt_property*>(fdt_offset_ptr(fdt, off, sizeof(struct fdt_property)));
+        if (!prop) continue;
+        name = fdt_get_string(fdt, fdt32_to_cpu(prop->nameoff), nullptr);
+        len = static_cast<int>(fdt32_to_cpu(prop->len));
+        data = prop->data;
+      } else {
+        data = fdt_getprop_by_offset(fdt, off, &name, &len);  // realigns pre-v16 values
+      }
+      if (!data || !name || len < 0) continue;  // fdt_check_full() already vetted these
+      FlatNode& n = t.nodes[static_cast<std::size_t>(cur)];
+      FlatProp p;
+      p.name = name;  // points into the blob, as do the views below
+      p.raw = {static_cast<const std::uint8_t*>(data), static_cast<std::size_t>(len)};
+      p.offset = blob.abs_offset(off);
+      if (n.prop_count < kLinearNames) {
+        for (const auto& q : t.props_of(n))
+          if (q.name == p.name) p.duplicate = true;
+        if (n.prop_count + 1 == kLinearNames)
+          for (const auto& q : t.props_of(n)) prop_set.insert(q.name);
+        if (n.prop_count + 1 == kLinearNames) prop_set.insert(p.name);
+      } else {
+        p.duplicate = !prop_set.insert(p.name).second;
+      }
+      t.props.push_back(p);
+      ++n.prop_count;
+    } else if (tok.tag == FDT_END_NODE) {
+      props_open = false;
+      if (depth <= max_depth && cur >= 0) cur = t.nodes[static_cast<std::size_t>(cur)].parent;
       if (--depth < 0) break;
-    } else if (tag == FDT_BEGIN_NODE) {
-      props_of = nullptr;
+    } else if (tok.tag == FDT_BEGIN_NODE) {
+      props_open = false;
       ++depth;
-      if (depth > opts.max_depth) {
-        if (!too_deep_reported) {
-          report.add({"fdt_too_deep", rule_level("fdt_too_deep"), blob.file(), blob.abs_offset(off),
-                      stack.empty() ? "/" : stack.back()->path, "",
-                      "nodes nest deeper than " + std::to_string(opts.max_depth) +
-                          " levels; deeper nodes are not decoded",
-                      {"KHO trees are at most a few levels deep; the blob is corrupt or hostile"},
-                      "decode"});
-          too_deep_reported = true;
+      if (depth > max_depth) {
+        if (!t.too_deep) {
+          t.too_deep = true;
+          t.too_deep_before = t.nodes.size();
+          t.too_deep_offset = blob.abs_offset(off);
+          t.too_deep_parent = cur;
         }
-        off = next;
         continue;
       }
-      int len = 0;
-      const char* nm = fdt_get_name(fdt, off, &len);
-      std::string name = nm && len > 0 ? std::string(nm, static_cast<std::size_t>(len)) : std::string();
-      stack.resize(static_cast<std::size_t>(depth));
-      names.resize(static_cast<std::size_t>(depth));
-      Node* node = nullptr;
-      if (depth == 0) {
-        node = &tree.root;
-        node->path = "/";
+      const char* nm = nullptr;
+      std::size_t len = 0;
+      if (v16) {
+        // fdt_get_name(): the NUL-terminated name after the tag (fdt_next_tag() found its NUL).
+        const int room = tok.next - off - static_cast<int>(FDT_TAGSIZE);
+        nm = room > 0 ? static_cast<const char*>(fdt_offset_ptr(fdt, off + static_cast<int>(FDT_TAGSIZE), static_cast<unsigned>(room))) : nullptr;
+        if (nm) len = strnlen(nm, static_cast<std::size_t>(room));
       } else {
-        Node* parent = stack.back();
-        if (!names.back().insert(nm && len > 0 ? std::string_view(nm, static_cast<std::size_t>(len)) : std::string_view())) {
-          report.add({"fdt_duplicate_node_name", rule_level("fdt_duplicate_node_name"), blob.file(), blob.abs_offset(off),
-                      parent->path, "",
-                      "child node '" + name + "' appears more than once",
-                      {"fdt_subnode_offset() finds only the first, so the kernel's kho_retrieve_subtree() "
-                       "would ignore the second"},
-                      "decode"});
-        }
-        parent->children.emplace_back();
-        node = &parent->children.back();
-        node->path = (parent->path == "/" ? "" : parent->path) + "/" + name;
+        int l = 0;
+        nm = fdt_get_name(fdt, off, &l);
+        len = nm && l > 0 ? static_cast<std::size_t>(l) : 0;
       }
-      node->name = std::move(name);
-      node->offset = blob.abs_offset(off);
-      props_of = node;
-      prop_names = NameSet();
-      stack.push_back(node);
-      names.emplace_back();
+      FlatNode n;
+      n.name = nm && len > 0 ? std::string_view(nm, len) : std::string_view();
+      n.offset = blob.abs_offset(off);
+      n.depth = depth;
+      n.first_prop = static_cast<std::uint32_t>(t.props.size());
+      const int me = static_cast<int>(t.nodes.size());
+      if (depth == 0 || cur < 0) {
+        n.path_begin = static_cast<std::uint32_t>(t.paths.size());
+        t.paths += '/';
+        n.path_len = 1;
+      } else {
+        n.parent = cur;
+        FlatNode& parent = t.nodes[static_cast<std::size_t>(cur)];
+        if (child_sets.size() <= static_cast<std::size_t>(parent.depth)) child_sets.resize(static_cast<std::size_t>(parent.depth) + 1);
+        auto& cset = child_sets[static_cast<std::size_t>(parent.depth)];
+        if (parent.child_count < kLinearNames) {
+          for (int c = parent.first_child; c >= 0; c = t.nodes[static_cast<std::size_t>(c)].next_sibling)
+            if (t.nodes[static_cast<std::size_t>(c)].name == n.name) n.duplicate = true;
+          if (parent.child_count + 1 == kLinearNames) {
+            for (int c = parent.first_child; c >= 0; c = t.nodes[static_cast<std::size_t>(c)].next_sibling)
+              cset.insert(t.nodes[static_cast<std::size_t>(c)].name);
+            cset.insert(n.name);
+          }
+        } else {
+          n.duplicate = !cset.insert(n.name).second;
+        }
+        ++parent.child_count;
+        if (parent.last_child >= 0) t.nodes[static_cast<std::size_t>(parent.last_child)].next_sibling = me;
+        else parent.first_child = me;
+        parent.last_child = me;
+        // The path: the parent's ("" for the root) + "/" + name, copied within `paths`.
+        const std::uint32_t pb = parent.path_begin, pl = parent.path_len == 1 && t.paths[pb] == '/' ? 0 : parent.path_len;
+        t.paths.reserve(t.paths.size() + pl + 1 + n.name.size());
+        n.path_begin = static_cast<std::uint32_t>(t.paths.size());
+        t.paths.append(t.paths.data() + pb, pl);
+        t.paths += '/';
+        t.paths.append(n.name);
+        n.path_len = static_cast<std::uint32_t>(t.paths.size() - n.path_begin);
+      }
+      if (child_sets.size() > static_cast<std::size_t>(depth)) child_sets[static_cast<std::size_t>(depth)].clear();
+      prop_set.clear();
+      t.nodes.push_back(n);
+      cur = me;
+      props_open = true;
     }
-    off = next;
   }
+  return t;
+}
+
+void type_flat(FlatTree& t, const Blob& blob, Endian endian, const FlatResolver& resolver, Report& report) {
+  t.endian = endian;
+  for (std::size_t i = 0; i <= t.nodes.size(); ++i) {
+    if (t.too_deep && t.too_deep_before == i) {
+      report.add({"fdt_too_deep", rule_level("fdt_too_deep"), blob.file(), t.too_deep_offset,
+                  t.too_deep_parent < 0 ? std::string("/") : std::string(t.path(t.too_deep_parent)), "",
+                  "nodes nest deeper than " + std::to_string(t.max_depth) +
+                      " levels; deeper nodes are not decoded",
+                  {"KHO trees are at most a few levels deep; the blob is corrupt or hostile"},
+                  "decode"});
+    }
+    if (i == t.nodes.size()) break;
+    const FlatNode& n = t.nodes[i];
+    if (n.duplicate) {
+      report.add({"fdt_duplicate_node_name", rule_level("fdt_duplicate_node_name"), blob.file(), n.offset,
+                  std::string(t.path(n.parent)), "",
+                  "child node '" + std::string(n.name) + "' appears more than once",
+                  {"fdt_subnode_offset() finds only the first, so the kernel's kho_retrieve_subtree() "
+                   "would ignore the second"},
+                  "decode"});
+    }
+    for (std::uint32_t k = 0; k < n.prop_count; ++k) {
+      FlatProp& p = t.props[n.first_prop + k];
+      if (p.duplicate) {
+        report.add({"fdt_duplicate_property_name", rule_level("fdt_duplicate_property_name"), blob.file(), p.offset,
+                    std::string(t.path(n)), std::string(p.name), "property appears more than once in this node",
+                    {"libfdt's fdt_getprop() returns only the first; the producer wrote it twice"},
+                    "decode"});
+      }
+      auto declared = resolver ? resolver(t, static_cast<int>(i), p.name) : std::nullopt;
+      p.type_known = declared.has_value();
+      p.type = declared ? *declared : guess_type(p.raw);
+      p.value_ok = shape_ok(p.raw, p.type, endian, p.number);
+      if (!p.value_ok) {
+        report.add({len_rule(p.type), rule_level(len_rule(p.type)), blob.file(), p.offset, std::string(t.path(n)),
+                    std::string(p.name), "length " + std::to_string(p.raw.size()) + ", expected " + expected_len(p.type),
+                    {hint_for(p.type)}, "kho"});
+      }
+    }
+  }
+}
+
+std::optional<Value> flat_value(const FlatTree& t, const FlatProp& p) {
+  if (!p.value_ok) return std::nullopt;
+  return decode(p.raw, p.type, t.endian);
+}
+
+std::vector<std::string_view> flat_strings(const FlatProp& p) {
+  std::vector<std::string_view> out;
+  if (!p.value_ok || (p.type != PropType::string && p.type != PropType::string_list)) return out;
+  std::string_view all(reinterpret_cast<const char*>(p.raw.data()), p.raw.size() - 1);  // value_ok: ends in its NUL
+  for (std::size_t pos = 0;;) {
+    const std::size_t end = all.find('\0', pos);
+    out.push_back(all.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos));
+    if (end == std::string_view::npos) break;
+    pos = end + 1;
+  }
+  return out;
+}
+
+Tree to_tree(const FlatTree& t) {
+  Tree tree;
+  tree.endian = t.endian;
+  if (t.nodes.empty()) return tree;
+  // Preorder, so each node's parent is open on the stack (index = depth - root depth).
+  std::vector<Node*> stack;
+  for (const FlatNode& fn : t.nodes) {
+    Node* node = nullptr;
+    if (fn.parent < 0) {
+      node = &tree.root;
+      stack.clear();
+    } else {
+      while (!stack.empty() && stack.size() > static_cast<std::size_t>(fn.depth)) stack.pop_back();
+      stack.back()->children.emplace_back();
+      node = &stack.back()->children.back();
+    }
+    node->name = std::string(fn.name);
+    node->path = std::string(t.path(fn));
+    node->offset = fn.offset;
+    node->props.reserve(fn.prop_count);
+    for (const FlatProp& fp : t.props_of(fn)) {
+      Property p;
+      p.name = std::string(fp.name);
+      p.offset = fp.offset;
+      p.raw.assign(fp.raw.begin(), fp.raw.end());
+      p.type = fp.type;
+      p.type_known = fp.type_known;
+      p.value = flat_value(t, fp);
+      node->props.push_back(std::move(p));
+    }
+    stack.push_back(node);
+  }
+  return tree;
+}
+
+Tree decode_tree(const Blob& blob, const DecodeOptions& opts, Report& report) {
+  FlatTree t = read_flat(blob, opts.max_depth);
+  FlatResolver adapter;
+  if (opts.resolver) {
+    // TypeResolver takes a Node: hand it one with the node's name and path.
+    adapter = [&opts, tmp = std::make_shared<std::pair<int, Node>>(-1, Node{})](const FlatTree& ft, int node,
+                                                                               std::string_view prop) {
+      if (tmp->first != node) {
+        tmp->first = node;
+        tmp->second.name = std::string(ft.nodes[static_cast<std::size_t>(node)].name);
+        tmp->second.path = std::string(ft.path(node));
+        tmp->second.offset = ft.nodes[static_cast<std::size_t>(node)].offset;
+      }
+      return opts.resolver(tmp->second, prop);
+    };
+  }
+  type_flat(t, blob, opts.endian, adapter, report);
+  Tree tree = to_tree(t);
+  tree.endian = opts.endian;
   return tree;
 }
 

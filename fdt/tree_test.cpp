@@ -93,6 +93,63 @@ TEST(Tree, DepthCapInsteadOfStackExhaustion) {
   EXPECT_EQ(d.report.diagnostics().size(), 1u);
 }
 
+TEST(FlatTree, ReadsInPlaceAndSurvivesMovingTheBlob) {
+  Report r;
+  Blob blob = Blob::open(test::docs_root(), ReadOptions{}, r);
+  ASSERT_TRUE(blob.ok());
+  FlatTree t = read_flat(blob);
+  type_flat(t, blob, Endian::little, [](const FlatTree&, int, std::string_view p) { return kho_prop_type(Node{}, p); }, r);
+  EXPECT_TRUE(r.empty());
+  Blob moved = std::move(blob);  // the storage (and every view into it) stays put
+  ASSERT_EQ(t.nodes.size(), 2u);
+  EXPECT_EQ(t.path(0), "/");
+  EXPECT_EQ(t.path(1), "/memblock");
+  EXPECT_EQ(t.nodes[1].name, "memblock");
+  EXPECT_EQ(t.child(t.nodes[0], "memblock"), 1);
+  const FlatProp* pmm = t.prop(t.nodes[0], "preserved-memory-map");
+  ASSERT_NE(pmm, nullptr);
+  EXPECT_TRUE(pmm->value_ok);
+  EXPECT_EQ(pmm->number, 0x116be4000u);
+  EXPECT_EQ(flat_strings(*t.prop(t.nodes[0], "compatible")), std::vector<std::string_view>{"kho-v1"});
+  const Tree tree = to_tree(t);
+  EXPECT_EQ(tree.root.child("memblock")->prop("fdt")->value->number, 0x117150000u);
+}
+
+// Past 16 names the duplicate checks switch from a scan to a set: same findings.
+TEST(FlatTree, ManyNamesKeepDuplicateFindings) {
+  Builder b;
+  b.begin_node("");
+  for (int i = 0; i < 40; ++i) b.prop_u32("p" + std::to_string(i), 1);
+  b.prop_u32("p3", 2).prop_u32("p30", 2);
+  for (int i = 0; i < 20; ++i) b.begin_node("c" + std::to_string(i)).end_node();
+  b.begin_node("c2").end_node().begin_node("c19").end_node().end_node();
+  auto d = decode_bytes(b.finish());
+  std::vector<std::string> got;
+  for (const auto& x : d.report.diagnostics()) got.push_back(x.rule + " " + x.node + " " + x.property + " " + x.message);
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "fdt_duplicate_property_name / p3 property appears more than once in this node",
+                     "fdt_duplicate_property_name / p30 property appears more than once in this node",
+                     "fdt_duplicate_node_name /  child node 'c2' appears more than once",
+                     "fdt_duplicate_node_name /  child node 'c19' appears more than once"}));
+  EXPECT_EQ(d.tree.root.props.size(), 42u);
+  EXPECT_EQ(d.tree.root.children.size(), 22u);
+  EXPECT_EQ(d.tree.root.children.back().path, "/c19");
+}
+
+TEST(FlatTree, DepthCapNamesTheLimitAndTheParent) {
+  Builder b;
+  for (int i = 0; i < 70; ++i) b.begin_node(i == 0 ? "" : "n");
+  for (int i = 0; i < 70; ++i) b.end_node();
+  auto d = decode_bytes(b.finish());
+  ASSERT_EQ(d.report.diagnostics().size(), 1u);
+  const Diagnostic& x = d.report.diagnostics()[0];
+  EXPECT_EQ(x.rule, "fdt_too_deep");
+  EXPECT_EQ(x.message, "nodes nest deeper than 64 levels; deeper nodes are not decoded");
+  std::string path;
+  for (int i = 0; i < 64; ++i) path += "/n";
+  EXPECT_EQ(x.node, path);
+}
+
 TEST(Render, TextShowsDecodedValues) {
   auto d = decode_bytes(test::docs_root());
   std::ostringstream o;
