@@ -1105,6 +1105,17 @@ namespace {
 
 // validate_node() on the compiled tables: the same checks, findings and order; a
 // message is only formatted when its check fails.
+// minimum / maximum / multipleOf of a number, for both walks (Tree and FlatTree).
+template <class Ctx, class N, class P>
+void check_bounds(Ctx& ctx, const N& n, const P& p, const cs::Prop& ps, std::uint64_t v, const std::string& id) {
+  if (ps.minimum && v < *ps.minimum)
+    ctx.add("schema_minimum", n, &p, "value " + hex(v) + " is below the minimum " + hex(*ps.minimum), id);
+  if (ps.maximum && v > *ps.maximum)
+    ctx.add("schema_maximum", n, &p, "value " + hex(v) + " is above the maximum " + hex(*ps.maximum), id);
+  if (ps.multiple_of && *ps.multiple_of > 0 && v % *ps.multiple_of != 0)
+    ctx.add("schema_multiple_of", n, &p, "value " + hex(v) + " is not a multiple of " + hex(*ps.multiple_of), id);
+}
+
 void validate_compiled(const fdt::Node& n, const SchemaSet::CompiledNode& s, TreeCtx& ctx, int depth) {
   if (depth > 32 || s.skip) return;
   static const std::string kNoId;
@@ -1145,15 +1156,7 @@ void validate_compiled(const fdt::Node& n, const SchemaSet::CompiledNode& s, Tre
         ctx.add("schema_enum", n, &p, "value " + fdt::format_value(*p.value) + " is not one of [" + allowed + "]", id);
       }
     }
-    if (is_number) {
-      const std::uint64_t v = p.value->number;
-      if (ps->minimum && v < *ps->minimum)
-        ctx.add("schema_minimum", n, &p, "value " + hex(v) + " is below the minimum " + hex(*ps->minimum), id);
-      if (ps->maximum && v > *ps->maximum)
-        ctx.add("schema_maximum", n, &p, "value " + hex(v) + " is above the maximum " + hex(*ps->maximum), id);
-      if (ps->multiple_of && *ps->multiple_of > 0 && v % *ps->multiple_of != 0)
-        ctx.add("schema_multiple_of", n, &p, "value " + hex(v) + " is not a multiple of " + hex(*ps->multiple_of), id);
-    }
+    if (is_number) check_bounds(ctx, n, p, *ps, p.value->number, id);
   }
   for (const auto& c : n.children) {
     const SchemaSet::CompiledNode* cs_ = s.child_schema(c.name);
@@ -1237,15 +1240,7 @@ void validate_compiled_flat(int ni, const SchemaSet::CompiledNode& s, FlatCtx& c
                 "value " + fdt::format_value(*fdt::flat_value(t, p)) + " is not one of [" + allowed + "]", id);
       }
     }
-    if (is_number) {
-      const std::uint64_t v = p.number;
-      if (ps->minimum && v < *ps->minimum)
-        ctx.add("schema_minimum", n, &p, "value " + hex(v) + " is below the minimum " + hex(*ps->minimum), id);
-      if (ps->maximum && v > *ps->maximum)
-        ctx.add("schema_maximum", n, &p, "value " + hex(v) + " is above the maximum " + hex(*ps->maximum), id);
-      if (ps->multiple_of && *ps->multiple_of > 0 && v % *ps->multiple_of != 0)
-        ctx.add("schema_multiple_of", n, &p, "value " + hex(v) + " is not a multiple of " + hex(*ps->multiple_of), id);
-    }
+    if (is_number) check_bounds(ctx, n, p, *ps, p.number, id);
   }
   for (int c = n.first_child; c >= 0; c = t.nodes[static_cast<std::size_t>(c)].next_sibling) {
     const fdt::FlatNode& cn = t.nodes[static_cast<std::size_t>(c)];
