@@ -583,6 +583,13 @@ void scratch_family(std::vector<Obligation>& out, const ProveOptions& opts) {
 
 struct PSet {
   std::vector<expr> valid, pfn, order;
+  // Set by pset_insert(): slot i took the block (ins_pfn, ins_order) iff
+  // take[i]; prev is the set before. pset_inv() then states Inv per slot as
+  // If(take[i], Inv(block), Inv(prev slot)), the same formula with the muxes
+  // pushed out (as state_inv_after() does for memblock).
+  std::vector<expr> take;
+  std::vector<expr> prev_valid, prev_pfn, prev_order;
+  std::vector<expr> ins;  // {pfn, order} when take is set
 };
 PSet mk_pset(z3::context& c, const std::string& p, unsigned n) {
   PSet s;
@@ -629,21 +636,28 @@ expr in_scratch(z3::context& c, const Areas& ar, const expr& pfn, const expr& o)
 }
 
 Conj pset_inv(z3::context& c, const PSet& p, const Areas& ar, bool scratch_check, bool restorable) {
-  expr aligned = c.bool_val(true), disjoint = c.bool_val(true), restore = c.bool_val(true), pair = c.bool_val(true);
+  struct SlotInv {
+    expr aligned, disjoint, restore;
+  };
+  auto slot = [&](const expr& valid, const expr& pfn, const expr& o) {
+    return SlotInv{z3::implies(valid, block_ok(c, pfn, o)), z3::implies(valid, !in_scratch(c, ar, pfn, o)),
+                   z3::implies(valid, z3::ule(o, bv(c, kMaxPageOrder)))};
+  };
+  expr aligned = c.bool_val(true), disjoint = c.bool_val(true), restore = c.bool_val(true);
   for (std::size_t i = 0; i < p.valid.size(); ++i) {
-    aligned = aligned && z3::implies(p.valid[i], block_ok(c, p.pfn[i], p.order[i]));
-    disjoint = disjoint && z3::implies(p.valid[i], !in_scratch(c, ar, p.pfn[i], p.order[i]));
-    restore = restore && z3::implies(p.valid[i], z3::ule(p.order[i], bv(c, kMaxPageOrder)));
-    for (std::size_t j = i + 1; j < p.valid.size(); ++j) {
-      const expr lo_i = p.pfn[i], hi_i = p.pfn[i] + pow2(c, p.order[i]);
-      const expr lo_j = p.pfn[j], hi_j = p.pfn[j] + pow2(c, p.order[j]);
-      pair = pair && z3::implies(p.valid[i] && p.valid[j], z3::ule(hi_i, lo_j) || z3::ule(hi_j, lo_i));
+    SlotInv e = slot(p.valid[i], p.pfn[i], p.order[i]);
+    if (!p.take.empty()) {
+      const SlotInv a = slot(c.bool_val(true), p.ins[0], p.ins[1]), b = slot(p.prev_valid[i], p.prev_pfn[i], p.prev_order[i]);
+      e = {z3::ite(p.take[i], a.aligned, b.aligned), z3::ite(p.take[i], a.disjoint, b.disjoint),
+           z3::ite(p.take[i], a.restore, b.restore)};
     }
+    aligned = aligned && e.aligned;
+    disjoint = disjoint && e.disjoint;
+    restore = restore && e.restore;
   }
   Conj v = {{"INV_PRESERVED_ALIGNED", aligned}};
   if (scratch_check) v.push_back({"INV_SCRATCH_PRESERVED_DISJOINT", disjoint});
   if (restorable) v.push_back({"INV_PRESERVED_ORDER_RESTORABLE", restore});
-  (void)pair;
   return v;
 }
 expr pset_disjoint(z3::context& c, const PSet& p) {
@@ -670,8 +684,13 @@ PSet pset_insert(z3::context& c, const PSet& p, const expr& go, const expr& pfn,
     n.valid.push_back(p.valid[i] || take);
     n.pfn.push_back(z3::ite(take, pfn, p.pfn[i]));
     n.order.push_back(z3::ite(take, o, p.order[i]));
+    n.take.push_back(take);
     earlier_full = earlier_full && p.valid[i];
   }
+  n.prev_valid = p.valid;
+  n.prev_pfn = p.pfn;
+  n.prev_order = p.order;
+  n.ins = {pfn, o};
   return n;
 }
 
@@ -855,18 +874,23 @@ void window_family(std::vector<Obligation>& out, const ProveOptions& opts) {
                   "scratch-only allocations avoid every block preserved outside scratch"},
                  [K](Query& q) {
                    auto& c = q.c;
-                   SymType mem = mk_type(c, "memory", K), res = mk_type(c, "reserved", K);
+                   // Only coverage and flags of memory at x are used, so the region
+                   // tables' own invariants are not needed as hypotheses.
+                   SymType mem = mk_type(c, "memory", K);
                    Areas ar = mk_areas(c, 2);
-                   expr pfn = c.bv_const("pfn", 64), o = c.bv_const("order", 64), x = c.bv_const("x", 64);
+                   // The preserved block as its byte range [lo, hi): only its
+                   // disjointness from scratch matters (any such range, so the
+                   // 2^order shifts stay out of the query).
+                   expr lo = c.bv_const("block.lo", 64), hi = c.bv_const("block.hi", 64), x = c.bv_const("x", 64);
                    expr size = c.bv_const("size", 64);
-                   Conj hyps = tagged(memblock_state_inv(c, mem), " (memory)");
-                   append(hyps, tagged(memblock_state_inv(c, res), " (reserved)"));
-                   hyps.push_back({"pre: areas do not wrap", areas_ok(c, ar)});
-                   hyps.push_back({"INV_PRESERVED_ALIGNED", block_ok(c, pfn, o)});
-                   hyps.push_back({"INV_SCRATCH_PRESERVED_DISJOINT", !in_scratch(c, ar, pfn, o)});
+                   Conj hyps = {{"pre: areas do not wrap", areas_ok(c, ar)}};
+                   expr outside = c.bool_val(true);
+                   for (std::size_t i = 0; i < 2; ++i)
+                     outside = outside && !(ar.s[i] != bv(c, 0) && z3::ult(lo, ar.a[i] + ar.s[i]) && z3::ult(ar.a[i], hi));
+                   hyps.push_back({"INV_SCRATCH_PRESERVED_DISJOINT", outside});
                    // KHO_SCRATCH memory is exactly what kho_populate() marked: inside the areas.
                    expr in_area = c.bool_val(false);
-                   for (std::size_t i = 0; i < 2; ++i) in_area = in_area || (z3::uge(x, ar.a[i]) && z3::ult(x - ar.a[i], ar.s[i]));
+                   for (std::size_t i = 0; i < 2; ++i) in_area = in_area || (z3::uge(x, ar.a[i]) && z3::ult(x, ar.a[i] + ar.s[i]));
                    hyps.push_back({"INV_SCRATCH_IN_MEMORY",
                                    z3::implies(covered(c, mem, x) && (flags_at(c, mem, x) & bv(c, model::MEMBLOCK_KHO_SCRATCH, 32)) != bv(c, 0, 32), in_area)});
                    // Only where the allocation lies matters, and memblock/alloc/preserve
@@ -879,12 +903,12 @@ void window_family(std::vector<Obligation>& out, const ProveOptions& opts) {
                    hyps.push_back({"lemma INV_MEMBLOCK_SCRATCH_ONLY_ALLOC",
                                    z3::implies(in_alloc, covered(c, mem, x) &&
                                                              (flags_at(c, mem, x) & bv(c, model::MEMBLOCK_KHO_SCRATCH, 32)) != bv(c, 0, 32))});
-                   const expr in_block = z3::uge(x, z3::shl(pfn, bv(c, 12))) && z3::ult(x, z3::shl(pfn + pow2(c, o), bv(c, 12)));
+                   const expr in_block = z3::uge(x, lo) && z3::ult(x, hi);
                    Conj goals = {{"INV_WINDOW_NO_ALLOC_OVER_PRESERVED", !(in_alloc && in_block)}};
                    return prove_goals(q, hyps, goals, [=](const z3::model& m) {
                      return render_type("memory", eval_type(m, mem)) + render_areas(m, ar) + "  allocation at " +
-                            hex(val(m, a.best)) + " size " + hex(val(m, size)) + " overlaps preserved (pfn " + hex(val(m, pfn)) + ", order " +
-                            std::to_string(val(m, o)) + ") at " + hex(val(m, x)) + "\n";
+                            hex(val(m, a.best)) + " size " + hex(val(m, size)) + " overlaps preserved [" + hex(val(m, lo)) + ", " +
+                            hex(val(m, hi)) + ") at " + hex(val(m, x)) + "\n";
                    });
                  }});
   out.back().info.assumes = {"memblock/alloc/preserve" + k_tag(K)};
