@@ -269,6 +269,17 @@ Blob Blob::open(std::span<const std::uint8_t> bytes, const ReadOptions& opts, Re
     return b;
   }
 
+  // Versions 2-15 (node names as full paths) pass fdt_check_header(), but
+  // libfdt 1.6.1's fdt_check_full() dereferences NULL on some of them
+  // (fuzz/validate, crash on a version-3 blob), and no KHO producer writes them.
+  if (fdt_version(fdt) < 16) {
+    f.add("fdt_bad_version", Level::error, kOffVersion,
+          "version " + std::to_string(fdt_version(fdt)) +
+              " predates 16 (full-path node names): not read, libfdt cannot check it safely",
+          {"KHO producers write FDT version 17 with libfdt's fdt_sw API"});
+    return b;
+  }
+
   // Alignment (DT spec: rsvmap 8, struct 4; every libfdt producer 4-aligns the
   // strings). libfdt 1.6.1 checks none of these (dtc #178).
   bool aligned = true;
