@@ -204,12 +204,6 @@ Outcome prove_goals(Query& q, const Conj& hyps, const Conj& goals, const Render&
   return prove_goals(q, hyps, goals, render, {});
 }
 
-// Cases on a region count: cnt = 0, 1, ..., K.
-[[maybe_unused]] Conj count_cases(z3::context& c, const SymType& t, const std::string& name) {
-  Conj v;
-  for (unsigned n = 0; n <= t.K(); ++n) v.push_back({name + ".cnt=" + std::to_string(n), t.cnt == c.bv_val(n, 8)});
-  return v;
-}
 // Non-vacuity (Serval check-sat?): SAT(∧ hyps). UNSAT = refuted, with the core.
 Outcome check_sat(Query& q, const Conj& hyps) {
   z3::solver s(q.c);
