@@ -6,7 +6,6 @@
 
 #include <cstdlib>
 #include <iostream>
-#include <map>
 #include <set>
 
 #include "spec/prove.hpp"
@@ -32,25 +31,10 @@ void PrintTo(const ObligationInfo& i, std::ostream* os) { *os << i.name; }
 
 namespace {
 
-// Obligations too slow for a CI test at the default bounds, with why. They
-// are NOT checked here: the test says so loudly and skips (ctest lists them
-// as skipped, never as passed). spec/kho.md §7 "Measured" gives their times.
-const std::map<std::string, std::string> kOverBudget = {
-    {"memblock/setclr_flag/preserve",
-     "INV_MEMBLOCK_SETCLR_FLAGS_ONLY takes 20-70 s of solver CPU per case, past the 60 s per-query budget under load"},
-    {"memblock/alloc/preserve",
-     "proved by `khospec prove` (31 queries, each under 25 s), but about 160 s of solver CPU in all: too slow for CI"},
-    {"scratch/reserve/layout",
-     "proved by `khospec prove`, but its INV_SCRATCH_ALIGNED query takes about 40 s of CPU and can pass 60 s under CI load"}};
-
 TEST_P(Proof, AsSpecified) {
   ProveOptions o = default_options();
   o.only = GetParam().name;
   o.run_lemmas = false;  // each lemma an obligation assumes is its own test case
-  const std::string stem = GetParam().name.substr(0, GetParam().name.find('['));
-  if (kOverBudget.count(stem) && !std::getenv("KHOSPEC_SPEC_ALL"))
-    GTEST_SKIP() << "NOT PROVED HERE: " << GetParam().name << ": " << kOverBudget.at(stem)
-                 << " (set KHOSPEC_SPEC_ALL=1 to run it anyway)";
   std::cout << "bounds: k=" << o.k << " bmc=" << o.bmc_steps << " (defaults 2 and 6"
             << (o.k != 2 || o.bmc_steps != 6 ? "; REDUCED for this build" : "") << ")\n";
   auto all = run_obligations(o);

@@ -11,6 +11,7 @@
 #include <z3++.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,11 +50,22 @@ struct SymRegion {
   expr base, end, flags, nid;
   expr size() const { return end - base; }
 };
+struct SymIte;
 struct SymType {
   std::vector<SymRegion> r;
   expr cnt;    // bv8
   expr total;  // bv64
+  // Set by ite_type(): this state is If(cond, a, b) slot by slot. The
+  // queries (covered, flags_at, nid_at, memblock_state_inv) then push the ite
+  // out, If(cond, P(a), P(b)): the same formula, but P over muxed slots
+  // makes the solver prove comparators on muxed inputs equal to muxed
+  // comparators (a miter, hard for SAT) whenever P(a) or P(b) also occurs.
+  std::shared_ptr<const SymIte> ite;
   unsigned K() const { return static_cast<unsigned>(r.size()); }
+};
+struct SymIte {
+  expr cond;
+  SymType a, b;
 };
 // A piece of a region array under construction (sorted by construction).
 struct Piece {
@@ -119,6 +131,17 @@ OpResult mb_setclr(z3::context& c, const SymType& t, const expr& base, const exp
                    const expr& flag, Mutation m = Mutation::none);
 // memblock_find_in_range_node() top-down with choose_memblock_flags(): the
 // highest fit of `size` at `align` in (memory \ reserved) within [start, end).
+// The arithmetic of one free range [lo, hi) (__memblock_find_range_top_down):
+// clamp to [start, end), round_down(this_end - size, align); `ok` is the
+// arithmetic part of "the range fits" (non-empty, room for size, the
+// rounded address not below the clamped start).
+struct FitArith {
+  expr ok, cand;
+};
+FitArith fit_top_down(const expr& lo, const expr& hi, const expr& start, const expr& end, const expr& size,
+                      const expr& align);
+// size > 0 and align a power of two.
+expr find_pre(const expr& size, const expr& align);
 struct FindCandidate {
   std::string where;  // "memory[i] below reserved[j]"
   expr ok, cand;      // the range fits there; the address it would return
@@ -126,7 +149,8 @@ struct FindCandidate {
 };
 struct FindResult {
   expr found, best;
-  expr pre;  // size > 0, align a power of two
+  expr pre;  // find_pre(size, align)
+  expr start, end;  // the clamped [start, end) every candidate's fit_top_down() saw
   // Every candidate; best is the highest ok one, so a property of every ok
   // candidate is one of best (and a goal about one candidate never mentions
   // the search's ite chain).

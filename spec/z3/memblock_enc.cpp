@@ -1,6 +1,8 @@
 // spec/kho.md §2 (memblock) as Z3 terms over bounded region arrays.
 #include <cstdio>
+#include <functional>
 #include <sstream>
+#include <unordered_map>
 
 #include "spec/z3/enc.hpp"
 
@@ -21,7 +23,7 @@ std::string hex(std::uint64_t v) {
 }  // namespace
 
 SymType mk_type(z3::context& c, const std::string& prefix, unsigned K) {
-  SymType t{{}, c.bv_const((prefix + ".cnt").c_str(), 8), c.bv_const((prefix + ".total").c_str(), 64)};
+  SymType t{{}, c.bv_const((prefix + ".cnt").c_str(), 8), c.bv_const((prefix + ".total").c_str(), 64), nullptr};
   for (unsigned i = 0; i < K; ++i) {
     const std::string p = prefix + "[" + std::to_string(i) + "].";
     t.r.push_back({c.bv_const((p + "base").c_str(), 64), c.bv_const((p + "end").c_str(), 64),
@@ -31,7 +33,7 @@ SymType mk_type(z3::context& c, const std::string& prefix, unsigned K) {
 }
 
 SymType const_type(z3::context& c, const model::MemblockType& t, unsigned K) {
-  SymType s{{}, b8(c, static_cast<unsigned>(t.cnt())), bv(c, t.total_size)};
+  SymType s{{}, b8(c, static_cast<unsigned>(t.cnt())), bv(c, t.total_size), nullptr};
   for (unsigned i = 0; i < K; ++i) {
     model::MemblockRegion r = i < t.cnt() ? t.regions[i] : model::MemblockRegion{0, 0, 0, 0};
     s.r.push_back({bv(c, r.base), bv(c, r.base + r.size), bv(c, r.flags, 32),
@@ -42,19 +44,95 @@ SymType const_type(z3::context& c, const model::MemblockType& t, unsigned K) {
 
 expr slot_valid(const SymType& t, unsigned i) { return z3::ult(t.cnt.ctx().bv_val(i, 8), t.cnt); }
 
+namespace {
+
+// P(t_1, ..., t_n) with P pushed into the muxes of its terms:
+// P(If(c, a, b), ...) = If(c, P(a, ...), P(b, ...)), recursively (a
+// normalized slot's base is a mux over pieces, a piece's base is umax(...)).
+// The same value, but the solver then compares the leaves themselves, which
+// also occur on the other side of a goal, instead of proving a comparator on
+// muxed inputs equal to muxed comparators (a miter, hard for SAT). Along one
+// path an ite whose condition is already decided takes that branch, so two
+// slots muxed by the same piece choice compare only matching pieces. Past
+// kPushBudget leaves (larger K) P is applied to the terms unpushed.
+constexpr unsigned kPushBudget = 1u << 12;
+struct Pusher {
+  struct OverBudget {};
+  const std::vector<expr>& terms;
+  const std::function<expr(const std::vector<expr>&)>& p;
+  std::vector<expr> leaves;
+  std::unordered_map<unsigned, bool> path;
+  unsigned budget = kPushBudget;
+
+  expr term(const expr& e) {
+    if (!e.is_app() || e.decl().decl_kind() != Z3_OP_ITE) {
+      leaves.push_back(e);
+      expr r = leaves.size() == terms.size() ? leaf() : term(terms[leaves.size()]);
+      leaves.pop_back();
+      return r;
+    }
+    const unsigned cid = e.arg(0).id();
+    if (auto it = path.find(cid); it != path.end()) return term(it->second ? e.arg(1) : e.arg(2));
+    path[cid] = true;
+    expr t = term(e.arg(1));
+    path[cid] = false;
+    expr f = term(e.arg(2));
+    path.erase(cid);
+    return z3::ite(e.arg(0), t, f);
+  }
+  expr leaf() {
+    if (budget-- == 0) throw OverBudget{};
+    return p(leaves);
+  }
+};
+expr pushed(const std::vector<expr>& terms, const std::function<expr(const std::vector<expr>&)>& p) {
+  try {
+    Pusher ps{terms, p, {}, {}};
+    return ps.term(terms[0]);
+  } catch (const Pusher::OverBudget&) {
+    return p(terms);
+  }
+}
+template <class F>
+expr cmp_pushed(const expr& a, const expr& b, const F& cmp) {
+  return pushed({a, b}, [&](const std::vector<expr>& l) { return cmp(l[0], l[1]); });
+}
+
+// a == b with both sides pushed into their muxes (flags and nid at x of a
+// normalized array against those of the array before).
+expr eq_pushed(const expr& a, const expr& b) {
+  return cmp_pushed(a, b, [](const expr& l, const expr& r) { return l == r; });
+}
+
+// x in slot i: slot_valid, base <= x < end, each comparison pushed into the
+// muxes of its term.
+expr in_slot(const SymType& t, unsigned i, const expr& x) {
+  z3::context& c = x.ctx();
+  const expr valid = pushed({t.cnt}, [&](const std::vector<expr>& n) { return z3::ult(c.bv_val(i, 8), n[0]); });
+  return valid && cmp_pushed(t.r[i].base, t.r[i].end, [&](const expr& b, const expr& e) { return z3::uge(x, b) && z3::ult(x, e); });
+}
+
+}  // namespace
+
 Conj memblock_state_inv(z3::context& c, const SymType& t) {
+  if (t.ite) {
+    const Conj a = memblock_state_inv(c, t.ite->a), b = memblock_state_inv(c, t.ite->b);
+    Conj v;
+    for (std::size_t i = 0; i < a.size(); ++i) v.push_back({a[i].id, z3::ite(t.ite->cond, a[i].e, b[i].e)});
+    return v;
+  }
   const unsigned K = t.K();
   z3::expr_vector bounds(c), sorted(c), merged(c);
   expr sum = bv(c, 0);
   for (unsigned i = 0; i < K; ++i) {
     const auto& r = t.r[i];
     // item 2: size > 0 and base + size <= PHYS_ADDR_MAX
-    bounds.push_back(z3::implies(slot_valid(t, i), z3::ult(r.base, r.end)));  // size > 0, no wrap
+    bounds.push_back(z3::implies(slot_valid(t, i), cmp_pushed(r.base, r.end, [](const expr& a, const expr& b) { return z3::ult(a, b); })));  // size > 0, no wrap
     sum = sum + z3::ite(slot_valid(t, i), r.size(), bv(c, 0));
     if (i + 1 < K) {
       const auto& n = t.r[i + 1];
       // item 3: sorted and disjoint
-      sorted.push_back(z3::implies(slot_valid(t, i + 1), z3::ule(r.end, n.base)));
+      sorted.push_back(z3::implies(slot_valid(t, i + 1), cmp_pushed(r.end, n.base, [](const expr& a, const expr& b) { return z3::ule(a, b); })));
       // item 4: no exactly adjacent neighbours with equal flags and nid
       merged.push_back(z3::implies(slot_valid(t, i + 1),
                                    !(r.end == n.base && r.flags == n.flags && r.nid == n.nid)));
@@ -70,31 +148,32 @@ Conj memblock_state_inv(z3::context& c, const SymType& t) {
 }
 
 expr covered(z3::context& c, const SymType& t, const expr& x) {
+  if (t.ite) return z3::ite(t.ite->cond, covered(c, t.ite->a, x), covered(c, t.ite->b, x));
   expr e = c.bool_val(false);
-  for (unsigned i = 0; i < t.K(); ++i)
-    e = e || (slot_valid(t, i) && z3::uge(x, t.r[i].base) && z3::ult(x, t.r[i].end));
+  for (unsigned i = 0; i < t.K(); ++i) e = e || in_slot(t, i, x);
   return e;
 }
 
 expr flags_at(z3::context& c, const SymType& t, const expr& x) {
+  if (t.ite) return z3::ite(t.ite->cond, flags_at(c, t.ite->a, x), flags_at(c, t.ite->b, x));
   expr e = bv(c, 0, 32);
-  for (unsigned i = t.K(); i-- > 0;)
-    e = z3::ite(slot_valid(t, i) && z3::uge(x, t.r[i].base) && z3::ult(x, t.r[i].end), t.r[i].flags, e);
+  for (unsigned i = t.K(); i-- > 0;) e = z3::ite(in_slot(t, i, x), t.r[i].flags, e);
   return e;
 }
 
 expr nid_at(z3::context& c, const SymType& t, const expr& x) {
+  if (t.ite) return z3::ite(t.ite->cond, nid_at(c, t.ite->a, x), nid_at(c, t.ite->b, x));
   expr e = bv(c, 0, 32);
-  for (unsigned i = t.K(); i-- > 0;)
-    e = z3::ite(slot_valid(t, i) && z3::uge(x, t.r[i].base) && z3::ult(x, t.r[i].end), t.r[i].nid, e);
+  for (unsigned i = t.K(); i-- > 0;) e = z3::ite(in_slot(t, i, x), t.r[i].nid, e);
   return e;
 }
 
 SymType ite_type(const expr& cond, const SymType& a, const SymType& b) {
-  SymType o{{}, z3::ite(cond, a.cnt, b.cnt), z3::ite(cond, a.total, b.total)};
+  SymType o{{}, z3::ite(cond, a.cnt, b.cnt), z3::ite(cond, a.total, b.total), nullptr};
   for (unsigned i = 0; i < a.K(); ++i)
     o.r.push_back({z3::ite(cond, a.r[i].base, b.r[i].base), z3::ite(cond, a.r[i].end, b.r[i].end),
                    z3::ite(cond, a.r[i].flags, b.r[i].flags), z3::ite(cond, a.r[i].nid, b.r[i].nid)});
+  o.ite = std::make_shared<const SymIte>(SymIte{cond, a, b});
   return o;
 }
 
@@ -158,7 +237,7 @@ Normalized normalize_impl(z3::context& c, const std::vector<Piece>& p, unsigned 
   }
   expr count = b8(c, K);
   for (unsigned r = K; r-- > 0;) count = z3::ite(cur[r], b8(c, r), count);
-  SymType out{{}, z3::ite(over, b8(c, K + 1), count), bv(c, 0)};
+  SymType out{{}, z3::ite(over, b8(c, K + 1), count), bv(c, 0), nullptr};
   expr total = bv(c, 0);
   for (unsigned r = 0; r < K; ++r) {
     expr base = bv(c, 0), end = bv(c, 0), flags = bv(c, 0, 32), nid = bv(c, 0, 32);
@@ -275,19 +354,29 @@ FindResult mb_find(z3::context& c, const SymType& mem, const SymType& res, const
       const expr gs = j == 0 ? bv(c, 0) : rend(res.r[j - 1]);
       const expr ge = j < res.K() ? z3::ite(slot_valid(res, j), res.r[j].base, bv(c, kMax)) : bv(c, kMax);
       const expr rs = umax(r.base, gs), re = umin(rend(r), ge);
-      // clamp(this_start/this_end, start, end)
-      const expr ts = umin(umax(rs, start), end), te = umin(umax(re, start), end);
-      const expr cand = (te - size) & ~(align - bv(c, 1));  // round_down(this_end - size, align)
-      const expr ok = slot_valid(mem, i) && !skip && exists && z3::ult(rs, re) && z3::uge(te, size) &&
-                      z3::uge(cand, ts);
-      best = z3::ite(ok && (!found || z3::ugt(cand, best)), cand, best);
+      const FitArith fit = fit_top_down(rs, re, start, end, size, align);
+      const expr ok = slot_valid(mem, i) && !skip && exists && fit.ok;
+      best = z3::ite(ok && (!found || z3::ugt(fit.cand, best)), fit.cand, best);
       found = found || ok;
-      cands.push_back({"memory[" + std::to_string(i) + "] below reserved[" + std::to_string(j) + "]", ok, cand, rs, re});
+      cands.push_back({"memory[" + std::to_string(i) + "] below reserved[" + std::to_string(j) + "]", ok, fit.cand, rs, re});
     }
   }
-  const expr pre = size != bv(c, 0) &&                                   // a non-empty request
-                   align != bv(c, 0) && (align & (align - bv(c, 1))) == bv(c, 0);  // power-of-two alignment
-  return {found, best, pre, cands};
+  return {found, best, find_pre(size, align), start, end, cands};
+}
+
+FitArith fit_top_down(const expr& rs, const expr& re, const expr& start, const expr& end, const expr& size,
+                      const expr& align) {
+  z3::context& c = rs.ctx();
+  // clamp(this_start/this_end, start, end)
+  const expr ts = umin(umax(rs, start), end), te = umin(umax(re, start), end);
+  const expr cand = (te - size) & ~(align - bv(c, 1));  // round_down(this_end - size, align)
+  return {z3::ult(rs, re) && z3::uge(te, size) && z3::uge(cand, ts), cand};
+}
+
+expr find_pre(const expr& size, const expr& align) {
+  z3::context& c = size.ctx();
+  return size != bv(c, 0) &&                                              // a non-empty request
+         align != bv(c, 0) && (align & (align - bv(c, 1))) == bv(c, 0);  // power-of-two alignment
 }
 
 AllocResult mb_alloc(z3::context& c, const SymType& mem, const SymType& res, const expr& scratch_only,
@@ -330,7 +419,8 @@ expr add_monotone(z3::context& c, const SymType& before, const SymType& after, c
   const expr in = z3::uge(x, base) && z3::ult(x, base + size);
   const expr was = covered(c, before, x), now = covered(c, after, x);
   return now == (was || in) &&
-         z3::implies(was, flags_at(c, after, x) == flags_at(c, before, x) && nid_at(c, after, x) == nid_at(c, before, x));
+         z3::implies(was, eq_pushed(flags_at(c, after, x), flags_at(c, before, x)) &&
+                              eq_pushed(nid_at(c, after, x), nid_at(c, before, x)));
 }
 
 expr setclr_flags_only(z3::context& c, const SymType& before, const SymType& after, const expr& base,
@@ -340,7 +430,8 @@ expr setclr_flags_only(z3::context& c, const SymType& before, const SymType& aft
   const expr was = covered(c, before, x), now = covered(c, after, x);
   const expr f = flags_at(c, before, x);
   const expr expect = z3::ite(in, set ? (f | flag) : (f & ~flag), f);
-  return now == was && z3::implies(was, nid_at(c, after, x) == nid_at(c, before, x) && flags_at(c, after, x) == expect);
+  return now == was &&
+         z3::implies(was, eq_pushed(nid_at(c, after, x), nid_at(c, before, x)) && eq_pushed(flags_at(c, after, x), expect));
 }
 
 // ctz64 (64 for 0) and ilog2 (fls - 1) as ite chains.

@@ -140,16 +140,33 @@ Conj cross(const Conj& a, const Conj& b) {
   return v;
 }
 
+// A step of a proof: proved, then assumed by the steps and goals after it
+// (A and A ⇒ B prove B). By default it is proved under the hypotheses and
+// the steps before it; `under` names a smaller set instead (none for a
+// formula that is valid on its own, like "x in [cand, cand + size) and that
+// range in [lo, hi) put x in [lo, hi)"): bit-blasting hypotheses a step
+// does not need is most of what such a query costs.
+//
+// A generic step is a lemma over fresh variables (valid, so `under` is
+// empty), proved once; the rest then assume its `instances` (the same
+// formula with terms for the variables, via substitute()) instead of the
+// lemma itself.
+struct Step {
+  Named fact;
+  std::optional<Conj> under;
+  Conj instances;
+};
+using Steps = std::vector<Step>;
+
 Outcome prove_goals(Query& q, const Conj& hyps_in, const Conj& goals, const Render& render, const Conj& cases,
-                    const GoalCases& goal_cases, const Conj& steps) {
-  // Steps first, in order: each is proved under the hypotheses and the
-  // steps before it, then assumed by the rest (A and A ⇒ B prove B). A
-  // refuted step is reported like a goal.
+                    const GoalCases& goal_cases, const Steps& steps) {
+  // Steps first, in order. A refuted step is reported like a goal.
   Conj hyps = hyps_in;
   for (const auto& st : steps) {
-    Outcome o = prove_goals(q, hyps, {st}, render, {}, {}, {});
+    Outcome o = prove_goals(q, st.under ? *st.under : hyps, {st.fact}, render, {}, {}, {});
     if (o.verdict != Verdict::proved) return o;
-    hyps.push_back(st);
+    if (st.instances.empty()) hyps.push_back(st.fact);
+    append(hyps, st.instances);
   }
   // Untracked, on the QF_BV tactic (bit-blasting): tracked assertions would
   // force the incremental core, which is far slower on these queries.
@@ -254,18 +271,87 @@ std::string k_tag(unsigned k) { return "[k=" + std::to_string(k) + "]"; }
 // the lemma's facts (when an address is found) to `hyps`.
 struct AllocStep {
   expr found, best, addr;  // addr = If(found, best, 0)
+  expr pre;                // the call's precondition (FindResult::pre)
+  expr start, end;         // FindResult::start, end
   std::vector<FindCandidate> cands;  // FindResult::cands
   SymType after;     // the fresh state of the add lemma (meaningful when found)
   SymType reserved;  // the reserved array after the call: If(found, after, res)
 };
+expr is_candidate(z3::context& c, const expr& found, const expr& best, const std::vector<FindCandidate>& cands);
 AllocStep alloc_step(z3::context& c, const std::string& name, const SymType& mem, const SymType& res, const expr& so,
                      const expr& size, const expr& align, const expr& start, const expr& end, const expr& x, Mutation mut,
-                     Conj& hyps) {
+                     Conj& hyps, bool abstract_search = false) {
   const FindResult f = mb_find(c, mem, res, so, size, align, start, end, mut);
   hyps.push_back({"pre: size > 0, align a power of two (" + name + ")", f.pre});
-  const Lemma l = add_lemma(c, name, res, f.best, size, x);
-  for (const auto& fact : l.facts) hyps.push_back({fact.id, z3::implies(f.found, fact.e)});
-  return {f.found, f.best, z3::ite(f.found, f.best, bv(c, 0)), f.cands, l.next, ite_type(f.found, l.next, res)};
+  expr found = f.found, best = f.best;
+  if (abstract_search) {
+    // The search's result as fresh values, tied to the candidates by what
+    // memblock/alloc/preserve proves of it: the search's ite chain stays
+    // out of the query.
+    found = c.bool_const((name + ".found").c_str());
+    best = c.bv_const((name + ".addr").c_str(), 64);
+    hyps.push_back({"lemma INV_MEMBLOCK_SCRATCH_ONLY_ALLOC (" + name + ": the result is a candidate)",
+                    is_candidate(c, found, best, f.cands)});
+  }
+  const Lemma l = add_lemma(c, name, res, best, size, x);
+  for (const auto& fact : l.facts) hyps.push_back({fact.id, z3::implies(found, fact.e)});
+  return {found, best, z3::ite(found, best, bv(c, 0)), f.pre, f.start, f.end, f.cands, l.next, ite_type(found, l.next, res)};
+}
+
+// A generic lemma: a formula over fresh 64-bit variables, proved once as a
+// Step (valid on its own), then assumed through its instances (the formula
+// with terms for the variables).
+struct Generic {
+  Step step;
+  z3::expr_vector vars;
+  Named instance(const std::string& id, const std::vector<expr>& terms) const {
+    z3::expr_vector to(vars.ctx());
+    for (const auto& t : terms) to.push_back(t);
+    expr e = step.fact.e;
+    return {id, e.substitute(vars, to)};
+  }
+};
+Generic mk_generic(z3::context& c, const std::string& id, const std::vector<std::string>& names,
+                   const std::function<expr(const std::vector<expr>&)>& body) {
+  std::vector<expr> v;
+  z3::expr_vector vars(c);
+  for (const auto& n : names) {
+    v.push_back(c.bv_const(("lemma." + n).c_str(), 64));
+    vars.push_back(v.back());
+  }
+  return {{{id, body(v)}, Conj{}, {}}, vars};
+}
+
+// lo <= a <= a + size <= hi: [a, a + size) lies in [lo, hi) and does not wrap.
+expr fits_in(const expr& a, const expr& size, const expr& lo, const expr& hi) {
+  return z3::ule(lo, a) && z3::ule(a, a + size) && z3::ule(a + size, hi);
+}
+expr in_range(const expr& x, const expr& a, const expr& size) { return z3::uge(x, a) && z3::ult(x - a, size); }
+
+// The arithmetic of one search candidate (fit_top_down()): under the call's
+// precondition a range that fits yields an address aligned to `align`,
+// inside the free range [lo, hi) and the clamped [start, end).
+Generic fit_lemma(z3::context& c) {
+  return mk_generic(c, "INV_MEMBLOCK_SCRATCH_ONLY_ALLOC (every candidate: the range fits)",
+                    {"lo", "hi", "start", "end", "size", "align"}, [&c](const std::vector<expr>& g) {
+                      const FitArith f = fit_top_down(g[0], g[1], g[2], g[3], g[4], g[5]);
+                      return z3::implies(find_pre(g[4], g[5]) && z3::ule(g[2], g[3]) && f.ok,
+                                         fits_in(f.cand, g[4], g[0], g[1]) && fits_in(f.cand, g[4], g[2], g[3]) &&
+                                             (f.cand & (g[5] - bv(c, 1))) == bv(c, 0));
+                    });
+}
+// Its instances for every candidate of one allocation, appended to `step`.
+void add_fit_instances(const Generic& fit, Step& step, const AllocStep& a, const expr& size, const expr& align,
+                       const std::string& name) {
+  for (const auto& k : a.cands)
+    step.instances.push_back(fit.instance("INV_MEMBLOCK_SCRATCH_ONLY_ALLOC (" + name + k.where + ": the range fits)",
+                                          {k.lo, k.hi, a.start, a.end, size, align}));
+}
+// A found address is one of the candidates.
+expr is_candidate(z3::context& c, const expr& found, const expr& best, const std::vector<FindCandidate>& cands) {
+  expr one_of = c.bool_val(false);
+  for (const auto& k : cands) one_of = one_of || (k.ok && best == k.cand);
+  return z3::implies(found, one_of);
 }
 
 struct MbCall {
@@ -304,10 +390,7 @@ void memblock_family(std::vector<Obligation>& out, const ProveOptions& opts, Mut
       } else {
         auto rs = mb_setclr(c, t, base, size, true, flag, mut);
         auto rc = mb_setclr(c, t, base, size, false, flag, mut);
-        SymType n{{}, z3::ite(setb, rs.next.cnt, rc.next.cnt), z3::ite(setb, rs.next.total, rc.next.total)};
-        for (unsigned i = 0; i < K; ++i)
-          n.r.push_back({z3::ite(setb, rs.next.r[i].base, rc.next.r[i].base), z3::ite(setb, rs.next.r[i].end, rc.next.r[i].end),
-                         z3::ite(setb, rs.next.r[i].flags, rc.next.r[i].flags), z3::ite(setb, rs.next.r[i].nid, rc.next.r[i].nid)});
+        const SymType n = ite_type(setb, rs.next, rc.next);
         const Conj is = state_inv_after(c, t, rs), ic = state_inv_after(c, t, rc);
         for (std::size_t i = 0; i < is.size(); ++i) inv_after.push_back({is[i].id, z3::ite(setb, is[i].e, ic[i].e)});
         r = {n, z3::ite(setb, rs.pre, rc.pre), bv(c, 0), z3::ite(setb, rs.no_bug, rc.no_bug), n, c.bool_val(true)};
@@ -397,8 +480,9 @@ void memblock_family(std::vector<Obligation>& out, const ProveOptions& opts, Mut
                  [K, mut, alloc_vars](Query& q) {
                    auto& c = q.c;
                    auto v = alloc_vars(c, K);
-                   Conj hyps = tagged(memblock_state_inv(c, v.mem), " (memory)");
-                   append(hyps, tagged(memblock_state_inv(c, v.res), " (reserved)"));
+                   Conj tables = tagged(memblock_state_inv(c, v.mem), " (memory)");  // Inv(memory), Inv(reserved)
+                   append(tables, tagged(memblock_state_inv(c, v.res), " (reserved)"));
+                   Conj hyps = tables;
                    const AllocStep a = alloc_step(c, "reserved'", v.mem, v.res, v.so, v.size, v.align, v.start, v.end, v.x, mut, hyps);
                    // Inv(If(found, S', S)) stated as If(found, Inv(S'), Inv(S)).
                    Conj goals;
@@ -408,30 +492,35 @@ void memblock_family(std::vector<Obligation>& out, const ProveOptions& opts, Mut
                    // INV_MEMBLOCK_SCRATCH_ONLY_ALLOC for every candidate range the
                    // search may return, then: a found address is one of them.
                    auto scratch_alloc_ok = [&](const expr& addr, const expr& size) {
-                     const expr in = z3::uge(v.x, addr) && z3::ult(v.x - addr, size);
-                     return z3::implies(in, !covered(c, v.res, v.x) &&
+                     return z3::implies(in_range(v.x, addr, size), !covered(c, v.res, v.x) &&
                                                 z3::implies(v.so, covered(c, v.mem, v.x) &&
                                                                       (flags_at(c, v.mem, v.x) & bv(c, model::MEMBLOCK_KHO_SCRATCH, 32)) !=
                                                                           bv(c, 0, 32)));
                    };
-                   // Per candidate, two steps: the returned range lies in the free
-                   // range (arithmetic only), and the free range has the property
-                   // (region tables only).
-                   Conj steps;
-                   expr one_of = c.bool_val(false);
+                   // Three steps per candidate: the returned range lies in the free
+                   // range, so x in it is in the free range (two generic lemmas of
+                   // arithmetic, proved once over fresh variables and instantiated
+                   // per candidate), and the free range has the property (the two
+                   // region tables' invariants and the call's precondition only).
+                   const Generic fit = fit_lemma(c);
+                   const Generic inside = mk_generic(c, "INV_MEMBLOCK_SCRATCH_ONLY_ALLOC (every candidate: inside the free range)",
+                                                     {"lo", "hi", "cand", "size", "x"}, [](const std::vector<expr>& g) {
+                                                       return z3::implies(fits_in(g[2], g[3], g[0], g[1]) && in_range(g[4], g[2], g[3]),
+                                                                          z3::uge(g[4], g[0]) && z3::ult(g[4], g[1]));
+                                                     });
+                   Steps steps = {fit.step, inside.step};
+                   add_fit_instances(fit, steps[0], a, v.size, v.align, "");
+                   Conj tables_pre = tables;
+                   tables_pre.push_back({"pre: size > 0, align a power of two", a.pre});
                    for (const auto& k : a.cands) {
-                     const expr in = z3::uge(v.x, k.cand) && z3::ult(v.x - k.cand, v.size);
-                     steps.push_back({"INV_MEMBLOCK_SCRATCH_ONLY_ALLOC (" + k.where + ": the range fits)",
-                                      z3::implies(k.ok, z3::ule(k.lo, k.cand) && z3::ule(k.cand, k.cand + v.size) &&
-                                                            z3::ule(k.cand + v.size, k.hi))});
-                     steps.push_back({"INV_MEMBLOCK_SCRATCH_ONLY_ALLOC (" + k.where + ": inside the free range)",
-                                      z3::implies(k.ok && in, z3::uge(v.x, k.lo) && z3::ult(v.x, k.hi))});
-                     steps.push_back({"INV_MEMBLOCK_SCRATCH_ONLY_ALLOC (" + k.where + ": the free range)",
-                                      z3::implies(k.ok && z3::uge(v.x, k.lo) && z3::ult(v.x, k.hi), scratch_alloc_ok(v.x, v.x + bv(c, 1)))});
+                     steps[1].instances.push_back(inside.instance("INV_MEMBLOCK_SCRATCH_ONLY_ALLOC (" + k.where + ": inside the free range)",
+                                                                  {k.lo, k.hi, k.cand, v.size, v.x}));
+                     steps.push_back({{"INV_MEMBLOCK_SCRATCH_ONLY_ALLOC (" + k.where + ": the free range)",
+                                       z3::implies(k.ok && z3::uge(v.x, k.lo) && z3::ult(v.x, k.hi), scratch_alloc_ok(v.x, v.x + bv(c, 1)))},
+                                      tables_pre, {}});
                      goals.push_back({"INV_MEMBLOCK_SCRATCH_ONLY_ALLOC (" + k.where + ")", z3::implies(k.ok, scratch_alloc_ok(k.cand, v.size))});
-                     one_of = one_of || (k.ok && a.best == k.cand);
                    }
-                   goals.push_back({"INV_MEMBLOCK_SCRATCH_ONLY_ALLOC (the result is a candidate)", z3::implies(a.found, one_of)});
+                   goals.push_back({"INV_MEMBLOCK_SCRATCH_ONLY_ALLOC (the result is a candidate)", is_candidate(c, a.found, a.best, a.cands)});
                    goals.push_back({"INV_MEMBLOCK_ADD_MONOTONE",
                                     z3::implies(a.found, add_monotone(c, v.res, a.after, a.best, v.size, v.x))});
                    return prove_goals(q, hyps, goals, [=](const z3::model& m) {
@@ -508,37 +597,78 @@ void scratch_family(std::vector<Obligation>& out, const ProveOptions& opts) {
                    const char* names[3] = {"lowmem", "global", "node0"};
                    std::vector<expr> addr, size;
                    SymType cur = res;
+                   std::vector<SymType> curs = {res};  // reserved before each allocation, and after the last
+                   // memblock/alloc/preserve, per allocation, with the search's result
+                   // abstracted: "the result is a candidate", the candidates'
+                   // arithmetic (the generic lemma, instantiated), the reservation's
+                   // INV_MEMBLOCK_ADD_MONOTONE, and "the allocated range was free".
+                   const Generic fit = fit_lemma(c);
+                   Step fit_step = fit.step;
+                   std::vector<Conj> found_facts(3);  // pre, candidate, fit instances
+                   std::vector<Named> monotone, was_free;
+                   auto pick = [](const Conj& v, const std::string& what) {
+                     return *std::find_if(v.begin(), v.end(), [&](const Named& n) { return n.id.find(what) != std::string::npos; });
+                   };
                    for (int i = 0; i < 3; ++i) {
                      size.push_back(c.bv_const((std::string(names[i]) + ".size").c_str(), 64));
+                     Conj local;
                      const AllocStep al = alloc_step(c, std::string("reserved after ") + names[i], mem, cur, c.bool_val(false),
                                                      size.back(), bv(c, kPageblock), bv(c, 0), i == 0 ? bv(c, kLowLimit) : bv(c, 0),
-                                                     x, Mutation::none, hyps);
-                     // memblock/alloc/preserve: the allocated range was free.
-                     hyps.push_back({std::string("lemma INV_MEMBLOCK_SCRATCH_ONLY_ALLOC (") + names[i] + ")",
-                                     z3::implies(al.addr != bv(c, 0) && z3::uge(x, al.addr) && z3::ult(x - al.addr, size.back()),
-                                                 !covered(c, cur, x))});
+                                                     x, Mutation::none, local, true);
+                     const std::size_t first = fit_step.instances.size();
+                     add_fit_instances(fit, fit_step, al, size.back(), bv(c, kPageblock), std::string(names[i]) + ": ");
+                     found_facts[i] = {pick(local, "pre:"), pick(local, "the result is a candidate")};
+                     found_facts[i].insert(found_facts[i].end(), fit_step.instances.begin() + first, fit_step.instances.end());
+                     monotone.push_back(pick(local, "INV_MEMBLOCK_ADD_MONOTONE"));
+                     was_free.push_back({std::string("lemma INV_MEMBLOCK_SCRATCH_ONLY_ALLOC (") + names[i] + ")",
+                                         z3::implies(al.addr != bv(c, 0) && in_range(x, al.addr, size.back()), !covered(c, cur, x))});
+                     append(hyps, local);
+                     hyps.push_back(was_free.back());
                      addr.push_back(al.addr);
                      cur = al.reserved;
+                     curs.push_back(cur);
                    }
-                   Conj goals;
-                   // Pairwise disjoint, stated at every address x (the areas do not
-                   // wrap: each ends at or below the end of a free range).
-                   expr aligned = c.bool_val(true), disjoint = c.bool_val(true);
-                   auto in = [&](int i) { return addr[i] != bv(c, 0) && z3::uge(x, addr[i]) && z3::ult(x - addr[i], size[i]); };
+                   // Each goal under only the facts it needs (bit-blasting the rest is
+                   // most of the cost): an area's alignment and the lowmem limit from
+                   // its own search; a pair's disjointness, at every address x, from
+                   // the first area's extent, the reservations in between and the
+                   // second allocation's "was free".
+                   Steps steps = {fit_step};
+                   std::vector<Named> aligned;
+                   auto in = [&](int i) { return addr[i] != bv(c, 0) && in_range(x, addr[i], size[i]); };
                    for (int i = 0; i < 3; ++i) {
-                     aligned = aligned && (addr[i] & bv(c, kPageblock - 1)) == bv(c, 0) &&
-                               z3::implies(addr[i] != bv(c, 0), z3::ule(addr[i], addr[i] + size[i]));
-                     for (int j = i + 1; j < 3; ++j) disjoint = disjoint && !(in(i) && in(j));
+                     aligned.push_back({std::string("INV_SCRATCH_ALIGNED (") + names[i] + " aligned)",
+                                        (addr[i] & bv(c, kPageblock - 1)) == bv(c, 0) &&
+                                            z3::implies(addr[i] != bv(c, 0), z3::ule(addr[i], addr[i] + size[i]))});
+                     steps.push_back({aligned.back(), found_facts[i], {}});
                    }
-                   goals.push_back({"INV_SCRATCH_ALIGNED", aligned && disjoint});
-                   goals.push_back({"INV_SCRATCH_COUNT",
-                                    z3::implies(addr[0] != bv(c, 0), z3::ule(addr[0] + size[0], bv(c, kLowLimit)))});
+                   steps.push_back({{"INV_SCRATCH_COUNT", z3::implies(addr[0] != bv(c, 0), z3::ule(addr[0] + size[0], bv(c, kLowLimit)))},
+                                    found_facts[0], {}});
+                   // Coverage only (INV_MEMBLOCK_ADD_MONOTONE also speaks of flags):
+                   // an area is reserved once allocated, and stays reserved.
+                   std::vector<Named> covers, keeps;
+                   for (int i = 0; i < 3; ++i) {
+                     covers.push_back({std::string("INV_SCRATCH_ALIGNED (") + names[i] + " reserved by its allocation)",
+                                       z3::implies(in(i), covered(c, curs[i + 1], x))});
+                     steps.push_back({covers.back(), Conj{aligned[i], monotone[i]}, {}});
+                     keeps.push_back({std::string("INV_SCRATCH_ALIGNED (") + names[i] + "'s reservation keeps what was reserved)",
+                                      z3::implies(covered(c, curs[i], x), covered(c, curs[i + 1], x))});
+                     steps.push_back({keeps.back(), Conj{monotone[i]}, {}});
+                   }
+                   for (int i = 0; i < 3; ++i)
+                     for (int j = i + 1; j < 3; ++j) {
+                       Conj under = {covers[i], was_free[j]};
+                       for (int k = i + 1; k < j; ++k) under.push_back(keeps[k]);
+                       steps.push_back({{std::string("INV_SCRATCH_ALIGNED (") + names[i] + " and " + names[j] + " disjoint)", !(in(i) && in(j))},
+                                        under, {}});
+                     }
+                   const Conj goals;
                    return prove_goals(q, hyps, goals, [=](const z3::model& m) {
                      std::string o = render_type("memory", eval_type(m, mem)) + render_type("reserved", eval_type(m, res));
                      for (int i = 0; i < 3; ++i)
                        o += std::string("  ") + names[i] + ": size " + hex(val(m, size[i])) + " at " + hex(val(m, addr[i])) + "\n";
                      return o + "  witness x = " + hex(val(m, x)) + "\n";
-                   });
+                   }, {}, {}, steps);
                  }});
   out.back().info.assumes = {"memblock/alloc/preserve" + k_tag(Ks)};
   // The documented underflow (kho-model.md §2.1 obs): global goes negative.
@@ -1151,10 +1281,15 @@ void encoding_family(std::vector<Obligation>& out, Mutation mut) {
                    Conj hyps = {{"pre: 0 < n, start + n < 2^8", z3::ult(c.bv_val(0, W), n) && z3::ult(e, c.bv_val(1u << 8, W)) &&
                                                                    z3::ult(s, c.bv_val(1u << 8, W)) && z3::ult(n, c.bv_val(1u << 8, W))}};
                    Conj goals = {{"INV_PRESERVED_SPLIT_EXACT", p == e && z3::ule(count, bound)}};
+                   // One case per bit length of n (so the bound is a constant in each).
+                   Conj cases;
+                   for (unsigned b = 1; b <= 8; ++b)
+                     cases.push_back({"n in [" + std::to_string(1u << (b - 1)) + ", " + std::to_string(1u << b) + ")",
+                                      z3::uge(n, c.bv_val(1u << (b - 1), W)) && z3::ult(n, c.bv_val(1u << b, W))});
                    return prove_goals(q, hyps, goals, [=](const z3::model& m) {
                      return "  start " + hex(val(m, s)) + " n " + hex(val(m, n)) + ": " + std::to_string(val(m, count)) + " blocks, ends at " +
                             hex(val(m, p)) + "\n";
-                   });
+                   }, cases);
                  }});
   // Item 28: restore clears page->private (6.18+), so a second restore fails.
   for (auto era : model::kAllEras) {
