@@ -83,10 +83,6 @@ Conj memblock_state_inv(z3::context& c, const SymType& t);
 expr covered(z3::context& c, const SymType& t, const expr& x);
 expr flags_at(z3::context& c, const SymType& t, const expr& x);
 expr nid_at(z3::context& c, const SymType& t, const expr& x);
-// Where x lies in a sorted array: in slot i ("NAME[i]"), or in the gap
-// below slot i ("below NAME[i]", i = K: above the last region). Exhaustive
-// under INV_MEMBLOCK_SORTED_DISJOINT; used as proof cases.
-Conj locate_cases(z3::context& c, const SymType& t, const expr& x, const std::string& name);
 // The region array made of `pieces` (merged like memblock_merge_regions when
 // `merge`), in K slots; `fits` is false when more than K regions result.
 struct Normalized {

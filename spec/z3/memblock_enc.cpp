@@ -177,19 +177,6 @@ SymType ite_type(const expr& cond, const SymType& a, const SymType& b) {
   return o;
 }
 
-Conj locate_cases(z3::context& c, const SymType& t, const expr& x, const std::string& name) {
-  Conj v;
-  for (unsigned i = 0; i <= t.K(); ++i) {
-    const expr above_prev = i == 0 ? c.bool_val(true) : slot_valid(t, i - 1) && z3::uge(x, t.r[i - 1].end);
-    const expr below_this = i == t.K() ? c.bool_val(true) : !slot_valid(t, i) || z3::ult(x, t.r[i].base);
-    v.push_back({"x below " + name + "[" + std::to_string(i) + "]", above_prev && below_this});
-    if (i < t.K())
-      v.push_back({"x in " + name + "[" + std::to_string(i) + "]",
-                   slot_valid(t, i) && z3::uge(x, t.r[i].base) && z3::ult(x, t.r[i].end)});
-  }
-  return v;
-}
-
 namespace {
 
 Normalized normalize_impl(z3::context& c, const std::vector<Piece>& p, unsigned K, bool merge, bool check_flags) {

@@ -10,7 +10,6 @@
 #include <cstdlib>
 #include <cstdio>
 #include <fstream>
-#include <map>
 #include <optional>
 #include <sstream>
 
@@ -81,8 +80,6 @@ Outcome unknown_outcome(z3::solver& s) {
 }
 
 using Render = std::function<std::string(const z3::model&)>;
-// Per-goal case splits (by goal ID), crossed with the obligation's cases.
-using GoalCases = std::map<std::string, Conj>;
 
 // One sub-query: hyps ∧ extra ∧ ¬goal. Times the check and remembers the
 // slowest sub-query of the obligation (reported with the result).
@@ -130,16 +127,6 @@ std::optional<Outcome> check_exhaustive(Query& q, const Conj& hyps, const Conj& 
   return o;
 }
 
-// The product of two case splits.
-Conj cross(const Conj& a, const Conj& b) {
-  if (a.empty()) return b;
-  if (b.empty()) return a;
-  Conj v;
-  for (const auto& x : a)
-    for (const auto& y : b) v.push_back({x.id + ", " + y.id, x.e && y.e});
-  return v;
-}
-
 // A step of a proof: proved, then assumed by the steps and goals after it
 // (A and A ⇒ B prove B). By default it is proved under the hypotheses and
 // the steps before it; `under` names a smaller set instead (none for a
@@ -159,11 +146,11 @@ struct Step {
 using Steps = std::vector<Step>;
 
 Outcome prove_goals(Query& q, const Conj& hyps_in, const Conj& goals, const Render& render, const Conj& cases,
-                    const GoalCases& goal_cases, const Steps& steps) {
+                    const Steps& steps) {
   // Steps first, in order. A refuted step is reported like a goal.
   Conj hyps = hyps_in;
   for (const auto& st : steps) {
-    Outcome o = prove_goals(q, st.under ? *st.under : hyps, {st.fact}, render, {}, {}, {});
+    Outcome o = prove_goals(q, st.under ? *st.under : hyps, {st.fact}, render, {}, {});
     if (o.verdict != Verdict::proved) return o;
     if (st.instances.empty()) hyps.push_back(st.fact);
     append(hyps, st.instances);
@@ -173,14 +160,10 @@ Outcome prove_goals(Query& q, const Conj& hyps_in, const Conj& goals, const Rend
   const char* only = std::getenv("KHOSPEC_SPEC_GOAL");
   if (!cases.empty() && !only)
     if (auto o = check_exhaustive(q, hyps, cases, "")) return *o;
-  for (const auto& [id, gc] : goal_cases)
-    if (!only || id.substr(0, id.find(' ')) == only)
-      if (auto o = check_exhaustive(q, hyps, gc, " of " + id)) return *o;
   const Conj one_case = {{"", q.c.bool_val(true)}};
   for (std::size_t gi = 0; gi < goals.size(); ++gi) {
     if (only && goals[gi].id.substr(0, goals[gi].id.find(' ')) != only) continue;  // "ID (detail)" matches ID
-    const auto own = goal_cases.find(goals[gi].id);
-    const Conj all_cases = own == goal_cases.end() ? cases : cross(cases, own->second);
+    const Conj& all_cases = cases;
     for (std::size_t ci = 0; ci < (all_cases.empty() ? 1 : all_cases.size()); ++ci) {
       const Named& k = all_cases.empty() ? one_case[0] : all_cases[ci];
       z3::solver s = mk_bv_solver(q);
@@ -215,7 +198,7 @@ Outcome prove_goals(Query& q, const Conj& hyps_in, const Conj& goals, const Rend
   return {Verdict::proved, {}, {}, {}};
 }
 Outcome prove_goals(Query& q, const Conj& hyps, const Conj& goals, const Render& render, const Conj& cases) {
-  return prove_goals(q, hyps, goals, render, cases, {}, {});
+  return prove_goals(q, hyps, goals, render, cases, {});
 }
 Outcome prove_goals(Query& q, const Conj& hyps, const Conj& goals, const Render& render) {
   return prove_goals(q, hyps, goals, render, {});
@@ -364,7 +347,7 @@ void memblock_family(std::vector<Obligation>& out, const ProveOptions& opts, Mut
   const std::vector<MbCall> calls = {{"add", false}, {"reserve", true}, {"remove", false}, {"free", true},
                                      {"setclr_flag", false}};
   for (const auto& call : calls) {
-    auto build = [call, K, mut](z3::context& c, Conj& hyps, Conj& goals, Render& render, Conj& cases, GoalCases& gcases) {
+    auto build = [call, K, mut](z3::context& c, Conj& hyps, Conj& goals, Render& render, Conj& cases) {
       const std::string tname = call.reserved_type ? "reserved" : "memory";
       SymType t = mk_type(c, tname, K);
       expr base = c.bv_const("base", 64), size = c.bv_const("size", 64);
@@ -405,9 +388,6 @@ void memblock_family(std::vector<Obligation>& out, const ProveOptions& opts, Mut
       goals.push_back({"INV_MEMBLOCK_NO_BUG", r.no_bug});
       if (!trans_id.empty()) {
         goals.push_back({trans_id, trans});
-        // Where x lies before the call picks the piece it lands in (opt-in:
-        // no clear gain at K = 2, spec/kho.md §7).
-        if (std::getenv("KHOSPEC_SPEC_LOC")) gcases[trans_id] = locate_cases(c, t, x, tname);
       }
       const SymType next = r.next;
       render = [=](const z3::model& m) {
@@ -427,9 +407,8 @@ void memblock_family(std::vector<Obligation>& out, const ProveOptions& opts, Mut
                     "Inv ∧ Pre(memblock_" + call.op + ") is satisfiable"},
                    [build](Query& q) {
                      Conj hyps, goals, cases;
-                     GoalCases gc;
                      Render r;
-                     build(q.c, hyps, goals, r, cases, gc);
+                     build(q.c, hyps, goals, r, cases);
                      return check_sat(q, hyps);
                    }});
     auto pids = ids;
@@ -440,10 +419,9 @@ void memblock_family(std::vector<Obligation>& out, const ProveOptions& opts, Mut
                     "Inv ∧ Pre ⇒ Inv(memblock_" + call.op + "(S)) on " + std::to_string(K) + " symbolic regions"},
                    [build](Query& q) {
                      Conj hyps, goals, cases;
-                     GoalCases gc;
                      Render r;
-                     build(q.c, hyps, goals, r, cases, gc);
-                     return prove_goals(q, hyps, goals, r, cases, gc, {});
+                     build(q.c, hyps, goals, r, cases);
+                     return prove_goals(q, hyps, goals, r, cases, {});
                    }});
   }
 
@@ -531,7 +509,7 @@ void memblock_family(std::vector<Obligation>& out, const ProveOptions& opts, Mut
                        << render_type("memory", eval_type(m, v.mem)) << "  reserved before:\n" << render_type("reserved", eval_type(m, v.res))
                        << "  reserved after:\n" << render_type("reserved", eval_type(m, a.reserved)) << "  witness address x = " << hex(val(m, v.x)) << "\n";
                      return o.str();
-                   }, {}, {}, steps);
+                   }, {}, steps);
                  }});
   out.back().info.assumes = {"memblock/add/preserve" + k_tag(K)};
 }
@@ -668,7 +646,7 @@ void scratch_family(std::vector<Obligation>& out, const ProveOptions& opts) {
                      for (int i = 0; i < 3; ++i)
                        o += std::string("  ") + names[i] + ": size " + hex(val(m, size[i])) + " at " + hex(val(m, addr[i])) + "\n";
                      return o + "  witness x = " + hex(val(m, x)) + "\n";
-                   }, {}, {}, steps);
+                   }, {}, steps);
                  }});
   out.back().info.assumes = {"memblock/alloc/preserve" + k_tag(Ks)};
   // The documented underflow (kho-model.md §2.1 obs): global goes negative.
