@@ -69,10 +69,14 @@ struct StructWalk {
   std::string root_name;
 };
 
-// `names_checked`: fdt_check_full() returned 0, so it already resolved every
-// property name of this same tag sequence (it walks the tokens exactly as below).
+// The walk is fdt_check_full()'s own loop (libfdt 1.6.1: fdt_next_tag() per
+// tag, depth bookkeeping, every property name resolved with fdt_get_string()),
+// so a walk that completes is a blob fdt_check_full() accepts (open() checks
+// the header, totalsize and the reservation block before; fdt/reader_test.cpp
+// holds the two verdicts equal on corrupted blobs). open() therefore calls
+// fdt_check_full() only when the walk fails, for libfdt's error code.
 // `tokens` (when not null) receives every node and property tag walked.
-StructWalk walk_struct(const void* fdt, bool names_checked, std::vector<Blob::Token>* tokens) {
+StructWalk walk_struct(const void* fdt, std::vector<Blob::Token>* tokens) {
   StructWalk w;
   int depth = 0;
   int offset = 0;
@@ -86,7 +90,7 @@ StructWalk walk_struct(const void* fdt, bool names_checked, std::vector<Blob::To
       return w;
     }
     if (tokens && (tag == FDT_BEGIN_NODE || tag == FDT_END_NODE || tag == FDT_PROP))
-      tokens->push_back({tag, offset, next});
+      tokens->push_back({tag, offset, next, nullptr, 0});
     switch (tag) {
       case FDT_BEGIN_NODE:
         if (depth == 0) {
@@ -121,15 +125,21 @@ StructWalk walk_struct(const void* fdt, bool names_checked, std::vector<Blob::To
       case FDT_PROP: {
         if (!has_child.empty() && has_child.back() && w.prop_after_node_at < 0)
           w.prop_after_node_at = offset;
-        if (names_checked) break;
-        // The property's name must resolve inside the strings block.
-        const char* name = nullptr;
+        // The property's name must resolve inside the strings block: what
+        // fdt_getprop_by_offset() checks in fdt_check_full(), without its second
+        // fdt_next_tag() on a tag this walk has just read whole.
+        const auto* prop = static_cast<const struct fdt_property*>(fdt_offset_ptr(fdt, offset, sizeof(struct fdt_property)));
         int len = 0;
-        if (!fdt_getprop_by_offset(fdt, offset, &name, &len)) {
-          w.err = len < 0 ? len : -FDT_ERR_BADSTRUCTURE;
+        const char* name = prop ? fdt_get_string(fdt, fdt32_to_cpu(prop->nameoff), &len) : nullptr;
+        if (!name) {
+          w.err = !prop ? -FDT_ERR_TRUNCATED : len < 0 ? len : -FDT_ERR_BADSTRUCTURE;
           w.at = offset;
           w.bad_name = true;
           return w;
+        }
+        if (tokens && fdt_version(fdt) >= 0x10) {
+          tokens->back().name = name;
+          tokens->back().name_len = len;
         }
         break;
       }
@@ -310,11 +320,12 @@ Blob Blob::open(std::span<const std::uint8_t> bytes, const ReadOptions& opts, Re
           {"re-capture the blob from debugfs; a converted or hand-built blob may differ from the kernel's"});
   }
 
-  int err = fdt_check_full(fdt, buf.size());
   // Sized for the common case (a few dozen tags); kept only when the blob is ok().
-  if (err == 0)
-    b.tokens_.reserve(std::min<std::size_t>((fdt_version(fdt) >= 17 ? fdt_size_dt_struct(fdt) : 0) / 8 + 8, 4096));
-  StructWalk walk = walk_struct(fdt, err == 0, err == 0 ? &b.tokens_ : nullptr);
+  b.tokens_.reserve(std::min<std::size_t>((fdt_version(fdt) >= 17 ? fdt_size_dt_struct(fdt) : 0) / 8 + 8, 4096));
+  StructWalk walk = walk_struct(fdt, &b.tokens_);
+  // fdt_check_full()'s verdict: the walk is its loop, and the reservation
+  // block is the one check of it not made above (fdt_num_mem_rsv()).
+  int err = walk.err == 0 && fdt_num_mem_rsv(fdt) >= 0 ? 0 : fdt_check_full(fdt, buf.size());
   bool structure_ok = err == 0 && walk.err == 0;
   if (walk.roots > 1) {
     f.add("fdt_two_roots", Level::error, b.abs_offset(walk.second_root_at),

@@ -53,6 +53,8 @@ class Blob {
     std::uint32_t tag = 0;  // FDT_BEGIN_NODE, FDT_END_NODE or FDT_PROP (NOPs and END are left out)
     int offset = 0;         // structure-block offset of the tag
     int next = 0;           // offset of the following tag
+    const char* name = nullptr;  // FDT_PROP: the name fdt_get_string() resolved (v16+) ...
+    int name_len = 0;            // ... and its length
   };
   // Every tag of the structure block in order, recorded by open()'s own walk so
   // decoders need not walk it again. Filled only when ok().

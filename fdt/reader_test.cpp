@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 
 #include "fdt/builder.hpp"
@@ -186,6 +187,53 @@ TEST(Reader, EverySingleByteCorruptionIsSafe) {
       }
     }
   }
+}
+
+// open() calls fdt_check_full() only when its own walk (fdt_check_full()'s
+// loop over fdt_next_tag() and fdt_get_string()) fails: the two verdicts must
+// agree on every corrupted blob. A blob open() accepts is one libfdt accepts,
+// and a blob libfdt accepts gets no structure finding from open() (beyond
+// the two roots / named root libfdt 1.6.1 does not look for).
+TEST(Reader, WalkVerdictEqualsFdtCheckFull) {
+  const std::vector<std::vector<std::uint8_t>> bases = {test::docs_root()};
+  std::mt19937 rng(7);  // fixed seed: reproducible
+  std::printf("seed=7\n");
+  std::size_t accepted = 0, rejected = 0;
+  auto check = [&](const std::vector<std::uint8_t>& bad, const std::string& what) {
+    Report r;
+    ReadOptions o;
+    Blob b = Blob::open(bad, o, r);
+    std::vector<std::uint64_t> aligned((bad.size() + 7) / 8 + 1, 0);
+    if (!bad.empty()) std::memcpy(aligned.data(), bad.data(), bad.size());
+    const int lib = fdt_check_full(aligned.data(), bad.size());
+    if (b.ok()) {
+      ++accepted;
+      EXPECT_EQ(lib, 0) << what << ": open() accepted a blob fdt_check_full() rejects (" << fdt_err_name(lib) << ")";
+    } else {
+      ++rejected;
+    }
+    if (lib == 0 && !r.has("fdt_two_roots") && !r.has("fdt_named_root")) {
+      for (const char* rule : {"fdt_bad_structure", "fdt_bad_name_offset"})
+        EXPECT_FALSE(r.has(rule)) << what << ": " << rule << " on a blob fdt_check_full() accepts";
+    }
+  };
+  for (const auto& blob : bases) {
+    for (std::size_t i = 0; i < blob.size(); ++i)
+      for (std::uint8_t v : {std::uint8_t{0}, std::uint8_t{0xff}, static_cast<std::uint8_t>(rng()), std::uint8_t{0x01}}) {
+        auto bad = blob;
+        bad[i] = v;
+        check(bad, "byte " + std::to_string(i) + " = " + std::to_string(v));
+      }
+    for (int k = 0; k < 2000; ++k) {  // a few bytes at once
+      auto bad = blob;
+      for (int j = 0; j < 3; ++j) bad[rng() % bad.size()] = static_cast<std::uint8_t>(rng());
+      check(bad, "multi-byte corruption #" + std::to_string(k));
+    }
+  }
+  // Both verdicts occur (the corruptions reach the walk, not only the header).
+  std::printf("accepted %zu, rejected %zu\n", accepted, rejected);
+  EXPECT_GT(accepted, 0u);
+  EXPECT_GT(rejected, 0u);
 }
 
 }  // namespace

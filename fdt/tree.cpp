@@ -165,23 +165,26 @@ FlatTree read_flat(const Blob& blob, int max_depth) {
     if (tok.tag == FDT_PROP) {
       if (!props_open) continue;
       const char* name = nullptr;
+      std::size_t name_len = 0;
       int len = 0;
       const void* data = nullptr;
       if (v16) {
         // What fdt_getprop_by_offset() returns, without its re-walk of the tag: open()'s
-        // walk read this PROP tag whole and fdt_check_full() resolved its name.
+        // walk read this PROP tag whole and resolved its name.
         const auto* prop = static_cast<const struct fdt_property*>(fdt_offset_ptr(fdt, off, sizeof(struct fdt_property)));
         if (!prop) continue;
-        name = fdt_get_string(fdt, fdt32_to_cpu(prop->nameoff), nullptr);
+        name = tok.name;  // resolved by open()'s walk (fdt_get_string())
+        name_len = static_cast<std::size_t>(tok.name_len);
         len = static_cast<int>(fdt32_to_cpu(prop->len));
         data = prop->data;
       } else {
         data = fdt_getprop_by_offset(fdt, off, &name, &len);  // realigns pre-v16 values
+        if (name) name_len = std::strlen(name);
       }
       if (!data || !name || len < 0) continue;  // fdt_check_full() already vetted these
       FlatNode& n = t.nodes[static_cast<std::size_t>(cur)];
       FlatProp p;
-      p.name = name;  // points into the blob, as do the views below
+      p.name = std::string_view(name, name_len);  // points into the blob, as do the views below
       p.raw = {static_cast<const std::uint8_t*>(data), static_cast<std::size_t>(len)};
       p.offset = blob.abs_offset(off);
       if (n.prop_count < kLinearNames) {

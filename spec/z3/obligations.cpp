@@ -12,6 +12,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 
 #include "model/kho/era.hpp"
 #include "spec/sm.hpp"
@@ -585,7 +586,9 @@ void scratch_family(std::vector<Obligation>& out, const ProveOptions& opts) {
                    std::vector<Conj> found_facts(3);  // pre, candidate, fit instances
                    std::vector<Named> monotone, was_free;
                    auto pick = [](const Conj& v, const std::string& what) {
-                     return *std::find_if(v.begin(), v.end(), [&](const Named& n) { return n.id.find(what) != std::string::npos; });
+                     auto it = std::find_if(v.begin(), v.end(), [&](const Named& n) { return n.id.find(what) != std::string::npos; });
+                     if (it == v.end()) throw std::logic_error("alloc_step() made no fact '" + what + "'");
+                     return *it;
                    };
                    for (int i = 0; i < 3; ++i) {
                      size.push_back(c.bv_const((std::string(names[i]) + ".size").c_str(), 64));
@@ -1579,6 +1582,9 @@ ObligationResult run_one(const Obligation& ob, const ProveOptions& opts) {
   } catch (const z3::exception& e) {
     r.verdict = Verdict::unknown;
     r.reason = std::string("z3 error: ") + e.msg();
+  } catch (const std::exception& e) {
+    r.verdict = Verdict::unknown;
+    r.reason = std::string("internal error: ") + e.what();
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.as_expected = ob.info.expect_refuted ? r.verdict == Verdict::refuted : r.verdict == Verdict::proved;
