@@ -2,6 +2,7 @@
 # paths or model:ERA (dumped with `khospec model abi-dump --era ERA` into
 # WORK first); the text output (paths made relative) must equal GOLDEN and the
 # exit code must be EXIT. UPDATE=1 rewrites GOLDEN instead.
+file(MAKE_DIRECTORY ${WORK})
 set(args)
 foreach(side OLD NEW)
   set(v "${${side}}")
