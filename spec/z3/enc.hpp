@@ -111,10 +111,6 @@ struct OpResult {
   SymType norm;  // S' (the normalized array, meaningful when apply)
   expr apply;    // the step changes the state: next = If(apply, norm, S)
 };
-// Inv(next) stated as If(apply, Inv(S'), Inv(S)): the same formula (Inv is a
-// function of the state), but the solver sees S' directly instead of
-// through muxes, so structural facts (INV_MEMBLOCK_TOTAL) stay syntactic.
-Conj state_inv_after(z3::context& c, const SymType& before, const OpResult& r);
 
 // mm/memblock.c memblock_add_range() (v6.16): gaps get (nid, flags), existing
 // regions win, then merge.

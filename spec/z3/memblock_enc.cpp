@@ -393,13 +393,6 @@ Lemma setclr_lemma(z3::context& c, const std::string& name, const SymType& befor
   return l;
 }
 
-Conj state_inv_after(z3::context& c, const SymType& before, const OpResult& r) {
-  const Conj a = memblock_state_inv(c, r.norm), b = memblock_state_inv(c, before);
-  Conj v;
-  for (std::size_t i = 0; i < a.size(); ++i) v.push_back({a[i].id, z3::ite(r.apply, a[i].e, b[i].e)});
-  return v;
-}
-
 expr add_monotone(z3::context& c, const SymType& before, const SymType& after, const expr& base,
                   const expr& size_in, const expr& x) {
   const expr size = umin(size_in, ~base);

@@ -365,18 +365,17 @@ void memblock_family(std::vector<Obligation>& out, const ProveOptions& opts, Mut
           flags = bv(c, 0, 32);
         }
         r = mb_add(c, t, base, size, nid, flags, mut);
-        inv_after = state_inv_after(c, t, r);
+        inv_after = memblock_state_inv(c, r.next);
         trans = add_monotone(c, t, r.next, base, size, x);
         trans_id = "INV_MEMBLOCK_ADD_MONOTONE";
       } else if (call.op == "remove" || call.op == "free") {
         r = mb_remove(c, t, base, size);
-        inv_after = state_inv_after(c, t, r);
+        inv_after = memblock_state_inv(c, r.next);
       } else {
         auto rs = mb_setclr(c, t, base, size, true, flag, mut);
         auto rc = mb_setclr(c, t, base, size, false, flag, mut);
         const SymType n = ite_type(setb, rs.next, rc.next);
-        const Conj is = state_inv_after(c, t, rs), ic = state_inv_after(c, t, rc);
-        for (std::size_t i = 0; i < is.size(); ++i) inv_after.push_back({is[i].id, z3::ite(setb, is[i].e, ic[i].e)});
+        inv_after = memblock_state_inv(c, n);  // If(setb, If(apply, Inv(S'), Inv(S)), ...): pushed by SymType::ite
         r = {n, z3::ite(setb, rs.pre, rc.pre), bv(c, 0), z3::ite(setb, rs.no_bug, rc.no_bug), n, c.bool_val(true)};
         trans = z3::ite(setb, setclr_flags_only(c, t, n, base, size, true, flag, x),
                         setclr_flags_only(c, t, n, base, size, false, flag, x));
@@ -463,11 +462,9 @@ void memblock_family(std::vector<Obligation>& out, const ProveOptions& opts, Mut
                    append(tables, tagged(memblock_state_inv(c, v.res), " (reserved)"));
                    Conj hyps = tables;
                    const AllocStep a = alloc_step(c, "reserved'", v.mem, v.res, v.so, v.size, v.align, v.start, v.end, v.x, mut, hyps);
-                   // Inv(If(found, S', S)) stated as If(found, Inv(S'), Inv(S)).
+                   // Inv(If(found, S', S)): memblock_state_inv() states it as If(found, Inv(S'), Inv(S)) (SymType::ite).
                    Conj goals;
-                   const Conj inv_after = memblock_state_inv(c, a.after), inv_before = memblock_state_inv(c, v.res);
-                   for (std::size_t i = 0; i < inv_after.size(); ++i)
-                     goals.push_back({inv_after[i].id, z3::ite(a.found, inv_after[i].e, inv_before[i].e)});
+                   for (const auto& inv : memblock_state_inv(c, a.reserved)) goals.push_back(inv);
                    // INV_MEMBLOCK_SCRATCH_ONLY_ALLOC for every candidate range the
                    // search may return, then: a found address is one of them.
                    auto scratch_alloc_ok = [&](const expr& addr, const expr& size) {
@@ -691,7 +688,7 @@ struct PSet {
   // Set by pset_insert(): slot i took the block (ins_pfn, ins_order) iff
   // take[i]; prev is the set before. pset_inv() then states Inv per slot as
   // If(take[i], Inv(block), Inv(prev slot)), the same formula with the muxes
-  // pushed out (as state_inv_after() does for memblock).
+  // pushed out (as SymType::ite does for memblock).
   std::vector<expr> take;
   std::vector<expr> prev_valid, prev_pfn, prev_order;
   std::vector<expr> ins;  // {pfn, order} when take is set
