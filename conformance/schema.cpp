@@ -1,6 +1,7 @@
 #include "conformance/schema.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstdio>
 #include <functional>
@@ -370,11 +371,14 @@ struct SchemaSet::CompiledNode {
 
   const Entry* entry(std::string_view name) const {
     for (const auto& e : props)
-      if (e.name == name) return &e;
+      if (fdt::same_name(e.name, name)) return &e;
     return nullptr;
   }
   const cs::Prop* prop_schema(std::string_view name) const {
     if (const Entry* e = entry(name); e && e->prop) return e->prop;
+    return pattern_prop(name);
+  }
+  const cs::Prop* pattern_prop(std::string_view name) const {
     for (const auto& p : patterns)
       if (p.prop && p.m.match(name)) return p.prop;
     return nullptr;
@@ -392,18 +396,28 @@ struct SchemaSet::Cache {
   // Lazily parsed built-in docs (builtin()): the text of doc i is (*sources)[i].
   const std::vector<SchemaSource>* sources = nullptr;
   std::unique_ptr<std::once_flag[]> once;
+  std::unique_ptr<std::atomic<bool>[]> parsed;  // doc i's call_once has completed (read without it)
   std::vector<char> lazy;
   // `select` of every doc, for for_abi() (valid once have_selects).
-  bool have_selects = false;
+  std::atomic<bool> have_selects{false};
   std::vector<std::string> selects;
   std::vector<char> select_ok;  // the doc parsed (a doc that did not never matches)
+  std::atomic<std::size_t> last_select{~std::size_t{0}};  // for_abi()'s last match
   struct Graph {
     std::vector<std::unique_ptr<CompiledNode>> nodes;
     std::vector<std::unique_ptr<cs::Prop>> props;
     const CompiledNode* root = nullptr;  // nullptr: irregular, use the yaml-cpp walk
   };
   std::vector<std::pair<const SchemaDoc*, std::unique_ptr<Graph>>> graphs;
+  // compiled() of doc i once built, read without the lock (sized by seal()).
+  std::unique_ptr<std::atomic<const Graph*>[]> graph_at;
+  std::size_t sealed_docs = 0;
 };
+
+void SchemaSet::seal() {
+  cache_->graph_at = std::make_unique<std::atomic<const Cache::Graph*>[]>(docs_.size());
+  cache_->sealed_docs = docs_.size();
+}
 
 SchemaSet::SchemaSet() : cache_(std::make_unique<Cache>()) {}
 SchemaSet::~SchemaSet() = default;
@@ -510,6 +524,7 @@ SchemaSet SchemaSet::load(const std::vector<SchemaSource>& sources, Report& repo
     }
     set.docs_.push_back(std::move(d));
   }
+  set.seal();
   return set;
 }
 
@@ -524,6 +539,7 @@ const SchemaSet& SchemaSet::builtin() {
     Cache& c = *s.cache_;
     c.sources = &sources;
     c.once = std::make_unique<std::once_flag[]>(sources.size());
+    c.parsed = std::make_unique<std::atomic<bool>[]>(sources.size());
     c.lazy.assign(sources.size(), 0);
     c.have_selects = true;
     c.selects.resize(sources.size());
@@ -547,6 +563,7 @@ const SchemaSet& SchemaSet::builtin() {
         c.select_ok[i] = d.parsed;
       }
     }
+    s.seal();
     return s;
   }();
   return set;
@@ -554,7 +571,7 @@ const SchemaSet& SchemaSet::builtin() {
 
 const SchemaDoc& SchemaSet::doc_at(std::size_t i) const {
   const Cache& c = *cache_;
-  if (c.sources && c.lazy[i]) {
+  if (c.sources && c.lazy[i] && !c.parsed[i].load(std::memory_order_acquire)) {
     std::call_once(c.once[i], [&] {
       Report ignored;
       SchemaSet one = load({(*c.sources)[i]}, ignored);
@@ -562,6 +579,7 @@ const SchemaDoc& SchemaSet::doc_at(std::size_t i) const {
       d.root = one.docs_.front().root;
       d.parsed = one.docs_.front().parsed;
     });
+    c.parsed[i].store(true, std::memory_order_release);
   }
   return docs_[i];
 }
@@ -577,9 +595,9 @@ const std::vector<SchemaDoc>& SchemaSet::docs() const {
 
 const SchemaDoc* SchemaSet::for_abi(std::string_view abi) const {
   Cache& c = *cache_;
-  {
+  if (!c.have_selects.load(std::memory_order_acquire)) {
     std::lock_guard<std::mutex> lock(c.mu);
-    if (!c.have_selects) {
+    if (!c.have_selects.load(std::memory_order_relaxed)) {
       c.selects.resize(docs_.size());
       c.select_ok.assign(docs_.size(), 0);
       for (std::size_t i = 0; i < docs_.size(); ++i) {
@@ -587,11 +605,19 @@ const SchemaDoc* SchemaSet::for_abi(std::string_view abi) const {
         c.select_ok[i] = d.parsed;
         if (d.parsed) c.selects[i] = str(d.root["select"]);
       }
-      c.have_selects = true;
+      c.have_selects.store(true, std::memory_order_release);
     }
   }
+  // Validating a batch asks for the same format again and again: try the last answer first.
+  const std::size_t last = c.last_select.load(std::memory_order_relaxed);
+  if (last < docs_.size() && c.select_ok[last] && fdt::same_name(c.selects[last], abi) && doc_at(last).parsed)
+    return &docs_[last];
   for (std::size_t i = 0; i < docs_.size(); ++i) {
-    if (c.select_ok[i] && c.selects[i] == abi && doc_at(i).parsed) return &docs_[i];
+    const std::string& sel = c.selects[i];
+    if (c.select_ok[i] && fdt::same_name(sel, abi) && doc_at(i).parsed) {
+      c.last_select.store(i, std::memory_order_relaxed);
+      return &docs_[i];
+    }
   }
   return nullptr;
 }
@@ -851,6 +877,13 @@ struct Compiler {
 
 const SchemaSet::CompiledNode* SchemaSet::compiled(const SchemaDoc& doc) const {
   Cache& c = *cache_;
+  // Doc i of a sealed set: its graph, once built, is read without the lock.
+  const std::less<const SchemaDoc*> before;
+  const bool indexed = c.graph_at && !before(&doc, docs_.data()) && before(&doc, docs_.data() + c.sealed_docs);
+  const std::size_t i = indexed ? static_cast<std::size_t>(&doc - docs_.data()) : 0;
+  if (indexed) {
+    if (const Cache::Graph* g = c.graph_at[i].load(std::memory_order_acquire)) return g->root;
+  }
   std::lock_guard<std::mutex> lock(c.mu);
   for (const auto& [d, g] : c.graphs)
     if (d == &doc) return g->root;
@@ -871,6 +904,7 @@ const SchemaSet::CompiledNode* SchemaSet::compiled(const SchemaDoc& doc) const {
   }
   g->root = comp.irregular ? nullptr : root;
   c.graphs.emplace_back(&doc, std::move(g));
+  if (indexed) c.graph_at[i].store(c.graphs.back().second.get(), std::memory_order_release);
   return c.graphs.back().second->root;
 }
 
@@ -1112,7 +1146,9 @@ void check_bounds(Ctx& ctx, const N& n, const P& p, const cs::Prop& ps, std::uin
     ctx.add("schema_minimum", n, &p, "value " + hex(v) + " is below the minimum " + hex(*ps.minimum), id);
   if (ps.maximum && v > *ps.maximum)
     ctx.add("schema_maximum", n, &p, "value " + hex(v) + " is above the maximum " + hex(*ps.maximum), id);
-  if (ps.multiple_of && *ps.multiple_of > 0 && v % *ps.multiple_of != 0)
+  // multipleOf is a page or an alignment in every KHO schema: a mask, not a 64-bit divide.
+  if (ps.multiple_of && *ps.multiple_of > 0 &&
+      ((*ps.multiple_of & (*ps.multiple_of - 1)) == 0 ? v & (*ps.multiple_of - 1) : v % *ps.multiple_of) != 0)
     ctx.add("schema_multiple_of", n, &p, "value " + hex(v) + " is not a multiple of " + hex(*ps.multiple_of), id);
 }
 
@@ -1196,7 +1232,8 @@ bool flat_has_string(const fdt::FlatProp& p, std::string_view want) {
   }
 }
 
-// validate_compiled() over the in-place decode: the same checks, findings and order.
+// validate_compiled() over the in-place decode: the same checks, findings and order,
+// with each node's and property's schema bound by bind_flat().
 void validate_compiled_flat(int ni, const SchemaSet::CompiledNode& s, FlatCtx& ctx, int depth) {
   if (depth > 32 || s.skip) return;
   static const std::string kNoId;
@@ -1207,8 +1244,9 @@ void validate_compiled_flat(int ni, const SchemaSet::CompiledNode& s, FlatCtx& c
     if (!t.prop(n, name) && t.child(n, name) < 0)
       ctx.add("schema_required", n, nullptr, "required '" + name + "' is missing", id);
   }
-  for (const auto& p : t.props_of(n)) {
-    const cs::Prop* ps = s.prop_schema(p.name);
+  for (std::uint32_t k = 0; k < n.prop_count; ++k) {
+    const fdt::FlatProp& p = t.props[n.first_prop + k];
+    const auto* ps = static_cast<const cs::Prop*>(p.schema);  // s.prop_schema(p.name), bound by bind_flat()
     if (!ps) {
       if (!s.additional_ok)
         ctx.add("schema_unknown_property", n, &p, "property '" + std::string(p.name) + "' is not defined by the schema",
@@ -1244,7 +1282,7 @@ void validate_compiled_flat(int ni, const SchemaSet::CompiledNode& s, FlatCtx& c
   }
   for (int c = n.first_child; c >= 0; c = t.nodes[static_cast<std::size_t>(c)].next_sibling) {
     const fdt::FlatNode& cn = t.nodes[static_cast<std::size_t>(c)];
-    const SchemaSet::CompiledNode* cs_ = s.child_schema(cn.name);
+    const auto* cs_ = static_cast<const SchemaSet::CompiledNode*>(cn.schema);  // s.child_schema(cn.name), bound
     if (!cs_) {
       if (!s.additional_ok)
         ctx.add("schema_unknown_node", cn, nullptr, "node '" + std::string(cn.name) + "' is not defined by the schema",
@@ -1257,19 +1295,89 @@ void validate_compiled_flat(int ni, const SchemaSet::CompiledNode& s, FlatCtx& c
 
 }  // namespace
 
+void SchemaSet::bind_flat(fdt::FlatTree& t, const SchemaDoc* doc) const {
+  static const fdt::Node kAnyNode;  // kho_prop_type() reads names only
+  const CompiledNode* root = doc ? compiled(*doc) : nullptr;
+  if (doc && !root) {
+    // The yaml-cpp walk: types through flat_type_resolver(), nothing bound.
+    auto resolver = flat_type_resolver(*doc);
+    for (std::size_t i = 0; i < t.nodes.size(); ++i) {
+      fdt::FlatNode& n = t.nodes[i];
+      n.schema = nullptr;
+      for (std::uint32_t k = 0; k < n.prop_count; ++k) {
+        fdt::FlatProp& p = t.props[n.first_prop + k];
+        auto declared = resolver(t, static_cast<int>(i), p.name);
+        p.type_known = declared.has_value();
+        if (declared) p.type = *declared;
+        p.schema = nullptr;
+      }
+    }
+    return;
+  }
+  // by_path: the node's path names its schema component by component (non-empty
+  // names without '/'), so the child lookup by name is what compiled_for_path()
+  // finds; otherwise the types come from compiled_for_path() itself.
+  std::vector<char> by_path;
+  for (std::size_t i = 0; i < t.nodes.size(); ++i) {
+    fdt::FlatNode& n = t.nodes[i];
+    const CompiledNode* s = nullptr;       // the schema validate_compiled() checks n against
+    const CompiledNode* typer = nullptr;   // the schema prop_type() reads n's types from
+    if (root) {
+      const bool clean = !n.name.empty() && n.name.find('/') == std::string_view::npos;
+      if (n.parent < 0) {
+        s = root;
+        typer = root->skip ? nullptr : root;
+      } else {
+        const auto* ps = static_cast<const CompiledNode*>(t.nodes[static_cast<std::size_t>(n.parent)].schema);
+        s = ps && !ps->skip ? ps->child_schema(n.name) : nullptr;
+        const bool parent_clean = by_path.empty() || by_path[static_cast<std::size_t>(n.parent)];
+        if (clean && parent_clean) {
+          typer = s && !s->skip ? s : nullptr;
+        } else {
+          if (by_path.empty()) by_path.assign(t.nodes.size(), 1);
+          by_path[i] = 0;
+          typer = compiled_for_path(root, t.path(n));
+        }
+      }
+    }
+    n.schema = s;
+    for (std::uint32_t k = 0; k < n.prop_count; ++k) {
+      fdt::FlatProp& p = t.props[n.first_prop + k];
+      // compiled_prop_type(): a `properties` entry's $ref type; prop_schema(): that entry, else a pattern.
+      const CompiledNode::Entry* e = typer ? typer->entry(p.name) : nullptr;
+      std::optional<fdt::PropType> declared = e && e->prop ? e->prop->type : std::nullopt;
+      if (!declared) declared = fdt::kho_prop_type(kAnyNode, p.name);
+      p.type_known = declared.has_value();
+      if (declared) p.type = *declared;
+      p.schema = nullptr;
+      if (s && !s->skip) {
+        if (s != typer) e = s->entry(p.name);  // typer is s unless the path is not clean
+        p.schema = e && e->prop ? e->prop : s->pattern_prop(p.name);  // s->prop_schema()
+      }
+    }
+  }
+}
+
 void SchemaSet::validate_flat(const fdt::FlatTree& tree, const SchemaDoc& doc, const std::string& file,
                               Report& report) const {
   if (tree.nodes.empty()) {
     validate_tree(fdt::Tree{}, doc, file, report);  // what an empty decode is checked as
     return;
   }
-  if (const CompiledNode* root = compiled(doc)) {
-    FlatCtx ctx{tree, file, report};
-    validate_compiled_flat(0, *root, ctx, 0);
+  const CompiledNode* root = compiled(doc);
+  if (!root) {
+    const fdt::Tree t = fdt::to_tree(tree);  // the yaml-cpp walk reads the owning tree
+    validate_node(t.root, doc, doc.root, file, report, 0);
     return;
   }
-  const fdt::Tree t = fdt::to_tree(tree);  // the yaml-cpp walk reads the owning tree
-  validate_node(t.root, doc, doc.root, file, report, 0);
+  if (tree.nodes.front().schema != root) {
+    fdt::FlatTree copy = tree;  // bind_flat() declares types in place; only the binding is used
+    bind_flat(copy, &doc);
+    validate_flat(copy, doc, file, report);
+    return;
+  }
+  FlatCtx ctx{tree, file, report};
+  validate_compiled_flat(0, *root, ctx, 0);
 }
 
 void SchemaSet::validate_tree(const fdt::Tree& tree, const SchemaDoc& doc, const std::string& file,

@@ -26,6 +26,10 @@
 
 namespace khospec::conformance {
 
+namespace compiled_schema {
+struct Prop;
+}
+
 struct SchemaSource {
   std::string path;  // display path ("schemas/kho/kho-v1.yaml")
   std::string text;
@@ -84,7 +88,9 @@ class SchemaSet {
 
   // Validates a decoded tree against `doc` (schema_* findings).
   void validate_tree(const fdt::Tree& tree, const SchemaDoc& doc, const std::string& file, Report& report) const;
-  // validate_tree() on the in-place decode (validate()'s path): the same findings in the same order.
+  // validate_tree() on the in-place decode (validate()'s path): the same findings in the
+  // same order. A tree bind_flat() bound to `doc` is checked as bound; any other is
+  // bound on a copy first.
   void validate_flat(const fdt::FlatTree& tree, const SchemaDoc& doc, const std::string& file, Report& report) const;
   // The wire type the schema declares for `prop` of `node`, if any.
   std::optional<fdt::PropType> prop_type(const SchemaDoc& doc, const fdt::Node& node, std::string_view prop) const;
@@ -107,6 +113,8 @@ class SchemaSet {
                      Report& report, int depth) const;
   // A built-in doc is parsed on first use; every other member function goes through these.
   const SchemaDoc& doc_at(std::size_t i) const;
+  // Fixes the doc list (load(), builtin()): compiled() then indexes its cache by doc.
+  void seal();
   void parse_all() const;
 
  public:
@@ -114,6 +122,15 @@ class SchemaSet {
   // prop_type() walk these instead of yaml-cpp nodes. Opaque outside schema.cpp.
   struct CompiledNode;
   struct Cache;
+
+  // One pass over `tree`, parents before children: declares every property's wire
+  // type in place (FlatProp::type / type_known, what flat_type_resolver() answers,
+  // fdt::kho_prop_type() for the rest; `doc` null: that table only) for
+  // fdt::type_flat_declared(), and, when `doc` is compiled, binds every node and
+  // property to its schema (FlatNode::schema / FlatProp::schema: as
+  // validate_compiled() finds them, a child's by its name in its parent's), so
+  // validate_flat() looks nothing up again.
+  void bind_flat(fdt::FlatTree& tree, const SchemaDoc* doc) const;
 
  private:
   // nullptr when the doc's node schemas use a form only the yaml-cpp walk reproduces exactly.

@@ -181,14 +181,18 @@ namespace {
 // each name among the properties before a node's first subnode (libfdt's property
 // iteration, as fdt_getprop() does) and skips nodes deeper than
 // DecodeOptions::max_depth; read_flat() keeps exactly those.
-std::string detect_abi_flat(const fdt::FlatTree& t) {
+std::string_view detect_abi_flat(const fdt::FlatTree& t) {
   if (t.nodes.empty()) return "";
   const fdt::FlatNode& root = t.nodes.front();
-  auto strings = [&](const fdt::FlatNode& n) -> std::optional<std::vector<std::string_view>> {
+  // compatible as fdt::decode_string_list() reads it, in place: nullopt when that returns nullopt.
+  auto strings = [&](const fdt::FlatNode& n) -> std::optional<std::string_view> {
     const fdt::FlatProp* p = t.prop(n, "compatible");
-    if (!p) return std::nullopt;
-    return fdt::decode_string_list(p->raw);
+    if (!p || p->raw.empty() || p->raw.back() != 0 || p->raw.front() == 0) return std::nullopt;
+    std::string_view all(reinterpret_cast<const char*>(p->raw.data()), p->raw.size() - 1);
+    if (all.find(std::string_view("\0\0", 2)) != std::string_view::npos) return std::nullopt;  // an empty entry
+    return all;
   };
+  auto first = [](std::string_view all) { return all.substr(0, all.find('\0')); };
   auto has = [&](const fdt::FlatNode& n, std::string_view name) { return t.prop(n, name) != nullptr; };
   auto c = strings(root);
   if (!c) return "";
@@ -197,11 +201,12 @@ std::string detect_abi_flat(const fdt::FlatTree& t) {
   auto has_mem = [&] {
     for (const auto& n : t.nodes) {
       if (has(n, "mem")) return true;
-      if (auto nc = strings(n); nc && !nc->empty() && nc->front().rfind("ftrace", 0) == 0) return true;
+      if (auto nc = strings(n); nc && first(*nc).rfind("ftrace", 0) == 0) return true;
     }
     return false;
   };
-  for (std::string_view s : *c) {
+  for (std::string_view rest = *c;;) {
+    const std::string_view s = first(rest);
     if (s == "kho-v1") {
       if (has(root, "preserved-order-table")) return "kho-v1-rfc-order-table";
       if (!has(root, "preserved-memory-map") && has_mem()) return "kho-v1-rfc-g0";
@@ -209,10 +214,11 @@ std::string detect_abi_flat(const fdt::FlatTree& t) {
     }
     if (s.rfind("kho-v4;", 0) == 0) return "kho-v4-rfc-compat";  // R2: "kho-v4" ";radix-v1" ...
     for (const auto& k : known_abis()) {
-      if (s == k) return std::string(s);
+      if (s == k) return k;  // a view of the static list
     }
+    if (s.size() == rest.size()) return "";
+    rest.remove_prefix(s.size() + 1);
   }
-  return "";
 }
 
 }  // namespace
@@ -256,7 +262,7 @@ struct Pipeline {
   const MemoryImage* image;
   Report& report;
   const SchemaSet& schemas;
-  Validation v;
+  Validation& v;  // validate()'s return value, built in place
   std::vector<Report> pending;
 
   void client_checks(const std::string& file, const Validation& sub, const fdt::FlatNode& at) {
@@ -442,24 +448,23 @@ struct Pipeline {
   void run(std::span<const std::uint8_t> bytes) {
     const std::string& file = opts.read.file;
     Ctx cx{file, report, v.flat};
-    v.blob = fdt::Blob::open(bytes, opts.read, report);
+    // The decode is read in place during open()'s structure walk (the flat decode
+    // read_flat() returns: views into the blob, no tree); Validation::tree() builds
+    // the owning tree only for a consumer that asks.
+    v.blob = fdt::Blob::open(bytes, opts.read, report, &v.flat);
     if (!v.blob.ok()) return;
 
-    // The decode is read in place (fdt::read_flat(): views into the blob, no tree);
-    // Validation::tree() builds the owning tree only for a consumer that asks.
     // ABI detection comes before the typing pass (compatible is a string-list in
     // every format): detect_abi_flat() == detect_abi(decode_tree(blob)).
-    v.flat = fdt::read_flat(v.blob);
-    std::string detected = detect_abi_flat(v.flat);
-    v.abi = opts.abi == "auto" ? detected : opts.abi;
+    const std::string_view detected = detect_abi_flat(v.flat);
+    if (opts.abi == std::string_view("auto")) v.abi = detected;
+    else v.abi = opts.abi;
     const SchemaDoc* doc = v.abi.empty() ? nullptr : schemas.for_abi(v.abi);
 
-    // Typed decoding with the schema's wire types (the built-in table for the rest).
-    static const fdt::FlatResolver kBuiltinTypes = [](const fdt::FlatTree&, int, std::string_view prop) {
-      static const fdt::Node kAnyNode;  // kho_prop_type() reads names only
-      return fdt::kho_prop_type(kAnyNode, prop);
-    };
-    fdt::type_flat(v.flat, v.blob, opts.endian, doc ? schemas.flat_type_resolver(*doc) : kBuiltinTypes, report);
+    // Typed decoding with the schema's wire types (the built-in table for the rest);
+    // each node and property is bound to its schema for validate_flat().
+    schemas.bind_flat(v.flat, doc);
+    fdt::type_flat_declared(v.flat, v.blob, opts.endian, report);
     const fdt::FlatTree& t = v.flat;
     if (t.nodes.empty()) return;  // never for an ok() blob (its root is at depth 0)
     const fdt::FlatNode& root = t.nodes.front();
@@ -473,7 +478,7 @@ struct Pipeline {
         std::string names = c->value_ok ? fdt::format_value(*fdt::flat_value(t, *c)) : "?";
         cx.add("kho_abi_unknown", &root, c, "compatible " + names + " names no format khospec knows");
       } else if (opts.abi != "auto" && opts.abi != detected) {
-        cx.add("kho_abi_mismatch", &root, c, "--abi " + opts.abi + " but the blob is " + detected);
+        cx.add("kho_abi_mismatch", &root, c, "--abi " + opts.abi + " but the blob is " + std::string(detected));
       } else if (!doc) {
         cx.add("kho_abi_unknown", &root, c, "no schema for " + v.abi);
       }
@@ -493,14 +498,14 @@ struct Pipeline {
     if (opts.as_reader && is_kho_root(detected) && detected != opts.as_reader->compatible &&
         !cx.blocked("kho_reader_refuses"))
       cx.add("kho_reader_refuses", &root, t.prop(root, "compatible"),
-             "a " + opts.as_reader->era + " reader refuses this " + detected + " hand-over: kho_populate() needs '" +
+             "a " + opts.as_reader->era + " reader refuses this " + std::string(detected) + " hand-over: kho_populate() needs '" +
                  opts.as_reader->compatible +
                  "' and disables revival (cold boot: the preserved memory is unprotected)");
     if (cx.blocked("schema_required") || !doc) return;
     v.schema_id = doc->id;
     schemas.validate_flat(t, *doc, file, report);
 
-    if (!is_kho_root(v.abi) || v.abi == "kho-v1-rfc-g0") return;
+    if (!is_kho_root(v.abi) || v.abi == std::string_view("kho-v1-rfc-g0")) return;
     xrefs(file, root, bytes);
   }
 
@@ -508,7 +513,7 @@ struct Pipeline {
     Ctx cx{file, report, v.flat};
     const fdt::FlatTree& t = v.flat;
     const bool v1 = is_v1(v.abi);
-    const fdt::FlatProp* pmm = t.prop(root, v.abi == "kho-v1-rfc-order-table" ? "preserved-order-table" : "preserved-memory-map");
+    const fdt::FlatProp* pmm = t.prop(root, v.abi == std::string_view("kho-v1-rfc-order-table") ? "preserved-order-table" : "preserved-memory-map");
     auto map_phys = number(pmm);
     if (v1 && map_phys && *map_phys == 0 && !cx.blocked("kho_map_empty"))
       cx.add("kho_map_empty", &root, pmm, "preserved-memory-map is 0: the hand-over preserves nothing");
@@ -541,7 +546,7 @@ struct Pipeline {
         cx.add("kho_blob_size_zero", &ch, t.prop(ch, "blob-size"), "blob-size is 0");
         continue;
       }
-      children.push_back({&ch, ptr, *phys, size});
+      if (image && image->ok()) children.push_back({&ch, ptr, *phys, size});  // followed below
     }
 
     // Scratch areas (kho_scratch[]).
@@ -559,7 +564,7 @@ struct Pipeline {
 
     if (!image || !image->ok()) return;
     MapSite site{file, "/", pmm ? std::string(pmm->name) : "preserved-memory-map", pmm ? pmm->offset : 0};
-    if (map_phys && *map_phys != 0 && v.abi != "kho-v1-rfc-order-table" && !cx.blocked("kho_map_cycle")) {
+    if (map_phys && *map_phys != 0 && v.abi != std::string_view("kho-v1-rfc-order-table") && !cx.blocked("kho_map_cycle")) {
       Report mr;
       MapOptions mo = opts.map;
       if (same_reader && v1 && opts.as_reader->v1_bitmap != BitmapSize::automatic) mo.v1_bitmap = opts.as_reader->v1_bitmap;
@@ -615,9 +620,10 @@ const fdt::Tree& Validation::tree() const {
 
 Validation validate(std::span<const std::uint8_t> bytes, const MemoryImage* image, const ValidateOptions& opts,
                     Report& report) {
-  Pipeline p{opts, image, report, opts.schemas ? *opts.schemas : SchemaSet::builtin(), {}, {}};
+  Validation v;
+  Pipeline p{opts, image, report, opts.schemas ? *opts.schemas : SchemaSet::builtin(), v, {}};
   p.run(bytes);
-  return std::move(p.v);
+  return v;
 }
 
 const std::vector<std::string>& reader_eras() {

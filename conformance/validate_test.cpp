@@ -383,6 +383,13 @@ TEST(ValidateApi, FastPathsEqualTheReferenceOnCorpusAndMutatedBlobs) {
       set.validate_tree(fdt::decode_tree(b, typed, rt), *doc, "f", rt);
       set.validate_flat(ft, *doc, "f", rf);
       EXPECT_EQ(text(rf), text(rt)) << "seed " << seed << ": " << what;
+      // validate()'s own path: types declared and schemas bound in place by bind_flat().
+      Report rb;
+      fdt::FlatTree bound = fdt::read_flat(b);
+      set.bind_flat(bound, doc);
+      fdt::type_flat_declared(bound, b, fdt::Endian::little, rb);
+      set.validate_flat(bound, *doc, "f", rb);
+      EXPECT_EQ(text(rb), text(rt)) << "seed " << seed << ": " << what;
     }
     fdt::DecodeOptions fast, slow;
     fast.resolver = set.type_resolver(*doc);

@@ -53,38 +53,6 @@ std::string expected_len(PropType t) {
   return "any";
 }
 
-std::uint32_t load_u32(const std::uint8_t* p, Endian e) {
-  std::uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) {
-    int shift = e == Endian::little ? 8 * i : 8 * (3 - i);
-    v |= std::uint32_t{p[i]} << shift;
-  }
-  return v;
-}
-
-std::uint64_t load_u64(const std::uint8_t* p, Endian e) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) {
-    int shift = e == Endian::little ? 8 * i : 8 * (7 - i);
-    v |= std::uint64_t{p[i]} << shift;
-  }
-  return v;
-}
-
-void store_u32(std::uint8_t* p, std::uint32_t v, Endian e) {
-  for (int i = 0; i < 4; ++i) {
-    int shift = e == Endian::little ? 8 * i : 8 * (3 - i);
-    p[i] = static_cast<std::uint8_t>(v >> shift);
-  }
-}
-
-void store_u64(std::uint8_t* p, std::uint64_t v, Endian e) {
-  for (int i = 0; i < 8; ++i) {
-    int shift = e == Endian::little ? 8 * i : 8 * (7 - i);
-    p[i] = static_cast<std::uint8_t>(v >> shift);
-  }
-}
-
 std::optional<std::uint32_t> decode_u32(std::span<const std::uint8_t> v, Endian e) {
   if (v.size() != 4) return std::nullopt;
   return load_u32(v.data(), e);

@@ -6,7 +6,9 @@
 // endianness"). Every decoder checks the exact length first.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -39,10 +41,26 @@ std::string len_rule(PropType t);
 // What the length should be, for messages ("8 (u64, native-endian)").
 std::string expected_len(PropType t);
 
-std::uint32_t load_u32(const std::uint8_t* p, Endian e);
-std::uint64_t load_u64(const std::uint8_t* p, Endian e);
-void store_u32(std::uint8_t* p, std::uint32_t v, Endian e);
-void store_u64(std::uint8_t* p, std::uint64_t v, Endian e);
+// Unaligned loads and stores in either byte order (one move and at most one
+// byte swap: these sit on the memory-map decode and validation paths).
+inline std::uint32_t load_u32(const std::uint8_t* p, Endian e) {
+  std::uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return (e == Endian::little) == (std::endian::native == std::endian::little) ? v : __builtin_bswap32(v);
+}
+inline std::uint64_t load_u64(const std::uint8_t* p, Endian e) {
+  std::uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return (e == Endian::little) == (std::endian::native == std::endian::little) ? v : __builtin_bswap64(v);
+}
+inline void store_u32(std::uint8_t* p, std::uint32_t v, Endian e) {
+  if ((e == Endian::little) != (std::endian::native == std::endian::little)) v = __builtin_bswap32(v);
+  std::memcpy(p, &v, sizeof v);
+}
+inline void store_u64(std::uint8_t* p, std::uint64_t v, Endian e) {
+  if ((e == Endian::little) != (std::endian::native == std::endian::little)) v = __builtin_bswap64(v);
+  std::memcpy(p, &v, sizeof v);
+}
 
 // Exact-length decoders: nullopt when the length or shape is wrong.
 std::optional<std::uint32_t> decode_u32(std::span<const std::uint8_t> v, Endian e);

@@ -1,6 +1,7 @@
 #include "fdt/reader.hpp"
 
 #include "core/rules.hpp"
+#include "fdt/tree.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -75,12 +76,17 @@ struct StructWalk {
 // the header, totalsize and the reservation block before; fdt/reader_test.cpp
 // holds the two verdicts equal on corrupted blobs). open() therefore calls
 // fdt_check_full() only when the walk fails, for libfdt's error code.
-// `tokens` (when not null) receives every node and property tag walked.
-StructWalk walk_struct(const void* fdt, std::vector<Blob::Token>* tokens) {
+// `sink` (when not null) receives every node and property tag walked. open()
+// walks only version 16+ blobs (names inline, values unaligned), so the token's
+// name and value pointers are the ones fdt_get_name() / fdt_getprop() return.
+StructWalk walk_struct(const void* fdt, Blob::TokenSink sink, void* ctx) {
   StructWalk w;
   int depth = 0;
   int offset = 0;
-  std::vector<bool> has_child;  // per open node: a subnode was already seen
+  // A property is after a subnode of its node exactly when the last node or property
+  // tag before it is an FDT_END_NODE (of that subnode); FDT_BEGIN_NODE reopens.
+  bool after_subnode = false;
+  const char* const base = static_cast<const char*>(fdt) + fdt_off_dt_struct(fdt);
   for (;;) {
     int next = 0;
     std::uint32_t tag = fdt_next_tag(fdt, offset, &next);
@@ -89,32 +95,33 @@ StructWalk walk_struct(const void* fdt, std::vector<Blob::Token>* tokens) {
       w.at = offset;
       return w;
     }
-    if (tokens && (tag == FDT_BEGIN_NODE || tag == FDT_END_NODE || tag == FDT_PROP))
-      tokens->push_back({tag, offset, next, nullptr, 0});
     switch (tag) {
-      case FDT_BEGIN_NODE:
+      case FDT_BEGIN_NODE: {
+        // fdt_next_tag() found the name's NUL before `next`: this is fdt_get_name()'s string.
+        const char* name = base + offset + FDT_TAGSIZE;
         if (depth == 0) {
           ++w.roots;
-          int len = 0;
-          const char* name = fdt_get_name(fdt, offset, &len);
-          if (w.roots == 1 && name && len > 0) {
+          const std::size_t len = strnlen(name, static_cast<std::size_t>(next - offset) - FDT_TAGSIZE);
+          if (w.roots == 1 && len > 0) {
             w.named_root_at = offset;
-            w.root_name.assign(name, static_cast<std::size_t>(len));
+            w.root_name.assign(name, len);
           }
           if (w.roots == 2) w.second_root_at = offset;
         }
-        if (!has_child.empty()) has_child.back() = true;
-        has_child.push_back(false);
+        if (sink) sink(ctx, {tag, offset, next, name});
+        after_subnode = false;
         ++depth;
         break;
+      }
       case FDT_END_NODE:
         if (depth == 0) {
           w.err = -FDT_ERR_BADSTRUCTURE;
           w.at = offset;
           return w;
         }
+        if (sink) sink(ctx, {tag, offset, next});
+        after_subnode = true;
         --depth;
-        has_child.pop_back();
         break;
       case FDT_END:
         if (depth != 0) {
@@ -123,23 +130,25 @@ StructWalk walk_struct(const void* fdt, std::vector<Blob::Token>* tokens) {
         }
         return w;
       case FDT_PROP: {
-        if (!has_child.empty() && has_child.back() && w.prop_after_node_at < 0)
-          w.prop_after_node_at = offset;
+        if (after_subnode && depth > 0 && w.prop_after_node_at < 0) w.prop_after_node_at = offset;
         // The property's name must resolve inside the strings block: what
         // fdt_getprop_by_offset() checks in fdt_check_full(), without its second
-        // fdt_next_tag() on a tag this walk has just read whole.
-        const auto* prop = static_cast<const struct fdt_property*>(fdt_offset_ptr(fdt, offset, sizeof(struct fdt_property)));
+        // fdt_next_tag() on a tag this walk has just read whole. fdt_next_tag()
+        // returned a next offset only after checking (fdt_offset_ptr()) that the
+        // tag, nameoff, len and value lie inside the structure block.
+        const auto* prop = reinterpret_cast<const struct fdt_property*>(base + offset);
         int len = 0;
-        const char* name = prop ? fdt_get_string(fdt, fdt32_to_cpu(prop->nameoff), &len) : nullptr;
+        const char* name = fdt_get_string(fdt, fdt32_to_cpu(prop->nameoff), &len);
         if (!name) {
-          w.err = !prop ? -FDT_ERR_TRUNCATED : len < 0 ? len : -FDT_ERR_BADSTRUCTURE;
+          w.err = len < 0 ? len : -FDT_ERR_BADSTRUCTURE;
           w.at = offset;
           w.bad_name = true;
           return w;
         }
-        if (tokens && fdt_version(fdt) >= 0x10) {
-          tokens->back().name = name;
-          tokens->back().name_len = len;
+        if (sink) {
+          // fdt_next_tag() checked that the value fits before `next`.
+          sink(ctx, {tag, offset, next, name, len, reinterpret_cast<const std::uint8_t*>(prop->data),
+                     static_cast<int>(fdt32_to_cpu(prop->len))});
         }
         break;
       }
@@ -173,11 +182,12 @@ std::string fdt_err_name(int err) {
   return "FDT_ERR_(" + std::to_string(e) + ")";
 }
 
-std::uint64_t Blob::abs_offset(int struct_offset) const {
-  return std::uint64_t{fdt_off_dt_struct(fdt())} + static_cast<std::uint64_t>(struct_offset);
+void Blob::for_each_token(TokenSink sink, void* ctx) const {
+  if (ok_) walk_struct(fdt(), sink, ctx);
 }
 
-Blob Blob::open(std::span<const std::uint8_t> bytes, const ReadOptions& opts, Report& report) {
+Blob Blob::open(std::span<const std::uint8_t> bytes, const ReadOptions& opts, Report& report, FlatTree* flat) {
+  if (flat) *flat = FlatTree{};
   Blob b;
   b.file_ = opts.file;
   b.size_ = bytes.size();
@@ -261,6 +271,7 @@ Blob Blob::open(std::span<const std::uint8_t> bytes, const ReadOptions& opts, Re
           {"the header is corrupt"});
     return b;
   }
+  b.off_dt_struct_ = fdt_off_dt_struct(fdt);
   const std::uint64_t total = fdt_totalsize(fdt);
   if (total > opts.max_size) {
     f.add("fdt_too_large", Level::error, kOffTotalsize,
@@ -320,9 +331,11 @@ Blob Blob::open(std::span<const std::uint8_t> bytes, const ReadOptions& opts, Re
           {"re-capture the blob from debugfs; a converted or hand-built blob may differ from the kernel's"});
   }
 
-  // Sized for the common case (a few dozen tags); kept only when the blob is ok().
-  b.tokens_.reserve(std::min<std::size_t>((fdt_version(fdt) >= 17 ? fdt_size_dt_struct(fdt) : 0) / 8 + 8, 4096));
-  StructWalk walk = walk_struct(fdt, &b.tokens_);
+  // The decode is built during the walk (kept only when the blob is ok()).
+  b.struct_size_ = fdt_version(fdt) >= 17 ? fdt_size_dt_struct(fdt) : total - std::min<std::uint64_t>(total, b.off_dt_struct_);
+  std::optional<FlatBuilder> builder;
+  if (flat) builder.emplace(*flat, b.off_dt_struct_, b.struct_size_);
+  StructWalk walk = walk_struct(fdt, flat ? FlatBuilder::sink : nullptr, builder ? &*builder : nullptr);
   // fdt_check_full()'s verdict: the walk is its loop, and the reservation
   // block is the one check of it not made above (fdt_num_mem_rsv()).
   int err = walk.err == 0 && fdt_num_mem_rsv(fdt) >= 0 ? 0 : fdt_check_full(fdt, buf.size());
@@ -358,7 +371,7 @@ Blob Blob::open(std::span<const std::uint8_t> bytes, const ReadOptions& opts, Re
                  "size_dt_struct, or BEGIN_NODE/END_NODE/END are unbalanced)"});
   }
   if (!structure_ok) {
-    b.tokens_.clear();
+    if (flat) *flat = FlatTree{};
     return b;
   }
 

@@ -29,12 +29,17 @@ struct ReadOptions {
   std::size_t max_size = 64u << 20;
 };
 
+struct FlatTree;  // fdt/tree.hpp
+
 // An FDT held in an 8-byte aligned private copy (libfdt requires the alignment).
 class Blob {
  public:
   Blob() = default;
-  // Copies `bytes`; runs every container check; findings go to `report`.
-  static Blob open(std::span<const std::uint8_t> bytes, const ReadOptions& opts, Report& report);
+  // Copies `bytes`; runs every container check; findings go to `report`. With
+  // `flat`, also fills it with read_flat()'s decode from the same structure walk
+  // (empty when the blob is not ok()); it views this Blob's storage.
+  static Blob open(std::span<const std::uint8_t> bytes, const ReadOptions& opts, Report& report,
+                   FlatTree* flat = nullptr);
 
   // True when the container checks passed: libfdt read-only calls are safe.
   bool ok() const { return ok_; }
@@ -45,25 +50,34 @@ class Blob {
   }
   const std::string& file() const { return file_; }
 
+  // The structure block's size (size_dt_struct; ok() blobs only).
+  std::size_t struct_size() const { return struct_size_; }
   // Absolute byte offset of a structure-block offset (node or property).
-  std::uint64_t abs_offset(int struct_offset) const;
+  std::uint64_t abs_offset(int struct_offset) const { return off_dt_struct_ + static_cast<std::uint64_t>(struct_offset); }
 
-  // One structure-block tag as fdt_next_tag() read it during open()'s walk.
+  // One structure-block tag as open()'s walk (fdt_next_tag()) read it.
   struct Token {
     std::uint32_t tag = 0;  // FDT_BEGIN_NODE, FDT_END_NODE or FDT_PROP (NOPs and END are left out)
     int offset = 0;         // structure-block offset of the tag
     int next = 0;           // offset of the following tag
-    const char* name = nullptr;  // FDT_PROP: the name fdt_get_string() resolved (v16+) ...
-    int name_len = 0;            // ... and its length
+    // FDT_PROP: the name fdt_get_string() resolved, and the value; FDT_BEGIN_NODE: the
+    // NUL-terminated name after the tag (its NUL lies before `next`). open() walks
+    // only version 16+ blobs, so these are what fdt_get_name() / fdt_getprop() return.
+    const char* name = nullptr;
+    int name_len = 0;                    // FDT_PROP only
+    const std::uint8_t* data = nullptr;  // FDT_PROP: the value, `len` bytes inside the structure block
+    int len = 0;
   };
-  // Every tag of the structure block in order, recorded by open()'s own walk so
-  // decoders need not walk it again. Filled only when ok().
-  const std::vector<Token>& tokens() const { return tokens_; }
+  using TokenSink = void (*)(void* ctx, const Token& token);
+  // Walks the structure block of an ok() blob again, as open() did, handing every
+  // node and property tag to `sink` in order (nothing when !ok()).
+  void for_each_token(TokenSink sink, void* ctx) const;
 
  private:
   std::unique_ptr<std::uint64_t[]> storage_;
-  std::vector<Token> tokens_;
   std::size_t size_ = 0;
+  std::uint64_t off_dt_struct_ = 0;  // the header's, once it passed fdt_check_header()
+  std::size_t struct_size_ = 0;      // size_dt_struct (v17), else what lies before the strings
   bool ok_ = false;
   std::string file_;
 };

@@ -209,6 +209,17 @@ TEST(Reader, WalkVerdictEqualsFdtCheckFull) {
     if (b.ok()) {
       ++accepted;
       EXPECT_EQ(lib, 0) << what << ": open() accepted a blob fdt_check_full() rejects (" << fdt_err_name(lib) << ")";
+      // The decode open() builds during its walk is the one read_flat() reads again.
+      Report r2;
+      FlatTree built;
+      Blob b2 = Blob::open(bad, o, r2, &built);
+      const FlatTree read = read_flat(b);
+      EXPECT_EQ(built.nodes.size(), read.nodes.size()) << what;
+      EXPECT_EQ(built.props.size(), read.props.size()) << what;
+      for (std::size_t i = 0; i < std::min(built.props.size(), read.props.size()); ++i)
+        EXPECT_TRUE(built.props[i].name == read.props[i].name && built.props[i].offset == read.props[i].offset &&
+                    built.props[i].raw.size() == read.props[i].raw.size())
+            << what << ": property " << i;
     } else {
       ++rejected;
     }

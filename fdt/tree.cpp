@@ -1,5 +1,6 @@
 #include "fdt/tree.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -128,154 +129,137 @@ constexpr std::uint32_t kLinearNames = 16;
 
 }  // namespace
 
-const FlatProp* FlatTree::prop(const FlatNode& n, std::string_view name) const {
-  for (const auto& p : props_of(n))
-    if (p.name == name) return &p;
-  return nullptr;
+std::string FlatTree::path(const FlatNode& n) const {
+  if (n.parent < 0) return "/";
+  std::size_t len = 0;
+  for (const FlatNode* p = &n; p->parent >= 0; p = &nodes[static_cast<std::size_t>(p->parent)]) len += 1 + p->name.size();
+  std::string out(len, '/');
+  for (const FlatNode* p = &n; p->parent >= 0; p = &nodes[static_cast<std::size_t>(p->parent)]) {
+    len -= p->name.size();
+    out.replace(len, p->name.size(), p->name);
+    --len;  // the '/' before it
+  }
+  return out;
 }
 
-int FlatTree::child(const FlatNode& n, std::string_view name) const {
-  for (int c = n.first_child; c >= 0; c = nodes[static_cast<std::size_t>(c)].next_sibling)
-    if (nodes[static_cast<std::size_t>(c)].name == name) return c;
-  return -1;
+FlatBuilder::FlatBuilder(FlatTree& tree, std::uint64_t off_dt_struct, std::size_t struct_size, int max_depth)
+    : t_(tree), off_dt_struct_(off_dt_struct), max_depth_(max_depth) {
+  t_.max_depth = max_depth;
+  // A node takes 12+ structure bytes (BEGIN_NODE and its padded name, END_NODE), a
+  // property 12+ (tag, len, nameoff): enough for both, and for a small blob small
+  // enough that malloc serves the arrays from its per-thread cache.
+  const std::size_t most = std::min<std::size_t>(struct_size / 12 + 1, 4096);
+  t_.nodes.reserve(most);
+  t_.props.reserve(most);
+}
+
+FlatBuilder::~FlatBuilder() = default;
+
+void FlatBuilder::feed(const Blob::Token& tok) {
+  if (done_) return;
+  if (tok.tag == FDT_PROP) {
+    if (!props_open_ || !tok.data || !tok.name || tok.len < 0) return;  // fdt_check_full() vetted these
+    FlatNode& n = t_.nodes[static_cast<std::size_t>(cur_)];
+    FlatProp p;
+    p.name = std::string_view(tok.name, static_cast<std::size_t>(tok.name_len));  // views into the blob
+    p.raw = {tok.data, static_cast<std::size_t>(tok.len)};
+    p.offset = off_dt_struct_ + static_cast<std::uint64_t>(tok.offset);
+    if (n.prop_count < kLinearNames) {
+      for (const auto& q : t_.props_of(n))
+        if (same_name(q.name, p.name)) p.duplicate = true;
+      if (n.prop_count + 1 == kLinearNames) {
+        for (const auto& q : t_.props_of(n)) prop_set_.insert(q.name);
+        prop_set_.insert(p.name);
+      }
+    } else {
+      p.duplicate = !prop_set_.insert(p.name).second;
+    }
+    t_.props.push_back(p);
+    ++n.prop_count;
+  } else if (tok.tag == FDT_END_NODE) {
+    props_open_ = false;
+    if (depth_ <= max_depth_ && cur_ >= 0) cur_ = t_.nodes[static_cast<std::size_t>(cur_)].parent;
+    if (--depth_ < 0) done_ = true;
+  } else if (tok.tag == FDT_BEGIN_NODE) {
+    begin_node(tok);
+  }
+}
+
+void FlatBuilder::begin_node(const Blob::Token& tok) {
+  props_open_ = false;
+  ++depth_;
+  const std::uint64_t offset = off_dt_struct_ + static_cast<std::uint64_t>(tok.offset);
+  if (depth_ > max_depth_) {
+    // Nodes deeper than max_depth are dropped with their properties.
+    if (!t_.too_deep) {
+      t_.too_deep = true;
+      t_.too_deep_before = t_.nodes.size();
+      t_.too_deep_offset = offset;
+      t_.too_deep_parent = cur_;
+    }
+    return;
+  }
+  // fdt_get_name(): the name's NUL lies before the next tag.
+  const int room = tok.next - tok.offset - static_cast<int>(FDT_TAGSIZE);
+  const std::size_t len = tok.name && room > 0 ? strnlen(tok.name, static_cast<std::size_t>(room)) : 0;
+  FlatNode n;
+  n.name = len > 0 ? std::string_view(tok.name, len) : std::string_view();
+  n.offset = offset;
+  n.depth = depth_;
+  n.first_prop = static_cast<std::uint32_t>(t_.props.size());
+  const int me = static_cast<int>(t_.nodes.size());
+  if (depth_ > 0 && cur_ >= 0) {
+    n.parent = cur_;
+    FlatNode& parent = t_.nodes[static_cast<std::size_t>(cur_)];
+    const auto pd = static_cast<std::size_t>(parent.depth);
+    if (parent.child_count < kLinearNames) {
+      for (int c = parent.first_child; c >= 0; c = t_.nodes[static_cast<std::size_t>(c)].next_sibling)
+        if (same_name(t_.nodes[static_cast<std::size_t>(c)].name, n.name)) n.duplicate = true;
+      if (parent.child_count + 1 == kLinearNames) {
+        if (child_sets_.size() <= pd) child_sets_.resize(pd + 1);
+        for (int c = parent.first_child; c >= 0; c = t_.nodes[static_cast<std::size_t>(c)].next_sibling)
+          child_sets_[pd].insert(t_.nodes[static_cast<std::size_t>(c)].name);
+        child_sets_[pd].insert(n.name);
+      }
+    } else {
+      n.duplicate = !child_sets_[pd].insert(n.name).second;
+    }
+    ++parent.child_count;
+    if (parent.last_child >= 0) t_.nodes[static_cast<std::size_t>(parent.last_child)].next_sibling = me;
+    else parent.first_child = me;
+    parent.last_child = me;
+  }
+  // A node opened at this depth starts with no children (its set is reused).
+  if (child_sets_.size() > static_cast<std::size_t>(depth_)) child_sets_[static_cast<std::size_t>(depth_)].clear();
+  prop_set_.clear();
+  t_.nodes.push_back(n);
+  cur_ = me;
+  props_open_ = true;
 }
 
 FlatTree read_flat(const Blob& blob, int max_depth) {
   FlatTree t;
   t.max_depth = max_depth;
   if (!blob.ok()) return t;
-  const void* fdt = blob.fdt();
-  const bool v16 = fdt_version(fdt) >= 0x10;
-  const auto& tokens = blob.tokens();
-  t.nodes.reserve(tokens.size() / 2 + 1);
-  t.props.reserve(tokens.size());
-  t.paths.reserve(tokens.size() * 8 + 16);
-
-  // decode_tree()'s walk over the tags open() recorded: the nodes fdt_next_node()
-  // visits, each with the PROP tags before its first subnode or end (what
-  // fdt_for_each_property_offset() lists). `cur` is the innermost open node kept;
-  // nodes deeper than max_depth are dropped with their properties.
-  int depth = -1;
-  int cur = -1;
-  bool props_open = false;  // the next PROP tags belong to `cur`
-  std::set<std::string_view> prop_set;                 // cur's property names, past kLinearNames
-  std::vector<std::set<std::string_view>> child_sets;  // per depth: the open node's child names, past kLinearNames
-  for (const Blob::Token& tok : tokens) {
-    const int off = tok.offset;
-    if (tok.tag == FDT_PROP) {
-      if (!props_open) continue;
-      const char* name = nullptr;
-      std::size_t name_len = 0;
-      int len = 0;
-      const void* data = nullptr;
-      if (v16) {
-        // What fdt_getprop_by_offset() returns, without its re-walk of the tag: open()'s
-        // walk read this PROP tag whole and resolved its name.
-        const auto* prop = static_cast<const struct fdt_property*>(fdt_offset_ptr(fdt, off, sizeof(struct fdt_property)));
-        if (!prop) continue;
-        name = tok.name;  // resolved by open()'s walk (fdt_get_string())
-        name_len = static_cast<std::size_t>(tok.name_len);
-        len = static_cast<int>(fdt32_to_cpu(prop->len));
-        data = prop->data;
-      } else {
-        data = fdt_getprop_by_offset(fdt, off, &name, &len);  // realigns pre-v16 values
-        if (name) name_len = std::strlen(name);
-      }
-      if (!data || !name || len < 0) continue;  // fdt_check_full() already vetted these
-      FlatNode& n = t.nodes[static_cast<std::size_t>(cur)];
-      FlatProp p;
-      p.name = std::string_view(name, name_len);  // points into the blob, as do the views below
-      p.raw = {static_cast<const std::uint8_t*>(data), static_cast<std::size_t>(len)};
-      p.offset = blob.abs_offset(off);
-      if (n.prop_count < kLinearNames) {
-        for (const auto& q : t.props_of(n))
-          if (q.name == p.name) p.duplicate = true;
-        if (n.prop_count + 1 == kLinearNames)
-          for (const auto& q : t.props_of(n)) prop_set.insert(q.name);
-        if (n.prop_count + 1 == kLinearNames) prop_set.insert(p.name);
-      } else {
-        p.duplicate = !prop_set.insert(p.name).second;
-      }
-      t.props.push_back(p);
-      ++n.prop_count;
-    } else if (tok.tag == FDT_END_NODE) {
-      props_open = false;
-      if (depth <= max_depth && cur >= 0) cur = t.nodes[static_cast<std::size_t>(cur)].parent;
-      if (--depth < 0) break;
-    } else if (tok.tag == FDT_BEGIN_NODE) {
-      props_open = false;
-      ++depth;
-      if (depth > max_depth) {
-        if (!t.too_deep) {
-          t.too_deep = true;
-          t.too_deep_before = t.nodes.size();
-          t.too_deep_offset = blob.abs_offset(off);
-          t.too_deep_parent = cur;
-        }
-        continue;
-      }
-      const char* nm = nullptr;
-      std::size_t len = 0;
-      if (v16) {
-        // fdt_get_name(): the NUL-terminated name after the tag (fdt_next_tag() found its NUL).
-        const int room = tok.next - off - static_cast<int>(FDT_TAGSIZE);
-        nm = room > 0 ? static_cast<const char*>(fdt_offset_ptr(fdt, off + static_cast<int>(FDT_TAGSIZE), static_cast<unsigned>(room))) : nullptr;
-        if (nm) len = strnlen(nm, static_cast<std::size_t>(room));
-      } else {
-        int l = 0;
-        nm = fdt_get_name(fdt, off, &l);
-        len = nm && l > 0 ? static_cast<std::size_t>(l) : 0;
-      }
-      FlatNode n;
-      n.name = nm && len > 0 ? std::string_view(nm, len) : std::string_view();
-      n.offset = blob.abs_offset(off);
-      n.depth = depth;
-      n.first_prop = static_cast<std::uint32_t>(t.props.size());
-      const int me = static_cast<int>(t.nodes.size());
-      if (depth == 0 || cur < 0) {
-        n.path_begin = static_cast<std::uint32_t>(t.paths.size());
-        t.paths += '/';
-        n.path_len = 1;
-      } else {
-        n.parent = cur;
-        FlatNode& parent = t.nodes[static_cast<std::size_t>(cur)];
-        if (child_sets.size() <= static_cast<std::size_t>(parent.depth)) child_sets.resize(static_cast<std::size_t>(parent.depth) + 1);
-        auto& cset = child_sets[static_cast<std::size_t>(parent.depth)];
-        if (parent.child_count < kLinearNames) {
-          for (int c = parent.first_child; c >= 0; c = t.nodes[static_cast<std::size_t>(c)].next_sibling)
-            if (t.nodes[static_cast<std::size_t>(c)].name == n.name) n.duplicate = true;
-          if (parent.child_count + 1 == kLinearNames) {
-            for (int c = parent.first_child; c >= 0; c = t.nodes[static_cast<std::size_t>(c)].next_sibling)
-              cset.insert(t.nodes[static_cast<std::size_t>(c)].name);
-            cset.insert(n.name);
-          }
-        } else {
-          n.duplicate = !cset.insert(n.name).second;
-        }
-        ++parent.child_count;
-        if (parent.last_child >= 0) t.nodes[static_cast<std::size_t>(parent.last_child)].next_sibling = me;
-        else parent.first_child = me;
-        parent.last_child = me;
-        // The path: the parent's ("" for the root) + "/" + name, copied within `paths`.
-        const std::uint32_t pb = parent.path_begin, pl = parent.path_len == 1 && t.paths[pb] == '/' ? 0 : parent.path_len;
-        t.paths.reserve(t.paths.size() + pl + 1 + n.name.size());
-        n.path_begin = static_cast<std::uint32_t>(t.paths.size());
-        t.paths.append(t.paths.data() + pb, pl);
-        t.paths += '/';
-        t.paths.append(n.name);
-        n.path_len = static_cast<std::uint32_t>(t.paths.size() - n.path_begin);
-      }
-      if (child_sets.size() > static_cast<std::size_t>(depth)) child_sets[static_cast<std::size_t>(depth)].clear();
-      prop_set.clear();
-      t.nodes.push_back(n);
-      cur = me;
-      props_open = true;
-    }
-  }
+  FlatBuilder b(t, blob.abs_offset(0), blob.struct_size(), max_depth);
+  blob.for_each_token(FlatBuilder::sink, &b);
   return t;
 }
 
 void type_flat(FlatTree& t, const Blob& blob, Endian endian, const FlatResolver& resolver, Report& report) {
+  for (std::size_t i = 0; i < t.nodes.size(); ++i) {
+    const FlatNode& n = t.nodes[i];
+    for (std::uint32_t k = 0; k < n.prop_count; ++k) {
+      FlatProp& p = t.props[n.first_prop + k];
+      auto declared = resolver ? resolver(t, static_cast<int>(i), p.name) : std::nullopt;
+      p.type_known = declared.has_value();
+      if (declared) p.type = *declared;
+    }
+  }
+  type_flat_declared(t, blob, endian, report);
+}
+
+void type_flat_declared(FlatTree& t, const Blob& blob, Endian endian, Report& report) {
   t.endian = endian;
   for (std::size_t i = 0; i <= t.nodes.size(); ++i) {
     if (t.too_deep && t.too_deep_before == i) {
@@ -304,9 +288,7 @@ void type_flat(FlatTree& t, const Blob& blob, Endian endian, const FlatResolver&
                     {"libfdt's fdt_getprop() returns only the first; the producer wrote it twice"},
                     "decode"});
       }
-      auto declared = resolver ? resolver(t, static_cast<int>(i), p.name) : std::nullopt;
-      p.type_known = declared.has_value();
-      p.type = declared ? *declared : guess_type(p.raw);
+      if (!p.type_known) p.type = guess_type(p.raw);
       p.value_ok = shape_ok(p.raw, p.type, endian, p.number);
       if (!p.value_ok) {
         report.add({len_rule(p.type), rule_level(len_rule(p.type)), blob.file(), p.offset, std::string(t.path(n)),

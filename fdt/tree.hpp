@@ -2,9 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <span>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +70,23 @@ Tree decode_tree(const Blob& blob, const DecodeOptions& opts, Report& report);
 // are views into the Blob's storage (which must outlive the FlatTree; moving
 // the Blob keeps its storage), nodes and properties sit in two arrays in
 // document order, so a decode costs a handful of allocations in all.
+// a == b for property and node names, compared a word at a time inline: they are
+// a few bytes long and validation compares a few dozen per blob, where a memcmp()
+// call costs more than the comparison.
+inline bool same_name(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  std::size_t i = 0;
+  for (; i + 8 <= a.size(); i += 8) {
+    std::uint64_t x, y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) return false;
+  }
+  for (; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 struct FlatProp {
   std::string_view name;
   std::span<const std::uint8_t> raw;
@@ -77,23 +96,23 @@ struct FlatProp {
   bool value_ok = false;             // decode(raw, type) succeeds
   bool duplicate = false;            // an earlier property of the node has this name
   std::uint64_t number = 0;          // the value of a u32 / u64 / phys_addr when value_ok
+  const void* schema = nullptr;      // opaque here: what a validator bound it to (SchemaSet::bind_flat())
 };
 
 struct FlatNode {
   std::string_view name;
   std::uint64_t offset = 0;          // absolute byte offset of FDT_BEGIN_NODE
-  std::uint32_t path_begin = 0, path_len = 0;  // into FlatTree::paths
   int parent = -1, first_child = -1, last_child = -1, next_sibling = -1;
   int depth = 0;
   std::uint32_t first_prop = 0, prop_count = 0;
   std::uint32_t child_count = 0;
   bool duplicate = false;            // an earlier sibling has this name
+  const void* schema = nullptr;      // opaque here: what a validator bound it to (SchemaSet::bind_flat())
 };
 
 struct FlatTree {
   std::vector<FlatNode> nodes;  // nodes[0] is the root; empty when the blob is not ok()
   std::vector<FlatProp> props;
-  std::string paths;            // every node's path ("/", "/memblock", ...), back to back
   Endian endian = Endian::little;
   // fdt_too_deep: where decode_tree() reports it (before nodes[too_deep_before]).
   int max_depth = 0;
@@ -102,21 +121,64 @@ struct FlatTree {
   std::uint64_t too_deep_offset = 0;
   int too_deep_parent = -1;
 
-  std::string_view path(const FlatNode& n) const { return {paths.data() + n.path_begin, n.path_len}; }
-  std::string_view path(int node) const { return path(nodes[static_cast<std::size_t>(node)]); }
+  // The node's path ("/", "/memblock", ...), built from its parents on demand
+  // (findings and the owning tree ask; a clean validation never does).
+  std::string path(const FlatNode& n) const;
+  std::string path(int node) const { return path(nodes[static_cast<std::size_t>(node)]); }
   std::span<const FlatProp> props_of(const FlatNode& n) const { return {props.data() + n.first_prop, n.prop_count}; }
   // The first property / child with this name (Node::prop() / Node::child()).
-  const FlatProp* prop(const FlatNode& n, std::string_view name) const;
-  int child(const FlatNode& n, std::string_view name) const;  // -1 if none
+  const FlatProp* prop(const FlatNode& n, std::string_view name) const {
+    for (const auto& p : props_of(n))
+      if (same_name(p.name, name)) return &p;
+    return nullptr;
+  }
+  int child(const FlatNode& n, std::string_view name) const {  // -1 if none
+    for (int c = n.first_child; c >= 0; c = nodes[static_cast<std::size_t>(c)].next_sibling)
+      if (same_name(nodes[static_cast<std::size_t>(c)].name, name)) return c;
+    return -1;
+  }
 };
 
 // Wire type of `prop` of node `node` (an index into tree.nodes), as TypeResolver.
 using FlatResolver = std::function<std::optional<PropType>(const FlatTree& tree, int node, std::string_view prop)>;
 
-// Pass 1: the nodes and properties decode_tree() keeps (from blob.tokens()), no findings.
+// Pass 1: the nodes and properties decode_tree() keeps, no findings. It walks the
+// structure again; Blob::open(..., &flat) builds the same decode during its own walk.
 FlatTree read_flat(const Blob& blob, int max_depth = DecodeOptions{}.max_depth);
+
+// read_flat() fed one structure tag at a time (Blob::for_each_token(), or open()'s
+// walk through `sink`): the nodes fdt_next_node() visits, each with the PROP tags
+// before its first subnode or end (what fdt_for_each_property_offset() lists).
+class FlatBuilder {
+ public:
+  // Fills `tree` (empty, as constructed). `off_dt_struct` / `struct_size`: the
+  // header's structure block (absolute offsets; how many tags it can hold).
+  FlatBuilder(FlatTree& tree, std::uint64_t off_dt_struct, std::size_t struct_size,
+              int max_depth = DecodeOptions{}.max_depth);
+  ~FlatBuilder();
+  FlatBuilder(const FlatBuilder&) = delete;
+  FlatBuilder& operator=(const FlatBuilder&) = delete;
+  void feed(const Blob::Token& tok);
+  static void sink(void* self, const Blob::Token& tok) { static_cast<FlatBuilder*>(self)->feed(tok); }
+
+ private:
+  void begin_node(const Blob::Token& tok);
+  FlatTree& t_;
+  std::uint64_t off_dt_struct_;
+  int max_depth_;
+  int depth_ = -1;
+  int cur_ = -1;             // the innermost open node kept
+  bool props_open_ = false;  // the next PROP tags belong to cur_
+  bool done_ = false;        // the root has ended
+  // Names seen past kLinearNames (duplicate checks): cur_'s properties, and per depth the open node's children.
+  std::set<std::string_view> prop_set_;
+  std::vector<std::set<std::string_view>> child_sets_;
+};
 // Pass 2: types and values, with exactly decode_tree()'s findings in its order.
 void type_flat(FlatTree& tree, const Blob& blob, Endian endian, const FlatResolver& resolver, Report& report);
+// type_flat() with every property's declared type already set (FlatProp::type_known
+// and type: what the resolver would answer); the rest are guessed (guess_type()).
+void type_flat_declared(FlatTree& tree, const Blob& blob, Endian endian, Report& report);
 // The decoded value of a typed property (nullopt when !value_ok).
 std::optional<Value> flat_value(const FlatTree& tree, const FlatProp& p);
 // The strings of a string / string-list property (empty otherwise): Value::strings, in place.

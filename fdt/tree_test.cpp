@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "fdt/builder.hpp"
@@ -148,6 +149,78 @@ TEST(FlatTree, DepthCapNamesTheLimitAndTheParent) {
   std::string path;
   for (int i = 0; i < 64; ++i) path += "/n";
   EXPECT_EQ(x.node, path);
+}
+
+// Blob::open(..., &flat) builds during its own walk exactly what read_flat() reads
+// by walking the blob again.
+TEST(FlatTree, OpenBuildsWhatReadFlatReads) {
+  Builder b;
+  b.begin_node("").prop_string("compatible", "kho-v1").prop_u64("preserved-memory-map", 0x1000);
+  b.begin_node("a").prop_u32("x", 1).begin_node("b").prop_u32("y", 2).end_node().end_node();
+  b.begin_node("a").end_node().prop_u32("late", 3).end_node();  // duplicate node, property after a subnode
+  const auto bytes = b.finish();
+  Report r1, r2;
+  FlatTree built;
+  Blob blob = Blob::open(bytes, ReadOptions{}, r1, &built);
+  ASSERT_TRUE(blob.ok());
+  const FlatTree read = read_flat(Blob::open(bytes, ReadOptions{}, r2));  // a second blob: its own storage
+  ASSERT_EQ(built.nodes.size(), read.nodes.size());
+  ASSERT_EQ(built.props.size(), read.props.size());
+  for (std::size_t i = 0; i < built.nodes.size(); ++i) {
+    EXPECT_EQ(built.nodes[i].name, read.nodes[i].name);
+    EXPECT_EQ(built.nodes[i].offset, read.nodes[i].offset);
+    EXPECT_EQ(built.nodes[i].parent, read.nodes[i].parent);
+    EXPECT_EQ(built.nodes[i].prop_count, read.nodes[i].prop_count);
+    EXPECT_EQ(built.nodes[i].duplicate, read.nodes[i].duplicate);
+    EXPECT_EQ(built.path(built.nodes[i]), read.path(read.nodes[i]));
+  }
+  for (std::size_t i = 0; i < built.props.size(); ++i) {
+    EXPECT_EQ(built.props[i].name, read.props[i].name);
+    EXPECT_EQ(built.props[i].offset, read.props[i].offset);
+    EXPECT_TRUE(std::equal(built.props[i].raw.begin(), built.props[i].raw.end(), read.props[i].raw.begin(),
+                           read.props[i].raw.end()));
+  }
+  EXPECT_EQ(built.path(2), "/a/b");
+  EXPECT_TRUE(built.nodes[3].duplicate);
+  EXPECT_EQ(built.props.size(), 4u);  // 'late' follows a subnode: fdt_getprop() never sees it
+  // A blob open() rejects leaves the decode empty.
+  FlatTree none;
+  none.nodes.resize(3);
+  Report r3;
+  auto cut = bytes;
+  cut.resize(cut.size() / 2);
+  EXPECT_FALSE(Blob::open(cut, ReadOptions{}, r3, &none).ok());
+  EXPECT_TRUE(none.nodes.empty());
+}
+
+// Paths are built from the parents on demand: the root is "/", an empty or
+// '/'-containing name is kept as it is (as the owning tree's paths were).
+TEST(FlatTree, PathsComeFromTheParents) {
+  Builder b;
+  b.begin_node("").begin_node("").begin_node("x/y").end_node().end_node().end_node();
+  Report r;
+  FlatTree t;
+  Blob blob = Blob::open(b.finish(), ReadOptions{}, r, &t);
+  ASSERT_TRUE(blob.ok());
+  ASSERT_EQ(t.nodes.size(), 3u);
+  EXPECT_EQ(t.path(0), "/");
+  EXPECT_EQ(t.path(1), "/");
+  EXPECT_EQ(t.path(2), "//x/y");
+  EXPECT_EQ(to_tree(t).root.children[0].children[0].path, "//x/y");
+}
+
+TEST(FlatTree, SameNameIsStringEquality) {
+  const std::string a = "preserved-memory-map-and-more", c = "preserved-memory-map-and-morf";
+  for (std::size_t n = 0; n <= a.size(); ++n) {
+    EXPECT_TRUE(same_name(std::string_view(a).substr(0, n), std::string_view(c).substr(0, n)) == (n < a.size()))
+        << n;
+    EXPECT_FALSE(same_name(std::string_view(a).substr(0, n), std::string_view(a).substr(0, n == 0 ? 1 : n - 1)));
+    for (std::size_t k = 0; k < n; ++k) {  // one differing byte anywhere
+      std::string x(a.substr(0, n)), y(x);
+      y[k] = static_cast<char>(y[k] ^ 0x20);
+      EXPECT_FALSE(same_name(x, y)) << n << " " << k;
+    }
+  }
 }
 
 TEST(Render, TextShowsDecodedValues) {
