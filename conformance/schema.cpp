@@ -1024,6 +1024,7 @@ fdt::FlatResolver SchemaSet::flat_type_resolver(const SchemaDoc& doc) const {
 
 namespace {
 
+// validate_compiled() on the owning tree: schemas looked up by name as it walks.
 struct TreeCtx {
   const std::string& file;
   Report& report;
@@ -1032,6 +1033,22 @@ struct TreeCtx {
                                             p ? p->name : std::string(), std::move(msg), "schema"));
     if (!id.empty()) d.hints.push_back("from schema $id: " + id);
   }
+  template <class F>
+  void each_prop(const fdt::Node& n, const SchemaSet::CompiledNode& s, F f) {
+    for (const auto& p : n.props) f(p, s.prop_schema(p.name));
+  }
+  template <class F>
+  void each_child(const fdt::Node& n, const SchemaSet::CompiledNode& s, F f) {
+    for (const auto& c : n.children) f(c, s.child_schema(c.name));
+  }
+  static bool has(const fdt::Node& n, const std::string& name) { return n.prop(name) || n.child(name); }
+  static bool value_ok(const fdt::Property& p) { return p.value.has_value(); }
+  static fdt::PropType type(const fdt::Property& p) { return p.value->type; }
+  static std::uint64_t number(const fdt::Property& p) { return p.value->number; }
+  static bool has_string(const fdt::Property& p, const std::string& want) {
+    return std::find(p.value->strings.begin(), p.value->strings.end(), want) != p.value->strings.end();
+  }
+  static std::string format(const fdt::Property& p) { return fdt::format_value(*p.value); }
 };
 
 // The values of a property as strings / numbers for const / enum checks.
@@ -1152,73 +1169,64 @@ void check_bounds(Ctx& ctx, const N& n, const P& p, const cs::Prop& ps, std::uin
     ctx.add("schema_multiple_of", n, &p, "value " + hex(v) + " is not a multiple of " + hex(*ps.multiple_of), id);
 }
 
-void validate_compiled(const fdt::Node& n, const SchemaSet::CompiledNode& s, TreeCtx& ctx, int depth) {
+// The compiled walk, for the owning tree (TreeCtx) and the in-place decode
+// (FlatCtx, schemas bound by bind_flat()): the same checks, findings and order.
+template <class Ctx, class N>
+void validate_compiled(const N& n, const SchemaSet::CompiledNode& s, Ctx& ctx, int depth) {
   if (depth > 32 || s.skip) return;
   static const std::string kNoId;
   const std::string& id = s.id ? *s.id : kNoId;
   for (const auto& name : s.required) {
-    if (!n.prop(name) && !n.child(name))
-      ctx.add("schema_required", n, nullptr, "required '" + name + "' is missing", id);
+    if (!ctx.has(n, name)) ctx.add("schema_required", n, nullptr, "required '" + name + "' is missing", id);
   }
-  for (const auto& p : n.props) {
-    const cs::Prop* ps = s.prop_schema(p.name);
+  ctx.each_prop(n, s, [&](const auto& p, const cs::Prop* ps) {
     if (!ps) {
       if (!s.additional_ok)
-        ctx.add("schema_unknown_property", n, &p, "property '" + p.name + "' is not defined by the schema", id);
-      continue;
+        ctx.add("schema_unknown_property", n, &p, "property '" + std::string(p.name) + "' is not defined by the schema",
+                id);
+      return;
     }
-    if (!p.value) continue;  // wrong length: kho_prop_len_* already fired
-    const bool is_number = p.value->type == fdt::PropType::u32 || p.value->type == fdt::PropType::u64 ||
-                           p.value->type == fdt::PropType::phys_addr;
-    const std::vector<std::string>& strs = p.value->strings;
+    if (!ctx.value_ok(p)) return;  // wrong length: kho_prop_len_* already fired
+    const fdt::PropType type = ctx.type(p);
+    const bool is_number = type == fdt::PropType::u32 || type == fdt::PropType::u64 || type == fdt::PropType::phys_addr;
+    const std::uint64_t number = ctx.number(p);
     if (ps->has_const) {
       bool ok;
-      if (is_number) ok = ps->const_num && *ps->const_num == p.value->number;
-      else ok = std::find(strs.begin(), strs.end(), ps->const_str) != strs.end();  // fdt_node_check_compatible()
+      if (is_number) ok = ps->const_num && *ps->const_num == number;
+      else ok = ctx.has_string(p, ps->const_str);  // fdt_node_check_compatible()
       if (!ok) {
-        std::string got = is_number ? hex(p.value->number) : fdt::format_value(*p.value);
+        std::string got = is_number ? hex(number) : ctx.format(p);
         ctx.add("schema_const", n, &p, "value " + got + " is not '" + ps->const_str + "'", id);
       }
     }
     if (ps->has_enum) {
       bool ok = false;
       for (std::size_t i = 0; i < ps->enum_str.size() && !ok; ++i) {
-        if (is_number) ok = ps->enum_num[i] && *ps->enum_num[i] == p.value->number;
-        else ok = std::find(strs.begin(), strs.end(), ps->enum_str[i]) != strs.end();
+        if (is_number) ok = ps->enum_num[i] && *ps->enum_num[i] == number;
+        else ok = ctx.has_string(p, ps->enum_str[i]);
       }
       if (!ok) {
         std::string allowed;
         for (const auto& e : ps->enum_str) allowed += (allowed.empty() ? "" : ", ") + e;
-        ctx.add("schema_enum", n, &p, "value " + fdt::format_value(*p.value) + " is not one of [" + allowed + "]", id);
+        ctx.add("schema_enum", n, &p, "value " + ctx.format(p) + " is not one of [" + allowed + "]", id);
       }
     }
-    if (is_number) check_bounds(ctx, n, p, *ps, p.value->number, id);
-  }
-  for (const auto& c : n.children) {
-    const SchemaSet::CompiledNode* cs_ = s.child_schema(c.name);
+    if (is_number) check_bounds(ctx, n, p, *ps, number, id);
+  });
+  ctx.each_child(n, s, [&](const auto& c, const SchemaSet::CompiledNode* cs_) {
     if (!cs_) {
       if (!s.additional_ok)
-        ctx.add("schema_unknown_node", c, nullptr, "node '" + c.name + "' is not defined by the schema", id);
-      continue;
+        ctx.add("schema_unknown_node", c, nullptr, "node '" + std::string(c.name) + "' is not defined by the schema",
+                id);
+      return;
     }
     validate_compiled(c, *cs_, ctx, depth + 1);
-  }
+  });
 }
 
 }  // namespace
 
 namespace {
-
-struct FlatCtx {
-  const fdt::FlatTree& t;
-  const std::string& file;
-  Report& report;
-  void add(const char* rule, const fdt::FlatNode& n, const fdt::FlatProp* p, std::string msg, const std::string& id) {
-    Diagnostic& d = report.add(make_finding(rule, file, p ? p->offset : n.offset, std::string(t.path(n)),
-                                            p ? std::string(p->name) : std::string(), std::move(msg), "schema"));
-    if (!id.empty()) d.hints.push_back("from schema $id: " + id);
-  }
-};
 
 // `want` is one of the property's strings (Value::strings: string and string-list values).
 bool flat_has_string(const fdt::FlatProp& p, std::string_view want) {
@@ -1232,66 +1240,34 @@ bool flat_has_string(const fdt::FlatProp& p, std::string_view want) {
   }
 }
 
-// validate_compiled() over the in-place decode: the same checks, findings and order,
-// with each node's and property's schema bound by bind_flat().
-void validate_compiled_flat(int ni, const SchemaSet::CompiledNode& s, FlatCtx& ctx, int depth) {
-  if (depth > 32 || s.skip) return;
-  static const std::string kNoId;
-  const std::string& id = s.id ? *s.id : kNoId;
-  const fdt::FlatTree& t = ctx.t;
-  const fdt::FlatNode& n = t.nodes[static_cast<std::size_t>(ni)];
-  for (const auto& name : s.required) {
-    if (!t.prop(n, name) && t.child(n, name) < 0)
-      ctx.add("schema_required", n, nullptr, "required '" + name + "' is missing", id);
+// validate_compiled() on the in-place decode: the schemas bind_flat() bound.
+struct FlatCtx {
+  const fdt::FlatTree& t;
+  const std::string& file;
+  Report& report;
+  void add(const char* rule, const fdt::FlatNode& n, const fdt::FlatProp* p, std::string msg, const std::string& id) {
+    Diagnostic& d = report.add(make_finding(rule, file, p ? p->offset : n.offset, std::string(t.path(n)),
+                                            p ? std::string(p->name) : std::string(), std::move(msg), "schema"));
+    if (!id.empty()) d.hints.push_back("from schema $id: " + id);
   }
-  for (std::uint32_t k = 0; k < n.prop_count; ++k) {
-    const fdt::FlatProp& p = t.props[n.first_prop + k];
-    const auto* ps = static_cast<const cs::Prop*>(p.schema);  // s.prop_schema(p.name), bound by bind_flat()
-    if (!ps) {
-      if (!s.additional_ok)
-        ctx.add("schema_unknown_property", n, &p, "property '" + std::string(p.name) + "' is not defined by the schema",
-                id);
-      continue;
-    }
-    if (!p.value_ok) continue;  // wrong length: kho_prop_len_* already fired
-    const bool is_number =
-        p.type == fdt::PropType::u32 || p.type == fdt::PropType::u64 || p.type == fdt::PropType::phys_addr;
-    if (ps->has_const) {
-      bool ok;
-      if (is_number) ok = ps->const_num && *ps->const_num == p.number;
-      else ok = flat_has_string(p, ps->const_str);  // fdt_node_check_compatible()
-      if (!ok) {
-        std::string got = is_number ? hex(p.number) : fdt::format_value(*fdt::flat_value(t, p));
-        ctx.add("schema_const", n, &p, "value " + got + " is not '" + ps->const_str + "'", id);
-      }
-    }
-    if (ps->has_enum) {
-      bool ok = false;
-      for (std::size_t i = 0; i < ps->enum_str.size() && !ok; ++i) {
-        if (is_number) ok = ps->enum_num[i] && *ps->enum_num[i] == p.number;
-        else ok = flat_has_string(p, ps->enum_str[i]);
-      }
-      if (!ok) {
-        std::string allowed;
-        for (const auto& e : ps->enum_str) allowed += (allowed.empty() ? "" : ", ") + e;
-        ctx.add("schema_enum", n, &p,
-                "value " + fdt::format_value(*fdt::flat_value(t, p)) + " is not one of [" + allowed + "]", id);
-      }
-    }
-    if (is_number) check_bounds(ctx, n, p, *ps, p.number, id);
+  template <class F>
+  void each_prop(const fdt::FlatNode& n, const SchemaSet::CompiledNode&, F f) {
+    for (const auto& p : t.props_of(n)) f(p, static_cast<const cs::Prop*>(p.schema));  // s.prop_schema(p.name)
   }
-  for (int c = n.first_child; c >= 0; c = t.nodes[static_cast<std::size_t>(c)].next_sibling) {
-    const fdt::FlatNode& cn = t.nodes[static_cast<std::size_t>(c)];
-    const auto* cs_ = static_cast<const SchemaSet::CompiledNode*>(cn.schema);  // s.child_schema(cn.name), bound
-    if (!cs_) {
-      if (!s.additional_ok)
-        ctx.add("schema_unknown_node", cn, nullptr, "node '" + std::string(cn.name) + "' is not defined by the schema",
-                id);
-      continue;
+  template <class F>
+  void each_child(const fdt::FlatNode& n, const SchemaSet::CompiledNode&, F f) {
+    for (int c = n.first_child; c >= 0; c = t.nodes[static_cast<std::size_t>(c)].next_sibling) {
+      const fdt::FlatNode& cn = t.nodes[static_cast<std::size_t>(c)];
+      f(cn, static_cast<const SchemaSet::CompiledNode*>(cn.schema));  // s.child_schema(cn.name)
     }
-    validate_compiled_flat(c, *cs_, ctx, depth + 1);
   }
-}
+  bool has(const fdt::FlatNode& n, const std::string& name) const { return t.prop(n, name) || t.child(n, name) >= 0; }
+  static bool value_ok(const fdt::FlatProp& p) { return p.value_ok; }
+  static fdt::PropType type(const fdt::FlatProp& p) { return p.type; }
+  static std::uint64_t number(const fdt::FlatProp& p) { return p.number; }
+  static bool has_string(const fdt::FlatProp& p, const std::string& want) { return flat_has_string(p, want); }
+  std::string format(const fdt::FlatProp& p) const { return fdt::format_value(*fdt::flat_value(t, p)); }
+};
 
 }  // namespace
 
@@ -1377,7 +1353,7 @@ void SchemaSet::validate_flat(const fdt::FlatTree& tree, const SchemaDoc& doc, c
     return;
   }
   FlatCtx ctx{tree, file, report};
-  validate_compiled_flat(0, *root, ctx, 0);
+  validate_compiled(tree.nodes.front(), *root, ctx, 0);
 }
 
 void SchemaSet::validate_tree(const fdt::Tree& tree, const SchemaDoc& doc, const std::string& file,
