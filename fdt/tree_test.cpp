@@ -163,7 +163,8 @@ TEST(FlatTree, OpenBuildsWhatReadFlatReads) {
   FlatTree built;
   Blob blob = Blob::open(bytes, ReadOptions{}, r1, &built);
   ASSERT_TRUE(blob.ok());
-  const FlatTree read = read_flat(Blob::open(bytes, ReadOptions{}, r2));  // a second blob: its own storage
+  const Blob second = Blob::open(bytes, ReadOptions{}, r2);  // its own storage, alive as long as `read`
+  const FlatTree read = read_flat(second);
   ASSERT_EQ(built.nodes.size(), read.nodes.size());
   ASSERT_EQ(built.props.size(), read.props.size());
   for (std::size_t i = 0; i < built.nodes.size(); ++i) {
