@@ -1275,19 +1275,9 @@ void SchemaSet::bind_flat(fdt::FlatTree& t, const SchemaDoc* doc) const {
   static const fdt::Node kAnyNode;  // kho_prop_type() reads names only
   const CompiledNode* root = doc ? compiled(*doc) : nullptr;
   if (doc && !root) {
-    // The yaml-cpp walk: types through flat_type_resolver(), nothing bound.
-    auto resolver = flat_type_resolver(*doc);
-    for (std::size_t i = 0; i < t.nodes.size(); ++i) {
-      fdt::FlatNode& n = t.nodes[i];
-      n.schema = nullptr;
-      for (std::uint32_t k = 0; k < n.prop_count; ++k) {
-        fdt::FlatProp& p = t.props[n.first_prop + k];
-        auto declared = resolver(t, static_cast<int>(i), p.name);
-        p.type_known = declared.has_value();
-        if (declared) p.type = *declared;
-        p.schema = nullptr;
-      }
-    }
+    // The yaml-cpp walk: types through flat_type_resolver(); validate_flat() walks
+    // the owning tree for such a doc and reads no binding.
+    fdt::declare_types(t, flat_type_resolver(*doc));
     return;
   }
   // by_path: the node's path names its schema component by component (non-empty

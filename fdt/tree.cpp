@@ -246,7 +246,7 @@ FlatTree read_flat(const Blob& blob, int max_depth) {
   return t;
 }
 
-void type_flat(FlatTree& t, const Blob& blob, Endian endian, const FlatResolver& resolver, Report& report) {
+void declare_types(FlatTree& t, const FlatResolver& resolver) {
   for (std::size_t i = 0; i < t.nodes.size(); ++i) {
     const FlatNode& n = t.nodes[i];
     for (std::uint32_t k = 0; k < n.prop_count; ++k) {
@@ -256,6 +256,10 @@ void type_flat(FlatTree& t, const Blob& blob, Endian endian, const FlatResolver&
       if (declared) p.type = *declared;
     }
   }
+}
+
+void type_flat(FlatTree& t, const Blob& blob, Endian endian, const FlatResolver& resolver, Report& report) {
+  declare_types(t, resolver);
   type_flat_declared(t, blob, endian, report);
 }
 

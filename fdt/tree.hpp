@@ -176,6 +176,9 @@ class FlatBuilder {
 };
 // Pass 2: types and values, with exactly decode_tree()'s findings in its order.
 void type_flat(FlatTree& tree, const Blob& blob, Endian endian, const FlatResolver& resolver, Report& report);
+// type_flat()'s first half: every property's declared type from `resolver`
+// (FlatProp::type_known / type; none without a resolver).
+void declare_types(FlatTree& tree, const FlatResolver& resolver);
 // type_flat() with every property's declared type already set (FlatProp::type_known
 // and type: what the resolver would answer); the rest are guessed (guess_type()).
 void type_flat_declared(FlatTree& tree, const Blob& blob, Endian endian, Report& report);
