@@ -26,8 +26,8 @@
 
 #include "bench/bench_common.hpp"
 #include "model/kho/machine.hpp"
-#include "model/memblock.hpp"
-#include "model/memblock_ref.hpp"
+#include "model/memblock/memblock.hpp"
+#include "model/memblock/memblock_ref.hpp"
 
 namespace khospec::bench {
 namespace {

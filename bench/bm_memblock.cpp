@@ -1,6 +1,6 @@
 // memblock region-array benchmarks: the kernel's algorithm (model/memblock_ref,
 // a scan from index 0 plus memmove, mm/memblock.c) against the model
-// (model/memblock.cpp: binary search for the first region ending above base,
+// (model/memblock/memblock.cpp: binary search for the first region ending above base,
 // insert/erase in a chunked RegionArray that moves at most one 64-region
 // chunk instead of the tail, merge of the touched window only).
 //
@@ -26,8 +26,8 @@
 #include <sstream>
 
 #include "bench/bench_common.hpp"
-#include "model/memblock.hpp"
-#include "model/memblock_ref.hpp"
+#include "model/memblock/memblock.hpp"
+#include "model/memblock/memblock_ref.hpp"
 
 namespace khospec::bench {
 namespace {

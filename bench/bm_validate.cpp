@@ -34,7 +34,7 @@ extern "C" {
 }
 
 #include "bench/bench_common.hpp"
-#include "conformance/validate.hpp"
+#include "conformance/validate/validate.hpp"
 #include "model/kho/machine.hpp"
 
 extern char** environ;

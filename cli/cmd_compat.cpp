@@ -6,8 +6,8 @@
 
 #include "cli/cli.hpp"
 #include "cli/output.hpp"
-#include "conformance/compat.hpp"
-#include "conformance/compat_matrix.hpp"
+#include "conformance/compat/compat.hpp"
+#include "crosscheck/compat_matrix.hpp"
 #include "core/json.hpp"
 #include "core/rules.hpp"
 #include "model/kho/abi_dump.hpp"

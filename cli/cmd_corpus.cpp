@@ -6,9 +6,9 @@
 
 #include "cli/cli.hpp"
 #include "cli/output.hpp"
-#include "conformance/corpus_source.hpp"
-#include "conformance/inspect.hpp"
-#include "conformance/validate.hpp"
+#include "conformance/corpus/corpus_source.hpp"
+#include "fdt/inspect.hpp"
+#include "conformance/validate/validate.hpp"
 #include "core/json.hpp"
 
 #ifndef KHOSPEC_CORPUS_DIR
@@ -99,7 +99,7 @@ int corpus_build(Context& ctx) {
       continue;
     }
     if (c.has_memory) {
-      // The source's memory image (conformance/memgen.hpp), passed as --memory by the runner.
+      // The source's memory image (conformance/corpus/memgen.hpp), passed as --memory by the runner.
       fs::path mem = out_dir / (strip_suffix(rel) + ".mem");
       std::ofstream mo(mem, std::ios::binary | std::ios::trunc);
       mo.write(reinterpret_cast<const char*>(c.memory.data()), static_cast<std::streamsize>(c.memory.size()));
@@ -130,7 +130,7 @@ int corpus_check(Context& ctx) {
   for (std::size_t i = 1; i < ctx.opts.args.size(); ++i) {
     if (!collect_sources(ctx, ctx.opts.args[i], sources)) return exit_error;
   }
-  conformance::InspectOptions io;
+  fdt::InspectOptions io;
   io.read.max_size = ctx.opts.max_size;
   int failed = 0, passed = 0;
   bool io_error = false;

@@ -8,7 +8,7 @@
 // never disagree.
 #include "cli/cli.hpp"
 #include "cli/output.hpp"
-#include "conformance/corpus_source.hpp"
+#include "conformance/corpus/corpus_source.hpp"
 
 namespace khospec::cli {
 

@@ -2,7 +2,7 @@
 #include <fstream>
 
 #include "cli/cli.hpp"
-#include "model/memblock_replay.hpp"
+#include "model/memblock/memblock_replay.hpp"
 
 namespace khospec::cli {
 

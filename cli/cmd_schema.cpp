@@ -7,7 +7,7 @@
 
 #include "cli/cli.hpp"
 #include "cli/output.hpp"
-#include "conformance/schema.hpp"
+#include "conformance/schema/schema.hpp"
 #include "core/json.hpp"
 #include "core/rules.hpp"
 

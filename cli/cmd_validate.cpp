@@ -8,9 +8,9 @@
 
 #include "cli/cli.hpp"
 #include "cli/output.hpp"
-#include "conformance/image.hpp"
-#include "conformance/live.hpp"
-#include "conformance/validate.hpp"
+#include "conformance/image/image.hpp"
+#include "conformance/live/live.hpp"
+#include "conformance/validate/validate.hpp"
 #include "core/json.hpp"
 #include "core/parse.hpp"
 #include "core/rules.hpp"

@@ -2,7 +2,7 @@
 
 #include <istream>
 
-#include "conformance/inspect.hpp"
+#include "fdt/inspect.hpp"
 #include "core/json.hpp"
 #include "fdt/reader.hpp"
 #include "fdt/render.hpp"
@@ -40,19 +40,19 @@ void write_json_preamble(JsonWriter& w, std::string_view command) {
 }
 
 int dump_blobs(Context& ctx, const std::vector<NamedBlob>& blobs, std::string_view command) {
-  conformance::InspectOptions io;
+  fdt::InspectOptions io;
   io.read.max_size = ctx.opts.max_size;
   io.decode.endian = ctx.opts.endian;
   fdt::RenderOptions ro;
   ro.offsets = ctx.opts.extra.count("offsets") > 0;
 
   Report all;
-  std::vector<conformance::Inspection> results;
+  std::vector<fdt::Inspection> results;
   results.reserve(blobs.size());
   for (const auto& b : blobs) {
     io.read.file = b.name;
     Report r;
-    results.push_back(conformance::inspect(b.bytes, io, r));
+    results.push_back(fdt::inspect(b.bytes, io, r));
     all.append(r);
     if (!ctx.opts.json() && ctx.opts.verbosity >= 0) {
       if (!b.title.empty()) ctx.out << "== " << b.title << " ==\n";

@@ -1,9 +1,9 @@
-#include "conformance/memmap.hpp"
+#include "conformance/memmap/memmap.hpp"
 
 #include <gtest/gtest.h>
 
-#include "conformance/corpus_source.hpp"
-#include "conformance/schema.hpp"
+#include "conformance/corpus/corpus_source.hpp"
+#include "conformance/schema/schema.hpp"
 
 namespace khospec::conformance {
 namespace {

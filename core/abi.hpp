@@ -2,7 +2,7 @@
 // compatibility checker compares (style-anchors §4.6, QEMU's -dump-vmstate /
 // vmstate-static-checker pair, dt-schema cmp_schema).
 //
-// Two producers build it: the YAML schemas (conformance/abi.cpp reads
+// Two producers build it: the YAML schemas (conformance/compat/abi.cpp reads
 // schemas/ into it) and the model (`khospec model abi-dump --era ERA`,
 // model/kho/abi_dump.cpp: what a kernel of that era writes). It is written and
 // read back as JSON, so ABI dumps can be checked in and compared later.

@@ -38,4 +38,19 @@ std::vector<std::uint8_t> write_elf_core(const std::vector<ElfRun>& runs) {
   return out;
 }
 
+std::vector<std::uint8_t> write_elf_core(const std::map<std::uint64_t, std::vector<std::uint8_t>>& pages) {
+  // Runs of consecutive pages become one PT_LOAD each.
+  std::vector<std::pair<std::uint64_t, std::vector<std::uint8_t>>> runs;
+  for (const auto& [addr, data] : pages) {
+    if (!runs.empty() && runs.back().first + runs.back().second.size() == addr) {
+      runs.back().second.insert(runs.back().second.end(), data.begin(), data.end());
+    } else {
+      runs.push_back({addr, data});
+    }
+  }
+  std::vector<ElfRun> elf;
+  for (const auto& [addr, bytes] : runs) elf.push_back({addr, bytes});
+  return write_elf_core(elf);
+}
+
 }  // namespace khospec

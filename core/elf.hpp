@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <span>
 #include <vector>
 
@@ -17,5 +18,8 @@ struct ElfRun {
 
 // `runs` must be sorted by address and must not overlap.
 std::vector<std::uint8_t> write_elf_core(const std::vector<ElfRun>& runs);
+
+// Pages (address -> bytes), each run of consecutive pages one PT_LOAD.
+std::vector<std::uint8_t> write_elf_core(const std::map<std::uint64_t, std::vector<std::uint8_t>>& pages);
 
 }  // namespace khospec

@@ -269,10 +269,10 @@ std::vector<Rule> make_rules() {
    "conformance/corpus/image/bad/metadata-version-fail.kho.yaml", "-"},
   // --------------------------------------------------------------------- live
   {"kho_live_source", I, "live", {}, "names the live source that was read (debugfs, RFC sysfs)",
-   "", "", "conformance/live_test.cpp", "-"},
+   "", "", "conformance/live/live_test.cpp", "-"},
   {"kho_live_no_fdt", E, "live", {}, "the live KHO directory exists but holds no fdt",
    "6.16-6.18: echo 1 > /sys/kernel/debug/kho/out/finalize first; 7.x: a KHO-booted kernel has no out/fdt "
-   "(kho_init() skips it), read in/fdt instead", "kho_debugfs_init()", "conformance/live_test.cpp", "-"},
+   "(kho_init() skips it), read in/fdt instead", "kho_debugfs_init()", "conformance/live/live_test.cpp", "-"},
   // --------------------------------------------------------------------- lint
   {"schema_yaml_error", E, "lint", {}, "a schema file is not valid YAML or not a map",
    "", "", "schemas/tests/bad/yaml-error-fail.yaml", "fix the YAML"},

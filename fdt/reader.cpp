@@ -175,6 +175,16 @@ const char* rule_for_libfdt(int err) {
 
 }  // namespace
 
+std::optional<std::uint32_t> peek_fdt_totalsize(std::span<const std::uint8_t> head) {
+  // libfdt's accessors read through a whole struct fdt_header: copy what there
+  // is into an aligned, zero-filled one.
+  alignas(8) std::uint8_t hdr[sizeof(fdt_header)] = {};
+  if (head.size() < 8) return std::nullopt;
+  std::memcpy(hdr, head.data(), std::min(head.size(), sizeof hdr));
+  if (fdt_magic(hdr) != FDT_MAGIC) return std::nullopt;
+  return fdt_totalsize(hdr);
+}
+
 std::string fdt_err_name(int err) {
   int e = err < 0 ? -err : err;
   const char* s = fdt_strerror(-e);

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <memory>
 #include <span>
 #include <string>
@@ -81,6 +82,11 @@ class Blob {
   bool ok_ = false;
   std::string file_;
 };
+
+// The totalsize a blob's header claims when its first bytes carry FDT_MAGIC
+// (libfdt's fdt_magic() and fdt_totalsize(); nothing else is checked), for
+// telling an FDT sub-blob from a raw one before reading all of it.
+std::optional<std::uint32_t> peek_fdt_totalsize(std::span<const std::uint8_t> head);
 
 // Reads a whole file ("-" = stdin). Returns false and sets `error` on I/O failure.
 bool read_file(const std::string& path, std::vector<std::uint8_t>& out, std::string& error,

@@ -11,8 +11,8 @@
 #include <set>
 
 #include "model/kho/machine.hpp"
-#include "model/kho/rc_run.hpp"
-#include "model/memblock.hpp"
+#include "core/rc_run.hpp"
+#include "model/memblock/memblock.hpp"
 #include "spec/sm.hpp"
 #include "spec/z3/enc.hpp"
 
@@ -63,7 +63,7 @@ std::vector<std::uint64_t> probes(const model::MemblockType& a, const model::Mem
 }
 
 TEST(SpecAgreement, MemblockOps) {
-  model::testutil::rc_run_property("SpecAgreement/MemblockOps", "seed=2026112107 max_success=150 max_size=40", [] {
+  testutil::rc_run_property("SpecAgreement/MemblockOps", "seed=2026112107 max_success=150 max_size=40", [] {
     z3::context c;
     model::MemblockConfig cfg;
     cfg.era = model::Era::v6_16;
@@ -140,7 +140,7 @@ TEST(SpecAgreement, MemblockOps) {
 }
 
 TEST(SpecAgreement, SplitAndKeys) {
-  model::testutil::rc_run_property("SpecAgreement/SplitAndKeys", "seed=2026112108 max_success=300", [] {
+  testutil::rc_run_property("SpecAgreement/SplitAndKeys", "seed=2026112108 max_success=300", [] {
     z3::context c;
     // INV_PRESERVED_SPLIT_EXACT: the model's split is the spec's step sequence.
     const std::uint64_t start = *rc::gen::inRange<std::uint64_t>(0, 1ull << 40);
@@ -211,7 +211,7 @@ model::KernelConfig kcfg(model::KhoEra era) {
 // and INV_PRESERVED_ALIGNED, INV_SCRATCH_PRESERVED_DISJOINT (debug),
 // INV_PRESERVED_ORDER_RESTORABLE and INV_PRESERVED_DISJOINT stay clean.
 TEST(SpecAgreement, PreserveOps) {
-  model::testutil::rc_run_property("SpecAgreement/PreserveOps", "seed=2026112109 max_success=40", [] {
+  testutil::rc_run_property("SpecAgreement/PreserveOps", "seed=2026112109 max_success=40", [] {
     const auto era = *rc::gen::elementOf(std::vector<model::KhoEra>(std::begin(model::kAllEras), std::end(model::kAllEras)));
     const auto& tr = model::era_traits(era);
     model::Machine m(model::machine_with_ram(512ull << 20));
@@ -248,7 +248,7 @@ TEST(SpecAgreement, PreserveOps) {
 // Whole chains: preserve, finalize the way the era needs, kexec, restore
 // twice. None of the hand-over invariants may fire in any kernel.
 TEST(SpecAgreement, KernelChains) {
-  model::testutil::rc_run_property("SpecAgreement/KernelChains", "seed=2026112110 max_success=24", [] {
+  testutil::rc_run_property("SpecAgreement/KernelChains", "seed=2026112110 max_success=24", [] {
     const auto era = *rc::gen::elementOf(std::vector<model::KhoEra>(std::begin(model::kAllEras), std::end(model::kAllEras)));
     const auto& tr = model::era_traits(era);
     model::Machine m(model::machine_with_ram(512ull << 20));

@@ -14,11 +14,11 @@
 #include <sstream>
 
 #include "cli/cli.hpp"
-#include "conformance/compat.hpp"
-#include "conformance/compat_matrix.hpp"
-#include "conformance/image.hpp"
-#include "conformance/live.hpp"
-#include "conformance/validate.hpp"
+#include "conformance/compat/compat.hpp"
+#include "crosscheck/compat_matrix.hpp"
+#include "conformance/image/image.hpp"
+#include "conformance/live/live.hpp"
+#include "conformance/validate/validate.hpp"
 #include "core/json.hpp"
 #include "core/parse.hpp"
 #include "core/rules.hpp"
@@ -29,7 +29,7 @@
 #include "model/kho/cmdline.hpp"
 #include "model/kho/machine.hpp"
 #include "model/kho/scenario.hpp"
-#include "model/memblock.hpp"
+#include "model/memblock/memblock.hpp"
 
 namespace py = pybind11;
 using namespace khospec;

@@ -22,7 +22,7 @@
 #include "model/kho/handover.hpp"
 #include "model/kho/mem_track.hpp"
 #include "model/kho/state_machine.hpp"
-#include "model/memblock.hpp"
+#include "model/memblock/memblock.hpp"
 
 namespace khospec::model {
 

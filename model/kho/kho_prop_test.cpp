@@ -21,7 +21,7 @@
 #include <sstream>
 
 #include "model/kho/machine.hpp"
-#include "model/kho/rc_run.hpp"
+#include "core/rc_run.hpp"
 
 namespace khospec::model {
 namespace {

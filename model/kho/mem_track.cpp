@@ -17,7 +17,7 @@
 #include <set>
 #include <span>
 
-#include "model/memblock.hpp"  // MODEL_ENOMEM, MODEL_EINVAL
+#include "model/memblock/memblock.hpp"  // MODEL_ENOMEM, MODEL_EINVAL
 
 namespace khospec::model {
 

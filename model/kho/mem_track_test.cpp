@@ -10,7 +10,7 @@
 
 #include "model/kho/mem_track.hpp"
 #include "model/kho/mem_track_test_util.hpp"
-#include "model/memblock.hpp"
+#include "model/memblock/memblock.hpp"
 
 namespace khospec::model {
 namespace {

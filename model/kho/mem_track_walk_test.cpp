@@ -20,7 +20,7 @@
 #include "model/kho/mem_track.hpp"
 #include "model/kho/mem_track_ref_test_util.hpp"
 #include "model/kho/mem_track_test_util.hpp"
-#include "model/kho/rc_run.hpp"
+#include "core/rc_run.hpp"
 
 namespace khospec::model {
 namespace {
@@ -437,12 +437,12 @@ void corrupted_maps_agree(MemMapFormat fmt) {
 class KhoMemWalkProp : public ::testing::TestWithParam<MemMapFormat> {};
 
 TEST_P(KhoMemWalkProp, RunsMatchTheReference) {
-  testutil::rc_run_property("mem_track/walk/" + format_name(GetParam()), kDefaultParams,
+  khospec::testutil::rc_run_property("mem_track/walk/" + format_name(GetParam()), kDefaultParams,
                             [fmt = GetParam()] { runs_match_reference(fmt); });
 }
 
 TEST_P(KhoMemWalkProp, CorruptedMapsAgree) {
-  testutil::rc_run_property("mem_track/walk_corrupt/" + format_name(GetParam()), kDefaultParams,
+  khospec::testutil::rc_run_property("mem_track/walk_corrupt/" + format_name(GetParam()), kDefaultParams,
                             [fmt = GetParam()] { corrupted_maps_agree(fmt); });
 }
 

@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "model/memblock.hpp"
+#include "model/memblock/memblock.hpp"
 
 namespace khospec::spec::z3enc {
 

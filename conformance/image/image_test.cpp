@@ -1,0 +1,110 @@
+#include "conformance/image/image.hpp"
+
+#include <gtest/gtest.h>
+
+#include <elf.h>
+
+#include <cstring>
+
+#include "core/elf.hpp"
+
+namespace khospec::conformance {
+namespace {
+
+using Pages = std::map<std::uint64_t, std::vector<std::uint8_t>>;
+
+Pages two_pages() {
+  Pages p;
+  p[0x15f000].assign(4096, 0x11);
+  p[0x160000].assign(4096, 0x22);  // adjacent: one PT_LOAD
+  p[0x3de000].assign(4096, 0x33);
+  return p;
+}
+
+TEST(MemoryImage, ElfCoreSegmentsByPhysicalAddress) {
+  Report r;
+  auto img = MemoryImage::from_bytes(write_elf_core(two_pages()), std::nullopt, "core", r);
+  EXPECT_TRUE(r.empty());
+  ASSERT_TRUE(img.ok());
+  ASSERT_EQ(img.segments().size(), 2u);
+  EXPECT_EQ(img.segments()[0].paddr, 0x15f000u);
+  EXPECT_EQ(img.segments()[0].size, 0x2000u);
+  std::uint8_t b[2];
+  ASSERT_TRUE(img.read(0x15ffff, b));  // across the page boundary inside one segment
+  EXPECT_EQ(b[0], 0x11);
+  EXPECT_EQ(b[1], 0x22);
+  EXPECT_TRUE(img.contains(0x3de000, 4096));
+  EXPECT_FALSE(img.contains(0x3de000, 4097));
+  EXPECT_FALSE(img.contains(0x161000, 1));
+  EXPECT_FALSE(img.read_vec(~std::uint64_t{0} - 3, 8).has_value());  // wraps: never true
+}
+
+TEST(MemoryImage, RawImageAtBase) {
+  Report r;
+  std::vector<std::uint8_t> bytes(8192, 0x5a);
+  auto img = MemoryImage::from_bytes(bytes, 0x100000, "raw", r);
+  EXPECT_TRUE(r.empty());
+  EXPECT_TRUE(img.contains(0x100000, 8192));
+  EXPECT_FALSE(img.contains(0xfffff, 1));
+  // A base near 2^64 is clipped, not wrapped.
+  Report r2;
+  auto top = MemoryImage::from_bytes(bytes, ~std::uint64_t{0} - 100, "raw", r2);
+  EXPECT_TRUE(top.ok());
+  EXPECT_FALSE(top.contains(~std::uint64_t{0} - 100, 8192));
+}
+
+TEST(MemoryImage, MalformedImagesAreFindingsNotCrashes) {
+  auto core = write_elf_core(two_pages());
+  struct Case {
+    const char* what;
+    std::function<void(std::vector<std::uint8_t>&)> mutate;
+    const char* rule;
+  };
+  const Case cases[] = {
+      {"empty", [](auto& b) { b.clear(); }, "kho_image_empty"},
+      {"not elf", [](auto& b) { b[0] = 'X'; }, "kho_image_bad_elf"},
+      {"elf32", [](auto& b) { b[EI_CLASS] = ELFCLASS32; }, "kho_image_bad_elf"},
+      {"bad data", [](auto& b) { b[EI_DATA] = 7; }, "kho_image_bad_elf"},
+      {"short", [](auto& b) { b.resize(20); }, "kho_image_bad_elf"},
+      {"phentsize", [](auto& b) { b[offsetof(Elf64_Ehdr, e_phentsize)] = 55; }, "kho_image_bad_elf"},
+      {"phoff", [](auto& b) { b[offsetof(Elf64_Ehdr, e_phoff) + 5] = 1; }, "kho_image_bad_elf"},
+      {"no phdrs", [](auto& b) { b[offsetof(Elf64_Ehdr, e_phnum)] = 0; }, "kho_image_no_memory"},
+      {"filesz", [](auto& b) {
+         b[sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) + offsetof(Elf64_Phdr, p_filesz) + 4] = 1;
+       }, "kho_image_segment_out_of_bounds"},
+      {"truncated body", [](auto& b) { b.resize(b.size() - 1); }, "kho_image_segment_out_of_bounds"},
+  };
+  for (const auto& c : cases) {
+    auto b = core;
+    c.mutate(b);
+    Report r;
+    auto img = MemoryImage::from_bytes(b, std::nullopt, "core", r);
+    EXPECT_TRUE(r.has(c.rule)) << c.what;
+  }
+}
+
+TEST(MemoryImage, KcoreSegmentsWithoutPhysicalAddressAreSkipped) {
+  auto core = write_elf_core(two_pages());
+  // /proc/kcore marks vmalloc/module segments with p_paddr = -1.
+  std::memset(core.data() + sizeof(Elf64_Ehdr) + offsetof(Elf64_Phdr, p_paddr), 0xff, 8);
+  Report r;
+  auto img = MemoryImage::from_bytes(core, std::nullopt, "kcore", r);
+  EXPECT_TRUE(r.empty());
+  ASSERT_EQ(img.segments().size(), 1u);
+  EXPECT_EQ(img.segments()[0].paddr, 0x3de000u);
+}
+
+TEST(MemoryImage, EveryPrefixOfACoreIsHandled) {
+  auto core = write_elf_core(two_pages());
+  for (std::size_t n = 0; n < core.size(); n += 7) {
+    Report r;
+    std::vector<std::uint8_t> b(core.begin(), core.begin() + static_cast<std::ptrdiff_t>(n));
+    auto img = MemoryImage::from_bytes(b, std::nullopt, "core", r);
+    if (!img.ok()) {
+      EXPECT_FALSE(r.empty()) << n;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace khospec::conformance

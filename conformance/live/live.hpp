@@ -1,0 +1,39 @@
+// Live reads (`khospec validate --live out|in`): one adapter per kernel era,
+// tried in order, each tested on fake directory trees (--root DIR):
+//   debugfs   /sys/kernel/debug/kho/{out,in}/{fdt,sub_fdts/*,scratch_phys,scratch_len}
+//             (6.16+, kernel/kexec_handover.c / kexec_handover_debugfs.c)
+//   rfc-sysfs out: /sys/kernel/kho/{dt,scratch_phys,scratch_len}; in: /sys/firmware/kho/dt
+//             (Graf / rppt RFCs, never merged)
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conformance/validate/validate.hpp"
+#include "core/diag.hpp"
+
+namespace khospec::conformance {
+
+struct LiveBlob {
+  std::string name;   // display name ("debugfs:kho/out/fdt")
+  std::string path;   // file system path
+  std::vector<std::uint8_t> bytes;
+  bool root = false;  // the root KHO FDT (sub-blobs are client formats)
+};
+
+struct LiveSource {
+  std::string era;    // "debugfs" or "rfc-sysfs"
+  std::string dir;    // the directory that was read
+  std::vector<LiveBlob> blobs;
+  std::optional<std::vector<ScratchArea>> scratch;
+};
+
+// Reads the `which` ("out" or "in") side below `root` ("" = "/"). Findings
+// (kho_live_source, kho_live_no_fdt) go to `report`; returns false with `error`
+// when no KHO interface exists at all (exit 1: KHO off, debugfs not mounted).
+bool read_live(const std::string& root, const std::string& which, std::size_t max_size, LiveSource& out,
+               Report& report, std::string& error);
+
+}  // namespace khospec::conformance

@@ -1,0 +1,215 @@
+#include "conformance/schema/schema.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "fdt/inspect.hpp"
+#include "core/file.hpp"
+
+namespace khospec::conformance {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(Schemas, BuiltinSchemasLintClean) {
+  Report r;
+  auto set = SchemaSet::load(SchemaSet::builtin_sources(), r);
+  set.lint(r);
+  for (const auto& d : r.diagnostics()) ADD_FAILURE() << d.file << ": " << d.rule << ": " << d.message;
+  EXPECT_GE(set.docs().size(), 30u);
+}
+
+TEST(Schemas, EmbeddedSchemasEqualTheSourceTree) {
+  for (const auto& s : SchemaSet::builtin_sources())
+    EXPECT_EQ(s.text, read_text_file(fs::path(KHOSPEC_SOURCE_DIR) / s.path)) << s.path;
+}
+
+TEST(Schemas, OneFrozenFilePerCompatible) {
+  const auto& set = SchemaSet::builtin();
+  for (const char* abi : {"kho-v1", "kho-v2", "kho-v3", "kho-v4", "memblock-v1", "kho-test-v1", "luo-v1", "luo-v2",
+                          "kho-v1-rfc-g0", "kho-v1-rfc-order-table", "kho-v4-rfc-compat"}) {
+    const SchemaDoc* d = set.for_abi(abi);
+    ASSERT_NE(d, nullptr) << abi;
+    EXPECT_NE(d->path.find(std::string(abi) + ".yaml"), std::string::npos) << d->path;
+  }
+  for (const char* nested : {"reserve-mem-v1", "ftrace-v1", "ftrace,array-v1", "ftrace,cpu-v1"}) {
+    bool found = false;
+    for (const auto& d : set.docs()) found = found || d.path.find(std::string(nested) + ".yaml") != std::string::npos;
+    EXPECT_TRUE(found) << nested;
+  }
+}
+
+// The meta-schema lists exactly the implemented keywords and types.
+TEST(Schemas, MetaSchemaListsExactlyTheImplementedKeywords) {
+  YAML::Node meta = YAML::Load(read_text_file(fs::path(KHOSPEC_SOURCE_DIR) / "schemas/meta-schemas/kho-core.yaml"));
+  auto same = [&](const char* key, const std::vector<std::string_view>& impl) {
+    std::set<std::string> listed, implemented(impl.begin(), impl.end());
+    for (const auto& k : meta[key]) listed.insert(k.as<std::string>());
+    EXPECT_EQ(listed, implemented) << key;
+  };
+  same("schema-keywords", implemented_schema_keywords());
+  same("node-keywords", implemented_node_keywords());
+  same("property-keywords", implemented_property_keywords());
+  same("layout-keywords", implemented_layout_keywords());
+  same("field-keywords", implemented_field_keywords());
+  same("types", implemented_types());
+}
+
+Report lint_files(const std::vector<std::string>& rel) {
+  std::vector<SchemaSource> src;
+  for (const auto& r : rel) src.push_back({r, read_text_file(fs::path(KHOSPEC_SOURCE_DIR) / r)});
+  Report r;
+  auto set = SchemaSet::load(src, r);
+  set.lint(r);
+  return r;
+}
+
+// The kernel's 6.16 bindings, reproduced from their facts: their known defects are named findings.
+TEST(Schemas, KernelBindingsDefects) {
+  const std::string k = "schemas/tests/kernel-6.16/";
+  Report r = lint_files({k + "kho.yaml", k + "sub-fdt.yaml", k + "memblock/memblock.yaml", k + "memblock/reserve-mem.yaml"});
+  auto for_file = [&](const std::string& f) {
+    std::set<std::string> s;
+    for (const auto& d : r.diagnostics()) {
+      if (d.file.rfind(k + f, 0) == 0 && (d.file.size() == (k + f).size() || d.file[(k + f).size()] == ':'))
+        s.insert(d.rule);
+    }
+    return s;
+  };
+  EXPECT_EQ(for_file("kho.yaml"), (std::set<std::string>{"schema_missing_id", "schema_missing_meta_schema",
+                                                          "schema_untyped_property", "schema_pattern_anchors",
+                                                          "schema_example_invalid"}));
+  EXPECT_EQ(for_file("sub-fdt.yaml"),
+            (std::set<std::string>{"schema_missing_id", "schema_missing_meta_schema", "schema_untyped_property"}));
+  EXPECT_EQ(for_file("memblock/memblock.yaml"),
+            (std::set<std::string>{"schema_missing_id", "schema_missing_meta_schema", "schema_untyped_property",
+                                   "schema_pattern_anchors", "schema_compatible_mismatch", "schema_example_invalid"}));
+  EXPECT_EQ(for_file("memblock/reserve-mem.yaml"),
+            (std::set<std::string>{"schema_missing_id", "schema_missing_meta_schema", "schema_untyped_property"}));
+}
+
+TEST(Schemas, DtsExamplesCompileToNativeEndianBytes) {
+  std::string err;
+  auto blob = compile_dts_example("kho { compatible = \"kho-v1\"; preserved-memory-map = <0xf0be16 0x1000000>; "
+                                  "memblock { fdt = <0x80cc16 0x1000000>; }; };",
+                                  err);
+  ASSERT_TRUE(err.empty()) << err;
+  Report r;
+  fdt::InspectOptions io;
+  auto insp = fdt::inspect(blob, io, r);
+  ASSERT_TRUE(insp.blob.ok());
+  // <0xf0be16 0x1000000> is the little-endian u64 0x1_16bef000 (kho-abi §1).
+  EXPECT_EQ(insp.tree.root.prop("preserved-memory-map")->value->number, 0x116bef000u);
+  EXPECT_EQ(insp.tree.root.child("memblock")->prop("fdt")->value->number, 0x116cc8000u);
+  EXPECT_TRUE(compile_dts_example("kho { x = <zz>; };", err).empty());
+  EXPECT_FALSE(err.empty());
+  for (std::string bad : {"", "{", "a {", "a { b = ", "a { b = \"x", "a { b = <1", "/dts-v1/; / { a; "}) {
+    std::string e;
+    compile_dts_example(bad, e);  // never crashes; errors are reported
+  }
+}
+
+TEST(Schemas, SchemaTypesDriveDecoding) {
+  const auto& set = SchemaSet::builtin();
+  const SchemaDoc* d = set.for_abi("kho-v4");
+  ASSERT_NE(d, nullptr);
+  fdt::Node child;
+  child.name = "memblock";
+  child.path = "/memblock";
+  EXPECT_EQ(set.prop_type(*d, child, "blob-size"), fdt::PropType::u64);
+  EXPECT_EQ(set.prop_type(*d, child, "preserved-data"), fdt::PropType::phys_addr);
+  EXPECT_FALSE(set.prop_type(*d, child, "nonsense"));
+  const SchemaDoc* mb = set.for_abi("memblock-v1");
+  fdt::Node region;
+  region.path = "/trace";
+  EXPECT_EQ(set.prop_type(*mb, region, "start"), fdt::PropType::phys_addr);  // through $ref reserve-mem-v1.yaml#
+}
+
+TEST(Schemas, BadLintInputsFireTheirExpectedRule) {
+  for (const auto& e : fs::directory_iterator(fs::path(KHOSPEC_SOURCE_DIR) / "schemas/tests/bad")) {
+    const std::string rel = "schemas/tests/bad/" + e.path().filename().string();
+    const std::string text = read_text_file(e.path());
+    std::string expect;
+    auto p = text.find("# EXPECT: ");
+    ASSERT_NE(p, std::string::npos) << rel;
+    expect = text.substr(p + 10, text.find('\n', p) - p - 10);
+    // Linted with the built-in schemas (for $refs and duplicate $ids).
+    std::vector<SchemaSource> src = {{rel, text}};
+    for (const auto& b : SchemaSet::builtin_sources()) src.push_back(b);
+    Report r;
+    auto set = SchemaSet::load(src, r);
+    set.lint(r);
+    std::set<std::string> mine;
+    for (const auto& d : r.diagnostics()) {
+      if (d.file.rfind(rel, 0) == 0) mine.insert(d.rule);
+    }
+    EXPECT_EQ(mine, (std::set<std::string>{expect})) << rel;
+  }
+}
+
+}  // namespace
+}  // namespace khospec::conformance
+
+// ----------------------------------------------------------- compiled schemas
+// validate_tree()/prop_type() walk tables compiled from the YAML; these tests keep
+// them equal to the yaml-cpp walk they replace (and the lazy built-in index equal
+// to a full parse).
+namespace khospec::conformance {
+namespace {
+
+TEST(CompiledSchemas, HeaderScanEqualsYamlForEveryBuiltinFile) {
+  for (const auto& s : SchemaSet::builtin_sources()) {
+    auto h = scan_schema_header(s.text);
+    ASSERT_TRUE(h.has_value()) << s.path << ": the built-in set would parse it up front";
+    YAML::Node root = YAML::Load(s.text);
+    ASSERT_TRUE(root.IsMap()) << s.path;
+    EXPECT_EQ(h->id, yaml_str(root["$id"])) << s.path;
+    EXPECT_EQ(h->select, yaml_str(root["select"])) << s.path;
+  }
+  EXPECT_FALSE(scan_schema_header("select: a\n  b\n").has_value());
+  EXPECT_FALSE(scan_schema_header("{select: a}\n").has_value());
+  EXPECT_EQ(scan_schema_header("$id: 'x#'  # c\nselect: kho-v1 # c\n")->select, "kho-v1");
+}
+
+TEST(CompiledSchemas, EveryBuiltinNodeSchemaIsCompiled) {
+  const auto& set = SchemaSet::builtin();
+  for (const auto& d : set.docs()) {
+    if (!d.parsed || d.root["layout"] || d.root["definitions"] || d.root["schema-keywords"]) continue;
+    EXPECT_TRUE(schema_is_compiled(set, d)) << d.path;
+  }
+}
+
+TEST(CompiledSchemas, PatternMatcherEqualsRegexSearch) {
+  const std::vector<std::string> patterns = {
+      "^[A-Za-z0-9,._+-]+$", "^cpu[0-9]+$", "cpu", "^a*b?c$", "[0-9]+", "x-y", "$^", "^$", "", "^[a-c]*$",
+      "^mem[0-9]*@[0-9a-f]+$", "[A-Z]", "^a+a+b$", "^(a|b)$", ".*", "^[^a]$", "a{2}", "^[-a]$", "^[a-]$"};
+  const std::string alphabet = "abcxyAZ09,._+-@#/ \n\x80\xff" "cpu";
+  const unsigned seed = std::random_device{}();
+  std::mt19937 rng(seed);
+  for (const auto& p : patterns) {
+    std::regex re;
+    bool ok = true;
+    try {
+      re = std::regex(p);
+    } catch (const std::regex_error&) {
+      ok = false;
+    }
+    for (int i = 0; i < 3000; ++i) {
+      std::string name;
+      const int len = static_cast<int>(rng() % 9);
+      for (int k = 0; k < len; ++k) name.push_back(alphabet[rng() % alphabet.size()]);
+      if (i % 3 == 0 && p.size() > 2) name = p.substr(1, p.size() - 2) + name;  // near-literal names
+      const bool want = ok && std::regex_search(name, re);
+      ASSERT_EQ(schema_pattern_matches(name, p), want) << "seed " << seed << ": pattern '" << p << "' name '" << name << "'";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace khospec::conformance

@@ -1,0 +1,232 @@
+#include "crosscheck/compat_matrix.hpp"
+
+#include <algorithm>
+#include <map>
+#include <ostream>
+#include <set>
+#include <sstream>
+
+#include "conformance/compat/compat.hpp"
+#include "core/json.hpp"
+#include "core/rules.hpp"
+#include "model/kho/abi_dump.hpp"
+#include "model/kho/machine.hpp"
+
+namespace khospec::conformance {
+
+using model::KhoEra;
+using model::phys_addr_t;
+
+const MatrixCell& CompatMatrix::at(KhoEra writer, KhoEra reader) const {
+  for (const auto& c : cells)
+    if (c.writer == writer && c.reader == reader) return c;
+  return cells.front();
+}
+
+bool CompatMatrix::all_agree() const {
+  return std::all_of(cells.begin(), cells.end(), [](const MatrixCell& c) { return c.agree(); });
+}
+
+namespace {
+
+void schema_cell(MatrixCell& c, const abi::AbiSet& w, const abi::AbiSet& r) {
+  const std::string wc = w.formats.front().compatible, rc = r.formats.front().compatible;
+  if (wc != rc) {
+    c.schema_outcome = "refuse";
+    c.schema_why = "compatible " + wc + " != " + rc;
+    return;
+  }
+  CompatOptions o;
+  o.direction = Direction::forward;  // the reader is the new side: it reads the writer's (old) data
+  CompatResult res = compat_check(w, r, o);
+  const CompatChange* first = nullptr;
+  for (const auto& ch : res.changes) {
+    if (ch.diag.type != "wire" || ch.diag.rule == "compat_break_without_version_bump") continue;
+    if (!first || (ch.effect == "misread" && first->effect != "misread")) first = &ch;
+  }
+  if (!first) {
+    c.schema_outcome = "revive";
+    c.schema_why = "same compatible, no forward wire change";
+    return;
+  }
+  c.schema_outcome = first->effect;
+  // The message without the compat context prefix ("kho-v1: ") and the [breaks ...] suffix.
+  std::string msg = first->diag.message;
+  if (auto p = msg.find(": "); p != std::string::npos) msg = msg.substr(p + 2);
+  if (auto p = msg.rfind(" ["); p != std::string::npos) msg = msg.substr(0, p);
+  c.schema_why = first->diag.rule + " at " + first->diag.node + ": " + msg;
+}
+
+model::KernelConfig kernel_cfg(KhoEra era) {
+  model::KernelConfig k;
+  k.era = era;
+  k.cmdline = "kho=on";
+  return k;
+}
+
+}  // namespace
+
+MatrixCell run_matrix_cell(KhoEra writer, KhoEra reader) {
+  MatrixCell c{writer, reader, "", "", "", ""};
+  model::Machine m(model::machine_with_ram(2ull << 30));
+  model::Kernel& a = m.boot_cold(kernel_cfg(writer));
+  // Order-0 folios at least 20 MiB apart over ~160 MiB of allocated memory:
+  // they land in different 16 MiB windows (one 512-byte 6.16 bitmap each,
+  // packed in shared pages) and at bit indices >= 4096 of 6.18+ PAGE_SIZE
+  // bitmaps, so a reader assuming the other bitmap size decodes a different
+  // set. Plus two order-9 folios.
+  std::vector<std::pair<phys_addr_t, unsigned>> want;
+  std::vector<phys_addr_t> blocks;
+  for (int i = 0; i < 40; ++i)
+    if (phys_addr_t p = a.alloc_pages(10)) blocks.push_back(p);
+  std::sort(blocks.begin(), blocks.end());
+  for (phys_addr_t p : blocks)
+    if (want.empty() || p >= want.back().first + (20ull << 20)) want.push_back({p, 0});
+  for (int i = 0; i < 2; ++i)
+    if (phys_addr_t p = a.alloc_pages(9)) want.push_back({p, 9});
+  for (const auto& [p, o] : want) {
+    if (int err = a.kho_preserve_folio(p, o); err) {
+      c.model_outcome = "error";
+      c.model_why = "writer: kho_preserve_folio(" + hex_u64(p) + ", " + std::to_string(o) + ") = " + std::to_string(err);
+      return c;
+    }
+  }
+  const auto& t = model::era_traits(writer);
+  int err = 0;
+  if (t.finalize == model::FinalizeModel::notifier_abort) err = a.debugfs_finalize_write(1);
+  if (t.finalize == model::FinalizeModel::refresh) err = a.kho_finalize();
+  if (!err) err = a.kexec_file_load();
+  if (err) {
+    c.model_outcome = "error";
+    c.model_why = "writer: finalize/kexec_file_load = " + std::to_string(err);
+    return c;
+  }
+  model::Kernel* b = m.kexec(kernel_cfg(reader));
+  if (!b) {
+    c.model_outcome = "error";
+    c.model_why = "kexec loaded nothing";
+    return c;
+  }
+  if (!b->kho_boot()) {
+    c.model_outcome = "refuse";
+    std::string why = "no revival";
+    for (const auto& l : b->dmesg())
+      if (l.find("KHO") != std::string::npos && (l.find("incompatible") != std::string::npos || l.find("invalid") != std::string::npos))
+        why = l;
+    c.model_why = why;
+    return c;
+  }
+  std::set<model::PreservedBlock> sent(a.outgoing_at_kexec().begin(), a.outgoing_at_kexec().end());
+  std::set<model::PreservedBlock> got(b->incoming_blocks().begin(), b->incoming_blocks().end());
+  std::size_t extra = 0, missing = 0;
+  for (const auto& x : got) extra += !sent.count(x);
+  for (const auto& x : sent) missing += !got.count(x);
+  if (extra || missing) {
+    c.model_outcome = "misread";
+    c.model_why = "B decoded " + std::to_string(got.size()) + " blocks for A's " + std::to_string(sent.size()) + " (" +
+                  std::to_string(missing) + " lost, " + std::to_string(extra) + " spurious)";
+    return c;
+  }
+  for (const auto& f : b->findings()) {
+    if (f.level == "error") {
+      c.model_outcome = "misread";
+      c.model_why = f.id + ": " + f.detail;
+      return c;
+    }
+  }
+  c.model_outcome = "revive";
+  c.model_why = "B restored A's " + std::to_string(sent.size()) + " blocks";
+  return c;
+}
+
+CompatMatrix compat_matrix() {
+  CompatMatrix m;
+  m.eras.assign(std::begin(model::kAllEras), std::end(model::kAllEras));
+  std::map<KhoEra, abi::AbiSet> dumps;
+  for (KhoEra e : m.eras) dumps[e] = model::kho_abi_dump(e);
+  for (KhoEra w : m.eras) {
+    for (KhoEra r : m.eras) {
+      MatrixCell c = run_matrix_cell(w, r);
+      schema_cell(c, dumps[w], dumps[r]);
+      m.cells.push_back(std::move(c));
+    }
+  }
+  return m;
+}
+
+namespace {
+
+std::string cell_label(const MatrixCell& c) {
+  return c.agree() ? c.model_outcome : "DISAGREE schema=" + c.schema_outcome + " model=" + c.model_outcome;
+}
+
+}  // namespace
+
+void render_matrix_text(std::ostream& out, const CompatMatrix& m) {
+  out << "KHO compatibility matrix: rows = writer (kernel A), columns = reader (kernel B)\n"
+         "revive: B restores A's preserved memory; refuse: B disables revival (cold boot, preserved\n"
+         "memory unprotected); misread: B accepts the hand-over and decodes something else.\n\n";
+  const int w = 10;
+  out << std::string(static_cast<std::size_t>(w), ' ');
+  auto pad = [&](const std::string& s) { return s + std::string(s.size() < static_cast<std::size_t>(w) ? w - s.size() : 1, ' '); };
+  for (KhoEra r : m.eras) out << pad(std::string(model::era_name(r)));
+  out << '\n';
+  for (KhoEra wr : m.eras) {
+    out << pad(std::string(model::era_name(wr)));
+    for (KhoEra r : m.eras) out << pad(cell_label(m.at(wr, r)));
+    out << '\n';
+  }
+  out << "\nWhy (schema-derived | model run):\n";
+  for (const auto& c : m.cells) {
+    if (c.writer == c.reader) continue;
+    out << "  " << model::era_name(c.writer) << " -> " << model::era_name(c.reader) << ": " << c.model_outcome
+        << (c.agree() ? "" : " (schema says " + c.schema_outcome + ")") << "\n      schema: " << c.schema_why
+        << "\n      model:  " << c.model_why << '\n';
+  }
+  out << (m.all_agree() ? "\nThe schema-derived and model-run outcomes agree for every pair.\n"
+                        : "\nThe schema-derived and model-run outcomes DISAGREE for some pairs.\n");
+}
+
+void render_matrix_markdown(std::ostream& out, const CompatMatrix& m) {
+  out << "| writer \\ reader |";
+  for (KhoEra r : m.eras) out << ' ' << model::era_name(r) << " |";
+  out << "\n|---|";
+  for (std::size_t i = 0; i < m.eras.size(); ++i) out << "---|";
+  out << '\n';
+  for (KhoEra wr : m.eras) {
+    out << "| **" << model::era_name(wr) << "** |";
+    for (KhoEra r : m.eras) out << ' ' << cell_label(m.at(wr, r)) << " |";
+    out << '\n';
+  }
+  out << "\n| writer -> reader | outcome | schema-derived (ABI dumps) | model run |\n|---|---|---|---|\n";
+  for (const auto& c : m.cells) {
+    if (c.writer == c.reader) continue;
+    out << "| " << model::era_name(c.writer) << " -> " << model::era_name(c.reader) << " | " << cell_label(c) << " | "
+        << c.schema_why << " | " << c.model_why << " |\n";
+  }
+}
+
+void render_matrix_json(std::ostream& out, const CompatMatrix& m) {
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("eras").begin_array();
+  for (KhoEra e : m.eras) w.value(model::era_name(e));
+  w.end_array();
+  w.key("all_agree").value(m.all_agree());
+  w.key("cells").begin_array();
+  for (const auto& c : m.cells) {
+    w.begin_object();
+    w.key("writer").value(model::era_name(c.writer));
+    w.key("reader").value(model::era_name(c.reader));
+    w.key("outcome").value(c.model_outcome);
+    w.key("agree").value(c.agree());
+    w.key("schema").begin_object().key("outcome").value(c.schema_outcome).key("why").value(c.schema_why).end_object();
+    w.key("model").begin_object().key("outcome").value(c.model_outcome).key("why").value(c.model_why).end_object();
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  out << '\n';
+}
+
+}  // namespace khospec::conformance

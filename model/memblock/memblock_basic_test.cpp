@@ -1,0 +1,727 @@
+// Port of tools/testing/memblock/tests/basic_api.c (v6.16+ tree): one TEST
+// per kernel check, same names, same scenarios and expected values. Each
+// comment keeps the kernel's "Expect ..." sentence in short form.
+#include "model/memblock/memblock_test_util.hpp"
+
+namespace khospec::model::testing {
+namespace {
+
+class MemblockBasic : public MemblockFixture {};
+
+// Expect empty arrays (cnt 0 since v6.12), 128 slots, top-down, no limit.
+TEST_F(MemblockBasic, memblock_initialization_check) {
+  EXPECT_EQ(mb.memory().cnt(), 0u);
+  EXPECT_EQ(mb.memory().max, INIT_MEMBLOCK_REGIONS);
+  EXPECT_EQ(type_name(mb.memory().id), "memory");
+  EXPECT_EQ(mb.reserved().cnt(), 0u);
+  EXPECT_EQ(mb.reserved().max, INIT_MEMBLOCK_RESERVED_REGIONS);
+  EXPECT_EQ(type_name(mb.reserved().id), "reserved");
+  EXPECT_FALSE(mb.bottom_up());
+  EXPECT_EQ(mb.current_limit(), MEMBLOCK_ALLOC_ANYWHERE);
+}
+
+// ---- memblock_add ---------------------------------------------------------------
+
+// Expect one new entry; counter and total updated.
+TEST_F(MemblockBasic, memblock_add_simple_check) {
+  const region r{SZ_1G, SZ_4M};
+  reset_memblock_regions();
+  mb.memblock_add(r.base, r.size);
+  EXPECT_EQ(mem(0).base, r.base);
+  EXPECT_EQ(mem(0).size, r.size);
+  EXPECT_EQ(mb.memory().cnt(), 1u);
+  EXPECT_EQ(mb.memory().total_size, r.size);
+}
+
+// Expect one entry with the given nid and flags.
+TEST_F(MemblockBasic, memblock_add_node_simple_check) {
+  const region r{SZ_1M, SZ_16M};
+  reset_memblock_regions();
+  mb.memblock_add_node(r.base, r.size, 1, MEMBLOCK_HOTPLUG);
+  EXPECT_EQ(mem(0).base, r.base);
+  EXPECT_EQ(mem(0).size, r.size);
+  EXPECT_EQ(mem(0).nid, 1);
+  EXPECT_EQ(mem(0).flags, MEMBLOCK_HOTPLUG);
+  EXPECT_EQ(mb.memory().cnt(), 1u);
+  EXPECT_EQ(mb.memory().total_size, r.size);
+}
+
+// |   [r1]   [r2]  |: expect two separate entries.
+TEST_F(MemblockBasic, memblock_add_disjoint_check) {
+  const region r1{SZ_1G, SZ_8K}, r2{SZ_1G + SZ_16K, SZ_8K};
+  reset_memblock_regions();
+  mb.memblock_add(r1.base, r1.size);
+  mb.memblock_add(r2.base, r2.size);
+  EXPECT_EQ(mem(0).base, r1.base);
+  EXPECT_EQ(mem(0).size, r1.size);
+  EXPECT_EQ(mem(1).base, r2.base);
+  EXPECT_EQ(mem(1).size, r2.size);
+  EXPECT_EQ(mb.memory().cnt(), 2u);
+  EXPECT_EQ(mb.memory().total_size, r1.size + r2.size);
+}
+
+// r2 overlaps the start of r1: expect one region from r2.base.
+TEST_F(MemblockBasic, memblock_add_overlap_top_check) {
+  const region r1{SZ_512M, SZ_1G}, r2{SZ_256M, SZ_512M};
+  const phys_addr_t total = (r1.base - r2.base) + r1.size;
+  reset_memblock_regions();
+  mb.memblock_add(r1.base, r1.size);
+  mb.memblock_add(r2.base, r2.size);
+  EXPECT_EQ(mem(0).base, r2.base);
+  EXPECT_EQ(mem(0).size, total);
+  EXPECT_EQ(mb.memory().cnt(), 1u);
+  EXPECT_EQ(mb.memory().total_size, total);
+}
+
+// r2 overlaps the end of r1: expect one region from r1.base.
+TEST_F(MemblockBasic, memblock_add_overlap_bottom_check) {
+  const region r1{SZ_128M, SZ_512M}, r2{SZ_256M, SZ_1G};
+  const phys_addr_t total = (r2.base - r1.base) + r2.size;
+  reset_memblock_regions();
+  mb.memblock_add(r1.base, r1.size);
+  mb.memblock_add(r2.base, r2.size);
+  EXPECT_EQ(mem(0).base, r1.base);
+  EXPECT_EQ(mem(0).size, total);
+  EXPECT_EQ(mb.memory().cnt(), 1u);
+  EXPECT_EQ(mb.memory().total_size, total);
+}
+
+// r2 inside r1: expect r1 unchanged.
+TEST_F(MemblockBasic, memblock_add_within_check) {
+  const region r1{SZ_8M, SZ_32M}, r2{SZ_16M, SZ_1M};
+  reset_memblock_regions();
+  mb.memblock_add(r1.base, r1.size);
+  mb.memblock_add(r2.base, r2.size);
+  EXPECT_EQ(mem(0).base, r1.base);
+  EXPECT_EQ(mem(0).size, r1.size);
+  EXPECT_EQ(mb.memory().cnt(), 1u);
+  EXPECT_EQ(mb.memory().total_size, r1.size);
+}
+
+// Same block twice: expect no change on the second add.
+TEST_F(MemblockBasic, memblock_add_twice_check) {
+  const region r{SZ_16K, SZ_2M};
+  reset_memblock_regions();
+  mb.memblock_add(r.base, r.size);
+  mb.memblock_add(r.base, r.size);
+  EXPECT_EQ(mb.memory().cnt(), 1u);
+  EXPECT_EQ(mb.memory().total_size, r.size);
+}
+
+// |  [r1][r3][r2]  |: expect the three to merge into one.
+TEST_F(MemblockBasic, memblock_add_between_check) {
+  const region r1{SZ_1G, SZ_8K}, r2{SZ_1G + SZ_16K, SZ_8K}, r3{SZ_1G + SZ_8K, SZ_8K};
+  const phys_addr_t total = r1.size + r2.size + r3.size;
+  reset_memblock_regions();
+  mb.memblock_add(r1.base, r1.size);
+  mb.memblock_add(r2.base, r2.size);
+  mb.memblock_add(r3.base, r3.size);
+  EXPECT_EQ(mem(0).base, r1.base);
+  EXPECT_EQ(mem(0).size, total);
+  EXPECT_EQ(mb.memory().cnt(), 1u);
+  EXPECT_EQ(mb.memory().total_size, total);
+}
+
+// r extends past PHYS_ADDR_MAX: expect size capped to PHYS_ADDR_MAX - base.
+TEST_F(MemblockBasic, memblock_add_near_max_check) {
+  const region r{PHYS_ADDR_MAX - SZ_1M, SZ_2M};
+  const phys_addr_t total = PHYS_ADDR_MAX - r.base;
+  reset_memblock_regions();
+  mb.memblock_add(r.base, r.size);
+  EXPECT_EQ(mem(0).base, r.base);
+  EXPECT_EQ(mem(0).size, total);
+  EXPECT_EQ(mb.memory().cnt(), 1u);
+  EXPECT_EQ(mb.memory().total_size, total);
+}
+
+// The 129th memory region: expect memblock_double_array() to double
+// memory.max, place the new array in the big region and reserve it.
+TEST_F(MemblockBasic, memblock_add_many_check) {
+  const region r{SZ_16K, SZ_16K};
+  const phys_addr_t size = SZ_64, gap_size = SZ_64;
+  reset_memblock_regions();
+  mb.memblock_allow_resize();
+  phys_addr_t base = page_align(dummy_physical_memory_base());
+  const phys_addr_t new_memory_regions_size =
+      page_align(INIT_MEMBLOCK_REGIONS * 2 * MEMBLOCK_REGION_BYTES);
+  mb.memblock_add(base, new_memory_regions_size);
+  base += new_memory_regions_size + gap_size;
+  for (std::uint64_t i = 0; i < INIT_MEMBLOCK_REGIONS; ++i) {
+    mb.memblock_add(base, size);
+    base += size + gap_size;
+    ASSERT_EQ(mb.memory().cnt(), i + 2);
+    ASSERT_EQ(mb.memory().total_size, new_memory_regions_size + (i + 1) * size);
+  }
+  EXPECT_EQ(mb.memory().max, INIT_MEMBLOCK_REGIONS * 2);
+  EXPECT_EQ(mb.reserved().cnt(), 1u);
+  EXPECT_EQ(mb.reserved().total_size, new_memory_regions_size);
+
+  mb.memblock_add(r.base, r.size);
+  EXPECT_EQ(mem(0).base, r.base);
+  EXPECT_EQ(mem(0).size, r.size);
+  EXPECT_EQ(mb.memory().cnt(), INIT_MEMBLOCK_REGIONS + 2);
+  EXPECT_EQ(mb.memory().total_size,
+            INIT_MEMBLOCK_REGIONS * size + new_memory_regions_size + r.size);
+  EXPECT_EQ(mb.memory().max, INIT_MEMBLOCK_REGIONS * 2);
+}
+
+// ---- memblock_reserve -------------------------------------------------------------
+
+TEST_F(MemblockBasic, memblock_reserve_simple_check) {
+  const region r{SZ_2G, SZ_128M};
+  reset_memblock_regions();
+  mb.memblock_reserve(r.base, r.size);
+  EXPECT_EQ(rsv(0).base, r.base);
+  EXPECT_EQ(rsv(0).size, r.size);
+}
+
+TEST_F(MemblockBasic, memblock_reserve_disjoint_check) {
+  const region r1{SZ_256M, SZ_16M}, r2{SZ_512M, SZ_512M};
+  reset_memblock_regions();
+  mb.memblock_reserve(r1.base, r1.size);
+  mb.memblock_reserve(r2.base, r2.size);
+  EXPECT_EQ(rsv(0).base, r1.base);
+  EXPECT_EQ(rsv(0).size, r1.size);
+  EXPECT_EQ(rsv(1).base, r2.base);
+  EXPECT_EQ(rsv(1).size, r2.size);
+  EXPECT_EQ(mb.reserved().cnt(), 2u);
+  EXPECT_EQ(mb.reserved().total_size, r1.size + r2.size);
+}
+
+TEST_F(MemblockBasic, memblock_reserve_overlap_top_check) {
+  const region r1{SZ_1G, SZ_1G}, r2{SZ_128M, SZ_1G};
+  const phys_addr_t total = (r1.base - r2.base) + r1.size;
+  reset_memblock_regions();
+  mb.memblock_reserve(r1.base, r1.size);
+  mb.memblock_reserve(r2.base, r2.size);
+  EXPECT_EQ(rsv(0).base, r2.base);
+  EXPECT_EQ(rsv(0).size, total);
+  EXPECT_EQ(mb.reserved().cnt(), 1u);
+  EXPECT_EQ(mb.reserved().total_size, total);
+}
+
+TEST_F(MemblockBasic, memblock_reserve_overlap_bottom_check) {
+  const region r1{SZ_2K, SZ_128K}, r2{SZ_128K, SZ_128K};
+  const phys_addr_t total = (r2.base - r1.base) + r2.size;
+  reset_memblock_regions();
+  mb.memblock_reserve(r1.base, r1.size);
+  mb.memblock_reserve(r2.base, r2.size);
+  EXPECT_EQ(rsv(0).base, r1.base);
+  EXPECT_EQ(rsv(0).size, total);
+  EXPECT_EQ(mb.reserved().cnt(), 1u);
+  EXPECT_EQ(mb.reserved().total_size, total);
+}
+
+TEST_F(MemblockBasic, memblock_reserve_within_check) {
+  const region r1{SZ_1M, SZ_8M}, r2{SZ_2M, SZ_64K};
+  reset_memblock_regions();
+  mb.memblock_reserve(r1.base, r1.size);
+  mb.memblock_reserve(r2.base, r2.size);
+  EXPECT_EQ(rsv(0).base, r1.base);
+  EXPECT_EQ(rsv(0).size, r1.size);
+  EXPECT_EQ(mb.reserved().cnt(), 1u);
+  EXPECT_EQ(mb.reserved().total_size, r1.size);
+}
+
+TEST_F(MemblockBasic, memblock_reserve_twice_check) {
+  const region r{SZ_16K, SZ_2M};
+  reset_memblock_regions();
+  mb.memblock_reserve(r.base, r.size);
+  mb.memblock_reserve(r.base, r.size);
+  EXPECT_EQ(mb.reserved().cnt(), 1u);
+  EXPECT_EQ(mb.reserved().total_size, r.size);
+}
+
+TEST_F(MemblockBasic, memblock_reserve_between_check) {
+  const region r1{SZ_1G, SZ_8K}, r2{SZ_1G + SZ_16K, SZ_8K}, r3{SZ_1G + SZ_8K, SZ_8K};
+  const phys_addr_t total = r1.size + r2.size + r3.size;
+  reset_memblock_regions();
+  mb.memblock_reserve(r1.base, r1.size);
+  mb.memblock_reserve(r2.base, r2.size);
+  mb.memblock_reserve(r3.base, r3.size);
+  EXPECT_EQ(rsv(0).base, r1.base);
+  EXPECT_EQ(rsv(0).size, total);
+  EXPECT_EQ(mb.reserved().cnt(), 1u);
+  EXPECT_EQ(mb.reserved().total_size, total);
+}
+
+TEST_F(MemblockBasic, memblock_reserve_near_max_check) {
+  const region r{PHYS_ADDR_MAX - SZ_1M, SZ_2M};
+  const phys_addr_t total = PHYS_ADDR_MAX - r.base;
+  reset_memblock_regions();
+  mb.memblock_reserve(r.base, r.size);
+  EXPECT_EQ(rsv(0).base, r.base);
+  EXPECT_EQ(rsv(0).size, total);
+  EXPECT_EQ(mb.reserved().cnt(), 1u);
+  EXPECT_EQ(mb.reserved().total_size, total);
+}
+
+// The 129th reserved region: expect the reserved array to double and the new
+// array to be reserved as one more region.
+TEST_F(MemblockBasic, memblock_reserve_many_check) {
+  const region r{SZ_16K, SZ_16K};
+  phys_addr_t memory_base = SZ_128K;
+  reset_memblock_regions();
+  mb.memblock_allow_resize();
+  mb.memblock_add(dummy_physical_memory_base(), MEM_SIZE);
+  for (std::uint64_t i = 0; i < INIT_MEMBLOCK_REGIONS; ++i) {
+    mb.memblock_reserve(memory_base, MEM_SIZE);
+    ASSERT_EQ(mb.reserved().cnt(), i + 1);
+    ASSERT_EQ(mb.reserved().total_size, (i + 1) * MEM_SIZE);
+    memory_base += MEM_SIZE * 2;
+  }
+  mb.memblock_reserve(memory_base, MEM_SIZE);
+  const phys_addr_t new_reserved_regions_size =
+      page_align(INIT_MEMBLOCK_REGIONS * 2 * MEMBLOCK_REGION_BYTES);
+  EXPECT_EQ(mb.reserved().cnt(), INIT_MEMBLOCK_REGIONS + 2);
+  EXPECT_EQ(mb.reserved().total_size,
+            (INIT_MEMBLOCK_REGIONS + 1) * MEM_SIZE + new_reserved_regions_size);
+  EXPECT_EQ(mb.reserved().max, INIT_MEMBLOCK_REGIONS * 2);
+
+  mb.memblock_reserve(r.base, r.size);
+  EXPECT_EQ(rsv(0).base, r.base);
+  EXPECT_EQ(rsv(0).size, r.size);
+  EXPECT_EQ(mb.reserved().cnt(), INIT_MEMBLOCK_REGIONS + 3);
+  EXPECT_EQ(mb.reserved().total_size,
+            (INIT_MEMBLOCK_REGIONS + 1) * MEM_SIZE + new_reserved_regions_size + r.size);
+  EXPECT_EQ(mb.reserved().max, INIT_MEMBLOCK_REGIONS * 2);
+}
+
+// The 129th reserved region at every possible position: same expectations.
+TEST_F(MemblockBasic, memblock_reserve_all_locations_check) {
+  const region r{SZ_16K, SZ_16K};
+  auto memory_base_at = [](std::uint64_t idx) { return SZ_128K + (MEM_SIZE * 2) * idx; };
+  const phys_addr_t new_reserved_regions_size =
+      page_align(INIT_MEMBLOCK_REGIONS * 2 * MEMBLOCK_REGION_BYTES);
+  for (std::uint64_t skip = 0; skip < INIT_MEMBLOCK_REGIONS + 1; ++skip) {
+    SCOPED_TRACE("skip=" + std::to_string(skip));
+    reset_memblock_regions();
+    mb.memblock_allow_resize();
+    mb.memblock_add(dummy_physical_memory_base(), MEM_SIZE);
+    for (std::uint64_t i = 0; i < INIT_MEMBLOCK_REGIONS + 1; ++i) {
+      if (i == skip) continue;
+      mb.memblock_reserve(memory_base_at(i), MEM_SIZE);
+      if (i < skip) {
+        ASSERT_EQ(mb.reserved().cnt(), i + 1);
+        ASSERT_EQ(mb.reserved().total_size, (i + 1) * MEM_SIZE);
+      } else {
+        ASSERT_EQ(mb.reserved().cnt(), i);
+        ASSERT_EQ(mb.reserved().total_size, i * MEM_SIZE);
+      }
+    }
+    mb.memblock_reserve(memory_base_at(skip), MEM_SIZE);
+    ASSERT_EQ(mb.reserved().cnt(), INIT_MEMBLOCK_REGIONS + 2);
+    ASSERT_EQ(mb.reserved().total_size,
+              (INIT_MEMBLOCK_REGIONS + 1) * MEM_SIZE + new_reserved_regions_size);
+    ASSERT_EQ(mb.reserved().max, INIT_MEMBLOCK_REGIONS * 2);
+
+    mb.memblock_reserve(r.base, r.size);
+    ASSERT_EQ(rsv(0).base, r.base);
+    ASSERT_EQ(rsv(0).size, r.size);
+    ASSERT_EQ(mb.reserved().cnt(), INIT_MEMBLOCK_REGIONS + 3);
+    ASSERT_EQ(mb.reserved().total_size,
+              (INIT_MEMBLOCK_REGIONS + 1) * MEM_SIZE + new_reserved_regions_size + r.size);
+    ASSERT_EQ(mb.reserved().max, INIT_MEMBLOCK_REGIONS * 2);
+  }
+}
+
+// Doubling while reserving the skipped range must not place the new array in
+// that range: expect it at the top of memory.regions[0] (commit 48c3b583bbdd).
+TEST_F(MemblockBasic, memblock_reserve_many_may_conflict_check) {
+  const region r{SZ_16K, SZ_16K};
+  const phys_addr_t offset = page_align(dummy_physical_memory_base());
+  auto base_at = [offset](std::uint64_t idx) { return offset + (MEM_SIZE * 2) * idx; };
+  const phys_addr_t new_reserved_regions_size =
+      page_align(INIT_MEMBLOCK_REGIONS * 2 * MEMBLOCK_REGION_BYTES);
+  for (std::uint64_t skip = 1; skip <= INIT_MEMBLOCK_REGIONS + 1; ++skip) {
+    SCOPED_TRACE("skip=" + std::to_string(skip));
+    reset_memblock_regions();
+    mb.memblock_allow_resize();
+    reset_memblock_attributes();
+    mb.memblock_add(base_at(0), MEM_SIZE);
+    mb.memblock_add(base_at(skip), MEM_SIZE);
+    for (std::uint64_t i = 1; i <= INIT_MEMBLOCK_REGIONS + 1; ++i) {
+      if (i == skip) continue;
+      mb.memblock_reserve(base_at(i), MEM_SIZE);
+      if (i < skip) {
+        ASSERT_EQ(mb.reserved().cnt(), i);
+        ASSERT_EQ(mb.reserved().total_size, i * MEM_SIZE);
+      } else {
+        ASSERT_EQ(mb.reserved().cnt(), i - 1);
+        ASSERT_EQ(mb.reserved().total_size, (i - 1) * MEM_SIZE);
+      }
+    }
+    mb.memblock_reserve(base_at(skip), MEM_SIZE);
+    ASSERT_EQ(mb.reserved().cnt(), INIT_MEMBLOCK_REGIONS + 2);
+    ASSERT_EQ(mb.reserved().total_size,
+              (INIT_MEMBLOCK_REGIONS + 1) * MEM_SIZE + new_reserved_regions_size);
+    ASSERT_EQ(mb.reserved().max, INIT_MEMBLOCK_REGIONS * 2);
+    ASSERT_EQ(rsv(0).base + rsv(0).size, base_at(0) + SZ_32K);
+    ASSERT_EQ(rsv(0).size, new_reserved_regions_size);
+
+    mb.memblock_reserve(r.base, r.size);
+    ASSERT_EQ(rsv(0).base, r.base);
+    ASSERT_EQ(rsv(0).size, r.size);
+    ASSERT_EQ(mb.reserved().cnt(), INIT_MEMBLOCK_REGIONS + 3);
+    ASSERT_EQ(mb.reserved().total_size,
+              (INIT_MEMBLOCK_REGIONS + 1) * MEM_SIZE + new_reserved_regions_size + r.size);
+    ASSERT_EQ(mb.reserved().max, INIT_MEMBLOCK_REGIONS * 2);
+  }
+}
+
+// ---- memblock_remove ---------------------------------------------------------------
+
+TEST_F(MemblockBasic, memblock_remove_simple_check) {
+  const region r1{SZ_2K, SZ_4K}, r2{SZ_128K, SZ_4M};
+  reset_memblock_regions();
+  mb.memblock_add(r1.base, r1.size);
+  mb.memblock_add(r2.base, r2.size);
+  mb.memblock_remove(r1.base, r1.size);
+  EXPECT_EQ(mem(0).base, r2.base);
+  EXPECT_EQ(mem(0).size, r2.size);
+  EXPECT_EQ(mb.memory().cnt(), 1u);
+  EXPECT_EQ(mb.memory().total_size, r2.size);
+}
+
+TEST_F(MemblockBasic, memblock_remove_absent_check) {
+  const region r1{SZ_512K, SZ_4M}, r2{SZ_64M, SZ_1G};
+  reset_memblock_regions();
+  mb.memblock_add(r1.base, r1.size);
+  mb.memblock_remove(r2.base, r2.size);
+  EXPECT_EQ(mem(0).base, r1.base);
+  EXPECT_EQ(mem(0).size, r1.size);
+  EXPECT_EQ(mb.memory().cnt(), 1u);
+  EXPECT_EQ(mb.memory().total_size, r1.size);
+}
+
+TEST_F(MemblockBasic, memblock_remove_overlap_top_check) {
+  const region r1{SZ_32M, SZ_32M}, r2{SZ_16M, SZ_32M};
+  const phys_addr_t total = (r1.base + r1.size) - (r2.base + r2.size);
+  reset_memblock_regions();
+  mb.memblock_add(r1.base, r1.size);
+  mb.memblock_remove(r2.base, r2.size);
+  EXPECT_EQ(mem(0).base, r1.base + r2.base);
+  EXPECT_EQ(mem(0).size, total);
+  EXPECT_EQ(mb.memory().cnt(), 1u);
+  EXPECT_EQ(mb.memory().total_size, total);
+}
+
+TEST_F(MemblockBasic, memblock_remove_overlap_bottom_check) {
+  const region r1{SZ_2M, SZ_64M}, r2{SZ_32M, SZ_256M};
+  const phys_addr_t total = r2.base - r1.base;
+  reset_memblock_regions();
+  mb.memblock_add(r1.base, r1.size);
+  mb.memblock_remove(r2.base, r2.size);
+  EXPECT_EQ(mem(0).base, r1.base);
+  EXPECT_EQ(mem(0).size, total);
+  EXPECT_EQ(mb.memory().cnt(), 1u);
+  EXPECT_EQ(mb.memory().total_size, total);
+}
+
+TEST_F(MemblockBasic, memblock_remove_within_check) {
+  const region r1{SZ_1M, SZ_32M}, r2{SZ_16M, SZ_1M};
+  const phys_addr_t r1_size = r2.base - r1.base;
+  const phys_addr_t r2_size = (r1.base + r1.size) - (r2.base + r2.size);
+  reset_memblock_regions();
+  mb.memblock_add(r1.base, r1.size);
+  mb.memblock_remove(r2.base, r2.size);
+  EXPECT_EQ(mem(0).base, r1.base);
+  EXPECT_EQ(mem(0).size, r1_size);
+  EXPECT_EQ(mem(1).base, r2.base + r2.size);
+  EXPECT_EQ(mem(1).size, r2_size);
+  EXPECT_EQ(mb.memory().cnt(), 2u);
+  EXPECT_EQ(mb.memory().total_size, r1_size + r2_size);
+}
+
+// Removing the only region: expect an empty array whose slot 0 reads 0/0.
+TEST_F(MemblockBasic, memblock_remove_only_region_check) {
+  const region r1{SZ_2K, SZ_4K};
+  reset_memblock_regions();
+  mb.memblock_add(r1.base, r1.size);
+  mb.memblock_remove(r1.base, r1.size);
+  EXPECT_EQ(mem(0).base, 0u);
+  EXPECT_EQ(mem(0).size, 0u);
+  EXPECT_EQ(mb.memory().cnt(), 0u);
+  EXPECT_EQ(mb.memory().total_size, 0u);
+}
+
+TEST_F(MemblockBasic, memblock_remove_near_max_check) {
+  const region r1{PHYS_ADDR_MAX - SZ_2M, SZ_2M}, r2{PHYS_ADDR_MAX - SZ_1M, SZ_2M};
+  const phys_addr_t total = r1.size - (PHYS_ADDR_MAX - r2.base);
+  reset_memblock_regions();
+  mb.memblock_add(r1.base, r1.size);
+  mb.memblock_remove(r2.base, r2.size);
+  EXPECT_EQ(mem(0).base, r1.base);
+  EXPECT_EQ(mem(0).size, total);
+  EXPECT_EQ(mb.memory().cnt(), 1u);
+  EXPECT_EQ(mb.memory().total_size, total);
+}
+
+TEST_F(MemblockBasic, memblock_remove_overlap_two_check) {
+  const region r1{SZ_16M, SZ_32M}, r2{SZ_64M, SZ_64M}, r3{SZ_32M, SZ_64M};
+  const phys_addr_t r3_end = r3.base + r3.size;
+  const phys_addr_t new_r1_size = r3.base - r1.base;
+  const phys_addr_t new_r2_size = (r2.base + r2.size) - r3_end;
+  reset_memblock_regions();
+  mb.memblock_add(r1.base, r1.size);
+  mb.memblock_add(r2.base, r2.size);
+  mb.memblock_remove(r3.base, r3.size);
+  EXPECT_EQ(mem(0).base, r1.base);
+  EXPECT_EQ(mem(0).size, new_r1_size);
+  EXPECT_EQ(mem(1).base, r3_end);
+  EXPECT_EQ(mem(1).size, new_r2_size);
+  EXPECT_EQ(mb.memory().cnt(), 2u);
+  EXPECT_EQ(mb.memory().total_size, new_r1_size + new_r2_size);
+}
+
+// ---- memblock_free (memblock_phys_free) ------------------------------------------------
+
+TEST_F(MemblockBasic, memblock_free_simple_check) {
+  const region r1{SZ_4M, SZ_1M}, r2{SZ_8M, SZ_1M};
+  reset_memblock_regions();
+  mb.memblock_reserve(r1.base, r1.size);
+  mb.memblock_reserve(r2.base, r2.size);
+  mb.memblock_free(r1.base, r1.size);
+  EXPECT_EQ(rsv(0).base, r2.base);
+  EXPECT_EQ(rsv(0).size, r2.size);
+  EXPECT_EQ(mb.reserved().cnt(), 1u);
+  EXPECT_EQ(mb.reserved().total_size, r2.size);
+}
+
+TEST_F(MemblockBasic, memblock_free_absent_check) {
+  const region r1{SZ_2M, SZ_8K}, r2{SZ_16M, SZ_128M};
+  reset_memblock_regions();
+  mb.memblock_reserve(r1.base, r1.size);
+  mb.memblock_free(r2.base, r2.size);
+  EXPECT_EQ(rsv(0).base, r1.base);
+  EXPECT_EQ(rsv(0).size, r1.size);
+  EXPECT_EQ(mb.reserved().cnt(), 1u);
+  EXPECT_EQ(mb.reserved().total_size, r1.size);
+}
+
+TEST_F(MemblockBasic, memblock_free_overlap_top_check) {
+  const region r1{SZ_8M, SZ_32M}, r2{SZ_1M, SZ_8M};
+  const phys_addr_t total = (r1.size + r1.base) - (r2.base + r2.size);
+  reset_memblock_regions();
+  mb.memblock_reserve(r1.base, r1.size);
+  mb.memblock_free(r2.base, r2.size);
+  EXPECT_EQ(rsv(0).base, r2.base + r2.size);
+  EXPECT_EQ(rsv(0).size, total);
+  EXPECT_EQ(mb.reserved().cnt(), 1u);
+  EXPECT_EQ(mb.reserved().total_size, total);
+}
+
+TEST_F(MemblockBasic, memblock_free_overlap_bottom_check) {
+  const region r1{SZ_8M, SZ_32M}, r2{SZ_32M, SZ_32M};
+  const phys_addr_t total = r2.base - r1.base;
+  reset_memblock_regions();
+  mb.memblock_reserve(r1.base, r1.size);
+  mb.memblock_free(r2.base, r2.size);
+  EXPECT_EQ(rsv(0).base, r1.base);
+  EXPECT_EQ(rsv(0).size, total);
+  EXPECT_EQ(mb.reserved().cnt(), 1u);
+  EXPECT_EQ(mb.reserved().total_size, total);
+}
+
+TEST_F(MemblockBasic, memblock_free_within_check) {
+  const region r1{SZ_1M, SZ_8M}, r2{SZ_4M, SZ_1M};
+  const phys_addr_t r1_size = r2.base - r1.base;
+  const phys_addr_t r2_size = (r1.base + r1.size) - (r2.base + r2.size);
+  reset_memblock_regions();
+  mb.memblock_reserve(r1.base, r1.size);
+  mb.memblock_free(r2.base, r2.size);
+  EXPECT_EQ(rsv(0).base, r1.base);
+  EXPECT_EQ(rsv(0).size, r1_size);
+  EXPECT_EQ(rsv(1).base, r2.base + r2.size);
+  EXPECT_EQ(rsv(1).size, r2_size);
+  EXPECT_EQ(mb.reserved().cnt(), 2u);
+  EXPECT_EQ(mb.reserved().total_size, r1_size + r2_size);
+}
+
+TEST_F(MemblockBasic, memblock_free_only_region_check) {
+  const region r1{SZ_2K, SZ_4K};
+  reset_memblock_regions();
+  mb.memblock_reserve(r1.base, r1.size);
+  mb.memblock_free(r1.base, r1.size);
+  EXPECT_EQ(rsv(0).base, 0u);
+  EXPECT_EQ(rsv(0).size, 0u);
+  EXPECT_EQ(mb.reserved().cnt(), 0u);
+  EXPECT_EQ(mb.reserved().total_size, 0u);
+}
+
+TEST_F(MemblockBasic, memblock_free_near_max_check) {
+  const region r1{PHYS_ADDR_MAX - SZ_2M, SZ_2M}, r2{PHYS_ADDR_MAX - SZ_1M, SZ_2M};
+  const phys_addr_t total = r1.size - (PHYS_ADDR_MAX - r2.base);
+  reset_memblock_regions();
+  mb.memblock_reserve(r1.base, r1.size);
+  mb.memblock_free(r2.base, r2.size);
+  EXPECT_EQ(rsv(0).base, r1.base);
+  EXPECT_EQ(rsv(0).size, total);
+  EXPECT_EQ(mb.reserved().cnt(), 1u);
+  EXPECT_EQ(mb.reserved().total_size, total);
+}
+
+TEST_F(MemblockBasic, memblock_free_overlap_two_check) {
+  const region r1{SZ_16M, SZ_32M}, r2{SZ_64M, SZ_64M}, r3{SZ_32M, SZ_64M};
+  const phys_addr_t r3_end = r3.base + r3.size;
+  const phys_addr_t new_r1_size = r3.base - r1.base;
+  const phys_addr_t new_r2_size = (r2.base + r2.size) - r3_end;
+  reset_memblock_regions();
+  mb.memblock_reserve(r1.base, r1.size);
+  mb.memblock_reserve(r2.base, r2.size);
+  mb.memblock_free(r3.base, r3.size);
+  EXPECT_EQ(rsv(0).base, r1.base);
+  EXPECT_EQ(rsv(0).size, new_r1_size);
+  EXPECT_EQ(rsv(1).base, r3_end);
+  EXPECT_EQ(rsv(1).size, new_r2_size);
+  EXPECT_EQ(mb.reserved().cnt(), 2u);
+  EXPECT_EQ(mb.reserved().total_size, new_r1_size + new_r2_size);
+}
+
+// ---- bottom-up toggles ------------------------------------------------------------------
+
+TEST_F(MemblockBasic, memblock_set_bottom_up_check) {
+  mb.memblock_set_bottom_up(false);
+  EXPECT_FALSE(mb.bottom_up());
+  mb.memblock_set_bottom_up(true);
+  EXPECT_TRUE(mb.bottom_up());
+}
+
+TEST_F(MemblockBasic, memblock_bottom_up_check) {
+  mb.memblock_set_bottom_up(false);
+  EXPECT_EQ(mb.memblock_bottom_up(), mb.bottom_up());
+  EXPECT_FALSE(mb.memblock_bottom_up());
+  mb.memblock_set_bottom_up(true);
+  EXPECT_EQ(mb.memblock_bottom_up(), mb.bottom_up());
+  EXPECT_TRUE(mb.memblock_bottom_up());
+}
+
+// ---- memblock_trim_memory -----------------------------------------------------------------
+
+TEST_F(MemblockBasic, memblock_trim_memory_aligned_check) {
+  const phys_addr_t alignment = SMP_CACHE_BYTES;
+  const region r{alignment, alignment * 4};
+  reset_memblock_regions();
+  mb.memblock_add(r.base, r.size);
+  mb.memblock_trim_memory(alignment);
+  EXPECT_EQ(mem(0).base, r.base);
+  EXPECT_EQ(mem(0).size, r.size);
+  EXPECT_EQ(mb.memory().cnt(), 1u);
+}
+
+// r2 smaller than the alignment: expect it removed.
+TEST_F(MemblockBasic, memblock_trim_memory_too_small_check) {
+  const phys_addr_t alignment = SMP_CACHE_BYTES;
+  const region r1{alignment, alignment * 2}, r2{alignment * 4, alignment - SZ_2};
+  reset_memblock_regions();
+  mb.memblock_add(r1.base, r1.size);
+  mb.memblock_add(r2.base, r2.size);
+  mb.memblock_trim_memory(alignment);
+  EXPECT_EQ(mem(0).base, r1.base);
+  EXPECT_EQ(mem(0).size, r1.size);
+  EXPECT_EQ(mb.memory().cnt(), 1u);
+}
+
+// r2 trimmed at its base. The kernel test does not check total_size, and the
+// kernel does not update it when trimming: the model reports that as
+// INV_MEMBLOCK_TOTAL.
+TEST_F(MemblockBasic, memblock_trim_memory_unaligned_base_check) {
+  expect_violation("INV_MEMBLOCK_TOTAL");
+  const phys_addr_t alignment = SMP_CACHE_BYTES, offset = SZ_2;
+  const region r1{alignment, alignment * 2}, r2{alignment * 4 + offset, alignment * 2 - offset};
+  const phys_addr_t new_r2_base = r2.base + (alignment - offset);
+  const phys_addr_t new_r2_size = r2.size - (alignment - offset);
+  reset_memblock_regions();
+  mb.memblock_add(r1.base, r1.size);
+  mb.memblock_add(r2.base, r2.size);
+  mb.memblock_trim_memory(alignment);
+  EXPECT_EQ(mem(0).base, r1.base);
+  EXPECT_EQ(mem(0).size, r1.size);
+  EXPECT_EQ(mem(1).base, new_r2_base);
+  EXPECT_EQ(mem(1).size, new_r2_size);
+  EXPECT_EQ(mb.memory().cnt(), 2u);
+  EXPECT_EQ(mb.memory().total_size, r1.size + r2.size);  // stale, as in the kernel
+}
+
+// r2 trimmed at its end (total_size stale as above).
+TEST_F(MemblockBasic, memblock_trim_memory_unaligned_end_check) {
+  expect_violation("INV_MEMBLOCK_TOTAL");
+  const phys_addr_t alignment = SMP_CACHE_BYTES, offset = SZ_2;
+  const region r1{alignment, alignment * 2}, r2{alignment * 4, alignment * 2 - offset};
+  const phys_addr_t new_r2_size = r2.size - (alignment - offset);
+  reset_memblock_regions();
+  mb.memblock_add(r1.base, r1.size);
+  mb.memblock_add(r2.base, r2.size);
+  mb.memblock_trim_memory(alignment);
+  EXPECT_EQ(mem(0).base, r1.base);
+  EXPECT_EQ(mem(0).size, r1.size);
+  EXPECT_EQ(mem(1).base, r2.base);
+  EXPECT_EQ(mem(1).size, new_r2_size);
+  EXPECT_EQ(mb.memory().cnt(), 2u);
+}
+
+// ---- memblock_overlaps_region ---------------------------------------------------------------
+
+TEST_F(MemblockBasic, memblock_overlaps_region_check) {
+  const region r{SZ_1G, SZ_4M};
+  const auto M = MemblockTypeId::memory;
+  reset_memblock_regions();
+  mb.memblock_add(r.base, r.size);
+  // Far away
+  EXPECT_FALSE(mb.memblock_overlaps_region(M, SZ_1M, SZ_1M));
+  EXPECT_FALSE(mb.memblock_overlaps_region(M, SZ_2G, SZ_1M));
+  // Neighbour
+  EXPECT_FALSE(mb.memblock_overlaps_region(M, SZ_1G - SZ_1M, SZ_1M));
+  EXPECT_FALSE(mb.memblock_overlaps_region(M, SZ_1G + SZ_4M, SZ_1M));
+  // Partial overlap
+  EXPECT_TRUE(mb.memblock_overlaps_region(M, SZ_1G - SZ_1M, SZ_2M));
+  EXPECT_TRUE(mb.memblock_overlaps_region(M, SZ_1G + SZ_2M, SZ_2M));
+  // Total overlap
+  EXPECT_TRUE(mb.memblock_overlaps_region(M, SZ_1G, SZ_4M));
+  EXPECT_TRUE(mb.memblock_overlaps_region(M, SZ_1G - SZ_2M, SZ_8M));
+  EXPECT_TRUE(mb.memblock_overlaps_region(M, SZ_1G + SZ_1M, SZ_1M));
+}
+
+// ---- memblock_set_node (CONFIG_NUMA) ----------------------------------------------------------
+
+// Split memory into node 0 and 1, reserve 126 regions (the last across the
+// node boundary), then copy memory nids onto reserved, repeating while the
+// reserved array doubles. Expect every reserved nid valid: 1 for the last
+// region, 0 for all others.
+TEST_F(MemblockBasic, memblock_set_node_check) {
+  reset_memblock_regions();
+  mb.memblock_allow_resize();
+  mb.memblock_add(dummy_physical_memory_base(), MEM_SIZE);
+  const phys_addr_t start = mb.memblock_start_of_DRAM();
+  const phys_addr_t half = mb.memblock_phys_mem_size() / 2;
+  mb.memblock_set_node(start, half, MemblockTypeId::memory, 0);
+  mb.memblock_set_node(start + half, half, MemblockTypeId::memory, 1);
+  ASSERT_EQ(mb.memory().cnt(), 2u);
+  EXPECT_EQ(mem(0).base, start);
+  EXPECT_EQ(mem(0).size, half);
+  EXPECT_EQ(mem(0).nid, 0);
+  EXPECT_EQ(mem(1).base, start + half);
+  EXPECT_EQ(mem(1).size, half);
+  EXPECT_EQ(mem(1).nid, 1);
+
+  for (phys_addr_t i = 0; i < 125; ++i) mb.memblock_reserve(start + SZ_16 * i, SZ_8);
+  mb.memblock_reserve(start + half - SZ_8, SZ_16);
+
+  for (;;) {
+    const std::uint64_t max_reserved = mb.reserved().max;
+    for (std::size_t k = 0; k < mb.memory().cnt(); ++k) {
+      const MemblockRegion m = mem(k);
+      mb.memblock_set_node(m.base, m.size, MemblockTypeId::reserved, m.nid);
+    }
+    if (max_reserved == mb.reserved().max) break;
+  }
+  EXPECT_EQ(mb.reserved().max, INIT_MEMBLOCK_RESERVED_REGIONS * 2);
+  const auto& rs = mb.reserved().regions;
+  for (std::size_t k = 0; k < rs.size(); ++k) {
+    EXPECT_TRUE(mb.numa_valid_node(rs[k].nid)) << k;
+    EXPECT_EQ(rs[k].nid, k + 1 == rs.size() ? 1 : 0) << k;
+  }
+}
+
+}  // namespace
+}  // namespace khospec::model::testing
