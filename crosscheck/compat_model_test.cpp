@@ -146,23 +146,6 @@ TEST(CompatModelDumps, JsonRoundTrip) {
   }
 }
 
-// The validator's --as table equals the model's era traits.
-TEST(CompatReaders, ReaderProfilesMatchTheModel) {
-  ASSERT_EQ(reader_eras().size(), std::size(model::kAllEras));
-  for (KhoEra e : model::kAllEras) {
-    const auto& t = model::era_traits(e);
-    auto p = reader_profile(t.name);
-    ASSERT_TRUE(p) << t.name;
-    EXPECT_EQ(p->compatible, t.compatible);
-    EXPECT_EQ(p->requires_map, t.populate_needs_map) << t.name;
-    BitmapSize want = t.mem_map == model::MemMapFormat::bitmap512 ? BitmapSize::b512
-                      : t.mem_map == model::MemMapFormat::bitmap_page ? BitmapSize::page
-                                                                      : BitmapSize::automatic;
-    EXPECT_EQ(p->v1_bitmap, want) << t.name;
-  }
-  EXPECT_FALSE(reader_profile("v5.10"));
-}
-
 // The repository's own allow-list documents the one upstream break without a
 // bump; with it, 6.16 -> 6.18 is clean of errors, and every entry is used.
 TEST(CompatAllow, TheShippedAllowListCoversTheKnownHistory) {

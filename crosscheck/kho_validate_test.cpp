@@ -42,7 +42,7 @@ struct Handover {
 
 Handover capture(Kernel& k) {
   Handover h;
-  h.era = k.era().era;
+  h.era = k.era().id;
   h.fdt = k.debugfs_out_fdt();
   h.fdt_phys = k.root_fdt() ? k.root_fdt()->page() : 0;
   h.elf = k.image().save_elf();

@@ -620,20 +620,18 @@ Validation validate(std::span<const std::uint8_t> bytes, const MemoryImage* imag
   return v;
 }
 
-const std::vector<std::string>& reader_eras() {
-  static const std::vector<std::string> e = {"v6.16", "v6.18", "v6.19", "kho-v2", "kho-v3", "kho-v4"};
-  return e;
-}
-
-std::optional<ReaderProfile> reader_profile(std::string_view era) {
-  std::string e(era);
-  if (e == "6.16" || e == "6.18" || e == "6.19") e = "v" + e;
-  if (e == "stateless") e = "kho-v2";
-  if (e == "v6.16") return ReaderProfile{e, "kho-v1", BitmapSize::b512, false};  // PRESERVE_BITS 512*8
-  if (e == "v6.18") return ReaderProfile{e, "kho-v1", BitmapSize::page, false};  // PAGE_SIZE bitmaps
-  if (e == "v6.19") return ReaderProfile{e, "kho-v1", BitmapSize::page, true};   // kho_populate(): map != 0
-  if (e == "kho-v2" || e == "kho-v3" || e == "kho-v4") return ReaderProfile{e, e, BitmapSize::automatic, true};
-  return std::nullopt;
+std::optional<ReaderProfile> reader_profile(std::string_view name) {
+  const auto r = registry::resolve(name);
+  if (!r) return std::nullopt;
+  const registry::Era& e = *r->era;
+  ReaderProfile p;
+  p.era = r->release ? r->describe() : std::string(e.name);
+  p.compatible = std::string(e.compatible);
+  p.v1_bitmap = e.mem_map == registry::MemMapFormat::bitmap512     ? BitmapSize::b512
+                : e.mem_map == registry::MemMapFormat::bitmap_page ? BitmapSize::page
+                                                                   : BitmapSize::automatic;
+  p.requires_map = e.populate_needs_map;
+  return p;
 }
 
 bool apply_validate_args(const std::vector<std::string>& args, ValidateOptions& opts,

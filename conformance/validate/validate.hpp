@@ -22,6 +22,7 @@
 #include "conformance/memmap/memmap.hpp"
 #include "conformance/schema/schema.hpp"
 #include "core/diag.hpp"
+#include "registry/era.hpp"
 
 namespace khospec::conformance {
 
@@ -45,20 +46,17 @@ std::string detect_abi(const fdt::Tree& tree);
 // Every ABI name --abi accepts (besides "auto").
 const std::vector<std::string>& known_abis();
 
-// `validate --as ERA`: what one era's reader accepts (filled from the model's
-// era traits by the CLI, so the validator stays model-free).
+// `validate --as ERA|RELEASE`: what that kernel's kho_populate() accepts,
+// read from the era registry.
 struct ReaderProfile {
-  std::string era;           // "v6.18"
+  std::string era;           // as resolved, for messages: "v6.18", "kho-v4 (release 7.3)"
   std::string compatible;    // the only root compatible kho_populate() accepts
   BitmapSize v1_bitmap = BitmapSize::automatic;  // kho-v1: the bitmap size the reader assumes
-  bool requires_map = false;  // 6.19+: preserved-memory-map must be non-zero
+  bool requires_map = false;  // preserved-memory-map must be non-zero
 };
 
-// The reader of each era khospec models (v6.16 ... kho-v4; "6.16" and
-// "stateless" spellings as in the model). A test keeps this table equal to
-// the model's era traits (conformance/compat/compat_test.cpp).
-std::optional<ReaderProfile> reader_profile(std::string_view era);
-const std::vector<std::string>& reader_eras();
+// nullopt when `name` is neither an era nor a release (registry::valid_names()).
+std::optional<ReaderProfile> reader_profile(std::string_view name);
 
 struct ValidateOptions {
   fdt::ReadOptions read;

@@ -35,6 +35,28 @@ std::vector<fs::path> corpus_files(const char* kind) {
   return out;
 }
 
+// --as takes an era or a release, and the reader it names comes from the
+// registry: 6.17 still writes 512-byte bitmaps (era v6.16), 7.3 reads kho-v4
+// and, like every reader from 6.19 on, refuses an empty memory map.
+TEST(ReaderProfile, ErasAndReleasesResolveThroughTheRegistry) {
+  auto p617 = reader_profile("6.17");
+  ASSERT_TRUE(p617);
+  EXPECT_EQ(p617->compatible, "kho-v1");
+  EXPECT_EQ(p617->v1_bitmap, BitmapSize::b512);
+  EXPECT_FALSE(p617->requires_map);
+  EXPECT_EQ(p617->era, "v6.16 (release 6.17)");
+  auto p73 = reader_profile("7.3.4");
+  ASSERT_TRUE(p73);
+  EXPECT_EQ(p73->compatible, "kho-v4");
+  EXPECT_TRUE(p73->requires_map);
+  auto p618 = reader_profile("v6.18");
+  ASSERT_TRUE(p618);
+  EXPECT_EQ(p618->era, "v6.18");
+  EXPECT_EQ(p618->v1_bitmap, BitmapSize::page);
+  EXPECT_FALSE(reader_profile("v5.10"));
+  EXPECT_FALSE(reader_profile("stateless"));
+}
+
 TEST(Scratch, ValuesFilesAndDirectories) {
   std::vector<ScratchArea> s;
   std::string err;

@@ -64,7 +64,7 @@ void install_clients(Kernel& k) {
   if (era.kexec_metadata) k.clients().push_back(std::make_unique<KexecMetadataClient>());
   if (k.config().test_kho) k.clients().push_back(std::make_unique<TestKhoClient>());
   k.clients().push_back(std::make_unique<ReserveMemClient>());
-  if (era.luo && era.era == KhoEra::v6_19 && k.config().cmdline.find("liveupdate=on") != std::string::npos)
+  if (era.luo && era.id == KhoEra::v6_19 && k.config().cmdline.find("liveupdate=on") != std::string::npos)
     k.clients().push_back(std::make_unique<LuoClient>());
 }
 

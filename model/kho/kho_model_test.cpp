@@ -23,7 +23,9 @@ const EraTraits& T(KhoEra e) { return era_traits(e); }
 TEST(KhoEra, NamesRoundTripAndTraitsDiffer) {
   for (auto e : kAllEras) EXPECT_EQ(parse_era(era_name(e)), e);
   EXPECT_EQ(parse_era("6.16"), KhoEra::v6_16);
-  EXPECT_EQ(parse_era("stateless"), KhoEra::kho_v4);
+  EXPECT_EQ(parse_era("6.17"), KhoEra::v6_16);   // a release resolves to the era it writes
+  EXPECT_EQ(parse_era("7.3.4"), KhoEra::kho_v4);
+  EXPECT_FALSE(parse_era("stateless"));          // ambiguous: say an era or a release
   EXPECT_FALSE(parse_era("v5.10"));
   EXPECT_EQ(T(KhoEra::v6_16).mem_map, MemMapFormat::bitmap512);
   EXPECT_EQ(T(KhoEra::v6_18).mem_map, MemMapFormat::bitmap_page);

@@ -22,14 +22,11 @@
 #include <vector>
 
 #include "model/kho/phys_image.hpp"
+#include "registry/era.hpp"
 
 namespace khospec::model {
 
-enum class MemMapFormat {
-  bitmap512,    // 6.16: PRESERVE_BITS = 512 * 8, kzalloc(512) bitmaps
-  bitmap_page,  // 6.18, 6.19: PRESERVE_BITS = PAGE_SIZE * 8, zeroed pages
-  radix,        // kho-v2+: struct kho_radix_node / kho_radix_leaf pages
-};
+using MemMapFormat = registry::MemMapFormat;
 
 struct PreservedBlock {
   phys_addr_t phys = 0;
