@@ -1,7 +1,9 @@
 // Port of tools/testing/memblock/tests/alloc_exact_nid_api.c (v6.16+ tree):
 // memblock_alloc_exact_nid_raw() never falls back to another node. The
 // range checks this file also runs are the alloc_nid ones, instantiated in
-// ExactRaw mode in memblock_alloc_nid_test.cpp.
+// ExactRaw mode in memblock_alloc_nid_test.cpp. Citations name the file
+// without its tools/testing/memblock/tests/ path. Pictures: legend in
+// memblock_test_util.hpp.
 #include "model/memblock/memblock_test_util.hpp"
 
 namespace khospec::model::testing {
@@ -23,6 +25,7 @@ INSTANTIATE_TEST_SUITE_P(ExactRaw, MemblockAllocExactNidGeneric,
                          ::testing::Values(AllocMode{false, true, true}, AllocMode{true, true, true}),
                          alloc_mode_name);
 
+// alloc_exact_nid_api.c alloc_exact_nid_top_down_numa_simple_check(), 6.16
 TEST_P(MemblockAllocExactNid, alloc_exact_nid_top_down_numa_simple_check) {
   set_top_down();
   setup_numa_memblock(node_fractions);
@@ -37,6 +40,20 @@ TEST_P(MemblockAllocExactNid, alloc_exact_nid_top_down_numa_simple_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
+// alloc_exact_nid_api.c alloc_exact_nid_top_down_numa_part_reserved_check(), 6.16
+//
+//  |     +---------------------------------+     |
+//  |     |             n4 req              |     |  memory
+//  +-----+---------------------------------+-----+
+//  |     +---------------+         +-------+     |
+//  |     |      r1       |         |  new  |     |  reserved
+//  +-----+---------------+---------+-------+-----+
+//        ^               ^         ^       ^
+//        +18K            +19K      |       +20K
+//                                  +20K-256
+//
+// r1 = [+18K, +19K), half of n4, is reserved (plain). Expect 256 bytes at the end of n4:
+// [+20K-256, +20K) as regions[1]; cnt 2, total_size 1280.
 TEST_P(MemblockAllocExactNid, alloc_exact_nid_top_down_numa_part_reserved_check) {
   set_top_down();
   setup_numa_memblock(node_fractions);
@@ -53,6 +70,21 @@ TEST_P(MemblockAllocExactNid, alloc_exact_nid_top_down_numa_part_reserved_check)
   EXPECT_EQ(mb.reserved().total_size, size + r1.size);
 }
 
+// alloc_exact_nid_api.c alloc_exact_nid_top_down_numa_split_range_low_check(), 6.16
+//
+//  |   +-------------------------+-----------------+   |
+//  |   |         n2 req          |       n3        |   |  memory
+//  +---+-------------------------+-----------------+---+
+//  |                 +-----------+                     |
+//  |                 |    rgn    |                     |  reserved
+//  +-----------------+-----------+---------------------+
+//      ^             ^     ^     ^     ^
+//      +10K          |     |     +14K  max_addr
+//                    |     min_addr
+//                    +14K-512
+//
+// min_addr = +14K-256, max_addr = +14K+256: only 256 bytes of n2 are in range.
+// Expect min_addr dropped and 512 bytes at the end of n2: [+14K-512, +14K); cnt 1.
 TEST_P(MemblockAllocExactNid, alloc_exact_nid_top_down_numa_split_range_low_check) {
   set_top_down();
   setup_numa_memblock(node_fractions);
@@ -67,6 +99,21 @@ TEST_P(MemblockAllocExactNid, alloc_exact_nid_top_down_numa_split_range_low_chec
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
+// alloc_exact_nid_api.c alloc_exact_nid_top_down_numa_no_overlap_split_check(), 6.16
+//
+//  |   +-------------+       +---------+---------------+   |
+//  |   |   n2 req    |       |   n5    |      n6       |   |  memory
+//  +---+-------------+-------+---------+---------------+---+
+//  |         +-------+                                     |
+//  |         |  rgn  |                                     |  reserved
+//  +---------+-------+-------------------------------------+
+//      ^     ^       ^             ^   ^   ^
+//      +10K  |       +14K          |   |   max_addr
+//            +14K-512              |   +22K
+//                                  min_addr
+//
+// min_addr = +22K-256, max_addr = +22K+256 span n5 and n6; n2 ends below the range.
+// Expect min_addr dropped and 512 bytes at the end of n2: [+14K-512, +14K); cnt 1.
 TEST_P(MemblockAllocExactNid, alloc_exact_nid_top_down_numa_no_overlap_split_check) {
   set_top_down();
   setup_numa_memblock(node_fractions);
@@ -80,8 +127,21 @@ TEST_P(MemblockAllocExactNid, alloc_exact_nid_top_down_numa_no_overlap_split_che
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Requested node 0 outside the range: no node fallback, but min_addr is
-// dropped; expect the end of node 0.
+// alloc_exact_nid_api.c alloc_exact_nid_top_down_numa_no_overlap_low_check(), 6.16
+//
+//  +-------------+   +-------+-------+-----+-------+     |
+//  |   n0 req    |   |  n2   |  n3   | n4  |  n5   |     |  memory
+//  +-------------+---+-------+-------+-----+-------+-----+
+//  |       +-----+                                       |
+//  |       | rgn |                                       |  reserved
+//  +-------+-----+---------------------------------------+
+//  ^       ^     ^   ^                             ^
+//  start   |     +8K min_addr                      max_addr
+//          +8K-64
+//
+// min_addr = +10K (n2), max_addr = +22K (end of n5); n0 is below the range and there is
+// no node fallback. Expect min_addr dropped and 64 bytes at the end of n0:
+// [+8K-64, +8K); cnt 1.
 TEST_P(MemblockAllocExactNid, alloc_exact_nid_top_down_numa_no_overlap_low_check) {
   set_top_down();
   setup_numa_memblock(node_fractions);
@@ -94,6 +154,7 @@ TEST_P(MemblockAllocExactNid, alloc_exact_nid_top_down_numa_no_overlap_low_check
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
+// alloc_exact_nid_api.c alloc_exact_nid_bottom_up_numa_simple_check(), 6.16
 TEST_P(MemblockAllocExactNid, alloc_exact_nid_bottom_up_numa_simple_check) {
   set_bottom_up();
   setup_numa_memblock(node_fractions);
@@ -108,8 +169,20 @@ TEST_P(MemblockAllocExactNid, alloc_exact_nid_bottom_up_numa_simple_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Kernel expectation: merge with the plain reservation r1 (v6.12 semantics;
-// see memblock_alloc_nid_test.cpp).
+// alloc_exact_nid_api.c alloc_exact_nid_bottom_up_numa_part_reserved_check(), 6.16
+//
+//  |     +---------------------------------+     |
+//  |     |             n4 req              |     |  memory
+//  +-----+---------------------------------+-----+
+//  |     +---------------+-------+               |
+//  |     |      r1       |  new  |               |  reserved
+//  +-----+---------------+-------+---------------+
+//        ^               ^       ^         ^
+//        +18K            +19K    +19K+256  +20K
+//
+// r1 = [+18K, +19K), half of n4, is reserved (plain). Kernel expectation: 256 bytes right
+// after r1, merged with it: [+18K, +19K+256); cnt 1, total_size 1280.
+// Runs in the v6.12 era (see memblock_alloc_nid_test.cpp).
 TEST_P(MemblockAllocExactNid, alloc_exact_nid_bottom_up_numa_part_reserved_check) {
   mb.set_era(Era::v6_12);
   set_bottom_up();
@@ -127,7 +200,9 @@ TEST_P(MemblockAllocExactNid, alloc_exact_nid_bottom_up_numa_part_reserved_check
   EXPECT_EQ(mb.reserved().total_size, total);
 }
 
-// v6.16+: RSRV_KERN and nid 4 keep the allocation apart from r1.
+// alloc_exact_nid_api.c alloc_exact_nid_bottom_up_numa_part_reserved_check(), 6.16
+// Layout as drawn above. v6.16+: expect the new [+19K, +19K+256) (nid 4, RSRV_KERN) to
+// stay apart from r1: two regions.
 TEST_P(MemblockAllocExactNid, alloc_exact_nid_bottom_up_numa_part_reserved_check_v6_16) {
   set_bottom_up();
   setup_numa_memblock(node_fractions);
@@ -142,6 +217,20 @@ TEST_P(MemblockAllocExactNid, alloc_exact_nid_bottom_up_numa_part_reserved_check
   EXPECT_EQ(rsv(1).nid, 4);
 }
 
+// alloc_exact_nid_api.c alloc_exact_nid_bottom_up_numa_split_range_low_check(), 6.16
+//
+//  |   +-------------------------+-----------------+   |
+//  |   |         n2 req          |       n3        |   |  memory
+//  +---+-------------------------+-----------------+---+
+//  |   +---------+                                     |
+//  |   |   rgn   |                                     |  reserved
+//  +---+---------+-------------------------------------+
+//      ^         ^         ^     ^     ^
+//      +10K      +10K+512  |     +14K  max_addr
+//                          min_addr
+//
+// min_addr = +14K-256, max_addr = +14K+256: only 256 bytes of n2 are in range.
+// Expect min_addr dropped and 512 bytes at the start of n2: [+10K, +10K+512); cnt 1.
 TEST_P(MemblockAllocExactNid, alloc_exact_nid_bottom_up_numa_split_range_low_check) {
   set_bottom_up();
   setup_numa_memblock(node_fractions);
@@ -156,6 +245,21 @@ TEST_P(MemblockAllocExactNid, alloc_exact_nid_bottom_up_numa_split_range_low_che
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
+// alloc_exact_nid_api.c alloc_exact_nid_bottom_up_numa_no_overlap_split_check(), 6.16
+//
+//  |   +---------------+     +---------+---------------+   |
+//  |   |    n2 req     |     |   n5    |      n6       |   |  memory
+//  +---+---------------+-----+---------+---------------+---+
+//  |   +-------+                                           |
+//  |   |  rgn  |                                           |  reserved
+//  +---+-------+-------------------------------------------+
+//      ^       ^       ^           ^   ^   ^
+//      +10K    |       +14K        |   |   max_addr
+//              +10K+512            |   +22K
+//                                  min_addr
+//
+// min_addr = +22K-256, max_addr = +22K+256 span n5 and n6; n2 ends below the range.
+// Expect min_addr dropped and 512 bytes at the start of n2: [+10K, +10K+512); cnt 1.
 TEST_P(MemblockAllocExactNid, alloc_exact_nid_bottom_up_numa_no_overlap_split_check) {
   set_bottom_up();
   setup_numa_memblock(node_fractions);
@@ -169,6 +273,20 @@ TEST_P(MemblockAllocExactNid, alloc_exact_nid_bottom_up_numa_no_overlap_split_ch
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
+// alloc_exact_nid_api.c alloc_exact_nid_bottom_up_numa_no_overlap_low_check(), 6.16
+//
+//  +-------------+   +-------+-------+-----+-------+     |
+//  |   n0 req    |   |  n2   |  n3   | n4  |  n5   |     |  memory
+//  +-------------+---+-------+-------+-----+-------+-----+
+//  +-----+                                               |
+//  | rgn |                                               |  reserved
+//  +-----+-----------------------------------------------+
+//  ^     ^       ^   ^                             ^
+//  start +64     +8K min_addr                      max_addr
+//
+// min_addr = +10K (n2), max_addr = +22K (end of n5); n0 is below the range and there is
+// no node fallback. Expect min_addr dropped and 64 bytes at the start of n0:
+// [start, +64); cnt 1.
 TEST_P(MemblockAllocExactNid, alloc_exact_nid_bottom_up_numa_no_overlap_low_check) {
   set_bottom_up();
   setup_numa_memblock(node_fractions);
@@ -182,12 +300,36 @@ TEST_P(MemblockAllocExactNid, alloc_exact_nid_bottom_up_numa_no_overlap_low_chec
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Requested node too small and no fallback: expect no allocation.
+// alloc_exact_nid_api.c alloc_exact_nid_numa_small_node_generic_check(), 6.16
+//
+//        +-----------------+
+//        |       new       |  4K
+//        +-----------------+
+//  |         +-------+                     |
+//  |         |n1 req |                     |  memory
+//  +---------+-------+---------------------+
+//            ^       ^
+//            +8K     +10K
+//
+// n1 is 2K and there is no node fallback. Expect no allocation of 4K, in both
+// directions.
 TEST_P(MemblockAllocExactNidGeneric, alloc_exact_nid_numa_small_node_generic_check) {
   setup_numa_memblock(node_fractions);
   EXPECT_EQ(exact_all(SZ_2 * mem(1).size, 1), 0u);
 }
 
+// alloc_exact_nid_api.c alloc_exact_nid_numa_node_reserved_generic_check(), 6.16
+//
+//  |         +-------------+               |
+//  |         |   n2 req    |               |  memory
+//  +---------+-------------+---------------+
+//  |         +-------------+               |
+//  |         |  reserved   |               |  reserved
+//  +---------+-------------+---------------+
+//            ^             ^
+//            +10K          +14K
+//
+// n2 is fully reserved (plain). Expect no allocation of 4K on n2, in both directions.
 TEST_P(MemblockAllocExactNidGeneric, alloc_exact_nid_numa_node_reserved_generic_check) {
   setup_numa_memblock(node_fractions);
   const MemblockRegion req_node = mem(2);
@@ -195,6 +337,19 @@ TEST_P(MemblockAllocExactNidGeneric, alloc_exact_nid_numa_node_reserved_generic_
   EXPECT_EQ(exact_all(req_node.size, 2), 0u);
 }
 
+// alloc_exact_nid_api.c alloc_exact_nid_numa_part_reserved_fail_generic_check(), 6.16
+//
+//  |     +-------------------------+       |
+//  |     |         n4 req          |       |  memory
+//  +-----+-------------------------+-------+
+//  |           +-----------+               |
+//  |           |    r1     |               |  reserved
+//  +-----------+-----------+---------------+
+//        ^     ^           ^       ^
+//        +18K  +18K+512    |       +20K
+//                          +19K+512
+//
+// r1 leaves two 512-byte holes in n4. Expect no allocation of 1K, in both directions.
 TEST_P(MemblockAllocExactNidGeneric, alloc_exact_nid_numa_part_reserved_fail_generic_check) {
   setup_numa_memblock(node_fractions);
   const MemblockRegion req_node = mem(4);
@@ -204,23 +359,71 @@ TEST_P(MemblockAllocExactNidGeneric, alloc_exact_nid_numa_part_reserved_fail_gen
   EXPECT_EQ(exact_all(size, 4), 0u);
 }
 
+// alloc_exact_nid_api.c alloc_exact_nid_numa_split_range_high_generic_check(), 6.16
+//
+//  |   +-------------------------+-----------------+   |
+//  |   |           n2            |     n3 req      |   |  memory
+//  +---+-------------------------+-----------------+---+
+//      ^                   ^     ^     ^           ^
+//      +10K                |     +14K  max_addr    +18K
+//                          min_addr
+//
+// min_addr = +14K-256, max_addr = +14K+256: only 256 bytes of n3 are below max_addr.
+// Expect no allocation of 512 bytes (n2 is not an option), in both directions.
 TEST_P(MemblockAllocExactNidGeneric, alloc_exact_nid_numa_split_range_high_generic_check) {
   setup_numa_memblock(node_fractions);
   const phys_addr_t size = SZ_512, min_addr = mem(3).base - SZ_256;
   EXPECT_EQ(exact(size, min_addr, min_addr + size, 3), 0u);
 }
 
+// alloc_exact_nid_api.c alloc_exact_nid_numa_no_overlap_high_generic_check(), 6.16
+//
+//  |   +-------+-------+-----+-------+       +---------+
+//  |   |  n2   |  n3   | n4  |  n5   |       | n7 req  |  memory
+//  +---+-------+-------+-----+-------+-------+---------+
+//      ^                             ^       ^
+//      min_addr                      |       +30K
+//                                    max_addr
+//
+// min_addr = +10K (n2), max_addr = +22K (end of n5); n7 is above the range. Expect no
+// allocation of 64 bytes, in both directions.
 TEST_P(MemblockAllocExactNidGeneric, alloc_exact_nid_numa_no_overlap_high_generic_check) {
   setup_numa_memblock(node_fractions);
   EXPECT_EQ(exact(SZ_64, mem(2).base, region_end(mem(5)), 7), 0u);
 }
 
+// alloc_exact_nid_api.c alloc_exact_nid_numa_large_region_generic_check(), 6.16
+//
+//      +-------------------------------+
+//      |              new              |  MEM_SIZE / 2 = 16K
+//      +-------------------------------+
+//  +-----------+-----+-------+-------+-----+-----+-----------+-----+
+//  |   n0 8K   |n1 2K| n2 4K | n3 4K |n4 2K|n5 2K|   n6 8K   |n7 2K|  memory
+//  +-----------+-----+-------+-------+-----+-----+-----------+-----+
+//
+// 16K is more than any node holds (8K at most). Expect no allocation, in both
+// directions.
 TEST_P(MemblockAllocExactNidGeneric, alloc_exact_nid_numa_large_region_generic_check) {
   setup_numa_memblock(node_fractions);
   EXPECT_EQ(exact_all(MEM_SIZE / SZ_2, 3), 0u);
 }
 
-// Kernel expectation: all three merge (v6.12 semantics).
+// alloc_exact_nid_api.c alloc_exact_nid_numa_reserved_full_merge_generic_check(), 6.16
+//
+//  |   +-----------+-----------------------+-------------+
+//  |   |    n5     |        n6 req         |     n7      |  memory
+//  +---+-----------+-----------------------+-------------+
+//  |         +-----+-----------------------+-----+       |
+//  |         | r2  |          new          | r1  |       |  reserved
+//  +---------+-----+-----------------------+-----+-------+
+//            ^     ^                       ^     ^
+//            |     min_addr                |     +30K+128
+//            +22K-128                      max_addr
+//
+// r2 = [+22K-128, +22K), r1 = [+30K, +30K+128) (plain); [min_addr, max_addr) is all of
+// n6 (8K). Kernel expectation: the new 8K merged with both, [+22K-128, +30K+128); cnt 1,
+// total_size 8K+256.
+// Runs in the v6.12 era.
 TEST_P(MemblockAllocExactNidGeneric, alloc_exact_nid_numa_reserved_full_merge_generic_check) {
   mb.set_era(Era::v6_12);
   setup_numa_memblock(node_fractions);
@@ -240,7 +443,9 @@ TEST_P(MemblockAllocExactNidGeneric, alloc_exact_nid_numa_reserved_full_merge_ge
   EXPECT_EQ(mb.reserved().total_size, total);
 }
 
-// v6.16+: three regions.
+// alloc_exact_nid_api.c alloc_exact_nid_numa_reserved_full_merge_generic_check(), 6.16
+// Layout as drawn above. v6.16+: expect three regions, the new [+22K, +30K) (nid 6) as
+// regions[1].
 TEST_P(MemblockAllocExactNidGeneric, alloc_exact_nid_numa_reserved_full_merge_generic_check_v6_16) {
   setup_numa_memblock(node_fractions);
   const MemblockRegion req_node = mem(6), next_node = mem(7);
@@ -255,6 +460,26 @@ TEST_P(MemblockAllocExactNidGeneric, alloc_exact_nid_numa_reserved_full_merge_ge
   EXPECT_EQ(rsv(1).nid, 6);
 }
 
+// alloc_exact_nid_api.c alloc_exact_nid_numa_split_all_reserved_generic_check(), 6.16
+//
+//                                    +-------+
+//                                    |  new  |  256
+//                                    +-------+
+//  |                   +-----------------+-----------+
+//  |                   |       n6        |    n7     |  memory
+//  +-------------------+-----------------+-----------+
+//  +---------------------------------+       +-------+
+//  |               r1                |       |  r2   |  reserved
+//  +---------------------------------+-------+-------+
+//  ^                                 ^   ^   ^       ^
+//  start                             |   |   |       end
+//                                    |   |   max_addr
+//                                    |   +30K
+//                                    min_addr
+//
+// r1 = [start, +30K-128), r2 = [+30K+128, end) (plain): the only free 256 bytes,
+// [min_addr, max_addr), straddle n6 and n7. Expect no allocation with NUMA_NO_NODE, in
+// both directions.
 TEST_P(MemblockAllocExactNidGeneric, alloc_exact_nid_numa_split_all_reserved_generic_check) {
   setup_numa_memblock(node_fractions);
   const MemblockRegion next_node = mem(7);

@@ -1,5 +1,6 @@
 // Port of tools/testing/memblock/tests/alloc_helpers_api.c (v6.16+ tree):
-// memblock_alloc_from() with a minimal address.
+// memblock_alloc_from() with a minimal address. Pictures: legend in
+// memblock_test_util.hpp.
 #include "model/memblock/memblock_test_util.hpp"
 
 namespace khospec::model::testing {
@@ -13,7 +14,17 @@ INSTANTIATE_TEST_SUITE_P(Directions, MemblockAllocFromGeneric,
                          ::testing::Values(AllocMode{false, false}, AllocMode{true, false}),
                          alloc_mode_name);
 
-// Aligned min_addr: expect the region exactly at min_addr.
+// tools/testing/memblock/tests/alloc_helpers_api.c alloc_from_simple_generic_check(), 6.16
+//
+//  |                     +---------+       |
+//  |                     |   rgn   |       |  reserved
+//  +---------------------+---------+-------+
+//                        ^         ^       ^
+//                        |         end-16  end
+//                        min_addr = end-32
+//
+// Aligned min_addr. Expect the 16 bytes exactly at min_addr: [end-32, end-16); cnt 1,
+// total_size 16. Both directions.
 TEST_P(MemblockAllocFromGeneric, alloc_from_simple_generic_check) {
   setup_memblock();
   const phys_addr_t size = SZ_16;
@@ -25,7 +36,17 @@ TEST_P(MemblockAllocFromGeneric, alloc_from_simple_generic_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Misaligned min_addr: expect the closest aligned address above it.
+// tools/testing/memblock/tests/alloc_helpers_api.c alloc_from_misaligned_generic_check(), 6.16
+//
+//  |                               +-----------+
+//  |                               |    rgn    |  reserved
+//  +-------------------------------+-----------+
+//                        ^         ^           ^
+//                        |         end-32      end
+//                        min_addr = end-63
+//
+// min_addr is 1 byte past a 32-byte boundary. Expect the 32 bytes at the next aligned
+// address above it: [end-32, end); cnt 1, total_size 32. Both directions.
 TEST_P(MemblockAllocFromGeneric, alloc_from_misaligned_generic_check) {
   setup_memblock();
   const phys_addr_t size = SZ_32;
@@ -37,7 +58,17 @@ TEST_P(MemblockAllocFromGeneric, alloc_from_misaligned_generic_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// min_addr too close to the end: expect the min_addr retry (0) to win.
+// tools/testing/memblock/tests/alloc_helpers_api.c alloc_from_top_down_high_addr_check(), 6.16
+//
+//  |                   +-------------------+
+//  |                   |        rgn        |  reserved
+//  +-------------------+-------------------+
+//                      ^         ^         ^
+//                      end-32    |         end
+//                                min_addr = end-16
+//
+// Only 16 bytes lie above min_addr. Expect the 32 bytes anyway, min_addr dropped:
+// [end-32, end); cnt 1, total_size 32.
 TEST_P(MemblockAllocFrom, alloc_from_top_down_high_addr_check) {
   set_top_down();
   setup_memblock();
@@ -50,8 +81,18 @@ TEST_P(MemblockAllocFrom, alloc_from_top_down_high_addr_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Nothing free above min_addr: expect the block right below the reserved
-// region, merged with it.
+// tools/testing/memblock/tests/alloc_helpers_api.c alloc_from_top_down_no_space_above_check(), 6.16
+//
+//  |     +---------------+-----+                 |
+//  |     |      new      | r2  |                 |  reserved
+//  +-----+---------------+-----+-----------------+
+//        ^               ^     ^                 ^
+//        end-128         |     end-62            end
+//                        min_addr = end-64
+//
+// r2 = [end-64, end-62) (RSRV_KERN); the 62 bytes above it cannot hold 64 aligned bytes.
+// Expect min_addr dropped and the 64 bytes right below r2, merged: [end-128, end-62);
+// cnt 1, total_size 66.
 TEST_P(MemblockAllocFrom, alloc_from_top_down_no_space_above_check) {
   set_top_down();
   setup_memblock();
@@ -65,6 +106,7 @@ TEST_P(MemblockAllocFrom, alloc_from_top_down_no_space_above_check) {
   EXPECT_EQ(mb.reserved().total_size, total);
 }
 
+// tools/testing/memblock/tests/alloc_helpers_api.c alloc_from_top_down_min_addr_cap_check(), 6.16
 // min_addr below the start of memory: expect the block at the start, merged.
 TEST_P(MemblockAllocFrom, alloc_from_top_down_min_addr_cap_check) {
   set_top_down();
@@ -80,7 +122,17 @@ TEST_P(MemblockAllocFrom, alloc_from_top_down_min_addr_cap_check) {
   EXPECT_EQ(mb.reserved().total_size, MEM_SIZE);
 }
 
-// min_addr too close to the end, bottom-up: expect the start of memory.
+// tools/testing/memblock/tests/alloc_helpers_api.c alloc_from_bottom_up_high_addr_check(), 6.16
+//
+//  +---------+                                 |
+//  |   rgn   |                                 |  reserved
+//  +---------+---------------------------------+
+//  ^         ^                       ^         ^
+//  start     start+32                |         end
+//                                    min_addr = end-8
+//
+// Only 8 bytes lie above min_addr. Expect min_addr dropped and the 32 bytes at the start
+// of memory: [start, start+32); cnt 1, total_size 32.
 TEST_P(MemblockAllocFrom, alloc_from_bottom_up_high_addr_check) {
   set_bottom_up();
   setup_memblock();
@@ -93,7 +145,19 @@ TEST_P(MemblockAllocFrom, alloc_from_bottom_up_high_addr_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Nothing free above min_addr, bottom-up: expect the start of memory.
+// tools/testing/memblock/tests/alloc_helpers_api.c alloc_from_bottom_up_no_space_above_check(), 6.16
+//
+//  +-------+   +---------------------------------+     |
+//  |  rgn  |   |               r2                |     |  reserved
+//  +-------+---+---------------------------------+-----+
+//  ^       ^   ^   ^                             ^     ^
+//  start   |   |   min_addr = start+128          |     end
+//          |   start+96                          end-32
+//          start+64
+//
+// r2 = [start+96, end-32) (plain reserve); only 32 bytes are free above min_addr.
+// Expect min_addr dropped and the 64 bytes at the start, not merged with r2:
+// [start, start+64); cnt 2, total_size 32704.
 TEST_P(MemblockAllocFrom, alloc_from_bottom_up_no_space_above_check) {
   set_bottom_up();
   setup_memblock();
@@ -108,6 +172,7 @@ TEST_P(MemblockAllocFrom, alloc_from_bottom_up_no_space_above_check) {
   EXPECT_EQ(mb.reserved().total_size, r1_size + r2_size);
 }
 
+// tools/testing/memblock/tests/alloc_helpers_api.c alloc_from_bottom_up_min_addr_cap_check(), 6.16
 // min_addr below the start of memory, bottom-up: expect the start of memory.
 TEST_P(MemblockAllocFrom, alloc_from_bottom_up_min_addr_cap_check) {
   set_bottom_up();

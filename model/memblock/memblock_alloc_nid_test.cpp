@@ -3,7 +3,8 @@
 // alloc_exact_nid_api.c does) _exact_nid_raw; NUMA checks (CONFIG_NUMA, 8
 // nodes) run for try_nid and try_nid_raw. Two NUMA checks expect an
 // allocation to merge with a plain memblock_reserve(); that only holds before
-// v6.16 (see the *_v6_16 tests and docs/model-memblock.md).
+// v6.16 (see the *_v6_16 tests and docs/model-memblock.md). Pictures: legend
+// in memblock_test_util.hpp.
 #include "model/memblock/memblock_test_util.hpp"
 
 namespace khospec::model::testing {
@@ -21,7 +22,17 @@ INSTANTIATE_TEST_SUITE_P(Modes, MemblockAllocNidNumaGeneric, both_directions(), 
 
 // ==== range checks ====================================================================
 
-// Expect a region ending at max_addr.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_top_down_simple_check(), 6.16
+//
+//  |                           +-----------+       |
+//  |                           |    rgn    |       |  reserved
+//  +---------------------------+-----------+-------+
+//          ^                   ^           ^
+//          min_addr            |           max_addr
+//                              max_addr-128
+//
+// min_addr = start+64, max_addr = min_addr+512. Expect 128 bytes ending at max_addr:
+// [max_addr-128, max_addr); cnt 1, total_size 128.
 TEST_P(MemblockAllocNid, alloc_nid_top_down_simple_check) {
   set_top_down();
   setup_memblock();
@@ -36,7 +47,17 @@ TEST_P(MemblockAllocNid, alloc_nid_top_down_simple_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Misaligned max_addr: expect an aligned region ending before it.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_top_down_end_misaligned_check(), 6.16
+//
+//  |                         +-----------+           |
+//  |                         |    rgn    |           |  reserved
+//  +-------------------------+-----------+-----------+
+//          ^                 ^           ^   ^
+//          min_addr          start+448   |   max_addr
+//                                        start+576
+//
+// min_addr = start+64, max_addr = min_addr+512+2 (not aligned). Expect 128 aligned bytes
+// ending 2 bytes below max_addr: [start+448, start+576); cnt 1, total_size 128.
 TEST_P(MemblockAllocNid, alloc_nid_top_down_end_misaligned_check) {
   set_top_down();
   setup_memblock();
@@ -51,7 +72,16 @@ TEST_P(MemblockAllocNid, alloc_nid_top_down_end_misaligned_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// The range is exactly the size: expect [min_addr, max_addr).
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_exact_address_generic_check(), 6.16
+//
+//  |     +-----------------------------+       |
+//  |     |             rgn             |       |  reserved
+//  +-----+-----------------------------+-------+
+//        ^                             ^
+//        min_addr                      max_addr
+//
+// min_addr = start+32, max_addr = min_addr+1K: the range is exactly the size. Expect
+// rgn = [min_addr, max_addr); cnt 1, total_size 1K. Both directions.
 TEST_P(MemblockAllocNidGeneric, alloc_nid_exact_address_generic_check) {
   setup_memblock();
   const phys_addr_t size = SZ_1K;
@@ -65,7 +95,17 @@ TEST_P(MemblockAllocNidGeneric, alloc_nid_exact_address_generic_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Range too narrow: expect min_addr dropped and a region ending at max_addr.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_top_down_narrow_range_check(), 6.16
+//
+//  |       +---------------------------+           |
+//  |       |            rgn            |           |  reserved
+//  +-------+---------------------------+-----------+
+//          ^                     ^     ^
+//          start+288             |     max_addr
+//                                min_addr
+//
+// min_addr = start+512, max_addr = min_addr+32: too narrow for 256 bytes. Expect min_addr
+// dropped and 256 bytes ending at max_addr: [start+288, start+544); cnt 1.
 TEST_P(MemblockAllocNid, alloc_nid_top_down_narrow_range_check) {
   set_top_down();
   setup_memblock();
@@ -79,7 +119,19 @@ TEST_P(MemblockAllocNid, alloc_nid_top_down_narrow_range_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// max_addr too close to the start of memory: expect no allocation.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_low_max_generic_check(), 6.16
+//
+//  +-------------------+
+//  |        new        |  1K
+//  +-------------------+
+//  |                                       |
+//  |                                       |  memory
+//  +---------------------------------------+
+//  ^     ^
+//  |     max_addr = start+32
+//  min_addr = start
+//
+// Nothing of 1K fits below max_addr. Expect no allocation, in both directions.
 TEST_P(MemblockAllocNidGeneric, alloc_nid_low_max_generic_check) {
   setup_memblock();
   const phys_addr_t min_addr = mb.memblock_start_of_DRAM();
@@ -87,7 +139,17 @@ TEST_P(MemblockAllocNidGeneric, alloc_nid_low_max_generic_check) {
   EXPECT_EQ(run_memblock_alloc_nid(SZ_1K, SMP_CACHE_BYTES, min_addr, max_addr, NUMA_NO_NODE), 0u);
 }
 
-// min_addr right after a reserved r1: expect a merge with r1.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_min_reserved_generic_check(), 6.16
+//
+//  |         +-------------------+-------------+
+//  |         |        r1         |     rgn     |  reserved
+//  +---------+-------------------+-------------+
+//            ^                   ^             ^
+//            end-192             |             max_addr = end
+//                                min_addr = end-64
+//
+// r1 = [end-192, end-64) (RSRV_KERN) ends at min_addr. Expect the 64 bytes in
+// [min_addr, max_addr), merged with r1: [end-192, end); cnt 1, total_size 192.
 TEST_P(MemblockAllocNidGeneric, alloc_nid_min_reserved_generic_check) {
   setup_memblock();
   const phys_addr_t r1_size = SZ_128, r2_size = SZ_64, total = r1_size + r2_size;
@@ -102,7 +164,17 @@ TEST_P(MemblockAllocNidGeneric, alloc_nid_min_reserved_generic_check) {
   EXPECT_EQ(mb.reserved().total_size, total);
 }
 
-// max_addr right before a reserved r1: expect a merge with r1.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_max_reserved_generic_check(), 6.16
+//
+//  |         +-------------------+-------------+
+//  |         |        rgn        |     r1      |  reserved
+//  +---------+-------------------+-------------+
+//            ^                   ^             ^
+//            min_addr = end-192  |             end
+//                                max_addr = end-64
+//
+// r1 = [end-64, end) (RSRV_KERN) starts at max_addr. Expect the 128 bytes in
+// [min_addr, max_addr), merged with r1: [end-192, end); cnt 1, total_size 192.
 TEST_P(MemblockAllocNidGeneric, alloc_nid_max_reserved_generic_check) {
   setup_memblock();
   const phys_addr_t r1_size = SZ_64, r2_size = SZ_128, total = r1_size + r2_size;
@@ -116,7 +188,18 @@ TEST_P(MemblockAllocNidGeneric, alloc_nid_max_reserved_generic_check) {
   EXPECT_EQ(mb.reserved().total_size, total);
 }
 
-// Reserved r2 and r1 at the borders with room between: expect a merge with r1.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_top_down_reserved_with_space_check(), 6.16
+//
+//  |   +-----------+       +-----------+-------+             |
+//  |   |    r2     |       |    rgn    |  r1   |             |  reserved
+//  +---+-----------+-------+-----------+-------+-------------+
+//      ^           ^       ^           ^       ^             ^
+//      end-288     |       end-128     |       end-32        end
+//                  min_addr            max_addr
+//
+// r1 = [end-64, end-32), r2 = [end-288, end-160) (RSRV_KERN); min_addr = end-160,
+// max_addr = end-64 leave 96 free bytes. Expect 64 bytes at the top, merged with r1:
+// [end-128, end-32) as regions[1]; r2 unchanged; cnt 2, total_size 224.
 TEST_P(MemblockAllocNid, alloc_nid_top_down_reserved_with_space_check) {
   set_top_down();
   setup_memblock();
@@ -136,7 +219,18 @@ TEST_P(MemblockAllocNid, alloc_nid_top_down_reserved_with_space_check) {
   EXPECT_EQ(mb.reserved().total_size, total);
 }
 
-// Gap between r2 and r1 equals the size: expect all three merged.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_reserved_full_merge_generic_check(), 6.16
+//
+//  |   +-----------+-----------+-------+             |
+//  |   |    r2     |    new    |  r1   |             |  reserved
+//  +---+-----------+-----------+-------+-------------+
+//      ^           ^           ^       ^             ^
+//      end-256     min_addr    |       end-32        end
+//                              max_addr
+//
+// r1 = [end-64, end-32), r2 = [end-256, end-128) (RSRV_KERN); the 64-byte gap between
+// them is [min_addr, max_addr). Expect all three merged: [end-256, end-32); cnt 1,
+// total_size 224. Both directions.
 TEST_P(MemblockAllocNidGeneric, alloc_nid_reserved_full_merge_generic_check) {
   setup_memblock();
   const phys_addr_t r3_size = SZ_64;
@@ -153,7 +247,20 @@ TEST_P(MemblockAllocNidGeneric, alloc_nid_reserved_full_merge_generic_check) {
   EXPECT_EQ(mb.reserved().total_size, total);
 }
 
-// Gap too small: expect min_addr dropped and a merge with r2 from below.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_top_down_reserved_no_space_check(), 6.16
+//
+//  |   +-----------------+---------+     +-----+             |
+//  |   |       new       |   r2    |     | r1  |             |  reserved
+//  +---+-----------------+---------+-----+-----+-------------+
+//      ^                 ^         ^     ^     ^             ^
+//      end-480           end-224   |     |     end-32        end
+//                                  |     max_addr
+//                                  min_addr
+//
+// r1 = [end-64, end-32), r2 = [end-224, end-96) (RSRV_KERN); min_addr = end-96 and
+// max_addr = end-64 leave 32 bytes, too few for 256. Expect min_addr dropped and the
+// 256 bytes below r2, merged with it: [end-480, end-96); r1 unchanged; cnt 2,
+// total_size 416.
 TEST_P(MemblockAllocNid, alloc_nid_top_down_reserved_no_space_check) {
   set_top_down();
   setup_memblock();
@@ -173,7 +280,20 @@ TEST_P(MemblockAllocNid, alloc_nid_top_down_reserved_no_space_check) {
   EXPECT_EQ(mb.reserved().total_size, total);
 }
 
-// Everything but a too-narrow range reserved: expect no allocation.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_reserved_all_generic_check(), 6.16
+//
+//                                +-------------+
+//                                |     new     |  256
+//                                +-------------+
+//  +---------------------------------+     +---------+
+//  |               r2                |     |   r1    |  reserved
+//  +---------------------------------+-----+---------+
+//  ^                                 ^     ^         ^
+//  start                             |     max_addr  end
+//                                    min_addr
+//
+// r2 = [start, end-64), r1 = [end-32, end) (plain); min_addr = end-64, max_addr = end-32.
+// Expect no allocation of 256 bytes, in both directions.
 TEST_P(MemblockAllocNidGeneric, alloc_nid_reserved_all_generic_check) {
   setup_memblock();
   const phys_addr_t r3_size = SZ_256, gap_size = SMP_CACHE_BYTES;
@@ -185,6 +305,7 @@ TEST_P(MemblockAllocNidGeneric, alloc_nid_reserved_all_generic_check) {
   EXPECT_EQ(run_memblock_alloc_nid(r3_size, SMP_CACHE_BYTES, min_addr, max_addr, NUMA_NO_NODE), 0u);
 }
 
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_top_down_cap_max_check(), 6.16
 // max_addr above the end of memory: expect a region at the end of memory.
 TEST_P(MemblockAllocNid, alloc_nid_top_down_cap_max_check) {
   set_top_down();
@@ -199,6 +320,7 @@ TEST_P(MemblockAllocNid, alloc_nid_top_down_cap_max_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_top_down_cap_min_check(), 6.16
 // min_addr below the start of memory: expect a region at the end of memory.
 TEST_P(MemblockAllocNid, alloc_nid_top_down_cap_min_check) {
   set_top_down();
@@ -213,7 +335,16 @@ TEST_P(MemblockAllocNid, alloc_nid_top_down_cap_min_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Expect a region starting at min_addr.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_bottom_up_simple_check(), 6.16
+//
+//  |       +-----------+                           |
+//  |       |    rgn    |                           |  reserved
+//  +-------+-----------+---------------------------+
+//          ^           ^                   ^
+//          min_addr    min_addr+128        max_addr
+//
+// min_addr = start+64, max_addr = min_addr+512. Expect 128 bytes starting at min_addr,
+// ending below max_addr; cnt 1, total_size 128.
 TEST_P(MemblockAllocNid, alloc_nid_bottom_up_simple_check) {
   set_bottom_up();
   setup_memblock();
@@ -228,7 +359,17 @@ TEST_P(MemblockAllocNid, alloc_nid_bottom_up_simple_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Misaligned min_addr: expect the next aligned address.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_bottom_up_start_misaligned_check(), 6.16
+//
+//  |         +-------------+                         |
+//  |         |     rgn     |                         |  reserved
+//  +---------+-------------+-------------------------+
+//      ^     ^             ^                 ^
+//      |     start+32      start+160         max_addr
+//      min_addr
+//
+// min_addr = start+2 (not aligned), max_addr = min_addr+512. Expect 128 bytes at the
+// next aligned address: [start+32, start+160); cnt 1, total_size 128.
 TEST_P(MemblockAllocNid, alloc_nid_bottom_up_start_misaligned_check) {
   set_bottom_up();
   setup_memblock();
@@ -243,7 +384,17 @@ TEST_P(MemblockAllocNid, alloc_nid_bottom_up_start_misaligned_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Range too narrow: expect min_addr dropped and the start of memory.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_bottom_up_narrow_range_check(), 6.16
+//
+//  +---------------------+                         |
+//  |         rgn         |                         |  reserved
+//  +---------------------+-------------------------+
+//  ^                     ^         ^     ^
+//  start                 start+256 |     max_addr
+//                                  min_addr
+//
+// min_addr = start+512, max_addr = min_addr+32: too narrow for 256 bytes. Expect min_addr
+// dropped and 256 bytes at the start of memory: [start, start+256); cnt 1.
 TEST_P(MemblockAllocNid, alloc_nid_bottom_up_narrow_range_check) {
   set_bottom_up();
   setup_memblock();
@@ -257,7 +408,18 @@ TEST_P(MemblockAllocNid, alloc_nid_bottom_up_narrow_range_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Room between r2 and r1: expect a merge with r2.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_bottom_up_reserved_with_space_check(), 6.16
+//
+//  |   +-----------+-----------+       +-------+             |
+//  |   |    r2     |    rgn    |       |  r1   |             |  reserved
+//  +---+-----------+-----------+-------+-------+-------------+
+//      ^           ^           ^       ^       ^             ^
+//      end-288     min_addr    end-96  |       end-32        end
+//                                      max_addr
+//
+// r1 = [end-64, end-32), r2 = [end-288, end-160) (RSRV_KERN); min_addr = end-160,
+// max_addr = end-64. Expect 64 bytes at min_addr, merged with r2: [end-288, end-96) as
+// regions[0]; r1 unchanged; cnt 2, total_size 224.
 TEST_P(MemblockAllocNid, alloc_nid_bottom_up_reserved_with_space_check) {
   set_bottom_up();
   setup_memblock();
@@ -277,7 +439,19 @@ TEST_P(MemblockAllocNid, alloc_nid_bottom_up_reserved_with_space_check) {
   EXPECT_EQ(mb.reserved().total_size, total);
 }
 
-// Gap too small: expect min_addr dropped and a new region at the start.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_bottom_up_reserved_no_space_check(), 6.16
+//
+//  +-----------+           +---------+     +-----+             |
+//  |    new    |           |   r2    |     | r1  |             |  reserved
+//  +-----------+-----------+---------+-----+-----+-------------+
+//  ^           ^           ^         ^     ^     ^             ^
+//  start       start+256   end-224   |     |     end-32        end
+//                                    |     max_addr
+//                                    min_addr
+//
+// r1 = [end-64, end-32), r2 = [end-224, end-96) (plain); min_addr = end-96 and
+// max_addr = end-64 leave 32 bytes, too few for 256. Expect min_addr dropped and a
+// separate region at the start: [start, start+256), then r2, r1; cnt 3, total_size 416.
 TEST_P(MemblockAllocNid, alloc_nid_bottom_up_reserved_no_space_check) {
   set_bottom_up();
   setup_memblock();
@@ -299,6 +473,7 @@ TEST_P(MemblockAllocNid, alloc_nid_bottom_up_reserved_no_space_check) {
   EXPECT_EQ(mb.reserved().total_size, total);
 }
 
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_bottom_up_cap_max_check(), 6.16
 // max_addr above the end of memory: expect a region at min_addr.
 TEST_P(MemblockAllocNid, alloc_nid_bottom_up_cap_max_check) {
   set_bottom_up();
@@ -313,6 +488,7 @@ TEST_P(MemblockAllocNid, alloc_nid_bottom_up_cap_max_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_bottom_up_cap_min_check(), 6.16
 // min_addr at the start of memory: expect a region there.
 TEST_P(MemblockAllocNid, alloc_nid_bottom_up_cap_min_check) {
   set_bottom_up();
@@ -329,6 +505,7 @@ TEST_P(MemblockAllocNid, alloc_nid_bottom_up_cap_min_check) {
 
 // ==== NUMA checks =====================================================================
 
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_top_down_numa_simple_check(), 6.16
 // Enough room in the requested node: expect the end (top-down) of that node.
 TEST_P(MemblockAllocNidNuma, alloc_nid_top_down_numa_simple_check) {
   set_top_down();
@@ -346,7 +523,19 @@ TEST_P(MemblockAllocNidNuma, alloc_nid_top_down_numa_simple_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Requested node too small: expect the fallback to node 6 (top-down).
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_top_down_numa_small_node_check(), 6.16
+//
+//  |       +-------+         +-------------------+     |
+//  |       |n1 req |         |        n6         |     |  memory
+//  +-------+-------+---------+-------------------+-----+
+//  |                                   +---------+     |
+//  |                                   |   rgn   |     |  reserved
+//  +-----------------------------------+---------+-----+
+//          ^       ^         ^         ^         ^
+//          +8K     +10K      +22K      +26K      +30K
+//
+// n1 (2K) cannot hold 4K. Expect the NUMA_NO_NODE fallback to take the end of n6, the
+// highest node with room (n7 is 2K): [+26K, +30K); cnt 1, total_size 4K.
 TEST_P(MemblockAllocNidNuma, alloc_nid_top_down_numa_small_node_check) {
   set_top_down();
   setup_numa_memblock(node_fractions);
@@ -361,7 +550,19 @@ TEST_P(MemblockAllocNidNuma, alloc_nid_top_down_numa_small_node_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Requested node fully reserved: expect node 6.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_top_down_numa_node_reserved_check(), 6.16
+//
+//  |       +-----------+       +-------------------+     |
+//  |       |  n2 req   |       |        n6         |     |  memory
+//  +-------+-----------+-------+-------------------+-----+
+//  |       +-----------+                 +---------+     |
+//  |       | reserved  |                 |   new   |     |  reserved
+//  +-------+-----------+-----------------+---------+-----+
+//          ^           ^       ^         ^         ^
+//          +10K        +14K    +22K      +26K      +30K
+//
+// n2 is fully reserved (plain). Expect 4K at the end of n6 after the fallback:
+// [+26K, +30K) as regions[1]; cnt 2, total_size 8K.
 TEST_P(MemblockAllocNidNuma, alloc_nid_top_down_numa_node_reserved_check) {
   set_top_down();
   setup_numa_memblock(node_fractions);
@@ -377,7 +578,20 @@ TEST_P(MemblockAllocNidNuma, alloc_nid_top_down_numa_node_reserved_check) {
   EXPECT_EQ(mb.reserved().total_size, size + req_node.size);
 }
 
-// Requested node half reserved but with room: expect the end of that node.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_top_down_numa_part_reserved_check(), 6.16
+//
+//  |     +---------------------------------+     |
+//  |     |             n4 req              |     |  memory
+//  +-----+---------------------------------+-----+
+//  |     +---------------+         +-------+     |
+//  |     |      r1       |         |  new  |     |  reserved
+//  +-----+---------------+---------+-------+-----+
+//        ^               ^         ^       ^
+//        +18K            +19K      |       +20K
+//                                  +20K-256
+//
+// r1 = [+18K, +19K), half of n4, is reserved (plain). Expect 256 bytes at the end of n4:
+// [+20K-256, +20K) as regions[1]; cnt 2, total_size 1280.
 TEST_P(MemblockAllocNidNuma, alloc_nid_top_down_numa_part_reserved_check) {
   set_top_down();
   setup_numa_memblock(node_fractions);
@@ -395,7 +609,21 @@ TEST_P(MemblockAllocNidNuma, alloc_nid_top_down_numa_part_reserved_check) {
   EXPECT_EQ(mb.reserved().total_size, size + r1.size);
 }
 
-// Requested node lacks contiguous room: expect the last node (7).
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_top_down_numa_part_reserved_fallback_check(), 6.16
+//
+//  |   +---------------------+         +---------------+
+//  |   |       n4 req        |         |      n7       |  memory
+//  +---+---------------------+---------+---------------+
+//  |         +---------+                       +-------+
+//  |         |   r1    |                       |  new  |  reserved
+//  +---------+---------+-----------------------+-------+
+//      ^     ^         ^     ^         ^       ^       ^
+//      +18K  +18K+512  |     +20K      +30K    +31K    +32K
+//                      +19K+512
+//
+// r1 = [+18K+512, +19K+512) leaves two 512-byte holes in n4, too small for 1K. Expect
+// the fallback to the end of the last node, n7: [+31K, +32K) as regions[1]; cnt 2,
+// total_size 2K.
 TEST_P(MemblockAllocNidNuma, alloc_nid_top_down_numa_part_reserved_fallback_check) {
   set_top_down();
   setup_numa_memblock(node_fractions);
@@ -413,8 +641,21 @@ TEST_P(MemblockAllocNidNuma, alloc_nid_top_down_numa_part_reserved_fallback_chec
   EXPECT_EQ(mb.reserved().total_size, size + r1.size);
 }
 
-// Range spans the end of the requested node and node 3: expect min_addr
-// dropped and a region ending at the end of the requested node.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_top_down_numa_split_range_low_check(), 6.16
+//
+//  |   +-------------------------+-----------------+   |
+//  |   |         n2 req          |       n3        |   |  memory
+//  +---+-------------------------+-----------------+---+
+//  |                 +-----------+                     |
+//  |                 |    rgn    |                     |  reserved
+//  +-----------------+-----------+---------------------+
+//      ^             ^     ^     ^     ^
+//      +10K          |     |     +14K  max_addr
+//                    |     min_addr
+//                    +14K-512
+//
+// min_addr = +14K-256, max_addr = +14K+256: only 256 bytes of n2 are in range.
+// Expect min_addr dropped and 512 bytes at the end of n2: [+14K-512, +14K); cnt 1.
 TEST_P(MemblockAllocNidNuma, alloc_nid_top_down_numa_split_range_low_check) {
   set_top_down();
   setup_numa_memblock(node_fractions);
@@ -430,8 +671,22 @@ TEST_P(MemblockAllocNidNuma, alloc_nid_top_down_numa_split_range_low_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Range spans node 2's end and the requested node 3: expect a region ending
-// at the end of node 2.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_top_down_numa_split_range_high_check(), 6.16
+//
+//  |   +-------------------------+-----------------+   |
+//  |   |           n2            |     n3 req      |   |  memory
+//  +---+-------------------------+-----------------+---+
+//  |                 +-----------+                     |
+//  |                 |    rgn    |                     |  reserved
+//  +-----------------+-----------+---------------------+
+//      ^             ^     ^     ^     ^
+//      +10K          |     |     +14K  max_addr
+//                    |     min_addr
+//                    +14K-512
+//
+// min_addr = +14K-256, max_addr = +14K+256: only 256 bytes of n3 are in range, and none
+// below it. Expect min_addr dropped and, after the fallback, 512 bytes at the end of n2:
+// [+14K-512, +14K); cnt 1.
 TEST_P(MemblockAllocNidNuma, alloc_nid_top_down_numa_split_range_high_check) {
   set_top_down();
   setup_numa_memblock(node_fractions);
@@ -447,8 +702,21 @@ TEST_P(MemblockAllocNidNuma, alloc_nid_top_down_numa_split_range_high_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Requested node ends before a range spanning nodes 5/6: expect min_addr
-// dropped and the end of the requested node.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_top_down_numa_no_overlap_split_check(), 6.16
+//
+//  |   +-------------+       +---------+---------------+   |
+//  |   |   n2 req    |       |   n5    |      n6       |   |  memory
+//  +---+-------------+-------+---------+---------------+---+
+//  |         +-------+                                     |
+//  |         |  rgn  |                                     |  reserved
+//  +---------+-------+-------------------------------------+
+//      ^     ^       ^             ^   ^   ^
+//      +10K  |       +14K          |   |   max_addr
+//            +14K-512              |   +22K
+//                                  min_addr
+//
+// min_addr = +22K-256, max_addr = +22K+256 span n5 and n6; n2 ends below the range.
+// Expect min_addr dropped and 512 bytes at the end of n2: [+14K-512, +14K); cnt 1.
 TEST_P(MemblockAllocNidNuma, alloc_nid_top_down_numa_no_overlap_split_check) {
   set_top_down();
   setup_numa_memblock(node_fractions);
@@ -463,7 +731,20 @@ TEST_P(MemblockAllocNidNuma, alloc_nid_top_down_numa_no_overlap_split_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Requested node 0 below the range nodes 2..5: expect the end of node 5.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_top_down_numa_no_overlap_low_check(), 6.16
+//
+//  +---------+   +-------+-------+-----+-------+     |
+//  | n0 req  |   |  n2   |  n3   | n4  |  n5   |     |  memory
+//  +---------+---+-------+-------+-----+-------+-----+
+//  |                                     +-----+     |
+//  |                                     | rgn |     |  reserved
+//  +-------------------------------------+-----+-----+
+//  ^         ^   ^                       ^     ^
+//  start     +8K min_addr                |     max_addr
+//                                        +22K-64
+//
+// min_addr = +10K (n2), max_addr = +22K (end of n5); n0 is below the range. Expect the
+// NUMA_NO_NODE fallback to the top of the range: [+22K-64, +22K) in n5; cnt 1.
 TEST_P(MemblockAllocNidNuma, alloc_nid_top_down_numa_no_overlap_low_check) {
   set_top_down();
   setup_numa_memblock(node_fractions);
@@ -478,7 +759,21 @@ TEST_P(MemblockAllocNidNuma, alloc_nid_top_down_numa_no_overlap_low_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Requested node 7 above the range nodes 2..5: expect the end of node 5.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_top_down_numa_no_overlap_high_check(), 6.16
+//
+//  |   +-------+-------+-----+-------+       +---------+
+//  |   |  n2   |  n3   | n4  |  n5   |       | n7 req  |  memory
+//  +---+-------+-------+-----+-------+-------+---------+
+//  |                           +-----+                 |
+//  |                           | rgn |                 |  reserved
+//  +---------------------------+-----+-----------------+
+//      ^                       ^     ^       ^
+//      min_addr                |     |       +30K
+//                              |     max_addr
+//                              +22K-64
+//
+// min_addr = +10K (n2), max_addr = +22K (end of n5); n7 is above the range. Expect the
+// NUMA_NO_NODE fallback to the top of the range: [+22K-64, +22K) in n5; cnt 1.
 TEST_P(MemblockAllocNidNuma, alloc_nid_top_down_numa_no_overlap_high_check) {
   set_top_down();
   setup_numa_memblock(node_fractions);
@@ -493,6 +788,7 @@ TEST_P(MemblockAllocNidNuma, alloc_nid_top_down_numa_no_overlap_high_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_bottom_up_numa_simple_check(), 6.16
 // Enough room in the requested node: expect its start (bottom-up).
 TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_simple_check) {
   set_bottom_up();
@@ -509,7 +805,19 @@ TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_simple_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Requested node too small: expect the fallback to node 0 (bottom-up).
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_bottom_up_numa_small_node_check(), 6.16
+//
+//  +-------------------+-------+       |
+//  |        n0         |n1 req |       |  memory
+//  +-------------------+-------+-------+
+//  +---------+                         |
+//  |   rgn   |                         |  reserved
+//  +---------+-------------------------+
+//  ^         ^         ^       ^
+//  start     +4K       +8K     +10K
+//
+// n1 (2K) cannot hold 4K. Expect the fallback to take the start of n0, the lowest node
+// with room: [start, +4K); cnt 1, total_size 4K.
 TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_small_node_check) {
   set_bottom_up();
   setup_numa_memblock(node_fractions);
@@ -524,7 +832,19 @@ TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_small_node_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Requested node fully reserved: expect node 0.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_bottom_up_numa_node_reserved_check(), 6.16
+//
+//  +-------------------+     +---------+     |
+//  |        n0         |     | n2 req  |     |  memory
+//  +-------------------+-----+---------+-----+
+//  +---------+               +---------+     |
+//  |   new   |               |reserved |     |  reserved
+//  +---------+---------------+---------+-----+
+//  ^         ^         ^     ^         ^
+//  start     +4K       +8K   +10K      +14K
+//
+// n2 is fully reserved (plain). Expect 4K at the start of n0 after the fallback:
+// [start, +4K) as regions[0]; cnt 2, total_size 8K.
 TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_node_reserved_check) {
   set_bottom_up();
   setup_numa_memblock(node_fractions);
@@ -558,9 +878,21 @@ PartReservedOutcome bottom_up_part_reserved(MemblockFixture& f, Memblock& mb,
   return {req_node, r1, size};
 }
 
-// Kernel expectation: the new region merges with r1 into one region. That
-// needs equal flags and nid, which holds in v6.12 (both MAX_NUMNODES, 0), so
-// the check runs in the v6.12 era.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_bottom_up_numa_part_reserved_check(), 6.16
+//
+//  |     +---------------------------------+     |
+//  |     |             n4 req              |     |  memory
+//  +-----+---------------------------------+-----+
+//  |     +---------------+-------+               |
+//  |     |      r1       |  new  |               |  reserved
+//  +-----+---------------+-------+---------------+
+//        ^               ^       ^         ^
+//        +18K            +19K    +19K+256  +20K
+//
+// r1 = [+18K, +19K), half of n4, is reserved (plain). Kernel expectation: 256 bytes right
+// after r1, merged with it: [+18K, +19K+256); cnt 1, total_size 1280.
+// That needs equal flags and nid, which holds in v6.12 (both MAX_NUMNODES, 0), so the
+// check runs in the v6.12 era.
 TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_part_reserved_check) {
   mb.set_era(Era::v6_12);
   set_bottom_up();
@@ -577,9 +909,11 @@ TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_part_reserved_check) {
   EXPECT_EQ(mb.reserved().total_size, total);
 }
 
-// Same scenario on v6.16+: the allocation is __memblock_reserve(.., nid 4,
-// RSRV_KERN) and r1 is (NUMA_NO_NODE, 0), so they stay two regions; the
-// upstream check (unchanged since v6.16) expects one under NUMA=1.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_bottom_up_numa_part_reserved_check(), 6.16
+// Layout as drawn above. On v6.16+ the allocation is __memblock_reserve(.., nid 4,
+// RSRV_KERN) and r1 is (NUMA_NO_NODE, 0): expect them to stay two regions, the new one
+// [+19K, +19K+256) as regions[1]; total_size 1280. The upstream check (unchanged since
+// v6.16) expects one under NUMA=1.
 TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_part_reserved_check_v6_16) {
   set_bottom_up();
   setup_numa_memblock(node_fractions);
@@ -598,7 +932,20 @@ TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_part_reserved_check_v6_16)
   EXPECT_EQ(mb.reserved().total_size, o.size + o.r1.size);
 }
 
-// Requested node lacks contiguous room: expect node 0.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_bottom_up_numa_part_reserved_fallback_check(), 6.16
+//
+//  +---------------+     +---------------------+     |
+//  |      n0       |     |       n4 req        |     |  memory
+//  +---------------+-----+---------------------+-----+
+//  +-------+                   +---------+           |
+//  |  new  |                   |   r1    |           |  reserved
+//  +-------+-------------------+---------+-----------+
+//  ^       ^             ^     ^         ^     ^
+//  start   +1K           +18K  +18K+512  |     +20K
+//                                        +19K+512
+//
+// r1 = [+18K+512, +19K+512) leaves two 512-byte holes in n4, too small for 1K. Expect
+// the fallback to the start of n0: [start, +1K) as regions[0]; cnt 2, total_size 2K.
 TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_part_reserved_fallback_check) {
   set_bottom_up();
   setup_numa_memblock(node_fractions);
@@ -616,8 +963,20 @@ TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_part_reserved_fallback_che
   EXPECT_EQ(mb.reserved().total_size, size + r1.size);
 }
 
-// Range spans the requested node's end and node 3: expect the requested
-// node's start.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_bottom_up_numa_split_range_low_check(), 6.16
+//
+//  |   +-------------------------+-----------------+   |
+//  |   |         n2 req          |       n3        |   |  memory
+//  +---+-------------------------+-----------------+---+
+//  |   +---------+                                     |
+//  |   |   rgn   |                                     |  reserved
+//  +---+---------+-------------------------------------+
+//      ^         ^         ^     ^     ^
+//      +10K      +10K+512  |     +14K  max_addr
+//                          min_addr
+//
+// min_addr = +14K-256, max_addr = +14K+256: only 256 bytes of n2 are in range.
+// Expect min_addr dropped and 512 bytes at the start of n2: [+10K, +10K+512); cnt 1.
 TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_split_range_low_check) {
   set_bottom_up();
   setup_numa_memblock(node_fractions);
@@ -633,8 +992,22 @@ TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_split_range_low_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Range spans node 2's end and the (too small) requested node 3: expect the
-// start of node 0.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_bottom_up_numa_split_range_high_check(), 6.16
+//
+//  +-------------+   +-------------+-------------+   |
+//  |     n0      |   |     n2      |   n3 req    |   |  memory
+//  +-------------+---+-------------+-------------+---+
+//  +-------+                                         |
+//  |  rgn  |                                         |  reserved
+//  +-------+-----------------------------------------+
+//  ^       ^                   ^   ^   ^
+//  start   +512                |   |   max_addr
+//                              |   +14K
+//                              min_addr
+//
+// min_addr = +14K-256, max_addr = +14K+256: only 256 bytes of n3 are below max_addr.
+// Expect min_addr dropped and, after the fallback, 512 bytes at the start of n0:
+// [start, +512); cnt 1.
 TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_split_range_high_check) {
   set_bottom_up();
   setup_numa_memblock(node_fractions);
@@ -650,7 +1023,21 @@ TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_split_range_high_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Requested node ends before the range: expect its start.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_bottom_up_numa_no_overlap_split_check(), 6.16
+//
+//  |   +---------------+     +---------+---------------+   |
+//  |   |    n2 req     |     |   n5    |      n6       |   |  memory
+//  +---+---------------+-----+---------+---------------+---+
+//  |   +-------+                                           |
+//  |   |  rgn  |                                           |  reserved
+//  +---+-------+-------------------------------------------+
+//      ^       ^       ^           ^   ^   ^
+//      +10K    |       +14K        |   |   max_addr
+//              +10K+512            |   +22K
+//                                  min_addr
+//
+// min_addr = +22K-256, max_addr = +22K+256 span n5 and n6; n2 ends below the range.
+// Expect min_addr dropped and 512 bytes at the start of n2: [+10K, +10K+512); cnt 1.
 TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_no_overlap_split_check) {
   set_bottom_up();
   setup_numa_memblock(node_fractions);
@@ -665,7 +1052,20 @@ TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_no_overlap_split_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Requested node 0 below the range nodes 2..5: expect min_addr (node 2).
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_bottom_up_numa_no_overlap_low_check(), 6.16
+//
+//  +---------+   +-------+-------+-----+-------+     |
+//  | n0 req  |   |  n2   |  n3   | n4  |  n5   |     |  memory
+//  +---------+---+-------+-------+-----+-------+-----+
+//  |             +-----+                             |
+//  |             | rgn |                             |  reserved
+//  +-------------+-----+-----------------------------+
+//  ^         ^   ^     ^                       ^
+//  start     +8K |     +10K+64                 max_addr
+//                min_addr
+//
+// min_addr = +10K (n2), max_addr = +22K (end of n5); n0 is below the range. Expect the
+// NUMA_NO_NODE fallback to min_addr: [+10K, +10K+64) in n2; cnt 1.
 TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_no_overlap_low_check) {
   set_bottom_up();
   setup_numa_memblock(node_fractions);
@@ -680,7 +1080,20 @@ TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_no_overlap_low_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Requested node 7 above the range nodes 2..5: expect min_addr (node 2).
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_bottom_up_numa_no_overlap_high_check(), 6.16
+//
+//  |   +-------+-------+-----+-------+       +---------+
+//  |   |  n2   |  n3   | n4  |  n5   |       | n7 req  |  memory
+//  +---+-------+-------+-----+-------+-------+---------+
+//  |   +-----+                                         |
+//  |   | rgn |                                         |  reserved
+//  +---+-----+-----------------------------------------+
+//      ^     ^                       ^       ^
+//      |     +10K+64                 |       +30K
+//      min_addr                      max_addr
+//
+// min_addr = +10K (n2), max_addr = +22K (end of n5); n7 is above the range. Expect the
+// NUMA_NO_NODE fallback to min_addr: [+10K, +10K+64) in n2; cnt 1.
 TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_no_overlap_high_check) {
   set_bottom_up();
   setup_numa_memblock(node_fractions);
@@ -695,7 +1108,17 @@ TEST_P(MemblockAllocNidNuma, alloc_nid_bottom_up_numa_no_overlap_high_check) {
   EXPECT_EQ(mb.reserved().total_size, size);
 }
 
-// Larger than any node: expect no allocation.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_numa_large_region_generic_check(), 6.16
+//
+//      +-------------------------------+
+//      |              new              |  MEM_SIZE / 2 = 16K
+//      +-------------------------------+
+//  +-----------+-----+-------+-------+-----+-----+-----------+-----+
+//  |   n0 8K   |n1 2K| n2 4K | n3 4K |n4 2K|n5 2K|   n6 8K   |n7 2K|  memory
+//  +-----------+-----+-------+-------+-----+-----+-----------+-----+
+//
+// 16K is more than any node holds (8K at most). Expect no allocation, in both
+// directions.
 TEST_P(MemblockAllocNidNumaGeneric, alloc_nid_numa_large_region_generic_check) {
   setup_numa_memblock(node_fractions);
   EXPECT_EQ(run_memblock_alloc_nid(MEM_SIZE / SZ_2, SMP_CACHE_BYTES, mb.memblock_start_of_DRAM(),
@@ -722,8 +1145,22 @@ FullMergeOutcome numa_full_merge(Memblock& mb,
   return {req_node, r1, r2, size};
 }
 
-// Kernel expectation: all three merge into one region. Holds in v6.12 only
-// (see alloc_nid_bottom_up_numa_part_reserved_check).
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_numa_reserved_full_merge_generic_check(), 6.16
+//
+//  |   +-----------+-----------------------+-------------+
+//  |   |    n5     |        n6 req         |     n7      |  memory
+//  +---+-----------+-----------------------+-------------+
+//  |         +-----+-----------------------+-----+       |
+//  |         | r2  |          new          | r1  |       |  reserved
+//  +---------+-----+-----------------------+-----+-------+
+//            ^     ^                       ^     ^
+//            |     min_addr                |     +30K+128
+//            +22K-128                      max_addr
+//
+// r2 = [+22K-128, +22K), r1 = [+30K, +30K+128) (plain); [min_addr, max_addr) is all of
+// n6 (8K). Kernel expectation: the new 8K merged with both, [+22K-128, +30K+128); cnt 1,
+// total_size 8K+256.
+// Holds in v6.12 only (see alloc_nid_bottom_up_numa_part_reserved_check).
 TEST_P(MemblockAllocNidNumaGeneric, alloc_nid_numa_reserved_full_merge_generic_check) {
   mb.set_era(Era::v6_12);
   setup_numa_memblock(node_fractions);
@@ -739,7 +1176,9 @@ TEST_P(MemblockAllocNidNumaGeneric, alloc_nid_numa_reserved_full_merge_generic_c
   EXPECT_EQ(mb.reserved().total_size, total);
 }
 
-// v6.16+: the RSRV_KERN/nid-6 allocation does not merge with r1/r2.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_numa_reserved_full_merge_generic_check(), 6.16
+// Layout as drawn above. v6.16+: expect three regions, r2, the new [+22K, +30K)
+// (nid 6, RSRV_KERN) and r1; total_size 8K+256.
 TEST_P(MemblockAllocNidNumaGeneric, alloc_nid_numa_reserved_full_merge_generic_check_v6_16) {
   setup_numa_memblock(node_fractions);
   const auto o = numa_full_merge(mb, [&](phys_addr_t s, phys_addr_t lo, phys_addr_t hi, int nid) {
@@ -753,8 +1192,26 @@ TEST_P(MemblockAllocNidNumaGeneric, alloc_nid_numa_reserved_full_merge_generic_c
   EXPECT_EQ(mb.reserved().total_size, o.r1.size + o.r2.size + o.size);
 }
 
-// Free range split between nodes 6 and 7, everything else reserved,
-// NUMA_NO_NODE: expect no allocation.
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_nid_numa_split_all_reserved_generic_check(), 6.16
+//
+//                                    +-------+
+//                                    |  new  |  256
+//                                    +-------+
+//  |                   +-----------------+-----------+
+//  |                   |       n6        |    n7     |  memory
+//  +-------------------+-----------------+-----------+
+//  +---------------------------------+       +-------+
+//  |               r1                |       |  r2   |  reserved
+//  +---------------------------------+-------+-------+
+//  ^                                 ^   ^   ^       ^
+//  start                             |   |   |       end
+//                                    |   |   max_addr
+//                                    |   +30K
+//                                    min_addr
+//
+// r1 = [start, +30K-128), r2 = [+30K+128, end) (plain): the only free 256 bytes,
+// [min_addr, max_addr), straddle n6 and n7. Expect no allocation with NUMA_NO_NODE, in
+// both directions.
 TEST_P(MemblockAllocNidNumaGeneric, alloc_nid_numa_split_all_reserved_generic_check) {
   setup_numa_memblock(node_fractions);
   const MemblockRegion next_node = mem(7);
@@ -767,6 +1224,7 @@ TEST_P(MemblockAllocNidNumaGeneric, alloc_nid_numa_split_all_reserved_generic_ch
                                    NUMA_NO_NODE), 0u);
 }
 
+// tools/testing/memblock/tests/alloc_nid_api.c alloc_node_on_correct_nid(), 6.16
 // memblock_alloc_node() on node 2: expect success and node 2 untouched.
 TEST_P(MemblockAllocNidNumaGeneric, alloc_node_on_correct_nid) {
   setup_numa_memblock(node_fractions);

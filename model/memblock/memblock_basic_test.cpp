@@ -1,6 +1,7 @@
 // Port of tools/testing/memblock/tests/basic_api.c (v6.16+ tree): one TEST
 // per kernel check, same names, same scenarios and expected values. Each
-// comment keeps the kernel's "Expect ..." sentence in short form.
+// comment cites the kernel check, draws its layout where the kernel test has a
+// picture (legend in memblock_test_util.hpp) and says what it expects.
 #include "model/memblock/memblock_test_util.hpp"
 
 namespace khospec::model::testing {
@@ -8,6 +9,7 @@ namespace {
 
 class MemblockBasic : public MemblockFixture {};
 
+// tools/testing/memblock/tests/basic_api.c memblock_initialization_check(), 6.16
 // Expect empty arrays (cnt 0 since v6.12), 128 slots, top-down, no limit.
 TEST_F(MemblockBasic, memblock_initialization_check) {
   EXPECT_EQ(mb.memory().cnt(), 0u);
@@ -22,6 +24,7 @@ TEST_F(MemblockBasic, memblock_initialization_check) {
 
 // ---- memblock_add ---------------------------------------------------------------
 
+// tools/testing/memblock/tests/basic_api.c memblock_add_simple_check(), 6.16
 // Expect one new entry; counter and total updated.
 TEST_F(MemblockBasic, memblock_add_simple_check) {
   const region r{SZ_1G, SZ_4M};
@@ -33,6 +36,7 @@ TEST_F(MemblockBasic, memblock_add_simple_check) {
   EXPECT_EQ(mb.memory().total_size, r.size);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_add_node_simple_check(), 6.16
 // Expect one entry with the given nid and flags.
 TEST_F(MemblockBasic, memblock_add_node_simple_check) {
   const region r{SZ_1M, SZ_16M};
@@ -46,7 +50,15 @@ TEST_F(MemblockBasic, memblock_add_node_simple_check) {
   EXPECT_EQ(mb.memory().total_size, r.size);
 }
 
-// |   [r1]   [r2]  |: expect two separate entries.
+// tools/testing/memblock/tests/basic_api.c memblock_add_disjoint_check(), 6.16
+//
+//  |     +---------+       +---------+     |
+//  |     |   r1    |       |   r2    |     |  memory
+//  +-----+---------+-------+---------+-----+
+//        ^         ^       ^         ^
+//        1G        1G+8K   1G+16K    1G+24K
+//
+// Expect r1 and r2 as two entries, unchanged; cnt 2, total_size 16K.
 TEST_F(MemblockBasic, memblock_add_disjoint_check) {
   const region r1{SZ_1G, SZ_8K}, r2{SZ_1G + SZ_16K, SZ_8K};
   reset_memblock_regions();
@@ -60,7 +72,18 @@ TEST_F(MemblockBasic, memblock_add_disjoint_check) {
   EXPECT_EQ(mb.memory().total_size, r1.size + r2.size);
 }
 
-// r2 overlaps the start of r1: expect one region from r2.base.
+// tools/testing/memblock/tests/basic_api.c memblock_add_overlap_top_check(), 6.16
+//
+//        +---------------+
+//        |      r2       |  added second
+//        +---------------+
+//  |             +-------------------------------+     |
+//  |             |              r1               |     |  memory
+//  +-------------+-------------------------------+-----+
+//        ^       ^       ^                       ^
+//        256M    512M    768M                    1536M
+//
+// Expect one region [256M, 1536M), 1280M, starting at r2.base; cnt 1, total_size 1280M.
 TEST_F(MemblockBasic, memblock_add_overlap_top_check) {
   const region r1{SZ_512M, SZ_1G}, r2{SZ_256M, SZ_512M};
   const phys_addr_t total = (r1.base - r2.base) + r1.size;
@@ -73,7 +96,18 @@ TEST_F(MemblockBasic, memblock_add_overlap_top_check) {
   EXPECT_EQ(mb.memory().total_size, total);
 }
 
-// r2 overlaps the end of r1: expect one region from r1.base.
+// tools/testing/memblock/tests/basic_api.c memblock_add_overlap_bottom_check(), 6.16
+//
+//              +---------------------------------+
+//              |               r2                |  added second
+//              +---------------------------------+
+//  |   +-------------------+                           |
+//  |   |        r1         |                           |  memory
+//  +---+-------------------+---------------------------+
+//      ^       ^           ^                     ^
+//      128M    256M        640M                  1280M
+//
+// Expect one region [128M, 1280M), 1152M, starting at r1.base; cnt 1, total_size 1152M.
 TEST_F(MemblockBasic, memblock_add_overlap_bottom_check) {
   const region r1{SZ_128M, SZ_512M}, r2{SZ_256M, SZ_1G};
   const phys_addr_t total = (r2.base - r1.base) + r2.size;
@@ -86,7 +120,18 @@ TEST_F(MemblockBasic, memblock_add_overlap_bottom_check) {
   EXPECT_EQ(mb.memory().total_size, total);
 }
 
-// r2 inside r1: expect r1 unchanged.
+// tools/testing/memblock/tests/basic_api.c memblock_add_within_check(), 6.16
+//
+//                  +-----+
+//                  | r2  |  added second
+//                  +-----+
+//  |   +-----------------------------------+   |
+//  |   |                r1                 |   |  memory
+//  +---+-----------------------------------+---+
+//      ^           ^     ^                 ^
+//      8M          16M   17M               40M
+//
+// Expect r1 unchanged, [8M, 40M); cnt 1, total_size 32M.
 TEST_F(MemblockBasic, memblock_add_within_check) {
   const region r1{SZ_8M, SZ_32M}, r2{SZ_16M, SZ_1M};
   reset_memblock_regions();
@@ -98,6 +143,7 @@ TEST_F(MemblockBasic, memblock_add_within_check) {
   EXPECT_EQ(mb.memory().total_size, r1.size);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_add_twice_check(), 6.16
 // Same block twice: expect no change on the second add.
 TEST_F(MemblockBasic, memblock_add_twice_check) {
   const region r{SZ_16K, SZ_2M};
@@ -108,7 +154,18 @@ TEST_F(MemblockBasic, memblock_add_twice_check) {
   EXPECT_EQ(mb.memory().total_size, r.size);
 }
 
-// |  [r1][r3][r2]  |: expect the three to merge into one.
+// tools/testing/memblock/tests/basic_api.c memblock_add_between_check(), 6.16
+//
+//                  +---------+
+//                  |   r3    |  added last
+//                  +---------+
+//  |     +---------+         +---------+   |
+//  |     |   r1    |         |   r2    |   |  memory
+//  +-----+---------+---------+---------+---+
+//        ^         ^         ^         ^
+//        1G        1G+8K     1G+16K    1G+24K
+//
+// Expect r1, r3 and r2 merged into one region [1G, 1G+24K); cnt 1, total_size 24K.
 TEST_F(MemblockBasic, memblock_add_between_check) {
   const region r1{SZ_1G, SZ_8K}, r2{SZ_1G + SZ_16K, SZ_8K}, r3{SZ_1G + SZ_8K, SZ_8K};
   const phys_addr_t total = r1.size + r2.size + r3.size;
@@ -122,7 +179,20 @@ TEST_F(MemblockBasic, memblock_add_between_check) {
   EXPECT_EQ(mb.memory().total_size, total);
 }
 
-// r extends past PHYS_ADDR_MAX: expect size capped to PHYS_ADDR_MAX - base.
+// tools/testing/memblock/tests/basic_api.c memblock_add_near_max_check(), 6.16
+//
+//                              +---------------+
+//                              |       r       |  2M, past PHYS_ADDR_MAX
+//                              +---------------+
+//  |                           +-------+
+//  |                           |  rgn  |  memory
+//  +---------------------------+-------+
+//                              ^       ^
+//                              |       PHYS_ADDR_MAX
+//                              PHYS_ADDR_MAX-1M
+//
+// Expect rgn [r.base, PHYS_ADDR_MAX): size capped to PHYS_ADDR_MAX - r.base (1M);
+// cnt 1, total_size 1M.
 TEST_F(MemblockBasic, memblock_add_near_max_check) {
   const region r{PHYS_ADDR_MAX - SZ_1M, SZ_2M};
   const phys_addr_t total = PHYS_ADDR_MAX - r.base;
@@ -134,6 +204,7 @@ TEST_F(MemblockBasic, memblock_add_near_max_check) {
   EXPECT_EQ(mb.memory().total_size, total);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_add_many_check(), 6.16
 // The 129th memory region: expect memblock_double_array() to double
 // memory.max, place the new array in the big region and reserve it.
 TEST_F(MemblockBasic, memblock_add_many_check) {
@@ -167,6 +238,7 @@ TEST_F(MemblockBasic, memblock_add_many_check) {
 
 // ---- memblock_reserve -------------------------------------------------------------
 
+// tools/testing/memblock/tests/basic_api.c memblock_reserve_simple_check(), 6.16
 TEST_F(MemblockBasic, memblock_reserve_simple_check) {
   const region r{SZ_2G, SZ_128M};
   reset_memblock_regions();
@@ -175,6 +247,15 @@ TEST_F(MemblockBasic, memblock_reserve_simple_check) {
   EXPECT_EQ(rsv(0).size, r.size);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_reserve_disjoint_check(), 6.16
+//
+//  |     +-----+           +---------------+   |
+//  |     | r1  |           |      r2       |   |  reserved
+//  +-----+-----+-----------+---------------+---+
+//        ^     ^           ^               ^
+//        256M  272M        512M            1G
+//
+// Expect r1 and r2 as two entries, unchanged; cnt 2, total_size 528M.
 TEST_F(MemblockBasic, memblock_reserve_disjoint_check) {
   const region r1{SZ_256M, SZ_16M}, r2{SZ_512M, SZ_512M};
   reset_memblock_regions();
@@ -188,6 +269,18 @@ TEST_F(MemblockBasic, memblock_reserve_disjoint_check) {
   EXPECT_EQ(mb.reserved().total_size, r1.size + r2.size);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_reserve_overlap_top_check(), 6.16
+//
+//      +---------------------------+
+//      |            r2             |  reserved second
+//      +---------------------------+
+//  |                           +-------------------------+   |
+//  |                           |           r1            |   |  reserved
+//  +---------------------------+-------------------------+---+
+//      ^                       ^   ^                     ^
+//      128M                    1G  1G+128M               2G
+//
+// Expect one region [128M, 2G), 1920M, starting at r2.base; cnt 1, total_size 1920M.
 TEST_F(MemblockBasic, memblock_reserve_overlap_top_check) {
   const region r1{SZ_1G, SZ_1G}, r2{SZ_128M, SZ_1G};
   const phys_addr_t total = (r1.base - r2.base) + r1.size;
@@ -200,6 +293,19 @@ TEST_F(MemblockBasic, memblock_reserve_overlap_top_check) {
   EXPECT_EQ(mb.reserved().total_size, total);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_reserve_overlap_bottom_check(), 6.16
+//
+//                              +-----------------------+
+//                              |          r2           |  reserved second
+//                              +-----------------------+
+//  |   +---------------------------+                       |
+//  |   |            r1             |                       |  reserved
+//  +---+---------------------------+-----------------------+
+//      ^                       ^   ^                   ^
+//      2K                      |   130K                256K
+//                              128K
+//
+// Expect one region [2K, 256K), 254K, starting at r1.base; cnt 1, total_size 254K.
 TEST_F(MemblockBasic, memblock_reserve_overlap_bottom_check) {
   const region r1{SZ_2K, SZ_128K}, r2{SZ_128K, SZ_128K};
   const phys_addr_t total = (r2.base - r1.base) + r2.size;
@@ -212,6 +318,18 @@ TEST_F(MemblockBasic, memblock_reserve_overlap_bottom_check) {
   EXPECT_EQ(mb.reserved().total_size, total);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_reserve_within_check(), 6.16
+//
+//              +-----+
+//              | r2  |  reserved second
+//              +-----+
+//  |   +-----------------------------------+   |
+//  |   |                r1                 |   |  reserved
+//  +---+-----------------------------------+---+
+//      ^       ^     ^                     ^
+//      1M      2M    2M+64K                9M
+//
+// Expect r1 unchanged, [1M, 9M); cnt 1, total_size 8M.
 TEST_F(MemblockBasic, memblock_reserve_within_check) {
   const region r1{SZ_1M, SZ_8M}, r2{SZ_2M, SZ_64K};
   reset_memblock_regions();
@@ -223,6 +341,7 @@ TEST_F(MemblockBasic, memblock_reserve_within_check) {
   EXPECT_EQ(mb.reserved().total_size, r1.size);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_reserve_twice_check(), 6.16
 TEST_F(MemblockBasic, memblock_reserve_twice_check) {
   const region r{SZ_16K, SZ_2M};
   reset_memblock_regions();
@@ -232,6 +351,18 @@ TEST_F(MemblockBasic, memblock_reserve_twice_check) {
   EXPECT_EQ(mb.reserved().total_size, r.size);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_reserve_between_check(), 6.16
+//
+//                  +---------+
+//                  |   r3    |  reserved last
+//                  +---------+
+//  |     +---------+         +---------+   |
+//  |     |   r1    |         |   r2    |   |  reserved
+//  +-----+---------+---------+---------+---+
+//        ^         ^         ^         ^
+//        1G        1G+8K     1G+16K    1G+24K
+//
+// Expect one reserved region [1G, 1G+24K); cnt 1, total_size 24K.
 TEST_F(MemblockBasic, memblock_reserve_between_check) {
   const region r1{SZ_1G, SZ_8K}, r2{SZ_1G + SZ_16K, SZ_8K}, r3{SZ_1G + SZ_8K, SZ_8K};
   const phys_addr_t total = r1.size + r2.size + r3.size;
@@ -245,6 +376,20 @@ TEST_F(MemblockBasic, memblock_reserve_between_check) {
   EXPECT_EQ(mb.reserved().total_size, total);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_reserve_near_max_check(), 6.16
+//
+//                              +---------------+
+//                              |       r       |  2M, past PHYS_ADDR_MAX
+//                              +---------------+
+//  |                           +-------+
+//  |                           |  rgn  |  reserved
+//  +---------------------------+-------+
+//                              ^       ^
+//                              |       PHYS_ADDR_MAX
+//                              PHYS_ADDR_MAX-1M
+//
+// Expect rgn [r.base, PHYS_ADDR_MAX): size capped to PHYS_ADDR_MAX - r.base (1M);
+// cnt 1, total_size 1M.
 TEST_F(MemblockBasic, memblock_reserve_near_max_check) {
   const region r{PHYS_ADDR_MAX - SZ_1M, SZ_2M};
   const phys_addr_t total = PHYS_ADDR_MAX - r.base;
@@ -256,6 +401,7 @@ TEST_F(MemblockBasic, memblock_reserve_near_max_check) {
   EXPECT_EQ(mb.reserved().total_size, total);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_reserve_many_check(), 6.16
 // The 129th reserved region: expect the reserved array to double and the new
 // array to be reserved as one more region.
 TEST_F(MemblockBasic, memblock_reserve_many_check) {
@@ -287,7 +433,21 @@ TEST_F(MemblockBasic, memblock_reserve_many_check) {
   EXPECT_EQ(mb.reserved().max, INIT_MEMBLOCK_REGIONS * 2);
 }
 
-// The 129th reserved region at every possible position: same expectations.
+// tools/testing/memblock/tests/basic_api.c memblock_reserve_all_locations_check(), 6.16
+//
+//  |                                                             +-----+   |
+//  |                                                             | 32K |   |  memory (dummy base)
+//  +-------------------------------------------------------------+-----+---+
+//  |   +-----+   +-----+   .......   +-----+         +-----+               |
+//  |   |  0  |   |  1  |   :skip :   | ... |         | 128 |               |  reserved
+//  +---+-----+---+-----+---+-----+---+-----+---------+-----+---------------+
+//      ^         ^         ^                         ^
+//      B(0)      B(1)      B(skip)                   B(128)
+//
+// B(i) = 128K + 64K * i, each box 32K; B(skip) is reserved last, for every skip in 0..128.
+// Expect that 129th reservation to double reserved (max 256) and reserve the new 8K array
+// inside memory: cnt 130, total_size 129 * 32K + 8K; then r [16K, 32K) becomes regions[0]
+// (cnt 131).
 TEST_F(MemblockBasic, memblock_reserve_all_locations_check) {
   const region r{SZ_16K, SZ_16K};
   auto memory_base_at = [](std::uint64_t idx) { return SZ_128K + (MEM_SIZE * 2) * idx; };
@@ -325,8 +485,21 @@ TEST_F(MemblockBasic, memblock_reserve_all_locations_check) {
   }
 }
 
-// Doubling while reserving the skipped range must not place the new array in
-// that range: expect it at the top of memory.regions[0] (commit 48c3b583bbdd).
+// tools/testing/memblock/tests/basic_api.c memblock_reserve_many_may_conflict_check(), 6.16
+//
+//  |   +-----+             +-----+                               |
+//  |   |  0  |             |skip |                               |  memory
+//  +---+-----+-------------+-----+-------------------------------+
+//  |             +-----+   .......   +-----+         +-----+     |
+//  |             |  1  |   :skip :   | ... |         | 129 |     |  reserved
+//  +-------------+-----+---+-----+---+-----+---------+-----+-----+
+//      ^         ^         ^                         ^
+//      B(0)      B(1)      B(skip)                   B(129)
+//
+// B(i) = PAGE_ALIGN(dummy base) + 64K * i, each box 32K; skip runs over 1..129 and is
+// reserved last. Expect the doubled reserved array (8K) at the top of memory B(0), ending
+// at B(0) + 32K, and not in B(skip); cnt 130, then 131 once r [16K, 32K) is reserved.
+// The kernel fix is commit 48c3b583bbdd.
 TEST_F(MemblockBasic, memblock_reserve_many_may_conflict_check) {
   const region r{SZ_16K, SZ_16K};
   const phys_addr_t offset = page_align(dummy_physical_memory_base());
@@ -371,6 +544,15 @@ TEST_F(MemblockBasic, memblock_reserve_many_may_conflict_check) {
 
 // ---- memblock_remove ---------------------------------------------------------------
 
+// tools/testing/memblock/tests/basic_api.c memblock_remove_simple_check(), 6.16
+//
+//  |   .......         +-------------------+   |
+//  |   : r1  :         |        r2         |   |  memory
+//  +---+-----+---------+-------------------+---+
+//      ^     ^         ^                   ^
+//      2K    6K        128K                128K+4M
+//
+// r1 is removed (dotted). Expect r2 alone, as regions[0]; cnt 1, total_size 4M.
 TEST_F(MemblockBasic, memblock_remove_simple_check) {
   const region r1{SZ_2K, SZ_4K}, r2{SZ_128K, SZ_4M};
   reset_memblock_regions();
@@ -383,6 +565,18 @@ TEST_F(MemblockBasic, memblock_remove_simple_check) {
   EXPECT_EQ(mb.memory().total_size, r2.size);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_remove_absent_check(), 6.16
+//
+//                      +-----------------------+
+//                      |          r2           |  removed, never added
+//                      +-----------------------+
+//  |   +-------+                                   |
+//  |   |  r1   |                                   |  memory
+//  +---+-------+-----------------------------------+
+//      ^       ^       ^                       ^
+//      512K    512K+4M 64M                     1G+64M
+//
+// Expect r1 untouched; cnt 1, total_size 4M.
 TEST_F(MemblockBasic, memblock_remove_absent_check) {
   const region r1{SZ_512K, SZ_4M}, r2{SZ_64M, SZ_1G};
   reset_memblock_regions();
@@ -394,6 +588,18 @@ TEST_F(MemblockBasic, memblock_remove_absent_check) {
   EXPECT_EQ(mb.memory().total_size, r1.size);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_remove_overlap_top_check(), 6.16
+//
+//        +-------------------+
+//        |        r2         |  removed
+//        +-------------------+
+//  |               ..........+---------+   |
+//  |               :   r1    |   rgn   |   |  memory
+//  +---------------+---------+---------+---+
+//        ^         ^         ^         ^
+//        16M       32M       48M       64M
+//
+// Expect only the overlap [32M, 48M) gone: rgn [48M, 64M); cnt 1, total_size 16M.
 TEST_F(MemblockBasic, memblock_remove_overlap_top_check) {
   const region r1{SZ_32M, SZ_32M}, r2{SZ_16M, SZ_32M};
   const phys_addr_t total = (r1.base + r1.size) - (r2.base + r2.size);
@@ -406,6 +612,18 @@ TEST_F(MemblockBasic, memblock_remove_overlap_top_check) {
   EXPECT_EQ(mb.memory().total_size, total);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_remove_overlap_bottom_check(), 6.16
+//
+//                      +-----------------------------+
+//                      |             r2              |  removed
+//                      +-----------------------------+
+//  |   +---------------+..........                       |
+//  |   |      rgn      |   r1    :                       |  memory
+//  +---+---------------+---------+-----------------------+
+//      ^               ^         ^                   ^
+//      2M              32M       66M                 288M
+//
+// Expect only the overlap [32M, 66M) gone: rgn [2M, 32M); cnt 1, total_size 30M.
 TEST_F(MemblockBasic, memblock_remove_overlap_bottom_check) {
   const region r1{SZ_2M, SZ_64M}, r2{SZ_32M, SZ_256M};
   const phys_addr_t total = r2.base - r1.base;
@@ -418,6 +636,18 @@ TEST_F(MemblockBasic, memblock_remove_overlap_bottom_check) {
   EXPECT_EQ(mb.memory().total_size, total);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_remove_within_check(), 6.16
+//
+//                      +-----+
+//                      | r2  |  removed
+//                      +-----+
+//  |   +---------------+.....+---------------+   |
+//  |   |     rgn1      | r1  |     rgn2      |   |  memory
+//  +---+---------------+-----+---------------+---+
+//      ^               ^     ^               ^
+//      1M              16M   17M             33M
+//
+// Expect r1 split in two: rgn1 [1M, 16M) and rgn2 [17M, 33M); cnt 2, total_size 31M.
 TEST_F(MemblockBasic, memblock_remove_within_check) {
   const region r1{SZ_1M, SZ_32M}, r2{SZ_16M, SZ_1M};
   const phys_addr_t r1_size = r2.base - r1.base;
@@ -433,6 +663,7 @@ TEST_F(MemblockBasic, memblock_remove_within_check) {
   EXPECT_EQ(mb.memory().total_size, r1_size + r2_size);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_remove_only_region_check(), 6.16
 // Removing the only region: expect an empty array whose slot 0 reads 0/0.
 TEST_F(MemblockBasic, memblock_remove_only_region_check) {
   const region r1{SZ_2K, SZ_4K};
@@ -445,6 +676,19 @@ TEST_F(MemblockBasic, memblock_remove_only_region_check) {
   EXPECT_EQ(mb.memory().total_size, 0u);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_remove_near_max_check(), 6.16
+//
+//                              +---------------+
+//                              |      r2       |  2M, past PHYS_ADDR_MAX
+//                              +---------------+
+//  |                 +---------+........
+//  |                 |   rgn   |  r1   :  memory
+//  +-----------------+---------+-------+
+//                    ^         ^       ^
+//                    MAX-2M    MAX-1M  PHYS_ADDR_MAX
+//
+// r1 = [PHYS_ADDR_MAX-2M, PHYS_ADDR_MAX). Expect only [r2.base, PHYS_ADDR_MAX) gone:
+// rgn [PHYS_ADDR_MAX-2M, PHYS_ADDR_MAX-1M); cnt 1, total_size 1M.
 TEST_F(MemblockBasic, memblock_remove_near_max_check) {
   const region r1{PHYS_ADDR_MAX - SZ_2M, SZ_2M}, r2{PHYS_ADDR_MAX - SZ_1M, SZ_2M};
   const phys_addr_t total = r1.size - (PHYS_ADDR_MAX - r2.base);
@@ -457,6 +701,19 @@ TEST_F(MemblockBasic, memblock_remove_near_max_check) {
   EXPECT_EQ(mb.memory().total_size, total);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_remove_overlap_two_check(), 6.16
+//
+//                +-----------------------+
+//                |          r3           |  removed
+//                +-----------------------+
+//  |     +-------+........       ........+-----------+   |
+//  |     | rgn1  |  r1   :       :  r2   |   rgn2    |   |  memory
+//  +-----+-------+-------+-------+-------+-----------+---+
+//        ^       ^       ^       ^       ^           ^
+//        16M     32M     48M     64M     96M         128M
+//
+// r1 = [16M, 48M), r2 = [64M, 128M). Expect both overlaps gone: rgn1 [16M, 32M) and
+// rgn2 [96M, 128M); cnt 2, total_size 48M.
 TEST_F(MemblockBasic, memblock_remove_overlap_two_check) {
   const region r1{SZ_16M, SZ_32M}, r2{SZ_64M, SZ_64M}, r3{SZ_32M, SZ_64M};
   const phys_addr_t r3_end = r3.base + r3.size;
@@ -476,6 +733,15 @@ TEST_F(MemblockBasic, memblock_remove_overlap_two_check) {
 
 // ---- memblock_free (memblock_phys_free) ------------------------------------------------
 
+// tools/testing/memblock/tests/basic_api.c memblock_free_simple_check(), 6.16
+//
+//  |     .........           +-------+     |
+//  |     :  r1   :           |  r2   |     |  reserved
+//  +-----+-------+-----------+-------+-----+
+//        ^       ^           ^       ^
+//        4M      5M          8M      9M
+//
+// r1 is freed (dotted). Expect r2 alone, as regions[0]; cnt 1, total_size 1M.
 TEST_F(MemblockBasic, memblock_free_simple_check) {
   const region r1{SZ_4M, SZ_1M}, r2{SZ_8M, SZ_1M};
   reset_memblock_regions();
@@ -488,6 +754,18 @@ TEST_F(MemblockBasic, memblock_free_simple_check) {
   EXPECT_EQ(mb.reserved().total_size, r2.size);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_free_absent_check(), 6.16
+//
+//                      +-----------------------+
+//                      |          r2           |  freed, never reserved
+//                      +-----------------------+
+//  |   +-------+                                   |
+//  |   |  r1   |                                   |  reserved
+//  +---+-------+-----------------------------------+
+//      ^       ^       ^                       ^
+//      2M      2M+8K   16M                     144M
+//
+// Expect r1 untouched; cnt 1, total_size 8K.
 TEST_F(MemblockBasic, memblock_free_absent_check) {
   const region r1{SZ_2M, SZ_8K}, r2{SZ_16M, SZ_128M};
   reset_memblock_regions();
@@ -499,6 +777,18 @@ TEST_F(MemblockBasic, memblock_free_absent_check) {
   EXPECT_EQ(mb.reserved().total_size, r1.size);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_free_overlap_top_check(), 6.16
+//
+//      +---------+
+//      |   r2    |  freed
+//      +---------+
+//  |         ....+-----------------------------+   |
+//  |         :r1 |             rgn             |   |  reserved
+//  +---------+---+-----------------------------+---+
+//      ^     ^   ^                             ^
+//      1M    8M  9M                            40M
+//
+// Expect only the overlap [8M, 9M) freed: rgn [9M, 40M); cnt 1, total_size 31M.
 TEST_F(MemblockBasic, memblock_free_overlap_top_check) {
   const region r1{SZ_8M, SZ_32M}, r2{SZ_1M, SZ_8M};
   const phys_addr_t total = (r1.size + r1.base) - (r2.base + r2.size);
@@ -511,6 +801,18 @@ TEST_F(MemblockBasic, memblock_free_overlap_top_check) {
   EXPECT_EQ(mb.reserved().total_size, total);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_free_overlap_bottom_check(), 6.16
+//
+//                          +-------------------+
+//                          |        r2         |  freed
+//                          +-------------------+
+//  |   +-------------------+........               |
+//  |   |        rgn        |  r1   :               |  reserved
+//  +---+-------------------+-------+---------------+
+//      ^                   ^       ^           ^
+//      8M                  32M     40M         64M
+//
+// Expect only the overlap [32M, 40M) freed: rgn [8M, 32M); cnt 1, total_size 24M.
 TEST_F(MemblockBasic, memblock_free_overlap_bottom_check) {
   const region r1{SZ_8M, SZ_32M}, r2{SZ_32M, SZ_32M};
   const phys_addr_t total = r2.base - r1.base;
@@ -523,6 +825,18 @@ TEST_F(MemblockBasic, memblock_free_overlap_bottom_check) {
   EXPECT_EQ(mb.reserved().total_size, total);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_free_within_check(), 6.16
+//
+//                  +-----+
+//                  | r2  |  freed
+//                  +-----+
+//  |   +-----------+.....+---------------+   |
+//  |   |   rgn1    | r1  |     rgn2      |   |  reserved
+//  +---+-----------+-----+---------------+---+
+//      ^           ^     ^               ^
+//      1M          4M    5M              9M
+//
+// Expect r1 split in two: rgn1 [1M, 4M) and rgn2 [5M, 9M); cnt 2, total_size 7M.
 TEST_F(MemblockBasic, memblock_free_within_check) {
   const region r1{SZ_1M, SZ_8M}, r2{SZ_4M, SZ_1M};
   const phys_addr_t r1_size = r2.base - r1.base;
@@ -538,6 +852,7 @@ TEST_F(MemblockBasic, memblock_free_within_check) {
   EXPECT_EQ(mb.reserved().total_size, r1_size + r2_size);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_free_only_region_check(), 6.16
 TEST_F(MemblockBasic, memblock_free_only_region_check) {
   const region r1{SZ_2K, SZ_4K};
   reset_memblock_regions();
@@ -549,6 +864,19 @@ TEST_F(MemblockBasic, memblock_free_only_region_check) {
   EXPECT_EQ(mb.reserved().total_size, 0u);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_phys_free_near_max_check(), 6.16
+//
+//                              +---------------+
+//                              |      r2       |  2M, past PHYS_ADDR_MAX
+//                              +---------------+
+//  |                 +---------+........
+//  |                 |   rgn   |  r1   :  reserved
+//  +-----------------+---------+-------+
+//                    ^         ^       ^
+//                    MAX-2M    MAX-1M  PHYS_ADDR_MAX
+//
+// r1 = [PHYS_ADDR_MAX-2M, PHYS_ADDR_MAX). Expect only [r2.base, PHYS_ADDR_MAX) freed:
+// rgn [PHYS_ADDR_MAX-2M, PHYS_ADDR_MAX-1M); cnt 1, total_size 1M.
 TEST_F(MemblockBasic, memblock_free_near_max_check) {
   const region r1{PHYS_ADDR_MAX - SZ_2M, SZ_2M}, r2{PHYS_ADDR_MAX - SZ_1M, SZ_2M};
   const phys_addr_t total = r1.size - (PHYS_ADDR_MAX - r2.base);
@@ -561,6 +889,19 @@ TEST_F(MemblockBasic, memblock_free_near_max_check) {
   EXPECT_EQ(mb.reserved().total_size, total);
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_free_overlap_two_check(), 6.16
+//
+//                +-----------------------+
+//                |          r3           |  freed
+//                +-----------------------+
+//  |     +-------+........       ........+-----------+   |
+//  |     | rgn1  |  r1   :       :  r2   |   rgn2    |   |  reserved
+//  +-----+-------+-------+-------+-------+-----------+---+
+//        ^       ^       ^       ^       ^           ^
+//        16M     32M     48M     64M     96M         128M
+//
+// r1 = [16M, 48M), r2 = [64M, 128M). Expect both overlaps freed: rgn1 [16M, 32M) and
+// rgn2 [96M, 128M); cnt 2, total_size 48M.
 TEST_F(MemblockBasic, memblock_free_overlap_two_check) {
   const region r1{SZ_16M, SZ_32M}, r2{SZ_64M, SZ_64M}, r3{SZ_32M, SZ_64M};
   const phys_addr_t r3_end = r3.base + r3.size;
@@ -580,6 +921,7 @@ TEST_F(MemblockBasic, memblock_free_overlap_two_check) {
 
 // ---- bottom-up toggles ------------------------------------------------------------------
 
+// tools/testing/memblock/tests/basic_api.c memblock_set_bottom_up_check(), 6.16
 TEST_F(MemblockBasic, memblock_set_bottom_up_check) {
   mb.memblock_set_bottom_up(false);
   EXPECT_FALSE(mb.bottom_up());
@@ -587,6 +929,7 @@ TEST_F(MemblockBasic, memblock_set_bottom_up_check) {
   EXPECT_TRUE(mb.bottom_up());
 }
 
+// tools/testing/memblock/tests/basic_api.c memblock_bottom_up_check(), 6.16
 TEST_F(MemblockBasic, memblock_bottom_up_check) {
   mb.memblock_set_bottom_up(false);
   EXPECT_EQ(mb.memblock_bottom_up(), mb.bottom_up());
@@ -598,6 +941,7 @@ TEST_F(MemblockBasic, memblock_bottom_up_check) {
 
 // ---- memblock_trim_memory -----------------------------------------------------------------
 
+// tools/testing/memblock/tests/basic_api.c memblock_trim_memory_aligned_check(), 6.16
 TEST_F(MemblockBasic, memblock_trim_memory_aligned_check) {
   const phys_addr_t alignment = SMP_CACHE_BYTES;
   const region r{alignment, alignment * 4};
@@ -609,7 +953,16 @@ TEST_F(MemblockBasic, memblock_trim_memory_aligned_check) {
   EXPECT_EQ(mb.memory().cnt(), 1u);
 }
 
-// r2 smaller than the alignment: expect it removed.
+// tools/testing/memblock/tests/basic_api.c memblock_trim_memory_too_small_check(), 6.16
+//
+//  |     +---------------+       .........         |
+//  |     |      r1       |       :  r2   :         |  memory
+//  +-----+---------------+-------+-------+---------+
+//        ^               ^       ^       ^     ^
+//        32              96      128     158   160
+//
+// Alignment 32: r1 = [32, 96) is aligned, r2 = [128, 158) ends 2 bytes short of 160.
+// Expect r2 removed (nothing aligned is left of it) and r1 kept; cnt 1.
 TEST_F(MemblockBasic, memblock_trim_memory_too_small_check) {
   const phys_addr_t alignment = SMP_CACHE_BYTES;
   const region r1{alignment, alignment * 2}, r2{alignment * 4, alignment - SZ_2};
@@ -622,9 +975,18 @@ TEST_F(MemblockBasic, memblock_trim_memory_too_small_check) {
   EXPECT_EQ(mb.memory().cnt(), 1u);
 }
 
-// r2 trimmed at its base. The kernel test does not check total_size, and the
-// kernel does not update it when trimming: the model reports that as
-// INV_MEMBLOCK_TOTAL.
+// tools/testing/memblock/tests/basic_api.c memblock_trim_memory_unaligned_base_check(), 6.16
+//
+//  |     +---------------+       ......+---------+   |
+//  |     |      r1       |       :     |   r2    |   |  memory
+//  +-----+---------------+-------+-----+---------+---+
+//        ^               ^       ^     ^         ^
+//        32              96      130   160       192
+//
+// Alignment 32: r1 = [32, 96); r2 = [130, 192) starts 2 bytes past 128.
+// Expect r1 kept and r2 trimmed at the base to [160, 192); cnt 2.
+// The kernel test does not check total_size, and the kernel does not update it when
+// trimming: the model reports that as INV_MEMBLOCK_TOTAL.
 TEST_F(MemblockBasic, memblock_trim_memory_unaligned_base_check) {
   expect_violation("INV_MEMBLOCK_TOTAL");
   const phys_addr_t alignment = SMP_CACHE_BYTES, offset = SZ_2;
@@ -643,7 +1005,17 @@ TEST_F(MemblockBasic, memblock_trim_memory_unaligned_base_check) {
   EXPECT_EQ(mb.memory().total_size, r1.size + r2.size);  // stale, as in the kernel
 }
 
-// r2 trimmed at its end (total_size stale as above).
+// tools/testing/memblock/tests/basic_api.c memblock_trim_memory_unaligned_end_check(), 6.16
+//
+//  |     +---------------+       +---------+......   |
+//  |     |      r1       |       |   r2    |     :   |  memory
+//  +-----+---------------+-------+---------+-----+---+
+//        ^               ^       ^         ^     ^
+//        32              96      128       160   190
+//
+// Alignment 32: r1 = [32, 96); r2 = [128, 190) ends 2 bytes short of 192.
+// Expect r1 kept and r2 trimmed at the end to [128, 160); cnt 2.
+// total_size goes stale as above (INV_MEMBLOCK_TOTAL).
 TEST_F(MemblockBasic, memblock_trim_memory_unaligned_end_check) {
   expect_violation("INV_MEMBLOCK_TOTAL");
   const phys_addr_t alignment = SMP_CACHE_BYTES, offset = SZ_2;
@@ -662,6 +1034,7 @@ TEST_F(MemblockBasic, memblock_trim_memory_unaligned_end_check) {
 
 // ---- memblock_overlaps_region ---------------------------------------------------------------
 
+// tools/testing/memblock/tests/basic_api.c memblock_overlaps_region_check(), 6.16
 TEST_F(MemblockBasic, memblock_overlaps_region_check) {
   const region r{SZ_1G, SZ_4M};
   const auto M = MemblockTypeId::memory;
@@ -684,6 +1057,7 @@ TEST_F(MemblockBasic, memblock_overlaps_region_check) {
 
 // ---- memblock_set_node (CONFIG_NUMA) ----------------------------------------------------------
 
+// tools/testing/memblock/tests/basic_api.c memblock_set_node_check(), 6.16
 // Split memory into node 0 and 1, reserve 126 regions (the last across the
 // node boundary), then copy memory nids onto reserved, repeating while the
 // reserved array doubles. Expect every reserved nid valid: 1 for the last

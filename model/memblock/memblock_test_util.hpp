@@ -5,6 +5,21 @@
 // Every fixture runs the model with self_check on, so the invariants are
 // checked after every public operation; TearDown() fails the test on any
 // violation that the test did not explicitly expect.
+//
+// Pictures in the test comments (drawn from each test's own values):
+// - low addresses on the left; widths are not to scale, order and contact are.
+// - a row framed by | ... | and +---+ is a memblock type, named on its right:
+//   the ranges the test puts there and what the call under test leaves (rgn,
+//   new); a dotted box (. :) is a part that call removes or frees.
+// - an unframed box above it is the range the test adds, reserves, removes,
+//   frees or asks for.
+// - ^ marks an address: absolute (1G, 2K), PHYS_ADDR_MAX-relative (MAX-1M),
+//   or, for tests on setup_memblock(), start/end = memblock_start_of_DRAM()/
+//   memblock_end_of_DRAM(), MEM_SIZE (32K) apart.
+// - NUMA tests (setup_numa_memblock(node_fractions)): +N is start + N; nodes
+//   n0..n7 are memory.regions[0..7] of 8K, 2K, 4K, 4K, 2K, 2K, 8K and 2K
+//   (n2 = [+10K, +14K), n6 = [+22K, +30K)); only the nodes that matter are
+//   drawn, and "req" marks the requested node.
 #pragma once
 
 #include <gtest/gtest.h>
