@@ -2,7 +2,7 @@
 // spec/z3/*.cpp and in the spec tests; the public API (spec/prove.hpp,
 // spec/registry.hpp) is z3-free.
 //
-// Style (style-anchors.md §2.3, §4.7): every operation is Pre(op)(S, args)
+// Style (spec/kho.md, introduction and §2.3): every operation is Pre(op)(S, args)
 // plus a next state, and the spec step is If(pre, S', S) (Hyperkernel);
 // invariants are flat lists of (INV_* ID, conjunct) added as tracked
 // assertions so that unsat cores and counterexamples name them.
@@ -77,7 +77,7 @@ SymType const_type(z3::context& c, const model::MemblockType& t, unsigned K);
 // If(cond, a, b) slot by slot.
 SymType ite_type(const expr& cond, const SymType& a, const SymType& b);
 expr slot_valid(const SymType& t, unsigned i);
-// Memblock state invariants (kho-model.md §5 items 1-5) for one array.
+// Memblock state invariants (spec/kho.md §2.2, items 1-5) for one array.
 Conj memblock_state_inv(z3::context& c, const SymType& t);
 // Coverage and attribute queries at address x.
 expr covered(z3::context& c, const SymType& t, const expr& x);
@@ -161,7 +161,7 @@ AllocResult mb_alloc(z3::context& c, const SymType& memory, const SymType& reser
                      const expr& size, const expr& align, const expr& start, const expr& end,
                      Mutation m = Mutation::none);
 
-// Transition invariants (kho-model.md §5 items 6, 7) at a free address x.
+// Transition invariants (spec/kho.md §2.3, items 6, 7) at a free address x.
 expr add_monotone(z3::context& c, const SymType& before, const SymType& after, const expr& base,
                   const expr& size, const expr& x);
 expr setclr_flags_only(z3::context& c, const SymType& before, const SymType& after, const expr& base,

@@ -111,7 +111,7 @@ void encoding_family(std::vector<Obligation>& out, const ProveOptions&, Mutation
                    });
                  }});
   // Exhaustive over 8-bit pfns: the loop ends exactly at the end within
-  // max(1, 2*floor(log2 n)) blocks (the bound of kho-model.md §5 item 21).
+  // max(1, 2*floor(log2 n)) blocks (the bound of spec/kho.md §4, item 21).
   out.push_back({{"kho/split/bounded[w=8]", "all", ObligationKind::exact, {"INV_PRESERVED_SPLIT_EXACT"}, false,
                   "for every 8-bit range the split ends exactly at the end in at most max(1, 2*floor(log2 n)) blocks"},
                  [](Query& q) {

@@ -153,7 +153,8 @@ void scratch_family(std::vector<Obligation>& out, const ProveOptions& opts, Muta
                    }, {}, steps);
                  }});
   out.back().info.assumes = {"memblock/alloc/preserve" + k_tag(Ks)};
-  // The documented underflow (kho-model.md §2.1 obs): global goes negative.
+  // The underflow in scratch_size_update() (kernel/kexec_handover.c, 6.16;
+  // spec/kho.md §3): global goes negative.
   out.push_back({{"hazard/all/scratch_global_underflow", "all", ObligationKind::hazard,
                   {"HAZARD_SCRATCH_GLOBAL_UNDERFLOW", "INV_SCRATCH_COUNT"}, true,
                   "scratch_size_update(): global = round_up(R(any)*scale/100 - lowmem) wraps to 0 on small machines"},
