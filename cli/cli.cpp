@@ -176,7 +176,8 @@ int usage_error(Context& ctx, std::string_view message) {
   return exit_error;
 }
 
-int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err, std::istream& in) {
+int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err, std::istream& in,
+        const std::vector<CommandOverride>& overrides) {
   // Pass 1: find the command word (the first bare argument).
   const Command* cmd = nullptr;
   std::size_t cmd_index = argv.size();
@@ -330,9 +331,12 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
     dest = &file;
   }
   Context ctx{std::move(o), *dest, err, in};
+  int (*impl)(Context&) = cmd->run;
+  for (const auto& ov : overrides)
+    if (ov.name == cmd->name) impl = ov.run;
   int rc = exit_error;
   try {
-    rc = cmd->run(ctx);
+    rc = impl(ctx);
   } catch (const std::exception& e) {
     // Commands report bad input as findings; anything escaping is our bug.
     err << "khospec: internal error: " << e.what() << "\n";

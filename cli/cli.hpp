@@ -51,8 +51,17 @@ struct Command {
 // The command table (defined in main.cpp next to the commands it lists).
 const std::vector<Command>& commands();
 
+// A command run by other code than the table's: khospec-prove (and the
+// Python module) run `prove` in their own process with
+// {"prove", cmd_prove_in_process}; options and help stay the table's.
+struct CommandOverride {
+  std::string_view name;
+  int (*run)(Context&);
+};
+
 // Entry point, testable without a process: argv without the program name.
-int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err, std::istream& in);
+int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err, std::istream& in,
+        const std::vector<CommandOverride>& overrides = {});
 
 // Shared by commands: print diagnostics as text (stderr) honouring -q/-v, and
 // compute the exit code under --werror / --exit-zero.
@@ -70,7 +79,11 @@ int cmd_simulate(Context& ctx);
 int cmd_validate(Context& ctx);
 int cmd_schema(Context& ctx);
 int cmd_rules(Context& ctx);
-int cmd_prove(Context& ctx);  // spec/: Z3 proof obligations
+// spec/'s Z3 proof obligations: cmd_prove runs the program khospec-prove
+// (cmd_prove.cpp); cmd_prove_in_process runs them here and is defined in the
+// library khospec_cli_prove (cmd_prove_in_process.cpp), which links Z3.
+int cmd_prove(Context& ctx);
+int cmd_prove_in_process(Context& ctx);
 int cmd_compat(Context& ctx);
 int cmd_model(Context& ctx);
 // `dump --memory`: dump plus the decoded preserved-memory map (cmd_validate.cpp).

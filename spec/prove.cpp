@@ -1,4 +1,4 @@
-// Running the obligations (spec/z3/obligations.cpp) behind the z3-free API.
+// Running the obligations (spec/z3/obligations.cpp, spec/z3/query.cpp) behind the z3-free API.
 #include "spec/prove.hpp"
 
 #include <fnmatch.h>

@@ -1,4 +1,4 @@
-// The invariant registry of spec/kho.md: every INV_* ID with its §5 item,
+// The invariant registry of spec/kho.md: every INV_* ID with its item number,
 // its text, where the model checks it at run time and which property test
 // exercises it. docs/spec-trace.md is generated from this table plus the
 // obligation list (trace_markdown()). z3-free.
@@ -13,7 +13,7 @@ namespace khospec::spec {
 
 struct InvariantInfo {
   const char* id;             // INV_<AREA>_<NAME>
-  int item;                   // kho-model.md §5 item (0: a derived hand-over invariant)
+  int item;                   // its item number in spec/kho.md (0: a derived hand-over invariant)
   const char* eras;           // where it applies
   const char* text;           // the normative statement (spec/kho.md)
   const char* runtime_check;  // model source and function that emits the ID

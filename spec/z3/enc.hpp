@@ -2,7 +2,7 @@
 // spec/z3/*.cpp and in the spec tests; the public API (spec/prove.hpp,
 // spec/registry.hpp) is z3-free.
 //
-// Style (style-anchors.md §2.3, §4.7): every operation is Pre(op)(S, args)
+// Style (spec/kho.md, introduction and §2.3): every operation is Pre(op)(S, args)
 // plus a next state, and the spec step is If(pre, S', S) (Hyperkernel);
 // invariants are flat lists of (INV_* ID, conjunct) added as tracked
 // assertions so that unsat cores and counterexamples name them.
@@ -77,7 +77,7 @@ SymType const_type(z3::context& c, const model::MemblockType& t, unsigned K);
 // If(cond, a, b) slot by slot.
 SymType ite_type(const expr& cond, const SymType& a, const SymType& b);
 expr slot_valid(const SymType& t, unsigned i);
-// Memblock state invariants (kho-model.md §5 items 1-5) for one array.
+// Memblock state invariants (spec/kho.md §2.2, items 1-5) for one array.
 Conj memblock_state_inv(z3::context& c, const SymType& t);
 // Coverage and attribute queries at address x.
 expr covered(z3::context& c, const SymType& t, const expr& x);
@@ -161,7 +161,7 @@ AllocResult mb_alloc(z3::context& c, const SymType& memory, const SymType& reser
                      const expr& size, const expr& align, const expr& start, const expr& end,
                      Mutation m = Mutation::none);
 
-// Transition invariants (kho-model.md §5 items 6, 7) at a free address x.
+// Transition invariants (spec/kho.md §2.3, items 6, 7) at a free address x.
 expr add_monotone(z3::context& c, const SymType& before, const SymType& after, const expr& base,
                   const expr& size, const expr& x);
 expr setclr_flags_only(z3::context& c, const SymType& before, const SymType& after, const expr& base,
@@ -193,9 +193,56 @@ inline expr radix_key(z3::context& c, const expr& phys, const expr& o) {
   return z3::shl(bv(c, 1), bv(c, 52) - o) | z3::lshr(phys, bv(c, 12) + o);
 }
 
+// ---- preserved blocks and scratch areas (spec/kho.md §3, §4; kho_enc.cpp) ----
+// MAX_PAGE_ORDER on x86-64 (include/linux/mmzone.h): the largest folio.
+constexpr unsigned kMaxPageOrder = 10;
+
+// 2^o as a 64-bit term.
+inline expr pow2(z3::context& c, const expr& o) { return z3::shl(bv(c, 1), o); }
+// Block (pfn, o) well formed: o <= 51, pfn aligned, inside the 52-bit pfn space.
+expr block_ok(z3::context& c, const expr& pfn, const expr& o);
+// [pfn << 12, (pfn + 2^o) << 12) meets the non-empty byte range [a, a + s).
+expr overlaps(z3::context& c, const expr& pfn, const expr& o, const expr& a, const expr& s);
+
+// The scratch areas (struct kho_scratch {addr, size}) as free 64-bit terms.
+struct Areas {
+  std::vector<expr> a, s;
+};
+Areas mk_areas(z3::context& c, unsigned n);
+expr areas_ok(z3::context& c, const Areas& ar);  // no area wraps
+expr in_scratch(z3::context& c, const Areas& ar, const expr& pfn, const expr& o);
+
+// The preserved set P in a bounded number of slots.
+struct PSet {
+  std::vector<expr> valid, pfn, order;
+  // Set by pset_insert(): slot i took the block (ins_pfn, ins_order) iff
+  // take[i]; prev is the set before. pset_inv() then states Inv per slot as
+  // If(take[i], Inv(block), Inv(prev slot)), the same formula with the muxes
+  // pushed out (as SymType::ite does for memblock).
+  std::vector<expr> take;
+  std::vector<expr> prev_valid, prev_pfn, prev_order;
+  std::vector<expr> ins;  // {pfn, order} when take is set
+};
+PSet mk_pset(z3::context& c, const std::string& p, unsigned n);
+// INV_PRESERVED_ALIGNED, plus INV_SCRATCH_PRESERVED_DISJOINT when
+// `scratch_check` and INV_PRESERVED_ORDER_RESTORABLE when `restorable`.
+Conj pset_inv(z3::context& c, const PSet& p, const Areas& ar, bool scratch_check, bool restorable);
+// INV_PRESERVED_DISJOINT: the blocks are pairwise disjoint.
+expr pset_disjoint(z3::context& c, const PSet& p);
+// __kho_preserve_order() on a bounded set: the block goes to the first free
+// slot when `go` (no change when it is already there); `has_room` is false
+// when the bounded set is full.
+PSet pset_insert(z3::context& c, const PSet& p, const expr& go, const expr& pfn, const expr& o, expr& has_room);
+
 // Concrete values back from a Z3 model (or from simplify() on constants).
 std::uint64_t u64(const expr& e);
+inline std::uint64_t val(const z3::model& m, const expr& e) { return u64(m.eval(e, true)); }
+inline bool is_true(const z3::model& m, const expr& e) { return m.eval(e, true).is_true(); }
+inline bool is_false(const z3::model& m, const expr& e) { return m.eval(e, true).is_false(); }
+std::string hex(std::uint64_t v);  // "0x1f", "0"
 model::MemblockType eval_type(const z3::model& m, const SymType& t);
 std::string render_type(const std::string& name, const model::MemblockType& t);
+std::string render_pset(const z3::model& m, const std::string& title, const PSet& p);
+std::string render_areas(const z3::model& m, const Areas& ar);
 
 }  // namespace khospec::spec::z3enc

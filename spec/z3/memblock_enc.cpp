@@ -14,12 +14,6 @@ constexpr std::uint64_t kMax = ~std::uint64_t{0};
 
 expr b8(z3::context& c, unsigned v) { return c.bv_val(v, 8); }
 
-std::string hex(std::uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%#llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 }  // namespace
 
 SymType mk_type(z3::context& c, const std::string& prefix, unsigned K) {
@@ -431,6 +425,12 @@ std::uint64_t u64(const expr& e) {
   std::uint64_t v = 0;
   if (e.is_numeral()) e.is_numeral_u64(v);
   return v;
+}
+
+std::string hex(std::uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%#llx", static_cast<unsigned long long>(v));
+  return buf;
 }
 
 model::MemblockType eval_type(const z3::model& m, const SymType& t) {

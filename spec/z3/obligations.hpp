@@ -1,5 +1,6 @@
-// Internal: the obligation table (spec/z3/obligations.cpp). The mutation
-// tests build the same obligations over a planted bug.
+// Internal: the obligation table (spec/z3/obligations.cpp, one family per
+// spec/z3/obl_*.cpp) and how one obligation runs (spec/z3/query.cpp). The
+// mutation tests build the same obligations over a planted bug.
 #pragma once
 
 #include <functional>
