@@ -32,20 +32,6 @@ bool parse_uint(const std::string& s, unsigned lo, unsigned hi, unsigned& out) {
   return true;
 }
 
-void json_info(JsonWriter& w, const spec::ObligationInfo& i) {
-  w.key("name").value(i.name);
-  w.key("era").value(i.era);
-  w.key("kind").value(spec::kind_name(i.kind));
-  w.key("expect_refuted").value(i.expect_refuted);
-  w.key("invariants").begin_array();
-  for (const auto& id : i.invariants) w.value(id);
-  w.end_array();
-  w.key("summary").value(i.summary);
-  w.key("assumes").begin_array();
-  for (const auto& a : i.assumes) w.value(a);
-  w.end_array();
-}
-
 }  // namespace
 
 int cmd_prove_in_process(Context& ctx) {
@@ -82,9 +68,7 @@ int cmd_prove_in_process(Context& ctx) {
       JsonWriter w(ctx.out);
       w.begin_object().key("obligations").begin_array();
       for (const auto& i : infos) {
-        w.begin_object();
-        json_info(w, i);
-        w.end_object();
+        spec::write_json(w, i);
       }
       w.end_array().end_object();
       ctx.out << "\n";
@@ -126,19 +110,7 @@ int cmd_prove_in_process(Context& ctx) {
   } else {
     JsonWriter w(ctx.out);
     w.begin_object().key("obligations").begin_array();
-    for (const auto& r : results) {
-      w.begin_object();
-      json_info(w, r.info);
-      w.key("verdict").value(spec::verdict_name(r.verdict));
-      w.key("as_expected").value(r.as_expected);
-      w.key("seconds").raw(std::to_string(r.seconds));
-      w.key("failing").begin_array();
-      for (const auto& id : r.failing) w.value(id);
-      w.end_array();
-      w.key("counterexample").value(r.counterexample);
-      w.key("reason").value(r.reason);
-      w.end_object();
-    }
+    for (const auto& r : results) spec::write_json(w, r);
     w.end_array();
     w.key("summary").begin_object();
     w.key("total").value(static_cast<std::uint64_t>(results.size()));

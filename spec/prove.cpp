@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/json.hpp"
 #include "spec/z3/obligations.hpp"
 
 namespace khospec::spec {
@@ -169,6 +170,44 @@ std::string result_line(const ObligationResult& r) {
     line += " {" + std::to_string(r.subqueries) + " queries, slowest " + secs + ": " + r.slowest + "}";
   }
   return line;
+}
+
+namespace {
+
+void info_fields(JsonWriter& w, const ObligationInfo& i) {
+  w.key("name").value(i.name);
+  w.key("era").value(i.era);
+  w.key("kind").value(kind_name(i.kind));
+  w.key("expect_refuted").value(i.expect_refuted);
+  w.key("invariants").begin_array();
+  for (const auto& id : i.invariants) w.value(id);
+  w.end_array();
+  w.key("summary").value(i.summary);
+  w.key("assumes").begin_array();
+  for (const auto& a : i.assumes) w.value(a);
+  w.end_array();
+}
+
+}  // namespace
+
+void write_json(JsonWriter& w, const ObligationInfo& i) {
+  w.begin_object();
+  info_fields(w, i);
+  w.end_object();
+}
+
+void write_json(JsonWriter& w, const ObligationResult& r) {
+  w.begin_object();
+  info_fields(w, r.info);
+  w.key("verdict").value(verdict_name(r.verdict));
+  w.key("as_expected").value(r.as_expected);
+  w.key("seconds").raw(std::to_string(r.seconds));
+  w.key("failing").begin_array();
+  for (const auto& id : r.failing) w.value(id);
+  w.end_array();
+  w.key("counterexample").value(r.counterexample);
+  w.key("reason").value(r.reason);
+  w.end_object();
 }
 
 }  // namespace khospec::spec

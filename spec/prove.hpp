@@ -9,6 +9,10 @@
 #include <string_view>
 #include <vector>
 
+namespace khospec {
+class JsonWriter;
+}
+
 namespace khospec::spec {
 
 enum class Verdict { proved, refuted, unknown, timeout };
@@ -84,5 +88,10 @@ void fold_lemma(ObligationResult& r, const ObligationResult& lemma);
 
 // One text line per result ("proved", "refuted (expected hazard)", ...).
 std::string result_line(const ObligationResult& r);
+
+// The JSON objects of `khospec -f json prove` (--list prints infos), shared
+// by the CLI and the Python bindings.
+void write_json(JsonWriter& w, const ObligationInfo& i);
+void write_json(JsonWriter& w, const ObligationResult& r);
 
 }  // namespace khospec::spec

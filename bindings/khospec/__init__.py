@@ -133,15 +133,6 @@ def abi_dump(era: str) -> Dict[str, Any]:
 
 def prove(only: Optional[str] = None, era: Optional[str] = None, timeout: Optional[float] = None) -> List[Dict[str, Any]]:
     """Run the spec's Z3 proof obligations (``khospec prove``); one dict per obligation."""
-    argv = ["-f", "json", "prove"]
-    if only is not None:
-        argv += ["--only", only]
-    if era is not None:
-        argv += ["--era", era]
-    if timeout is not None:
-        argv += ["--timeout", str(timeout)]
-    rc, out, err = _core.run_cli(argv)
-    if rc == 1:
-        raise ValueError(err.decode(errors="replace").strip())
-    doc = json.loads(out)
-    return list(doc.get("obligations", doc.get("results", [])))
+    from . import _prove  # loads the solver: only when asked to prove
+
+    return list(json.loads(_prove.run(only, era, timeout)))

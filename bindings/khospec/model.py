@@ -8,12 +8,12 @@ and the memory image; ``simulate`` runs a YAML scenario or a built-in one.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, NamedTuple, Optional
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 from . import _core
 from ._core import Kernel, Machine
 
-__all__ = ["Kernel", "Machine", "Memblock", "Region", "eras", "scenarios", "simulate"]
+__all__ = ["Kernel", "Machine", "Memblock", "Region", "eras", "releases", "resolve_era", "scenarios", "simulate"]
 
 
 class Region(NamedTuple):
@@ -39,8 +39,22 @@ class Memblock(_core.Memblock):
 
 
 def eras() -> List[str]:
-    """Every KHO era the model knows, oldest first."""
+    """Every KHO era the model knows, oldest first (the registry's order)."""
     return _core.eras()
+
+
+def releases() -> List[Dict[str, Any]]:
+    """Every kernel release khospec knows, oldest first: ``version``, the
+    ``era`` it writes, its debugfs scratch file names, whether it has a
+    finalize file, its scratch parameter and the client formats it writes."""
+    return _core.releases()
+
+
+def resolve_era(name: str) -> Tuple[str, Optional[str], str]:
+    """What an era or release name means: ``(era, release or None, description)``,
+    e.g. ``resolve_era("7.3") == ("kho-v4", "7.3", "kho-v4 (release 7.3)")``.
+    ``ValueError`` for a name that is neither."""
+    return _core.resolve_era(name)
 
 
 def scenarios() -> List[str]:

@@ -80,3 +80,18 @@ def test_constructors_match_the_stub() -> None:
             except TypeError:
                 continue
             raise AssertionError(f"{cls} is constructible but its stub has no __init__")
+
+
+def test_prove_module_is_separate_and_matches_its_stub() -> None:
+    import subprocess
+    import sys
+
+    # `import khospec` must not load the solver: _prove (and libz3) only on prove().
+    code = "import sys, khospec; print('khospec._prove' in sys.modules, any('libz3' in l for l in open('/proc/self/maps')))"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.split() == ["False", "False"], r.stdout
+    from khospec import _prove
+
+    stub = ast.parse(pathlib.Path(khospec.__file__).with_name("_prove.pyi").read_text())
+    names = {n.name for n in stub.body if isinstance(n, ast.FunctionDef)}
+    assert names == {n for n in vars(_prove) if not n.startswith("__")}

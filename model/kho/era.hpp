@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "registry/era.hpp"
@@ -21,6 +22,16 @@ inline std::optional<KhoEra> parse_era(std::string_view name) {
   if (!r) return std::nullopt;
   return r->era->id;
 }
+// `uname -r` for a kernel booted as `r` (kexec-metadata records it): the
+// release when one was named ("7.1" -> "7.1.0"), else one of the era's own.
+inline std::string uname_release(const registry::Resolved& r) {
+  if (r.release) {
+    std::string v(r.release->version);
+    return v.find('-') == std::string::npos ? v + ".0" : v;
+  }
+  return r.era->stateless() ? "7.3.4" : std::string(r.era->name.substr(1)) + ".0";
+}
+
 inline constexpr KhoEra kAllEras[] = {KhoEra::v6_16, KhoEra::v6_18, KhoEra::v6_19,
                                       KhoEra::kho_v2, KhoEra::kho_v3, KhoEra::kho_v4};
 

@@ -1,0 +1,3 @@
+from typing import Optional
+
+def run(only: Optional[str] = None, era: Optional[str] = None, timeout: Optional[float] = None) -> str: ...

@@ -1,0 +1,99 @@
+// Blob (from bytes, a file or a live debugfs tree) and MemoryImage.
+#include "bindings/src/common.hpp"
+
+#include "conformance/live/live.hpp"
+
+namespace khospec::bindings {
+
+void init_inputs(py::module_& m) {
+  py::class_<PyBlob>(m, "Blob")
+      .def_static("from_bytes", [](const py::buffer& data, const std::string& name) {
+        PyBlob b;
+        b.name = name;
+        b.data = to_bytes(data);
+        return b;
+      }, py::arg("data"), py::arg("name") = "<bytes>")
+      .def_static("from_file", [](const std::string& path, std::size_t max_size) {
+        PyBlob b;
+        b.name = path;
+        b.data = read_file(path, max_size);
+        return b;
+      }, py::arg("path"), py::arg("max_size") = std::size_t{64} << 20)
+      .def_static("from_live", [](const std::string& side, const std::string& root) {
+        if (side != "out" && side != "in") throw py::value_error("side must be 'out' or 'in', not '" + side + "'");
+        conformance::LiveSource src;
+        Report r;
+        std::string err;
+        if (!conformance::read_live(root, side, std::size_t{64} << 20, src, r, err)) {
+          PyErr_SetString(PyExc_OSError, err.c_str());
+          throw py::error_already_set();
+        }
+        PyBlob top;
+        top.findings = r.diagnostics();
+        top.scratch = src.scratch;
+        bool have_root = false;
+        for (auto& lb : src.blobs) {
+          PyBlob b;
+          b.name = lb.name;
+          b.data = std::move(lb.bytes);
+          b.root = lb.root;
+          if (lb.root && !have_root) {
+            top.name = b.name;
+            top.data = std::move(b.data);
+            have_root = true;
+          } else {
+            top.sub_blobs.push_back(std::move(b));
+          }
+        }
+        if (!have_root) top.name = src.dir + "/fdt";
+        return top;
+      }, py::arg("side") = "out", py::arg("root") = "")
+      .def_property_readonly("name", [](const PyBlob& b) { return b.name; })
+      .def_property_readonly("data", [](const PyBlob& b) { return as_pybytes(b.data); })
+      .def_property_readonly("sub_blobs", [](const PyBlob& b) { return b.sub_blobs; })
+      .def_property_readonly("scratch", [](const PyBlob& b) -> py::object {
+        if (!b.scratch) return py::none();
+        py::list l;
+        for (const auto& s : *b.scratch) l.append(py::make_tuple(s.addr, s.size));
+        return l;
+      })
+      .def("__len__", [](const PyBlob& b) { return b.data.size(); })
+      .def("__repr__", [](const PyBlob& b) { return "<Blob " + b.name + " " + std::to_string(b.data.size()) + " bytes>"; });
+
+  py::class_<PyImage>(m, "MemoryImage")
+      .def_static("from_file", [](const std::string& path, std::optional<std::uint64_t> base) {
+        PyImage img;
+        img.image = std::make_shared<conformance::MemoryImage>();
+        Report r;
+        std::string err;
+        if (!conformance::MemoryImage::from_file(path, base, *img.image, r, err)) {
+          PyErr_SetString(PyExc_OSError, err.c_str());
+          throw py::error_already_set();
+        }
+        img.findings = r.diagnostics();
+        return img;
+      }, py::arg("path"), py::arg("base") = py::none())
+      .def_static("from_bytes", [](const py::buffer& data, std::optional<std::uint64_t> base, const std::string& name) {
+        PyImage img;
+        Report r;
+        img.image = std::make_shared<conformance::MemoryImage>(
+            conformance::MemoryImage::from_bytes(to_bytes(data), base, name, r));
+        img.findings = r.diagnostics();
+        return img;
+      }, py::arg("data"), py::arg("base") = py::none(), py::arg("name") = "<bytes>")
+      .def_property_readonly("name", [](const PyImage& i) { return i.image->name(); })
+      .def_property_readonly("ok", [](const PyImage& i) { return i.image->ok(); })
+      .def_property_readonly("segments", [](const PyImage& i) {
+        py::list l;
+        for (const auto& s : i.image->segments()) l.append(py::make_tuple(s.paddr, s.size));
+        return l;
+      })
+      .def("read", [](const PyImage& i, std::uint64_t paddr, std::size_t length) -> py::object {
+        auto v = i.image->read_vec(paddr, length);
+        if (!v) return py::none();
+        return as_pybytes(*v);
+      }, py::arg("paddr"), py::arg("length"))
+      .def_property_readonly("findings", [](const PyImage& i) { return i.findings; });
+}
+
+}  // namespace khospec::bindings
