@@ -43,6 +43,7 @@ namespace khospec::bench {
 namespace {
 
 using namespace khospec::model;
+using khospec::registry::EraId;
 namespace cf = khospec::conformance;
 
 struct Blob {
@@ -53,7 +54,7 @@ struct Blob {
   std::string error;
 };
 
-Blob make_blob(KhoEra era) {
+Blob make_blob(EraId era) {
   Blob b;
   b.era = std::string(era_name(era));
   Machine m(machine_with_ram(std::uint64_t{4} << 30));
@@ -78,7 +79,7 @@ Blob make_blob(KhoEra era) {
 const std::vector<Blob>& blobs() {
   static const std::vector<Blob> all = [] {
     std::vector<Blob> v;
-    for (KhoEra e : kAllEras) v.push_back(make_blob(e));
+    for (EraId e : khospec::registry::era_ids()) v.push_back(make_blob(e));
     const auto dir = std::filesystem::temp_directory_path() / ("khospec-bench-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir);
     // Removed at exit (static destruction).
@@ -240,8 +241,8 @@ void BM_Cli(benchmark::State& state, std::size_t i) {
 }  // namespace
 
 void register_validate() {
-  for (std::size_t i = 0; i < std::size(kAllEras); ++i) {
-    const std::string era(era_name(kAllEras[i]));
+  for (std::size_t i = 0; i < khospec::registry::era_ids().size(); ++i) {
+    const std::string era(khospec::registry::era_name(khospec::registry::era_ids()[i]));
     auto* c = benchmark::RegisterBenchmark(("BM_Fdt_CheckFull/era:" + era).c_str(), BM_CheckFull, i);
     auto* s = benchmark::RegisterBenchmark(("BM_Validate_Schema/era:" + era).c_str(), BM_Schema, i);
     auto* e = benchmark::RegisterBenchmark(("BM_Cli_Validate/era:" + era).c_str(), BM_Cli, i);

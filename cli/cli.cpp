@@ -32,7 +32,7 @@ const std::vector<Command>& commands() {
        cmd_memblock},
       {"simulate", "simulate [SCENARIO.yaml|NAME] [--era ERA] [--out DIR] [--list]",
        "run a KHO scenario (default: the kernel 1 -> 2 -> 3 chain, every era) on the reference model",
-       {{"era", true, "run a built-in scenario for this era only (v6.16 v6.18 v6.19 kho-v2 kho-v3 kho-v4)"},
+       {{"era", true, "run a built-in scenario for this era (or release) only", true},
         {"out", true, "write each kernel's FDTs, sub-FDTs, scratch files and memory.elf here"},
         {"list", false, "list the built-in scenarios and their eras"}},
        cmd_simulate},
@@ -56,7 +56,7 @@ const std::vector<Command>& commands() {
         {"E", true, "-E RULE makes RULE an error, -E no-RULE a warning; repeatable"},
         {"baseline", true, "ignore the findings listed in this file (rule, file, node, property)"},
         {"write-baseline", true, "write every finding to this file as a baseline, then exit 0"},
-        {"as", true, "check against what another era's reader accepts (v6.16 v6.18 v6.19 kho-v2 kho-v3 kho-v4)"}},
+        {"as", true, "check against what another era's (or release's) reader accepts", true}},
        cmd_validate},
       {"compat", "compat OLD NEW [--direction both|forward|backward] [--allow FILE] | compat --matrix [--markdown]",
        "list every change between two schema sets or ABI dumps (wire / ABI / additions), or the era matrix",
@@ -69,7 +69,7 @@ const std::vector<Command>& commands() {
        cmd_compat},
       {"model", "model abi-dump --era ERA",
        "print the wire ABI an era's kernel writes, as JSON (an input of `compat`)",
-       {{"era", true, "v6.16 v6.18 v6.19 kho-v2 kho-v3 kho-v4"}},
+       {{"era", true, "the era (or release) whose writer to describe", true}},
        cmd_model},
       {"schema", "schema lint [PATHS] | schema list",
        "meta-validate YAML schemas (ours by default, or files/directories such as the kernel's bindings)",
@@ -78,7 +78,7 @@ const std::vector<Command>& commands() {
       {"prove", "prove [--only PATTERN] [--era ERA] [--timeout S] [--dump-smt2 DIR] [--list] [--trace]",
        "run the Z3 proof obligations of spec/kho.md (documented hazards must come out refuted)",
        {{"only", true, "obligations whose name matches this glob (or contains this text)"},
-        {"era", true, "obligations of this era only (plus era-independent ones): v6.16 v6.18 v6.19 kho-v2 kho-v3 kho-v4"},
+        {"era", true, "obligations of this era (or release) only, plus era-independent ones", true},
         {"timeout", true, "seconds per solver query (default 60)"},
         {"dump-smt2", true, "write every query as DIR/NAME.smt2"},
         {"k", true, "memblock region slots in the symbolic state (default 2)"},
@@ -134,10 +134,13 @@ void print_command_help(std::ostream& o, const Command& c) {
   if (!c.options.empty()) {
     o << "\nOptions:\n";
     for (const auto& opt : c.options) {
-      std::string lhs = (opt.name.size() == 1 ? "-" : "--") + std::string(opt.name) + (opt.takes_value ? " VALUE" : "");
+      std::string lhs = (opt.name.size() == 1 ? "-" : "--") + std::string(opt.name) +
+                        (opt.era ? " ERA" : opt.takes_value ? " VALUE" : "");
       o << "  " << lhs;
       for (std::size_t i = lhs.size(); i < 20; ++i) o << ' ';
+      if (lhs.size() >= 20) o << "\n" << std::string(22, ' ');  // a long name gets its own line
       o << opt.help << '\n';
+      if (opt.era) o << std::string(22, ' ') << "ERA: " << registry::valid_names() << '\n';
     }
   }
   o << "\nCommon options: see `khospec --help`.\n";
@@ -174,6 +177,18 @@ int findings_exit_code(const Context& ctx, const Report& report) {
 int usage_error(Context& ctx, std::string_view message) {
   ctx.err << "khospec: error: " << message << "\n";
   return exit_error;
+}
+
+std::optional<registry::Resolved> era_option(Context& ctx, std::string_view name, int& rc) {
+  const std::string& v = ctx.opts.extra[std::string(name)];
+  auto r = registry::resolve(v);
+  if (!r) {
+    rc = usage_error(ctx, "--" + std::string(name) + " '" + v + "' is not " + registry::valid_names());
+    return std::nullopt;
+  }
+  if (r->release && ctx.opts.verbosity >= 0)
+    ctx.err << "khospec: --" << name << " " << v << " is " << r->describe() << "\n";
+  return r;
 }
 
 int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err, std::istream& in,

@@ -4,12 +4,14 @@
 
 #include <iosfwd>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/diag.hpp"
 #include "fdt/decode.hpp"
+#include "registry/era.hpp"
 
 namespace khospec::cli {
 
@@ -17,6 +19,7 @@ struct OptionSpec {
   std::string_view name;   // long name without dashes ("offsets")
   bool takes_value;
   std::string_view help;
+  bool era = false;        // takes an era or a release (help lists the registry's names)
 };
 
 struct Options {
@@ -69,6 +72,10 @@ void print_text_diagnostics(Context& ctx, const Report& report);
 int findings_exit_code(const Context& ctx, const Report& report);
 // "khospec: error: ..." on stderr; returns exit_error.
 int usage_error(Context& ctx, std::string_view message);
+// The era or release given to --NAME (registry::resolve), or nullopt after a
+// usage error (rc = exit_error). A release is shown resolved on stderr
+// ("--era 7.3 is kho-v4 (release 7.3)") unless -q.
+std::optional<registry::Resolved> era_option(Context& ctx, std::string_view name, int& rc);
 
 // Commands (one file each).
 int cmd_dump(Context& ctx);

@@ -156,12 +156,12 @@ int cmd_model(Context& ctx) {
   if (a.empty() || a[0] != "abi-dump") return usage_error(ctx, "model needs a subcommand: abi-dump --era ERA");
   if (a.size() > 1) return usage_error(ctx, "model abi-dump takes no positional arguments");
   if (!ctx.opts.extra.count("era")) return usage_error(ctx, "model abi-dump needs --era ERA");
-  auto era = model::parse_era(ctx.opts.extra["era"]);
-  if (!era)
-    return usage_error(ctx, "--era '" + ctx.opts.extra["era"] + "' is not one of v6.16 v6.18 v6.19 kho-v2 kho-v3 kho-v4");
+  int rc = exit_clean;
+  auto era = era_option(ctx, "era", rc);
+  if (!era) return rc;
   // The dump is JSON whatever -f says: it is the machine-readable input of `compat`.
   JsonWriter w(ctx.out);
-  abi::write_json(w, model::kho_abi_dump(*era));
+  abi::write_json(w, model::kho_abi_dump(era->era->id));
   ctx.out << '\n';
   return exit_clean;
 }

@@ -14,7 +14,6 @@
 
 #include "cli/cli.hpp"
 #include "core/json.hpp"
-#include "model/kho/era.hpp"
 #include "spec/prove.hpp"
 #include "spec/registry.hpp"
 
@@ -41,9 +40,10 @@ int cmd_prove_in_process(Context& ctx) {
   auto& ex = ctx.opts.extra;
   if (ex.count("only")) o.only = ex["only"];
   if (ex.count("era")) {
-    if (!model::parse_era(ex["era"]))
-      return usage_error(ctx, "--era: unknown era '" + ex["era"] + "' (v6.16 v6.18 v6.19 kho-v2 kho-v3 kho-v4)");
-    o.era = std::string(model::era_name(*model::parse_era(ex["era"])));
+    int rc = exit_clean;
+    auto r = era_option(ctx, "era", rc);
+    if (!r) return rc;
+    o.era = std::string(r->era->name);
   }
   if (ex.count("timeout") && !parse_uint(ex["timeout"], 1, 3600, o.timeout_s))
     return usage_error(ctx, "--timeout: '" + ex["timeout"] + "' is not a number of seconds (1..3600)");

@@ -32,18 +32,21 @@ int cmd_simulate(Context& ctx) {
   if (ctx.opts.extra.count("list")) {
     for (const auto& n : model::builtin_scenarios()) {
       ctx.out << n << ":";
-      for (auto e : model::kAllEras)
-        if (model::builtin_scenario_text(n, e)) ctx.out << " " << model::era_name(e);
+      for (const auto& e : registry::eras())
+        if (model::builtin_scenario_text(n, e.id)) ctx.out << " " << e.name;
       ctx.out << "\n";
     }
     return exit_clean;
   }
   if (ctx.opts.args.size() > 1) return usage_error(ctx, "simulate takes at most one SCENARIO");
-  std::vector<model::KhoEra> eras(std::begin(model::kAllEras), std::end(model::kAllEras));
+  std::vector<registry::EraId> eras;
+  for (const auto& e : registry::eras()) eras.push_back(e.id);
+  std::optional<registry::Resolved> named;
   if (ctx.opts.extra.count("era")) {
-    auto e = model::parse_era(ctx.opts.extra["era"]);
-    if (!e) return usage_error(ctx, "--era: unknown era '" + ctx.opts.extra["era"] + "' (v6.16 v6.18 v6.19 kho-v2 kho-v3 kho-v4)");
-    eras = {*e};
+    int rc = exit_clean;
+    named = era_option(ctx, "era", rc);
+    if (!named) return rc;
+    eras = {named->era->id};
   }
   std::string out_dir = ctx.opts.extra.count("out") ? ctx.opts.extra["out"] : "";
   std::string arg = ctx.opts.args.empty() ? "chain" : ctx.opts.args[0];
@@ -68,9 +71,10 @@ int cmd_simulate(Context& ctx) {
         ctx.err << "khospec: internal error: built-in scenario: " << err.message << "\n";
         return exit_error;
       }
+      if (named && named->release) s->kernel.release = model::uname_release(*named);
       if (any && ctx.opts.verbosity >= 0) ctx.out << "\n" << std::string(78, '-') << "\n";
       any = true;
-      std::string dir = out_dir.empty() ? "" : out_dir + "/" + std::string(model::era_name(e));
+      std::string dir = out_dir.empty() ? "" : out_dir + "/" + std::string(registry::era_name(e));
       int rc = run_one(ctx, *s, dir, all_ok);
       if (rc) return rc;
     }

@@ -57,7 +57,7 @@ int setup(Context& ctx, Setup& s, bool dump) {
   }
   if (x.count("as")) {
     auto p = reader_profile(x["as"]);
-    if (!p) return usage_error(ctx, "--as '" + x["as"] + "' is neither " + registry::valid_names());
+    if (!p) return usage_error(ctx, "--as '" + x["as"] + "' is not " + registry::valid_names());
     s.vo.as_reader = std::move(p);
   }
   if (x.count("kho-v1-bitmap")) {

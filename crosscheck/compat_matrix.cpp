@@ -14,10 +14,10 @@
 
 namespace khospec::conformance {
 
-using model::KhoEra;
+using registry::EraId;
 using model::phys_addr_t;
 
-const MatrixCell& CompatMatrix::at(KhoEra writer, KhoEra reader) const {
+const MatrixCell& CompatMatrix::at(EraId writer, EraId reader) const {
   for (const auto& c : cells)
     if (c.writer == writer && c.reader == reader) return c;
   return cells.front();
@@ -57,7 +57,7 @@ void schema_cell(MatrixCell& c, const abi::AbiSet& w, const abi::AbiSet& r) {
   c.schema_why = first->diag.rule + " at " + first->diag.node + ": " + msg;
 }
 
-model::KernelConfig kernel_cfg(KhoEra era) {
+model::KernelConfig kernel_cfg(EraId era) {
   model::KernelConfig k;
   k.era = era;
   k.cmdline = "kho=on";
@@ -66,7 +66,7 @@ model::KernelConfig kernel_cfg(KhoEra era) {
 
 }  // namespace
 
-MatrixCell run_matrix_cell(KhoEra writer, KhoEra reader) {
+MatrixCell run_matrix_cell(EraId writer, EraId reader) {
   MatrixCell c{writer, reader, "", "", "", ""};
   model::Machine m(model::machine_with_ram(2ull << 30));
   model::Kernel& a = m.boot_cold(kernel_cfg(writer));
@@ -91,10 +91,10 @@ MatrixCell run_matrix_cell(KhoEra writer, KhoEra reader) {
       return c;
     }
   }
-  const auto& t = model::era_traits(writer);
+  const auto& t = registry::era(writer);
   int err = 0;
-  if (t.finalize == model::FinalizeModel::notifier_abort) err = a.debugfs_finalize_write(1);
-  if (t.finalize == model::FinalizeModel::refresh) err = a.kho_finalize();
+  if (t.finalize == registry::FinalizeModel::notifier_abort) err = a.debugfs_finalize_write(1);
+  if (t.finalize == registry::FinalizeModel::refresh) err = a.kho_finalize();
   if (!err) err = a.kexec_file_load();
   if (err) {
     c.model_outcome = "error";
@@ -141,11 +141,11 @@ MatrixCell run_matrix_cell(KhoEra writer, KhoEra reader) {
 
 CompatMatrix compat_matrix() {
   CompatMatrix m;
-  m.eras.assign(std::begin(model::kAllEras), std::end(model::kAllEras));
-  std::map<KhoEra, abi::AbiSet> dumps;
-  for (KhoEra e : m.eras) dumps[e] = model::kho_abi_dump(e);
-  for (KhoEra w : m.eras) {
-    for (KhoEra r : m.eras) {
+  m.eras.assign(registry::era_ids().begin(), registry::era_ids().end());
+  std::map<EraId, abi::AbiSet> dumps;
+  for (EraId e : m.eras) dumps[e] = model::kho_abi_dump(e);
+  for (EraId w : m.eras) {
+    for (EraId r : m.eras) {
       MatrixCell c = run_matrix_cell(w, r);
       schema_cell(c, dumps[w], dumps[r]);
       m.cells.push_back(std::move(c));
@@ -169,17 +169,17 @@ void render_matrix_text(std::ostream& out, const CompatMatrix& m) {
   const int w = 10;
   out << std::string(static_cast<std::size_t>(w), ' ');
   auto pad = [&](const std::string& s) { return s + std::string(s.size() < static_cast<std::size_t>(w) ? w - s.size() : 1, ' '); };
-  for (KhoEra r : m.eras) out << pad(std::string(model::era_name(r)));
+  for (EraId r : m.eras) out << pad(std::string(registry::era_name(r)));
   out << '\n';
-  for (KhoEra wr : m.eras) {
-    out << pad(std::string(model::era_name(wr)));
-    for (KhoEra r : m.eras) out << pad(cell_label(m.at(wr, r)));
+  for (EraId wr : m.eras) {
+    out << pad(std::string(registry::era_name(wr)));
+    for (EraId r : m.eras) out << pad(cell_label(m.at(wr, r)));
     out << '\n';
   }
   out << "\nWhy (schema-derived | model run):\n";
   for (const auto& c : m.cells) {
     if (c.writer == c.reader) continue;
-    out << "  " << model::era_name(c.writer) << " -> " << model::era_name(c.reader) << ": " << c.model_outcome
+    out << "  " << registry::era_name(c.writer) << " -> " << registry::era_name(c.reader) << ": " << c.model_outcome
         << (c.agree() ? "" : " (schema says " + c.schema_outcome + ")") << "\n      schema: " << c.schema_why
         << "\n      model:  " << c.model_why << '\n';
   }
@@ -189,19 +189,19 @@ void render_matrix_text(std::ostream& out, const CompatMatrix& m) {
 
 void render_matrix_markdown(std::ostream& out, const CompatMatrix& m) {
   out << "| writer \\ reader |";
-  for (KhoEra r : m.eras) out << ' ' << model::era_name(r) << " |";
+  for (EraId r : m.eras) out << ' ' << registry::era_name(r) << " |";
   out << "\n|---|";
   for (std::size_t i = 0; i < m.eras.size(); ++i) out << "---|";
   out << '\n';
-  for (KhoEra wr : m.eras) {
-    out << "| **" << model::era_name(wr) << "** |";
-    for (KhoEra r : m.eras) out << ' ' << cell_label(m.at(wr, r)) << " |";
+  for (EraId wr : m.eras) {
+    out << "| **" << registry::era_name(wr) << "** |";
+    for (EraId r : m.eras) out << ' ' << cell_label(m.at(wr, r)) << " |";
     out << '\n';
   }
   out << "\n| writer -> reader | outcome | schema-derived (ABI dumps) | model run |\n|---|---|---|---|\n";
   for (const auto& c : m.cells) {
     if (c.writer == c.reader) continue;
-    out << "| " << model::era_name(c.writer) << " -> " << model::era_name(c.reader) << " | " << cell_label(c) << " | "
+    out << "| " << registry::era_name(c.writer) << " -> " << registry::era_name(c.reader) << " | " << cell_label(c) << " | "
         << c.schema_why << " | " << c.model_why << " |\n";
   }
 }
@@ -210,14 +210,14 @@ void render_matrix_json(std::ostream& out, const CompatMatrix& m) {
   JsonWriter w(out);
   w.begin_object();
   w.key("eras").begin_array();
-  for (KhoEra e : m.eras) w.value(model::era_name(e));
+  for (EraId e : m.eras) w.value(registry::era_name(e));
   w.end_array();
   w.key("all_agree").value(m.all_agree());
   w.key("cells").begin_array();
   for (const auto& c : m.cells) {
     w.begin_object();
-    w.key("writer").value(model::era_name(c.writer));
-    w.key("reader").value(model::era_name(c.reader));
+    w.key("writer").value(registry::era_name(c.writer));
+    w.key("reader").value(registry::era_name(c.reader));
     w.key("outcome").value(c.model_outcome);
     w.key("agree").value(c.agree());
     w.key("schema").begin_object().key("outcome").value(c.schema_outcome).key("why").value(c.schema_why).end_object();

@@ -18,22 +18,22 @@
 namespace khospec::conformance {
 
 struct MatrixCell {
-  model::KhoEra writer, reader;
+  registry::EraId writer, reader;
   std::string schema_outcome, schema_why;  // from the ABI dumps
   std::string model_outcome, model_why;    // from running the model
   bool agree() const { return schema_outcome == model_outcome; }
 };
 
 struct CompatMatrix {
-  std::vector<model::KhoEra> eras;
+  std::vector<registry::EraId> eras;
   std::vector<MatrixCell> cells;  // writer-major
-  const MatrixCell& at(model::KhoEra writer, model::KhoEra reader) const;
+  const MatrixCell& at(registry::EraId writer, registry::EraId reader) const;
   bool all_agree() const;
 };
 
 CompatMatrix compat_matrix();
 // The model column alone, for one pair.
-MatrixCell run_matrix_cell(model::KhoEra writer, model::KhoEra reader);
+MatrixCell run_matrix_cell(registry::EraId writer, registry::EraId reader);
 
 void render_matrix_text(std::ostream& out, const CompatMatrix& m);
 void render_matrix_markdown(std::ostream& out, const CompatMatrix& m);

@@ -21,7 +21,7 @@
 namespace fs = std::filesystem;
 using namespace khospec;
 using namespace khospec::conformance;
-using model::KhoEra;
+using registry::EraId;
 
 namespace {
 
@@ -34,7 +34,7 @@ std::set<std::string> rules_at(const CompatResult& r, Level level) {
   return out;
 }
 
-CompatResult check_eras(KhoEra a, KhoEra b, Direction d = Direction::both) {
+CompatResult check_eras(EraId a, EraId b, Direction d = Direction::both) {
   CompatOptions o;
   o.direction = d;
   return compat_check(model::kho_abi_dump(a), model::kho_abi_dump(b), o);
@@ -54,7 +54,7 @@ CompatResult check_files(const std::string& a, const std::string& b, Direction d
 // 6.16 -> 6.18: "kho: increase metadata bitmap size to PAGE_SIZE" kept kho-v1
 // (kho-abi.md §3.3; a reviewer asked "We don't bump this?").
 TEST(CompatHistory, V616ToV618IsAWireBreakWithoutVersionBump) {
-  auto r = check_eras(KhoEra::v6_16, KhoEra::v6_18);
+  auto r = check_eras(EraId::v6_16, EraId::v6_18);
   auto e = rules_at(r, Level::error);
   EXPECT_TRUE(e.count("compat_break_without_version_bump"));
   EXPECT_TRUE(e.count("compat_compatible_reused"));
@@ -69,14 +69,14 @@ TEST(CompatHistory, V616ToV618IsAWireBreakWithoutVersionBump) {
 
 // 6.18 -> 6.19: same bitmaps; the root FDT moved to boot time (no wire change).
 TEST(CompatHistory, V618ToV619IsWireCompatible) {
-  auto r = check_eras(KhoEra::v6_18, KhoEra::v6_19);
+  auto r = check_eras(EraId::v6_18, EraId::v6_19);
   EXPECT_EQ(r.wire_count(), 0);
   EXPECT_EQ(r.report.exit_code(), exit_clean);
 }
 
 // kho-v1 -> kho-v2: fdt -> preserved-data, bitmaps -> radix, with a bump.
 TEST(CompatHistory, KhoV1ToV2IsABreakWithABump) {
-  for (auto r : {check_eras(KhoEra::v6_19, KhoEra::kho_v2), check_files("schemas/kho/kho-v1.yaml", "schemas/kho/kho-v2.yaml")}) {
+  for (auto r : {check_eras(EraId::v6_19, EraId::kho_v2), check_files("schemas/kho/kho-v1.yaml", "schemas/kho/kho-v2.yaml")}) {
     auto e = rules_at(r, Level::error);
     EXPECT_TRUE(e.count("compat_property_removed")) << "fdt";
     EXPECT_TRUE(e.count("compat_required_added")) << "preserved-data";
@@ -90,7 +90,7 @@ TEST(CompatHistory, KhoV1ToV2IsABreakWithABump) {
 
 // kho-v2 -> kho-v3: blob-size becomes part of every child.
 TEST(CompatHistory, KhoV2ToV3AddsBlobSize) {
-  auto r = check_eras(KhoEra::kho_v2, KhoEra::kho_v3);
+  auto r = check_eras(EraId::kho_v2, EraId::kho_v3);
   bool blob_size = false;
   for (const auto& d : r.report.diagnostics())
     blob_size |= d.rule == "compat_required_added" && d.property == "blob-size";
@@ -105,7 +105,7 @@ TEST(CompatHistory, KhoV2ToV3AddsBlobSize) {
 
 // kho-v3 -> kho-v4: the root is unchanged; the bump versions kho_block.
 TEST(CompatHistory, KhoV3ToV4BumpsForTheBlockLayout) {
-  auto r = check_eras(KhoEra::kho_v3, KhoEra::kho_v4);
+  auto r = check_eras(EraId::kho_v3, EraId::kho_v4);
   EXPECT_EQ(r.wire_count(), 0);
   EXPECT_TRUE(rules_at(r, Level::warning).count("compat_version_bumped"));
   EXPECT_TRUE(rules_at(r, Level::info).count("compat_layout_added"));
@@ -115,8 +115,8 @@ TEST(CompatHistory, KhoV3ToV4BumpsForTheBlockLayout) {
 // change from the model's dump (old: what the kernel writes) to the schema
 // (new: what the validator reads).
 TEST(CompatModelDumps, EveryEraDumpIsAcceptedByItsSchema) {
-  for (KhoEra e : model::kAllEras) {
-    const std::string compat(model::era_traits(e).compatible);
+  for (EraId e : registry::era_ids()) {
+    const std::string compat(registry::era(e).compatible);
     Report load;
     auto schema = load_abi_input((kSrc / "schemas").string(), load);
     ASSERT_TRUE(schema) << (load.empty() ? "" : load.diagnostics().front().message);
@@ -127,14 +127,14 @@ TEST(CompatModelDumps, EveryEraDumpIsAcceptedByItsSchema) {
     o.direction = Direction::forward;
     auto r = compat_check(model::kho_abi_dump(e), only, o);
     for (const auto& d : r.report.diagnostics())
-      EXPECT_NE(d.level, Level::error) << model::era_name(e) << ": " << d.rule << " " << d.node << ":" << d.property
+      EXPECT_NE(d.level, Level::error) << registry::era_name(e) << ": " << d.rule << " " << d.node << ":" << d.property
                                        << " " << d.message;
   }
 }
 
 // The dump survives JSON: write, read back, compare equal (no changes at all).
 TEST(CompatModelDumps, JsonRoundTrip) {
-  for (KhoEra e : model::kAllEras) {
+  for (EraId e : registry::era_ids()) {
     std::ostringstream s;
     JsonWriter w(s);
     khospec::abi::write_json(w, model::kho_abi_dump(e));
@@ -142,7 +142,7 @@ TEST(CompatModelDumps, JsonRoundTrip) {
     auto back = abi_from_json(s.str(), "dump.json", err);
     ASSERT_TRUE(back) << err;
     auto r = compat_check(model::kho_abi_dump(e), *back, {});
-    EXPECT_TRUE(r.report.empty()) << model::era_name(e) << ": " << r.report.diagnostics().front().rule;
+    EXPECT_TRUE(r.report.empty()) << registry::era_name(e) << ": " << r.report.diagnostics().front().rule;
   }
 }
 
@@ -154,7 +154,7 @@ TEST(CompatAllow, TheShippedAllowListCoversTheKnownHistory) {
   ASSERT_TRUE(parse_allow_list(read_text_file(kSrc / "conformance/compat/compat-allow.yaml"), "conformance/compat/compat-allow.yaml", a, err)) << err;
   CompatOptions o;
   o.allow = &a;
-  auto r = compat_check(model::kho_abi_dump(KhoEra::v6_16), model::kho_abi_dump(KhoEra::v6_18), o);
+  auto r = compat_check(model::kho_abi_dump(EraId::v6_16), model::kho_abi_dump(EraId::v6_18), o);
   EXPECT_EQ(r.report.count(Level::error), 0u);
   EXPECT_FALSE(r.allowed.empty());
   for (const auto& d : r.report.diagnostics()) EXPECT_NE(d.rule, "compat_allow_unused") << d.message;
@@ -164,18 +164,18 @@ TEST(CompatMatrixTest, ModelRunAgreesWithTheSchemasForEveryPair) {
   const CompatMatrix m = compat_matrix();
   ASSERT_EQ(m.cells.size(), 36u);
   for (const auto& c : m.cells)
-    EXPECT_TRUE(c.agree()) << model::era_name(c.writer) << " -> " << model::era_name(c.reader) << ": schema "
+    EXPECT_TRUE(c.agree()) << registry::era_name(c.writer) << " -> " << registry::era_name(c.reader) << ": schema "
                            << c.schema_outcome << " (" << c.schema_why << "), model " << c.model_outcome << " ("
                            << c.model_why << ")";
   // The known history, cell by cell.
-  auto out = [&](KhoEra w, KhoEra r) { return m.at(w, r).model_outcome; };
-  for (KhoEra e : model::kAllEras) EXPECT_EQ(out(e, e), "revive") << model::era_name(e);
-  EXPECT_EQ(out(KhoEra::v6_16, KhoEra::v6_18), "misread");
-  EXPECT_EQ(out(KhoEra::v6_18, KhoEra::v6_16), "misread");
-  EXPECT_EQ(out(KhoEra::v6_18, KhoEra::v6_19), "revive");
-  EXPECT_EQ(out(KhoEra::v6_19, KhoEra::v6_18), "revive");
-  EXPECT_EQ(out(KhoEra::v6_19, KhoEra::kho_v2), "refuse");
-  EXPECT_EQ(out(KhoEra::kho_v2, KhoEra::kho_v3), "refuse");
-  EXPECT_EQ(out(KhoEra::kho_v4, KhoEra::v6_16), "refuse");
+  auto out = [&](EraId w, EraId r) { return m.at(w, r).model_outcome; };
+  for (EraId e : registry::era_ids()) EXPECT_EQ(out(e, e), "revive") << registry::era_name(e);
+  EXPECT_EQ(out(EraId::v6_16, EraId::v6_18), "misread");
+  EXPECT_EQ(out(EraId::v6_18, EraId::v6_16), "misread");
+  EXPECT_EQ(out(EraId::v6_18, EraId::v6_19), "revive");
+  EXPECT_EQ(out(EraId::v6_19, EraId::v6_18), "revive");
+  EXPECT_EQ(out(EraId::v6_19, EraId::kho_v2), "refuse");
+  EXPECT_EQ(out(EraId::kho_v2, EraId::kho_v3), "refuse");
+  EXPECT_EQ(out(EraId::kho_v4, EraId::v6_16), "refuse");
 }
 

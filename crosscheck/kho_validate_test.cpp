@@ -27,11 +27,13 @@ extern "C" {
 namespace khospec::model {
 namespace {
 
+using registry::EraId;
+
 namespace cf = khospec::conformance;
 
 // One hand-over as a user captures it before kexec: out/fdt, scratch, memory.
 struct Handover {
-  KhoEra era;
+  EraId era;
   std::vector<std::uint8_t> fdt;
   phys_addr_t fdt_phys = 0;
   std::vector<std::uint8_t> elf;
@@ -92,7 +94,7 @@ void expect_clean_and_exact(const Handover& h, const std::string& what) {
   EXPECT_EQ(got_m, h.preserved) << what;
 }
 
-KernelConfig chain_cfg(KhoEra era) {
+KernelConfig chain_cfg(EraId era) {
   KernelConfig c;
   c.era = era;
   c.cmdline = "kho=on reserve_mem=4M:4096:trace reserve_mem=12K:4096:small";
@@ -110,7 +112,7 @@ void prepare_for_kexec(Kernel& k) {
   ASSERT_EQ(k.kexec_file_load(), 0);
 }
 
-class KhoValidate : public ::testing::TestWithParam<KhoEra> {};
+class KhoValidate : public ::testing::TestWithParam<EraId> {};
 
 // Acceptance: a model-generated three-kernel chain validates clean at every
 // hand-over, and --memory decodes the preserved set equal to the model's.
@@ -196,7 +198,7 @@ TEST_P(KhoValidate, EveryMutationIsFound) {
 // Random preserve sequences per era: every hand-over validates clean and
 // decodes to the model's set (seed printed; RC_PARAMS overrides).
 TEST_P(KhoValidate, RandomHandOversValidateClean) {
-  const KhoEra era = GetParam();
+  const EraId era = GetParam();
   auto property = [era] {
     Machine m(machine_with_ram(512ull << 20));
     KernelConfig c;
@@ -225,7 +227,7 @@ TEST_P(KhoValidate, RandomHandOversValidateClean) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Eras, KhoValidate, ::testing::ValuesIn(kAllEras),
-                         [](const ::testing::TestParamInfo<KhoEra>& p) {
+                         [](const ::testing::TestParamInfo<EraId>& p) {
                            std::string n(era_name(p.param));
                            for (auto& c : n)
                              if (c == '.' || c == '-') c = '_';

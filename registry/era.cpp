@@ -1,6 +1,7 @@
 #include "registry/era.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 
 namespace khospec::registry {
@@ -140,6 +141,14 @@ std::uint64_t Era::bitmap_bytes() const {
 }
 
 std::span<const Era> eras() { return kEras; }
+std::span<const EraId> era_ids() {
+  static const auto ids = [] {
+    std::array<EraId, std::size(kEras)> a{};
+    for (std::size_t i = 0; i < a.size(); ++i) a[i] = kEras[i].id;
+    return a;
+  }();
+  return ids;
+}
 std::span<const Release> releases() { return kReleases; }
 std::span<const ClientFormat> client_formats() { return kClients; }
 const Era& era(EraId id) { return kEras[static_cast<int>(id)]; }

@@ -104,6 +104,7 @@ struct ClientFormat {
 };
 
 std::span<const Era> eras();
+std::span<const EraId> era_ids();  // the same eras, as ids
 std::span<const Release> releases();
 std::span<const ClientFormat> client_formats();
 const Era& era(EraId id);

@@ -11,12 +11,12 @@ constexpr int kENOENT = -2, kEBUSY = -16, kEEXIST = -17, kEINVAL = -22;
 SpecRow stay(Effect e, int ret, OutState s) { return {e, ret, s, s}; }
 }  // namespace
 
-std::optional<SpecRow> spec_transition(const model::EraTraits& era, OutState s, OutEvent e) {
+std::optional<SpecRow> spec_transition(const registry::Era& era, OutState s, OutEvent e) {
   const bool disabled = s == OutState::disabled;
   // Disabled KHO: kexec loads carry no KHO data (kho_fill_kimage: !kho_enable).
   if (e == OutEvent::kexec_load && disabled) return stay(Effect::load_plain, 0, s);
   switch (era.finalize) {
-    case model::FinalizeModel::notifier_abort:  // 6.16, 6.18 (spec/kho.md §4.1)
+    case registry::FinalizeModel::notifier_abort:  // 6.16, 6.18 (spec/kho.md §4.1)
       switch (e) {
         case OutEvent::debugfs_write_1:
           if (s == OutState::idle) return SpecRow{Effect::finalize, 0, OutState::finalized, OutState::idle};
@@ -39,7 +39,7 @@ std::optional<SpecRow> spec_transition(const model::EraTraits& era, OutState s, 
           return std::nullopt;
       }
       return std::nullopt;
-    case model::FinalizeModel::refresh:  // 6.19 (§4.2)
+    case registry::FinalizeModel::refresh:  // 6.19 (§4.2)
       if (disabled) return std::nullopt;
       switch (e) {
         case OutEvent::debugfs_write_1:
@@ -54,7 +54,7 @@ std::optional<SpecRow> spec_transition(const model::EraTraits& era, OutState s, 
           return stay(Effect::load_with_kho, 0, s);
       }
       return std::nullopt;
-    case model::FinalizeModel::none:  // stateless (§4.3): a single state
+    case registry::FinalizeModel::none:  // stateless (§4.3): a single state
       if (s != OutState::idle) return std::nullopt;
       switch (e) {
         case OutEvent::preserve:

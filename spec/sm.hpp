@@ -20,6 +20,6 @@ struct SpecRow {
 
 // The row for (state, event) in `era`, or nullopt when the event does not
 // exist there (no debugfs file, no unpreserve API, ...).
-std::optional<SpecRow> spec_transition(const model::EraTraits& era, model::OutState s, model::OutEvent e);
+std::optional<SpecRow> spec_transition(const registry::Era& era, model::OutState s, model::OutEvent e);
 
 }  // namespace khospec::spec

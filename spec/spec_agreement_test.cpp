@@ -178,8 +178,8 @@ TEST(SpecAgreement, StateMachine) {
   // INV_MAP_FRESH_AT_KEXEC from the spec to the model.
   using model::OutEvent;
   using model::OutState;
-  for (auto era : model::kAllEras) {
-    const auto& tr = model::era_traits(era);
+  for (auto era : registry::era_ids()) {
+    const auto& tr = registry::era(era);
     for (OutState s : {OutState::disabled, OutState::idle, OutState::finalized})
       for (OutEvent e : {OutEvent::debugfs_write_1, OutEvent::debugfs_write_0, OutEvent::finalize_call, OutEvent::preserve,
                          OutEvent::unpreserve, OutEvent::kexec_load}) {
@@ -197,7 +197,7 @@ TEST(SpecAgreement, StateMachine) {
   }
 }
 
-model::KernelConfig kcfg(model::KhoEra era) {
+model::KernelConfig kcfg(registry::EraId era) {
   model::KernelConfig c;
   c.era = era;
   c.cmdline = "kho=on";
@@ -212,8 +212,8 @@ model::KernelConfig kcfg(model::KhoEra era) {
 // INV_PRESERVED_ORDER_RESTORABLE and INV_PRESERVED_DISJOINT stay clean.
 TEST(SpecAgreement, PreserveOps) {
   testutil::rc_run_property("SpecAgreement/PreserveOps", "seed=2026112109 max_success=40", [] {
-    const auto era = *rc::gen::elementOf(std::vector<model::KhoEra>(std::begin(model::kAllEras), std::end(model::kAllEras)));
-    const auto& tr = model::era_traits(era);
+    const auto era = *rc::gen::elementOf(std::vector<registry::EraId>(registry::era_ids().begin(), registry::era_ids().end()));
+    const auto& tr = registry::era(era);
     model::Machine m(model::machine_with_ram(512ull << 20));
     auto& k = m.boot_cold(kcfg(era));
     RC_ASSERT(k.kho_enabled());
@@ -249,8 +249,8 @@ TEST(SpecAgreement, PreserveOps) {
 // twice. None of the hand-over invariants may fire in any kernel.
 TEST(SpecAgreement, KernelChains) {
   testutil::rc_run_property("SpecAgreement/KernelChains", "seed=2026112110 max_success=24", [] {
-    const auto era = *rc::gen::elementOf(std::vector<model::KhoEra>(std::begin(model::kAllEras), std::end(model::kAllEras)));
-    const auto& tr = model::era_traits(era);
+    const auto era = *rc::gen::elementOf(std::vector<registry::EraId>(registry::era_ids().begin(), registry::era_ids().end()));
+    const auto& tr = registry::era(era);
     model::Machine m(model::machine_with_ram(512ull << 20));
     auto* k = &m.boot_cold(kcfg(era));
     std::set<model::PreservedBlock> want;
@@ -270,8 +270,8 @@ TEST(SpecAgreement, KernelChains) {
       RC_ASSERT(k->kho_preserve_phys(range, pages * 4096) == 0);
     }
     for (const auto& b : model::kho_split_range(range / 4096, pages)) want.insert(b);
-    if (tr.finalize == model::FinalizeModel::notifier_abort) RC_ASSERT(k->debugfs_finalize_write(1) == 0);
-    if (tr.finalize == model::FinalizeModel::refresh) RC_ASSERT(k->kho_finalize() == 0);
+    if (tr.finalize == registry::FinalizeModel::notifier_abort) RC_ASSERT(k->debugfs_finalize_write(1) == 0);
+    if (tr.finalize == registry::FinalizeModel::refresh) RC_ASSERT(k->kho_finalize() == 0);
     RC_ASSERT(k->kexec_file_load() == 0);
     auto* next = m.kexec(kcfg(era));
     RC_ASSERT(next != nullptr);

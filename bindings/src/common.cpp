@@ -61,7 +61,7 @@ py::list blocks(const std::vector<model::PreservedBlock>& v) {
 
 registry::Resolved resolve_era(const std::string& name, const char* what) {
   auto r = registry::resolve(name);
-  if (!r) throw py::value_error(std::string(what) + " '" + name + "' is neither " + registry::valid_names());
+  if (!r) throw py::value_error(std::string(what) + " '" + name + "' is not " + registry::valid_names());
   return *r;
 }
 

@@ -88,9 +88,9 @@ void init_machine(py::module_& m) {
       .def("finalize", [](const PyKernel& k) {
         auto& kk = k.k();
         switch (kk.era().finalize) {
-          case model::FinalizeModel::notifier_abort: return kk.debugfs_finalize_write(1);
-          case model::FinalizeModel::refresh: return kk.kho_finalize();
-          case model::FinalizeModel::none: break;
+          case registry::FinalizeModel::notifier_abort: return kk.debugfs_finalize_write(1);
+          case registry::FinalizeModel::refresh: return kk.kho_finalize();
+          case registry::FinalizeModel::none: break;
         }
         return 0;  // stateless: nothing to finalize
       })

@@ -24,7 +24,7 @@ PYBIND11_MODULE(_prove, m) {
     if (only) o.only = *only;
     if (era) {
       auto r = registry::resolve(*era);
-      if (!r) throw py::value_error("era '" + *era + "' is neither " + registry::valid_names());
+      if (!r) throw py::value_error("era '" + *era + "' is not " + registry::valid_names());
       o.era = std::string(r->era->name);
     }
     if (timeout) {

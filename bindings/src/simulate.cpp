@@ -13,7 +13,7 @@ namespace {
 py::dict run_to_dict(const model::Scenario& s, const model::ScenarioRun& run) {
   py::dict d;
   d["name"] = s.name;
-  d["era"] = std::string(model::era_name(s.kernel.era));
+  d["era"] = std::string(registry::era_name(s.kernel.era));
   d["ok"] = run.expectations_ok && run.error.empty();
   d["error"] = run.error;
   py::list steps;

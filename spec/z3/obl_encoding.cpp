@@ -148,8 +148,8 @@ void encoding_family(std::vector<Obligation>& out, const ProveOptions&, Mutation
                    }, cases);
                  }});
   // Item 28: restore clears page->private (6.18+), so a second restore fails.
-  for (auto era : model::kAllEras) {
-    const auto& tr = model::era_traits(era);
+  for (auto era : registry::era_ids()) {
+    const auto& tr = registry::era(era);
     if (!tr.restore_once) continue;
     const std::string en(tr.name);
     out.push_back({{"kho/restore/once[" + en + "]", en, ObligationKind::exact, {"INV_RESTORE_ONCE"}, false,

@@ -18,17 +18,17 @@ void preserve_family(std::vector<Obligation>& out, const ProveOptions&, Mutation
     Op op;
     std::string name;
   };
-  for (auto era : model::kAllEras) {
-    const auto& tr = model::era_traits(era);
+  for (auto era : registry::era_ids()) {
+    const auto& tr = registry::era(era);
     const std::string en(tr.name);
     // The debug scratch check (CONFIG_KEXEC_HANDOVER_DEBUG) exists from 6.18.
     const bool check = tr.debug_scratch_check;
     std::vector<Spec> ops = {{Op::folio, "preserve_folio"}, {Op::pages_chunk, tr.preserve_pages ? "preserve_pages" : "preserve_phys"}};
     if (tr.unpreserve_api) ops.push_back({Op::unpreserve, "unpreserve"});
-    if (tr.finalize == model::FinalizeModel::notifier_abort) {
+    if (tr.finalize == registry::FinalizeModel::notifier_abort) {
       ops.push_back({Op::finalize, "finalize"});
       ops.push_back({Op::abort, "abort"});
-    } else if (tr.finalize == model::FinalizeModel::refresh) {
+    } else if (tr.finalize == registry::FinalizeModel::refresh) {
       ops.push_back({Op::refresh, "finalize"});
     }
     for (const auto& sp : ops) {
@@ -37,7 +37,7 @@ void preserve_family(std::vector<Obligation>& out, const ProveOptions&, Mutation
         PSet p = mk_pset(c, "P", NP);
         Areas ar = mk_areas(c, 2);
         expr finalized = c.bool_val(false);
-        if (tr.finalize != model::FinalizeModel::none) finalized = c.bool_const("finalized");
+        if (tr.finalize != registry::FinalizeModel::none) finalized = c.bool_const("finalized");
         expr pfn = c.bv_const("pfn", 64), o = c.bv_const("order", 64), end = c.bv_const("end_pfn", 64);
         expr fail = c.bool_const("notifier_fails");
         hyps.push_back({"pre: scratch areas do not wrap", areas_ok(c, ar)});
@@ -98,7 +98,7 @@ void preserve_family(std::vector<Obligation>& out, const ProveOptions&, Mutation
                        }});
       }
       // Hazards on the same operations.
-      if (sp.op == Op::folio && era == model::KhoEra::v6_16) {
+      if (sp.op == Op::folio && era == registry::EraId::v6_16) {
         out.push_back({{"hazard/v6.16/preserve_in_scratch", en, ObligationKind::hazard,
                         {"INV_SCRATCH_PRESERVED_DISJOINT", "HAZARD_RESERVE_MEM_IN_SCRATCH"}, true,
                         "6.16 has no scratch-overlap check: a folio inside scratch is preserved"},
@@ -121,7 +121,7 @@ void preserve_family(std::vector<Obligation>& out, const ProveOptions&, Mutation
           });
         };
       }
-      if (sp.op == Op::pages_chunk && era == model::KhoEra::v6_16) {
+      if (sp.op == Op::pages_chunk && era == registry::EraId::v6_16) {
         out.push_back({{"hazard/v6.16/order_above_max", en, ObligationKind::hazard, {"INV_PRESERVED_ORDER_RESTORABLE"}, true,
                         "the greedy split of kho_preserve_phys() yields orders above MAX_PAGE_ORDER"},
                        [](Query& q) {

@@ -38,7 +38,7 @@ struct SmMode {
 
 void sm_family(std::vector<Obligation>& out, const ProveOptions& opts, Mutation) {
   const unsigned steps = opts.bmc_steps;
-  auto bmc = [steps](Query& q, const model::EraTraits& tr, SmMode mode, const std::string& prop) -> Outcome {
+  auto bmc = [steps](Query& q, const registry::Era& tr, SmMode mode, const std::string& prop) -> Outcome {
     auto& c = q.c;
     using model::OutEvent;
     using model::OutState;
@@ -48,8 +48,8 @@ void sm_family(std::vector<Obligation>& out, const ProveOptions& opts, Mutation)
     std::vector<expr> ev, blk, fail, ret, viol;
     st.push_back({c.bv_const("out0", 8), bu(0), bu(0), b8v(MAP_NONE), b8v(0), c.bool_val(false)});
     Conj hyps = {{"pre: KHO starts IDLE (or DISABLED where preserve still works)",
-                  st[0].out == b8v(1) || (tr.finalize == model::FinalizeModel::notifier_abort && st[0].out == b8v(0))}};
-    const bool stateless = tr.finalize == model::FinalizeModel::none;
+                  st[0].out == b8v(1) || (tr.finalize == registry::FinalizeModel::notifier_abort && st[0].out == b8v(0))}};
+    const bool stateless = tr.finalize == registry::FinalizeModel::none;
     expr bad = c.bool_val(false);
     for (unsigned t = 0; t < steps; ++t) {
       const SmState& s = st.back();
@@ -174,18 +174,18 @@ void sm_family(std::vector<Obligation>& out, const ProveOptions& opts, Mutation)
       return o.str();
     });
   };
-  for (auto era : model::kAllEras) {
-    const auto& tr = model::era_traits(era);
+  for (auto era : registry::era_ids()) {
+    const auto& tr = registry::era(era);
     const std::string en(tr.name);
     const std::string tag = "[k=" + std::to_string(steps) + "]";
-    if (tr.finalize == model::FinalizeModel::notifier_abort) {
+    if (tr.finalize == registry::FinalizeModel::notifier_abort) {
       out.push_back({{"sm/" + en + "/bmc" + tag, en, ObligationKind::bmc, {"INV_FINALIZED_MAP_EXACT"}, false,
                       "with notifiers that succeed, FINALIZED always means a valid map equal to P"},
                      [bmc, tr](Query& q) { return bmc(q, tr, SmMode{false, true, false}, "INV_FINALIZED_MAP_EXACT"); }});
       out.push_back({{"sm/" + en + "/handover" + tag, en, ObligationKind::bmc, {"INV_KHO_HANDOVER_COMPLETE"}, false,
                       "kexec -e while FINALIZED (notifiers succeed) hands over exactly P"},
                      [bmc, tr](Query& q) { return bmc(q, tr, SmMode{false, true, false}, "INV_KHO_HANDOVER_COMPLETE/finalized"); }});
-    } else if (tr.finalize == model::FinalizeModel::refresh) {
+    } else if (tr.finalize == registry::FinalizeModel::refresh) {
       out.push_back({{"sm/" + en + "/bmc" + tag, en, ObligationKind::bmc, {"INV_MAP_FRESH_AT_KEXEC", "INV_KHO_HANDOVER_COMPLETE"}, false,
                       "rebooting through LUO (re-finalize, then kexec) always hands over a fresh map"},
                      [bmc, tr](Query& q) { return bmc(q, tr, SmMode{false, false, true}, "INV_MAP_FRESH_AT_KEXEC"); }});
@@ -195,8 +195,8 @@ void sm_family(std::vector<Obligation>& out, const ProveOptions& opts, Mutation)
                      [bmc, tr](Query& q) { return bmc(q, tr, SmMode{false, true, false}, "INV_KHO_HANDOVER_COMPLETE"); }});
     }
   }
-  const auto& t616 = model::era_traits(model::KhoEra::v6_16);
-  const auto& t619 = model::era_traits(model::KhoEra::v6_19);
+  const auto& t616 = registry::era(registry::EraId::v6_16);
+  const auto& t619 = registry::era(registry::EraId::v6_19);
   out.push_back({{"hazard/v6.16/abort_dangling_map", "v6.16", ObligationKind::hazard, {"INV_FINALIZED_MAP_EXACT", "HAZARD_ABORT_DANGLING_MAP"}, true,
                   "echo 0 > finalize with a failing ABORT notifier stays FINALIZED with the map freed"},
                  [bmc, t616](Query& q) { return bmc(q, t616, SmMode{true, true, false}, "INV_FINALIZED_MAP_EXACT"); }});
