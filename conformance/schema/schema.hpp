@@ -118,8 +118,9 @@ class SchemaSet {
   void parse_all() const;
 
  public:
-  // Node schemas compiled to plain tables (conformance/schema/schema.cpp): validate_tree() and
-  // prop_type() walk these instead of yaml-cpp nodes. Opaque outside schema.cpp.
+  // Node schemas compiled to plain tables (schema_compile.cpp): validate_tree() and
+  // prop_type() walk these instead of yaml-cpp nodes. Defined in schema_internal.hpp,
+  // opaque outside conformance/schema/.
   struct CompiledNode;
   struct Cache;
 
