@@ -213,7 +213,7 @@ std::optional<fdt::PropType> compiled_prop_type(const SchemaSet::CompiledNode* s
 }  // namespace schema_detail
 
 void SchemaSet::bind_flat(fdt::FlatTree& t, const SchemaDoc* doc) const {
-  static const fdt::Node kAnyNode;  // kho_prop_type() reads names only
+  t.hints = &kho_decode_hints();
   const CompiledNode* root = doc ? compiled(*doc) : nullptr;
   if (doc && !root) {
     // The yaml-cpp walk: types through flat_type_resolver(); validate_flat() walks
@@ -253,7 +253,7 @@ void SchemaSet::bind_flat(fdt::FlatTree& t, const SchemaDoc* doc) const {
       // compiled_prop_type(): a `properties` entry's $ref type; prop_schema(): that entry, else a pattern.
       const CompiledNode::Entry* e = typer ? typer->entry(p.name) : nullptr;
       std::optional<fdt::PropType> declared = e && e->prop ? e->prop->type : std::nullopt;
-      if (!declared) declared = fdt::kho_prop_type(kAnyNode, p.name);
+      if (!declared) declared = builtin().prop_type_by_name(p.name);
       p.type_known = declared.has_value();
       if (declared) p.type = *declared;
       p.schema = nullptr;

@@ -179,6 +179,10 @@ struct SchemaSet::Cache {
   // compiled() of doc i once built, read without the lock (sized by seal()).
   std::unique_ptr<std::atomic<const Graph*>[]> graph_at;
   std::size_t sealed_docs = 0;
+  // prop_type_by_name(): every property name a node schema declares, in first-seen
+  // order, with its wire type (nullopt: two schemas disagree).
+  std::once_flag names_once;
+  std::vector<std::pair<std::string, std::optional<fdt::PropType>>> names;
 };
 
 namespace schema_detail {

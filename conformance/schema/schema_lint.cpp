@@ -159,6 +159,7 @@ struct Linter {
       }
       fdt::InspectOptions io;
       io.read.file = doc->path + " example " + std::to_string(idx);
+      io.decode = kho_decode_options(fdt::Endian::little);
       io.decode.resolver = set.type_resolver(*doc);
       Report r;
       auto insp = fdt::inspect(blob, io, r);

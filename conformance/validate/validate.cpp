@@ -455,7 +455,7 @@ struct Pipeline {
     else v.abi = opts.abi;
     const SchemaDoc* doc = v.abi.empty() ? nullptr : schemas.for_abi(v.abi);
 
-    // Typed decoding with the schema's wire types (the built-in table for the rest);
+    // Typed decoding with the schema's wire types (the built-in schemas' by name for the rest);
     // each node and property is bound to its schema for validate_flat().
     schemas.bind_flat(v.flat, doc);
     fdt::type_flat_declared(v.flat, v.blob, opts.endian, report);
