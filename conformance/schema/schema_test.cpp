@@ -107,7 +107,7 @@ TEST(Schemas, DtsExamplesCompileToNativeEndianBytes) {
   fdt::InspectOptions io;
   auto insp = fdt::inspect(blob, io, r);
   ASSERT_TRUE(insp.blob.ok());
-  // <0xf0be16 0x1000000> is the little-endian u64 0x1_16bef000 (kho-abi §1).
+  // <0xf0be16 0x1000000> is the little-endian u64 0x1_16bef000 (docs/kernel-abi.md §1).
   EXPECT_EQ(insp.tree.root.prop("preserved-memory-map")->value->number, 0x116bef000u);
   EXPECT_EQ(insp.tree.root.child("memblock")->prop("fdt")->value->number, 0x116cc8000u);
   EXPECT_TRUE(compile_dts_example("kho { x = <zz>; };", err).empty());
