@@ -2,8 +2,9 @@
 
 #include <istream>
 
-#include "fdt/inspect.hpp"
+#include "conformance/schema/schema.hpp"
 #include "core/json.hpp"
+#include "fdt/inspect.hpp"
 #include "fdt/reader.hpp"
 #include "fdt/render.hpp"
 
@@ -42,7 +43,7 @@ void write_json_preamble(JsonWriter& w, std::string_view command) {
 int dump_blobs(Context& ctx, const std::vector<NamedBlob>& blobs, std::string_view command) {
   fdt::InspectOptions io;
   io.read.max_size = ctx.opts.max_size;
-  io.decode.endian = ctx.opts.endian;
+  io.decode = conformance::kho_decode_options(ctx.opts.endian);
   fdt::RenderOptions ro;
   ro.offsets = ctx.opts.extra.count("offsets") > 0;
 

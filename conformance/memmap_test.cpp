@@ -8,7 +8,7 @@
 namespace khospec::conformance {
 namespace {
 
-// kho-abi.md §3.5 worked examples (4 KiB pages).
+// docs/kernel-abi.md §4 worked examples (4 KiB pages).
 TEST(Radix, KeyEncodingMatchesTheWorkedExamples) {
   EXPECT_EQ(radix_encode(0x123456000, 0), 0x10000000123456u);
   EXPECT_EQ(radix_encode(0x400000000, 9), 0x80000002000u);

@@ -1,6 +1,6 @@
 // A normalized, machine-readable description of KHO wire formats: what the
-// compatibility checker compares (style-anchors §4.6, QEMU's -dump-vmstate /
-// vmstate-static-checker pair, dt-schema cmp_schema).
+// compatibility checker compares (docs/compat.md; after QEMU's -dump-vmstate /
+// vmstate-static-checker pair and dt-schema cmp_schema).
 //
 // Two producers build it: the YAML schemas (conformance/compat/abi.cpp reads
 // schemas/ into it) and the model (`khospec model abi-dump --era ERA`,

@@ -14,7 +14,7 @@
 
 namespace khospec {
 
-// Process exit codes (style-anchors §4.3, buf's convention).
+// Process exit codes (docs/cli.md "Exit codes", buf's convention).
 enum ExitCode : int {
   exit_clean = 0,      // no findings at or above the threshold
   exit_error = 1,      // usage, I/O or internal error
@@ -56,7 +56,7 @@ class Report {
 // dtc-style text: one line, then one indented "hint:" line per hint.
 void render_text(std::ostream& out, const Diagnostic& d);
 class JsonWriter;
-// One JSON object with the keys of style-anchors §4.3.
+// One JSON object with the keys docs/cli.md shows.
 void write_json(JsonWriter& w, const Diagnostic& d);
 // `"diagnostics": [ ... ]` of a report: the key every JSON document of khospec ends with.
 void write_json_diagnostics(JsonWriter& w, const std::vector<Diagnostic>& diags);

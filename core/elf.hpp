@@ -1,5 +1,5 @@
 // ELF64 little-endian cores (the shape of QEMU dump-guest-memory output,
-// /proc/kcore and shared/dumps' memory.elf): one PT_LOAD per run of physical
+// /proc/kcore and the memory.elf of real KHO captures): one PT_LOAD per run of physical
 // memory, p_paddr = its physical address. Used by the model to save its
 // physical image and by the corpus generator to build memory images.
 #pragma once

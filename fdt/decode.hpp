@@ -1,9 +1,10 @@
-// Typed decoding of KHO property values.
+// Typed decoding of property values in the producer's byte order.
 //
-// KHO properties are raw native-endian C values written with
+// The FDTs khospec reads (KHO's) hold raw native-endian C values written with
 // fdt_property(fdt, name, &val, sizeof(val)) -- not big-endian DT cells
 // (Documentation/core-api/kho/concepts.rst: "Properties are passed in native
-// endianness"). Every decoder checks the exact length first.
+// endianness"). Every decoder checks the exact length first. Which type a
+// property has is the caller's knowledge (fdt/tree.hpp TypeResolver).
 #pragma once
 
 #include <bit>
@@ -36,7 +37,8 @@ std::string_view type_name(PropType t);
 std::optional<PropType> parse_type(std::string_view name);
 
 // Rule ID fired when a value of type `t` has the wrong length or shape
-// (kho_prop_len_u32, kho_prop_len_u64, kho_prop_len_phys_addr, ...).
+// (kho_prop_len_u32, kho_prop_len_u64, kho_prop_len_phys_addr, ...). The IDs keep
+// their kho_ prefix: they are user-visible (docs/rules.md, -W/-E, baselines).
 std::string len_rule(PropType t);
 // What the length should be, for messages ("8 (u64, native-endian)").
 std::string expected_len(PropType t);

@@ -11,7 +11,7 @@ std::vector<std::uint8_t> bytes(std::initializer_list<int> l) {
   return v;
 }
 
-// Worked examples of kho-abi.md §1: dtc cells <c0 c1> -> LE64(BE32(c0) || BE32(c1)).
+// Worked examples of docs/kernel-abi.md §1: dtc cells <c0 c1> -> LE64(BE32(c0) || BE32(c1)).
 std::uint64_t from_dtc_cells(std::uint32_t c0, std::uint32_t c1) {
   std::uint8_t b[8];
   store_u32(b, c0, Endian::big);
@@ -24,7 +24,7 @@ TEST(Decode, KernelDocExamplesDecodeAsLittleEndian) {
   EXPECT_EQ(from_dtc_cells(0x1517, 0x1000000), 0x117150000u);
   EXPECT_EQ(from_dtc_cells(0xc06b, 0x4000000), 0x46bc00000u);
   EXPECT_EQ(from_dtc_cells(0x04, 0x00), 0x4000000u);  // 64 MiB
-  EXPECT_EQ(from_dtc_cells(0xf01500, 0x00), 0x15f000u);  // shared/dumps 6.16 reserve-mem-1 k1
+  EXPECT_EQ(from_dtc_cells(0xf01500, 0x00), 0x15f000u);  // a reserve_mem start in a 6.16 capture
 }
 
 TEST(Decode, ExactLengths) {

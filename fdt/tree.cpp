@@ -27,41 +27,17 @@ const Node* Node::child(std::string_view n) const {
   return nullptr;
 }
 
-std::optional<PropType> kho_prop_type(const Node& node, std::string_view prop) {
-  (void)node;  // names are unambiguous across every KHO ABI so far
-  struct Entry { std::string_view name; PropType type; };
-  static constexpr Entry kTable[] = {
-      {"compatible", PropType::string_list},
-      // root (kho-v1..v4): kernel/kexec_handover.c, include/linux/kho/abi/kexec_handover.h
-      {"preserved-memory-map", PropType::phys_addr},
-      {"preserved-order-table", PropType::phys_addr},  // RFC "Make KHO Stateless" v1
-      // subtree pointers: "fdt" (kho-v1), "preserved-data" + "blob-size" (kho-v2+)
-      {"fdt", PropType::phys_addr},
-      {"preserved-data", PropType::phys_addr},
-      {"blob-size", PropType::u64},
-      // memblock reserve-mem-v1 nodes (mm/memblock.c reserve_mem_kho_*)
-      {"start", PropType::phys_addr},
-      {"size", PropType::u64},
-      // lib/test_kho.c kho-test-v1
-      {"magic", PropType::u32},
-      {"nr_folios", PropType::u32},
-      {"csum", PropType::u32},
-      {"folios_info", PropType::u64_array},
-      // LUO v1/v2 FDTs
-      {"liveupdate-number", PropType::u64},
-      {"luo-session-header", PropType::phys_addr},
-      {"luo-flb-header", PropType::phys_addr},
-      {"luo-abi-header", PropType::phys_addr},
-      // Graf RFC (G0/G1): mem = kho_mem{addr,len}[]; ftrace bindings
-      {"mem", PropType::u64_array},
-      {"events", PropType::u32_array},
-      {"trace-flags", PropType::u32},
-      {"cpu", PropType::u32},
-  };
-  for (const auto& e : kTable) {
-    if (e.name == prop) return e.type;
-  }
+std::optional<PropType> standard_prop_type(const Node&, std::string_view prop) {
+  if (prop == "compatible") return PropType::string_list;
   return std::nullopt;
+}
+
+const DecodeHints& generic_decode_hints() {
+  static const DecodeHints h{
+      "the value's length does not match its declared type; a reader of that type rejects it",
+      "the nodes nest deeper than the decoder follows; the blob is corrupt or hostile",
+      "fdt_subnode_offset() finds only the first, so a reader looking the node up by name ignores the second"};
+  return h;
 }
 
 namespace {
@@ -116,11 +92,10 @@ PropType guess_type(std::span<const std::uint8_t> v) {
 
 namespace {
 
-std::string hint_for(PropType t) {
+std::string hint_for(PropType t, const DecodeHints& hints) {
   if (t == PropType::string || t == PropType::string_list)
     return "strings are written with fdt_property_string(): the value must end in its NUL";
-  return "KHO properties are native-endian fixed-size C values written with "
-         "fdt_property(fdt, name, &val, sizeof(val)); the kernel's readers reject any other length";
+  return std::string(hints.value_length);
 }
 
 // Names of a node's properties or children are compared linearly while there are
@@ -265,13 +240,14 @@ void type_flat(FlatTree& t, const Blob& blob, Endian endian, const FlatResolver&
 
 void type_flat_declared(FlatTree& t, const Blob& blob, Endian endian, Report& report) {
   t.endian = endian;
+  const DecodeHints& hints = t.hints ? *t.hints : generic_decode_hints();
   for (std::size_t i = 0; i <= t.nodes.size(); ++i) {
     if (t.too_deep && t.too_deep_before == i) {
       report.add({"fdt_too_deep", rule_level("fdt_too_deep"), blob.file(), t.too_deep_offset,
                   t.too_deep_parent < 0 ? std::string("/") : std::string(t.path(t.too_deep_parent)), "",
                   "nodes nest deeper than " + std::to_string(t.max_depth) +
                       " levels; deeper nodes are not decoded",
-                  {"KHO trees are at most a few levels deep; the blob is corrupt or hostile"},
+                  {std::string(hints.too_deep)},
                   "decode"});
     }
     if (i == t.nodes.size()) break;
@@ -280,8 +256,7 @@ void type_flat_declared(FlatTree& t, const Blob& blob, Endian endian, Report& re
       report.add({"fdt_duplicate_node_name", rule_level("fdt_duplicate_node_name"), blob.file(), n.offset,
                   std::string(t.path(n.parent)), "",
                   "child node '" + std::string(n.name) + "' appears more than once",
-                  {"fdt_subnode_offset() finds only the first, so the kernel's kho_retrieve_subtree() "
-                   "would ignore the second"},
+                  {std::string(hints.duplicate_node)},
                   "decode"});
     }
     for (std::uint32_t k = 0; k < n.prop_count; ++k) {
@@ -297,7 +272,7 @@ void type_flat_declared(FlatTree& t, const Blob& blob, Endian endian, Report& re
       if (!p.value_ok) {
         report.add({len_rule(p.type), rule_level(len_rule(p.type)), blob.file(), p.offset, std::string(t.path(n)),
                     std::string(p.name), "length " + std::to_string(p.raw.size()) + ", expected " + expected_len(p.type),
-                    {hint_for(p.type)}, "kho"});
+                    {hint_for(p.type, hints)}, "kho"});
       }
     }
   }
@@ -358,6 +333,7 @@ Tree to_tree(const FlatTree& t) {
 
 Tree decode_tree(const Blob& blob, const DecodeOptions& opts, Report& report) {
   FlatTree t = read_flat(blob, opts.max_depth);
+  t.hints = opts.hints;
   FlatResolver adapter;
   if (opts.resolver) {
     // TypeResolver takes a Node: hand it one with the node's name and path.

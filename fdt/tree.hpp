@@ -22,7 +22,7 @@ struct Property {
   std::uint64_t offset = 0;          // absolute byte offset of the FDT_PROP token
   std::vector<std::uint8_t> raw;     // value bytes as stored
   PropType type = PropType::bytes;   // declared type, or the guess when !type_known
-  bool type_known = false;           // type from the KHO type table, not guessed
+  bool type_known = false;           // type from the caller's resolver, not guessed
   std::optional<Value> value;        // nullopt when the length/shape is wrong
 };
 
@@ -42,26 +42,39 @@ struct Tree {
   Endian endian = Endian::little;
 };
 
-// Declared wire type of a KHO property, keyed by node path and property name;
-// nullopt when the property is not part of any KHO ABI khospec knows.
+// Declared wire type of a property, keyed by node path and property name; nullopt
+// when the caller does not know it (the decode then guesses, guess_type()). The
+// caller's format knowledge: for KHO blobs, the schemas (conformance/schema).
 using TypeResolver = std::function<std::optional<PropType>(const Node& node, std::string_view prop)>;
 
-// The built-in table of every property the kernel's KHO producers write
-// (kho-v1..v4 roots, memblock/reserve-mem, kho_test, LUO v1/v2, RFC mem/ftrace).
-std::optional<PropType> kho_prop_type(const Node& node, std::string_view prop);
+// What the devicetree specification itself fixes: `compatible` is a string list.
+// Nothing else, so a blob of no known format is otherwise decoded by guessing.
+std::optional<PropType> standard_prop_type(const Node& node, std::string_view prop);
 
 // The type shown for an unknown property: string if it reads as one, u32/u64 by
 // length, raw bytes otherwise.
 PropType guess_type(std::span<const std::uint8_t> v);
 
+// The hints of the decode's findings that depend on what the blob is: a wrong
+// length means something only in the terms of whoever declared the type. The
+// caller that passes the types passes these with them.
+struct DecodeHints {
+  std::string_view value_length;    // kho_prop_len_* of a fixed-size type (not strings)
+  std::string_view too_deep;        // fdt_too_deep
+  std::string_view duplicate_node;  // fdt_duplicate_node_name
+};
+// libfdt's terms, for a blob of no particular producer.
+const DecodeHints& generic_decode_hints();
+
 struct DecodeOptions {
   Endian endian = Endian::little;
-  TypeResolver resolver = kho_prop_type;
+  TypeResolver resolver = standard_prop_type;
+  const DecodeHints* hints = nullptr;  // nullptr: generic_decode_hints()
   int max_depth = 64;  // KHO trees are at most 4 levels deep
 };
 
 // Walks `blob` (which must be ok()) and decodes every property. Fires
-// kho_prop_len_<type> for known properties whose length is wrong, plus
+// kho_prop_len_<type> for declared properties whose length is wrong, plus
 // fdt_duplicate_node_name / fdt_duplicate_property_name / fdt_too_deep.
 // Equal to to_tree() of read_flat() + type_flat() (that is how it is built).
 Tree decode_tree(const Blob& blob, const DecodeOptions& opts, Report& report);
@@ -120,6 +133,9 @@ struct FlatTree {
   std::size_t too_deep_before = 0;
   std::uint64_t too_deep_offset = 0;
   int too_deep_parent = -1;
+  // The hints type_flat_declared()'s findings carry (set with the declared types;
+  // nullptr: generic_decode_hints()).
+  const DecodeHints* hints = nullptr;
 
   // The node's path ("/", "/memblock", ...), built from its parents on demand
   // (findings and the owning tree ask; a clean validation never does).
@@ -174,7 +190,8 @@ class FlatBuilder {
   std::set<std::string_view> prop_set_;
   std::vector<std::set<std::string_view>> child_sets_;
 };
-// Pass 2: types and values, with exactly decode_tree()'s findings in its order.
+// Pass 2: types and values, with exactly decode_tree()'s findings in its order
+// (their hints: tree.hints).
 void type_flat(FlatTree& tree, const Blob& blob, Endian endian, const FlatResolver& resolver, Report& report);
 // type_flat()'s first half: every property's declared type from `resolver`
 // (FlatProp::type_known / type; none without a resolver).

@@ -18,13 +18,24 @@ struct Decoded {
   Report report;
 };
 
-Decoded decode_bytes(const std::vector<std::uint8_t>& bytes, Endian e = Endian::little) {
+// The types a caller declares for these tests' blobs (for KHO blobs the caller
+// takes them from the schemas, conformance/schema).
+std::optional<PropType> test_types(const Node& n, std::string_view p) {
+  if (p == "preserved-memory-map" || p == "fdt" || p == "preserved-data") return PropType::phys_addr;
+  if (p == "blob-size") return PropType::u64;
+  return standard_prop_type(n, p);
+}
+
+Decoded decode_bytes(const std::vector<std::uint8_t>& bytes, Endian e = Endian::little,
+                     const DecodeHints* hints = nullptr) {
   Decoded d;
   ReadOptions ro;
   ro.file = "t.dtb";
   d.blob = Blob::open(bytes, ro, d.report);
   DecodeOptions o;
   o.endian = e;
+  o.resolver = test_types;
+  o.hints = hints;
   d.tree = decode_tree(d.blob, o, d.report);
   return d;
 }
@@ -64,6 +75,42 @@ TEST(Tree, WrongLengthFiresTypedRuleWithLocation) {
   EXPECT_EQ(*x.offset, d.tree.root.child("LUO")->prop("blob-size")->offset);
 }
 
+// The hints of findings about declared types come with the types; without any, libfdt's terms.
+TEST(Tree, HintsComeFromTheCaller) {
+  Builder b;
+  b.begin_node("").prop_u32("blob-size", 32).begin_node("a").end_node().begin_node("a").end_node().end_node();
+  const auto bytes = b.finish();
+  const DecodeHints mine{"length hint", "depth hint", "duplicate hint"};
+  auto hints_of = [](const Decoded& d, std::string_view rule) {
+    for (const auto& x : d.report.diagnostics())
+      if (x.rule == rule && !x.hints.empty()) return x.hints.front();
+    return std::string("(none)");
+  };
+  const auto given = decode_bytes(bytes, Endian::little, &mine);
+  EXPECT_EQ(hints_of(given, "kho_prop_len_u64"), "length hint");
+  EXPECT_EQ(hints_of(given, "fdt_duplicate_node_name"), "duplicate hint");
+  const auto generic = decode_bytes(bytes);
+  EXPECT_EQ(hints_of(generic, "kho_prop_len_u64"), generic_decode_hints().value_length);
+  EXPECT_EQ(hints_of(generic, "fdt_duplicate_node_name"), generic_decode_hints().duplicate_node);
+  Builder deep;
+  for (int i = 0; i < 70; ++i) deep.begin_node(i == 0 ? "" : "n");
+  for (int i = 0; i < 70; ++i) deep.end_node();
+  EXPECT_EQ(hints_of(decode_bytes(deep.finish(), Endian::little, &mine), "fdt_too_deep"), "depth hint");
+}
+
+// Without a resolver from the caller only the devicetree spec's own types are known.
+TEST(Tree, DefaultTypesAreTheSpecsOnly) {
+  Report r;
+  const Blob blob = Blob::open(test::docs_root(), ReadOptions{}, r);
+  const Tree t = decode_tree(blob, DecodeOptions{}, r);
+  EXPECT_TRUE(r.empty());
+  EXPECT_TRUE(t.root.prop("compatible")->type_known);
+  EXPECT_EQ(t.root.prop("compatible")->type, PropType::string_list);
+  const Property* pmm = t.root.prop("preserved-memory-map");
+  EXPECT_FALSE(pmm->type_known);
+  EXPECT_EQ(pmm->type, PropType::u64);  // guessed by its length
+}
+
 TEST(Tree, UnknownPropertiesAreGuessedNotFlagged) {
   Builder b;
   b.begin_node("").prop_u32("vendor,x", 1).prop_string("label", "hi").prop_bytes("blob", std::vector<std::uint8_t>{1, 2, 3});
@@ -99,7 +146,7 @@ TEST(FlatTree, ReadsInPlaceAndSurvivesMovingTheBlob) {
   Blob blob = Blob::open(test::docs_root(), ReadOptions{}, r);
   ASSERT_TRUE(blob.ok());
   FlatTree t = read_flat(blob);
-  type_flat(t, blob, Endian::little, [](const FlatTree&, int, std::string_view p) { return kho_prop_type(Node{}, p); }, r);
+  type_flat(t, blob, Endian::little, [](const FlatTree&, int, std::string_view p) { return test_types(Node{}, p); }, r);
   EXPECT_TRUE(r.empty());
   Blob moved = std::move(blob);  // the storage (and every view into it) stays put
   ASSERT_EQ(t.nodes.size(), 2u);

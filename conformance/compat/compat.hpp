@@ -1,7 +1,7 @@
 // The schema compatibility checker (`khospec compat OLD NEW`): compares two
 // ABI descriptions (schemas or model ABI dumps, core/abi.hpp) and reports
 // every change as a named compat_* finding in one of three categories
-// (style-anchors §4.6, after buf's categories and dt-schema cmp_schema):
+// (docs/compat.md, after buf's categories and dt-schema cmp_schema):
 //
 //   wire      an old blob can no longer be read by the new reader (forward)
 //             or a new blob by the old reader (backward): error
@@ -13,7 +13,7 @@
 // checking the root compatible first (kho_populate()). A wire change that
 // kept the compatible is compat_break_without_version_bump, the rule the
 // KHO ABI headers state ("any change ... requires incrementing
-// KHO_FDT_COMPATIBLE", kho-abi.md §10).
+// KHO_FDT_COMPATIBLE", docs/kernel-abi.md §7).
 #pragma once
 
 #include <optional>

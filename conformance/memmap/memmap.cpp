@@ -142,7 +142,7 @@ MapDecode decode_v1_chunks(const MemoryImage& image, std::uint64_t head, const M
     at = next;
   }
 
-  // Bitmap size (kho-abi §3.3): 512 bytes in 6.16/6.17, PAGE_SIZE from "kho: increase
+  // Bitmap size (docs/kernel-abi.md §3): 512 bytes in 6.16/6.17, PAGE_SIZE from "kho: increase
   // metadata bitmap size to PAGE_SIZE" on, both under kho-v1. Evidence for 512: a
   // bitmap that is not page-aligned (kmalloc-512) or a phys_start that is not a
   // multiple of the page bitmap's coverage; evidence for PAGE_SIZE: a page-aligned

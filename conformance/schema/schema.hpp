@@ -94,8 +94,16 @@ class SchemaSet {
   void validate_flat(const fdt::FlatTree& tree, const SchemaDoc& doc, const std::string& file, Report& report) const;
   // The wire type the schema declares for `prop` of `node`, if any.
   std::optional<fdt::PropType> prop_type(const SchemaDoc& doc, const fdt::Node& node, std::string_view prop) const;
-  // prop_type(), else fdt::kho_prop_type(): the decode resolver for blobs of `doc`'s format.
+  // The wire type of a property of this name wherever the set's node schemas declare
+  // it (a `properties` entry, any format, any depth); nullopt when none does or two
+  // declare different types. The set is parsed whole on first use.
+  std::optional<fdt::PropType> prop_type_by_name(std::string_view prop) const;
+  // prop_type(), else builtin().prop_type_by_name(): the decode resolver for blobs of
+  // `doc`'s format. The fallback types what the format leaves untyped (a property
+  // that does not belong there, or one only a pattern declares) as dump does.
   fdt::TypeResolver type_resolver(const SchemaDoc& doc) const;
+  // prop_type_by_name() as a resolver: for blobs of no particular format (dump).
+  fdt::TypeResolver type_resolver() const;
   // type_resolver() for fdt::type_flat(); it caches per node, so use one per type_flat() pass.
   fdt::FlatResolver flat_type_resolver(const SchemaDoc& doc) const;
   // True when `ref` (relative to `from`) names a type, a schema or a definition.
@@ -118,18 +126,19 @@ class SchemaSet {
   void parse_all() const;
 
  public:
-  // Node schemas compiled to plain tables (conformance/schema/schema.cpp): validate_tree() and
-  // prop_type() walk these instead of yaml-cpp nodes. Opaque outside schema.cpp.
+  // Node schemas compiled to plain tables (schema_compile.cpp): validate_tree() and
+  // prop_type() walk these instead of yaml-cpp nodes. Defined in schema_internal.hpp,
+  // opaque outside conformance/schema/.
   struct CompiledNode;
   struct Cache;
 
   // One pass over `tree`, parents before children: declares every property's wire
-  // type in place (FlatProp::type / type_known, what flat_type_resolver() answers,
-  // fdt::kho_prop_type() for the rest; `doc` null: that table only) for
-  // fdt::type_flat_declared(), and, when `doc` is compiled, binds every node and
-  // property to its schema (FlatNode::schema / FlatProp::schema: as
-  // validate_compiled() finds them, a child's by its name in its parent's), so
-  // validate_flat() looks nothing up again.
+  // type in place (FlatProp::type / type_known: what flat_type_resolver() answers;
+  // `doc` null: builtin().prop_type_by_name() only) and KHO's decode hints
+  // (FlatTree::hints) for fdt::type_flat_declared(), and, when `doc` is compiled,
+  // binds every node and property to its schema (FlatNode::schema /
+  // FlatProp::schema: as validate_compiled() finds them, a child's by its name in
+  // its parent's), so validate_flat() looks nothing up again.
   void bind_flat(fdt::FlatTree& tree, const SchemaDoc* doc) const;
 
  private:
@@ -175,5 +184,12 @@ std::optional<std::string> wire_type_ref(const std::string& ref);  // "u64" from
 // `name { prop = "str"; prop = <cells>; child { ... }; };` Cells are big-endian
 // 32-bit words, as dtc writes them. Returns empty and sets `error` on a syntax error.
 std::vector<std::uint8_t> compile_dts_example(std::string_view text, std::string& error);
+
+// The hints of decode findings on KHO blobs: KHO writes every number as a native-endian
+// C value of fixed size, and the kernel looks subtrees up by name (docs/kernel-abi.md).
+const fdt::DecodeHints& kho_decode_hints();
+// How `khospec dump` and the lint of examples decode a KHO blob of any format: wire
+// types by property name from the built-in schemas (SchemaSet::type_resolver()), KHO's hints.
+fdt::DecodeOptions kho_decode_options(fdt::Endian endian);
 
 }  // namespace khospec::conformance

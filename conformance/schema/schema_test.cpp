@@ -2,15 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <random>
 #include <regex>
 #include <set>
 #include <sstream>
 
-#include "fdt/inspect.hpp"
 #include "core/file.hpp"
+#include "fdt/builder.hpp"
+#include "fdt/inspect.hpp"
 
 namespace khospec::conformance {
 namespace {
@@ -104,7 +107,7 @@ TEST(Schemas, DtsExamplesCompileToNativeEndianBytes) {
   fdt::InspectOptions io;
   auto insp = fdt::inspect(blob, io, r);
   ASSERT_TRUE(insp.blob.ok());
-  // <0xf0be16 0x1000000> is the little-endian u64 0x1_16bef000 (kho-abi §1).
+  // <0xf0be16 0x1000000> is the little-endian u64 0x1_16bef000 (docs/kernel-abi.md §1).
   EXPECT_EQ(insp.tree.root.prop("preserved-memory-map")->value->number, 0x116bef000u);
   EXPECT_EQ(insp.tree.root.child("memblock")->prop("fdt")->value->number, 0x116cc8000u);
   EXPECT_TRUE(compile_dts_example("kho { x = <zz>; };", err).empty());
@@ -129,6 +132,85 @@ TEST(Schemas, SchemaTypesDriveDecoding) {
   fdt::Node region;
   region.path = "/trace";
   EXPECT_EQ(set.prop_type(*mb, region, "start"), fdt::PropType::phys_addr);  // through $ref reserve-mem-v1.yaml#
+}
+
+// dump's types: every property name the built-in node schemas declare, one type each.
+// A new schema that declares a new name (or retypes one) changes what dump prints:
+// extend this list on purpose.
+TEST(Schemas, PropertyTypesByNameComeFromTheBuiltinSchemas) {
+  using T = fdt::PropType;
+  const std::vector<std::pair<std::string, T>> want = {
+      {"compatible", T::string_list},     {"preserved-memory-map", T::phys_addr},
+      {"preserved-order-table", T::phys_addr}, {"fdt", T::phys_addr},
+      {"preserved-data", T::phys_addr},   {"blob-size", T::u64},
+      {"start", T::phys_addr},            {"size", T::u64},
+      {"magic", T::u32},                  {"nr_folios", T::u32},
+      {"csum", T::u32},                   {"folios_info", T::u64_array},
+      {"liveupdate-number", T::u64},      {"luo-session-header", T::phys_addr},
+      {"luo-flb-header", T::phys_addr},   {"luo-abi-header", T::phys_addr},
+      {"mem", T::u64_array},              {"events", T::u32_array},
+      {"trace-flags", T::u32},            {"cpu", T::u32}};
+  const auto& set = SchemaSet::builtin();
+  for (const auto& [name, type] : want) EXPECT_EQ(set.prop_type_by_name(name), type) << name;
+  // Every declared name is in the list.
+  std::size_t declared = 0;
+  for (const auto& d : set.docs()) {
+    if (!d.parsed || !d.root["properties"]) continue;
+    std::function<void(const YAML::Node&)> walk = [&](const YAML::Node& s) {
+      if (!s.IsMap()) return;
+      if (s["properties"] && s["properties"].IsMap())
+        for (const auto& kv : s["properties"]) {
+          if (is_node_schema(kv.second)) {
+            walk(kv.second);
+            continue;
+          }
+          ++declared;
+          const std::string name = kv.first.as<std::string>();
+          EXPECT_TRUE(std::any_of(want.begin(), want.end(), [&](const auto& w) { return w.first == name; }))
+              << d.path << ": " << name;
+        }
+      if (s["patternProperties"] && s["patternProperties"].IsMap())
+        for (const auto& kv : s["patternProperties"]) walk(kv.second);
+    };
+    walk(d.root);
+  }
+  EXPECT_GT(declared, want.size());
+  EXPECT_FALSE(set.prop_type_by_name("nonsense"));
+  EXPECT_FALSE(set.prop_type_by_name("preserved-memory-ma"));
+}
+
+// A name two schemas declare with different types has none (the decode guesses it).
+TEST(Schemas, PropertyTypesByNameDropConflicts) {
+  auto schema = [](const char* id, const char* x_type) {
+    return SchemaSource{std::string(id) + ".yaml",
+                        std::string("$id: ") + id + "\nproperties:\n  x:\n    $ref: /schemas/types.yaml#/definitions/" +
+                            x_type + "\n  child:\n    type: object\n    properties:\n      y:\n        $ref: "
+                            "/schemas/types.yaml#/definitions/u32\n"};
+  };
+  Report r;
+  auto same = SchemaSet::load({schema("a", "u64"), schema("b", "u64")}, r);
+  EXPECT_EQ(same.prop_type_by_name("x"), fdt::PropType::u64);
+  auto differ = SchemaSet::load({schema("a", "u64"), schema("b", "u32")}, r);
+  EXPECT_FALSE(differ.prop_type_by_name("x"));
+  EXPECT_EQ(differ.prop_type_by_name("y"), fdt::PropType::u32);  // inside a child node schema
+  EXPECT_TRUE(r.empty());
+}
+
+// dump's decode: the schemas' types by name and KHO's hints.
+TEST(Schemas, KhoDecodeOptionsTypeAndHint) {
+  fdt::Builder b;
+  b.begin_node("").prop_string("compatible", "kho-v2").prop_u64("preserved-memory-map", 0x1000);
+  b.begin_node("memblock").prop_u32("preserved-data", 1).end_node().end_node();
+  Report r;
+  fdt::InspectOptions io;
+  io.decode = kho_decode_options(fdt::Endian::little);
+  auto insp = fdt::inspect(b.finish(), io, r);
+  ASSERT_TRUE(insp.blob.ok());
+  EXPECT_TRUE(insp.tree.root.prop("preserved-memory-map")->type_known);
+  EXPECT_EQ(insp.tree.root.prop("preserved-memory-map")->type, fdt::PropType::phys_addr);
+  ASSERT_EQ(r.diagnostics().size(), 1u);
+  EXPECT_EQ(r.diagnostics()[0].rule, "kho_prop_len_phys_addr");
+  EXPECT_EQ(r.diagnostics()[0].hints.at(0), kho_decode_hints().value_length);
 }
 
 TEST(Schemas, BadLintInputsFireTheirExpectedRule) {

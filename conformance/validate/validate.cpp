@@ -404,7 +404,7 @@ struct Pipeline {
         cx.add("kho_metadata_invalid", &child, ptr_prop,
                "kexec-metadata version " + std::to_string(version) + ", expected 1");
     }
-    // The blob's pages must be preserved by its owner (kho-abi §5.4).
+    // The blob's pages must be preserved by its owner (docs/kernel-abi.md §2, "Blob ownership").
     if (v.map && v.map->complete && !cx.blocked("kho_blob_not_preserved")) {
       const std::uint64_t first = phys & ~(kPageSize - 1);
       const std::uint64_t last = page_round_up(phys + std::max<std::uint64_t>(extent, 1));
@@ -455,7 +455,7 @@ struct Pipeline {
     else v.abi = opts.abi;
     const SchemaDoc* doc = v.abi.empty() ? nullptr : schemas.for_abi(v.abi);
 
-    // Typed decoding with the schema's wire types (the built-in table for the rest);
+    // Typed decoding with the schema's wire types (the built-in schemas' by name for the rest);
     // each node and property is bound to its schema for validate_flat().
     schemas.bind_flat(v.flat, doc);
     fdt::type_flat_declared(v.flat, v.blob, opts.endian, report);

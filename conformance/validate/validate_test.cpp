@@ -246,10 +246,11 @@ TEST(ValidateApi, FastPathsEqualTheReferenceOnCorpusAndMutatedBlobs) {
     auto b = fdt::Blob::open(blob, ro, r0);
     if (!b.ok()) return;
     Report ignored, rd, rr;
-    const std::string want = detect_abi(fdt::decode_tree(b, fdt::DecodeOptions{}, ignored));
+    const fdt::DecodeOptions kho = kho_decode_options(fdt::Endian::little);  // dump's decode
+    const std::string want = detect_abi(fdt::decode_tree(b, kho, ignored));
     std::string fd, fr;
-    flatten(fdt::decode_tree(b, fdt::DecodeOptions{}, rd).root, fd);
-    flatten(reference_decode(b, fdt::DecodeOptions{}, rr).root, fr);
+    flatten(fdt::decode_tree(b, kho, rd).root, fd);
+    flatten(reference_decode(b, kho, rr).root, fr);
     EXPECT_EQ(fd, fr) << "seed " << seed << ": " << what;
     EXPECT_EQ(findings(rd), findings(rr)) << "seed " << seed << ": " << what;
     Report rv;
@@ -259,7 +260,7 @@ TEST(ValidateApi, FastPathsEqualTheReferenceOnCorpusAndMutatedBlobs) {
     const SchemaDoc* doc = want.empty() ? nullptr : set.for_abi(want);
     // The lazy tree equals the eager decode validate() used to keep (with the schema's types).
     {
-      fdt::DecodeOptions eager;
+      fdt::DecodeOptions eager = kho;
       if (doc) eager.resolver = set.type_resolver(*doc);
       Report re;
       std::string lazy_s, eager_s;
@@ -272,8 +273,9 @@ TEST(ValidateApi, FastPathsEqualTheReferenceOnCorpusAndMutatedBlobs) {
       // The in-place schema walk equals the compiled walk over the owning tree.
       Report rt, rf;
       fdt::FlatTree ft = fdt::read_flat(b);
+      ft.hints = kho.hints;
       fdt::type_flat(ft, b, fdt::Endian::little, set.flat_type_resolver(*doc), rf);
-      fdt::DecodeOptions typed;
+      fdt::DecodeOptions typed = kho;
       typed.resolver = set.type_resolver(*doc);
       set.validate_tree(fdt::decode_tree(b, typed, rt), *doc, "f", rt);
       set.validate_flat(ft, *doc, "f", rf);
@@ -286,11 +288,11 @@ TEST(ValidateApi, FastPathsEqualTheReferenceOnCorpusAndMutatedBlobs) {
       set.validate_flat(bound, *doc, "f", rb);
       EXPECT_EQ(text(rb), text(rt)) << "seed " << seed << ": " << what;
     }
-    fdt::DecodeOptions fast, slow;
+    fdt::DecodeOptions fast = kho, slow = kho;
     fast.resolver = set.type_resolver(*doc);
     slow.resolver = [&](const fdt::Node& n, std::string_view p) {
       auto t = schema_prop_type_yaml(set, *doc, n, p);
-      return t ? t : fdt::kho_prop_type(n, p);
+      return t ? t : SchemaSet::builtin().prop_type_by_name(p);
     };
     Report rf, rs;
     auto tf = fdt::decode_tree(b, fast, rf);
