@@ -1,5 +1,5 @@
-// Next-kernel deserialization, the dominant KHO boot cost (kho-model.md §6
-// hot path 1): every preserved block is memblock_reserve()d and
+// Next-kernel deserialization, the dominant KHO boot cost (the first of the
+// hot paths in docs/kernel-behaviour.md): every preserved block is memblock_reserve()d and
 // memblock_reserved_mark_noinit()ed (kernel/kexec_handover.c
 // deserialize_bitmap(), kho_preserved_memory_reserve()), one order at a time,
 // ascending addresses -- the visit order of both wire formats.

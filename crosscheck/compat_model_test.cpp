@@ -52,7 +52,7 @@ CompatResult check_files(const std::string& a, const std::string& b, Direction d
 }  // namespace
 
 // 6.16 -> 6.18: "kho: increase metadata bitmap size to PAGE_SIZE" kept kho-v1
-// (kho-abi.md §3.3; a reviewer asked "We don't bump this?").
+// (docs/kernel-abi.md §3; a reviewer asked "We don't bump this?").
 TEST(CompatHistory, V616ToV618IsAWireBreakWithoutVersionBump) {
   auto r = check_eras(EraId::v6_16, EraId::v6_18);
   auto e = rules_at(r, Level::error);
@@ -96,7 +96,7 @@ TEST(CompatHistory, KhoV2ToV3AddsBlobSize) {
     blob_size |= d.rule == "compat_required_added" && d.property == "blob-size";
   EXPECT_TRUE(blob_size);
   EXPECT_TRUE(rules_at(r, Level::warning).count("compat_version_bumped"));
-  // The schemas: kho-v2 already allowed blob-size (mm-tree builds, kho-abi §2.8); kho-v3 requires it.
+  // The schemas: kho-v2 already allowed blob-size (mm-tree builds, docs/kernel-abi.md §2); kho-v3 requires it.
   auto s = check_files("schemas/kho/kho-v2.yaml", "schemas/kho/kho-v3.yaml");
   bool req = false;
   for (const auto& d : s.report.diagnostics()) req |= d.rule == "compat_required_added" && d.property == "blob-size";

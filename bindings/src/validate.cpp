@@ -116,8 +116,7 @@ py::dict do_dump(const PyBlob& blob, const std::string& endian) {
   out["name"] = blob.name;
   out["ok"] = b.ok();
   if (b.ok()) {
-    fdt::DecodeOptions dopt;
-    dopt.endian = parse_endian(endian);
+    fdt::DecodeOptions dopt = conformance::kho_decode_options(parse_endian(endian));
     fdt::Tree t = fdt::decode_tree(b, dopt, r);
     out["abi"] = conformance::detect_abi(t);
     out["tree"] = node_to_py(t.root);

@@ -573,7 +573,7 @@ struct Pipeline {
           cx.add("kho_reader_misreads", &root, pmm,
                  "a " + opts.as_reader->era + " reader decodes " + std::to_string(md.blocks.size()) + " block(s) (" +
                      md.format + ") where the writer meant " + std::to_string(meant.blocks.size()) + " (" +
-                     meant.format + "): same kho-v1 compatible, different bitmap size (kho-abi.md §3.3)");
+                     meant.format + "): same kho-v1 compatible, different bitmap size (docs/kernel-abi.md §3)");
       }
       check_overlaps(md.blocks, site, report);
       v.map = std::move(md);
