@@ -5,7 +5,6 @@
 
 #include "core/parse.hpp"
 #include "model/kho/kernel_internal.hpp"
-#include "model/kho/machine.hpp"
 
 namespace khospec::model {
 
@@ -37,19 +36,19 @@ std::string_view boot_phase_name(BootPhase p) {
   return "?";
 }
 
-Kernel::Kernel(Machine& machine, KernelConfig cfg, BootInfo boot, int index)
-    : m_(machine),
+Kernel::Kernel(Board board, KernelConfig cfg, BootInfo boot, int index)
+    : board_(board),
       cfg_(std::move(cfg)),
       era_(era_traits(cfg_.era)),
       boot_(boot),
       index_(index),
       mb_(memblock_config()),
-      buddy_(machine.image()) {}
+      buddy_(board.image()) {}
 
 Kernel::~Kernel() = default;
 
-PhysImage& Kernel::image() { return m_.image(); }
-const PhysImage& Kernel::image() const { return m_.image(); }
+PhysImage& Kernel::image() { return board_.image(); }
+const PhysImage& Kernel::image() const { return board_.image(); }
 
 KhoClient* Kernel::client(const std::string& name) {
   for (auto& c : clients_) {
@@ -60,6 +59,31 @@ KhoClient* Kernel::client(const std::string& name) {
 
 void Kernel::log(std::string line) { dmesg_.push_back(std::move(line)); }
 void Kernel::note(std::string what) { timeline_.push_back({std::move(what)}); }
+
+void FindingBatch::add(const std::string& id, const std::string& level, const std::string& detail) {
+  for (const auto& f : v_) {
+    if (f.id == id) {
+      ++more_[id];
+      return;
+    }
+  }
+  v_.push_back({id, level, detail});
+}
+
+std::vector<Finding> FindingBatch::take() const {
+  std::vector<Finding> out = v_;
+  for (auto& f : out) {
+    const auto it = more_.find(f.id);
+    if (it != more_.end()) f.detail += " (and " + std::to_string(it->second) + " more)";
+  }
+  return out;
+}
+
+std::vector<Finding> FindingBatch::report(Kernel& k) const {
+  auto out = take();
+  for (const auto& f : out) k.finding(f.id, f.level, f.detail);
+  return out;
+}
 
 void Kernel::finding(std::string id, std::string level, std::string detail) {
   for (const auto& f : findings_) {
@@ -94,7 +118,7 @@ void Kernel::boot() {
 }
 
 void Kernel::setup_memblock() {
-  const auto& mc = m_.config();
+  const auto& mc = board_.config();
   // The hand-off record is parsed first (x86 parse_setup_data -> add_kho ->
   // kho_populate), before RAM from e820 is added: memblock_add of RAM then
   // leaves the scratch regions' KHO_SCRATCH flag alone.
@@ -128,9 +152,9 @@ void Kernel::early_allocations() {
   // The memmap (64-byte struct page per page of RAM) and other early boot
   // allocations (page tables, ...): RSRV_KERN, top-down, and -- on a KHO boot
   // -- only from scratch.
-  for (int nid = 0; nid < m_.node_count(); ++nid) {
+  for (int nid = 0; nid < board_.node_count(); ++nid) {
     std::uint64_t pages = 0;
-    for (const auto& r : m_.config().ram)
+    for (const auto& r : board_.config().ram)
       if (r.nid == nid) pages += r.size / PAGE_SIZE_4K;
     std::uint64_t bytes = (pages * 64 + PAGE_SIZE_4K - 1) / PAGE_SIZE_4K * PAGE_SIZE_4K;
     phys_addr_t a = mb_.memblock_alloc_try_nid(bytes, PAGE_SIZE_4K, 0, MEMBLOCK_ALLOC_ACCESSIBLE, nid);
@@ -183,7 +207,7 @@ void Kernel::kho_reserve_scratch() {
     lowmem = round_up_wrap(lowmem, PAGEBLOCK_BYTES);
     global = round_up_wrap(global, PAGEBLOCK_BYTES);
   }
-  const int nodes = m_.node_count();
+  const int nodes = board_.node_count();
   const std::uint64_t cnt = static_cast<std::uint64_t>(nodes) + 2;
   std::vector<ScratchArea> areas;
   phys_addr_t arr = mb_.memblock_alloc(cnt * 16, PAGE_SIZE_4K);

@@ -5,7 +5,9 @@
 //
 // Everything the next kernel learns comes from bytes in the Machine's
 // PhysImage: the boot hand-off record, the root FDT, the memory map, the
-// client blobs. Nothing is passed in C++ objects across a kexec.
+// client blobs. Nothing is passed in C++ objects across a kexec: a Kernel
+// holds a Board (the machine's configuration and its memory), not the
+// Machine, so it cannot reach another kernel.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "model/kho/board.hpp"
 #include "model/kho/buddy.hpp"
 #include "model/kho/cmdline.hpp"
 #include "model/kho/era.hpp"
@@ -26,7 +29,6 @@
 
 namespace khospec::model {
 
-class Machine;
 class Kernel;
 
 inline constexpr std::uint64_t PAGE_SIZE_4K = 4096;
@@ -48,6 +50,21 @@ struct Finding {
   std::string id;      // INV_* or HAZARD_*
   std::string level;   // "error" (invariant violated) or "warning" (known hazard)
   std::string detail;
+};
+
+// One check pass: one finding per ID (the first offender's detail, then
+// "(and N more)"), recorded on a kernel by report().
+class FindingBatch {
+ public:
+  void add(const std::string& id, const std::string& level, const std::string& detail);
+  // The findings, each detail followed by "(and N more)" where there were.
+  std::vector<Finding> take() const;
+  // take(), recorded as k's findings.
+  std::vector<Finding> report(Kernel& k) const;
+
+ private:
+  std::vector<Finding> v_;
+  std::map<std::string, std::size_t> more_;
 };
 
 struct TimelineEntry {
@@ -124,7 +141,7 @@ struct LoadedImage {
 
 class Kernel {
  public:
-  Kernel(Machine& machine, KernelConfig cfg, BootInfo boot, int index);
+  Kernel(Board board, KernelConfig cfg, BootInfo boot, int index);
   ~Kernel();
 
   // Boot to the running state: cmdline, memblock, kho_populate (when handed
@@ -168,7 +185,7 @@ class Kernel {
   const EraTraits& era() const { return era_; }
   const KernelConfig& config() const { return cfg_; }
   int index() const { return index_; }
-  Machine& machine() { return m_; }
+  const Board& board() const { return board_; }
   PhysImage& image();
   const PhysImage& image() const;
   Memblock& memblock() { return mb_; }
@@ -191,6 +208,8 @@ class Kernel {
   // the next kernel afterwards, so later reads of the tracker are stale).
   const std::vector<PreservedBlock>& outgoing_at_kexec() const { return outgoing_at_kexec_; }
   const std::map<std::uint64_t, std::uint64_t>& page_private() const { return page_private_; }
+  // Early memblock allocations made while scratch-only was on, [addr, len).
+  const std::vector<std::pair<phys_addr_t, std::uint64_t>>& window_allocs() const { return window_allocs_; }
   std::optional<LoadedImage> loaded() const { return loaded_; }
   const std::vector<Finding>& findings() const { return findings_; }
   const std::vector<TimelineEntry>& timeline() const { return timeline_; }
@@ -210,8 +229,9 @@ class Kernel {
   struct OutBlob { std::string name; std::vector<std::uint8_t> bytes; bool fdt; };
   std::vector<OutBlob> debugfs_out_blobs() const;
 
-  // Invariants of kho-model.md §5 that hold for this kernel now; violations
-  // are appended to findings() (and returned).
+  // The invariants of spec/kho.md that this kernel can check on its own
+  // state; violations are appended to findings() (and returned). Those that
+  // compare two kernels are Machine::check_handover()'s.
   std::vector<Finding> check_invariants();
 
   void log(std::string line);       // dmesg "KHO: ..." lines
@@ -219,7 +239,6 @@ class Kernel {
   void finding(std::string id, std::string level, std::string detail);
 
  private:
-  friend class Machine;
   int run_event(OutEvent ev, const std::function<int()>& mutate = {});
   int do_finalize_616();
   int do_abort_616();
@@ -240,7 +259,7 @@ class Kernel {
   void kho_init();
   void record_window_alloc(phys_addr_t a, std::uint64_t len);
 
-  Machine& m_;
+  Board board_;
   KernelConfig cfg_;
   const EraTraits& era_;
   BootInfo boot_;

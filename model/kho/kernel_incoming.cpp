@@ -13,7 +13,6 @@ extern "C" {
 #include "core/parse.hpp"
 #include "fdt/decode.hpp"
 #include "model/kho/kernel_internal.hpp"
-#include "model/kho/machine.hpp"
 
 namespace khospec::model {
 
@@ -139,7 +138,7 @@ int Kernel::kho_retrieve_subtree(const std::string& name, phys_addr_t* phys, std
 bool Kernel::kho_restore_folio(phys_addr_t phys, unsigned* order_out) {
   std::uint64_t pfn = phys / PAGE_SIZE_4K;
   bool online = false;
-  for (const auto& r : m_.config().ram)
+  for (const auto& r : board_.config().ram)
     if (phys >= r.base && phys < r.base + r.size) online = true;
   if (!online) return false;
   auto it = page_private_.find(pfn);

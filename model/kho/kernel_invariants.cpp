@@ -4,11 +4,9 @@
 #include "model/kho/kernel.hpp"
 
 #include <algorithm>
-#include <map>
 
 #include "core/parse.hpp"
 #include "model/kho/kernel_internal.hpp"
-#include "model/kho/machine.hpp"
 
 namespace khospec::model {
 
@@ -17,55 +15,40 @@ using namespace kernel_detail;
 // ---------------------------------------------------------- invariants ----
 
 std::vector<Finding> Kernel::check_invariants() {
-  // One finding per invariant: the first offending object, and how many more.
-  std::vector<Finding> v;
-  std::map<std::string, std::size_t> more;
-  auto add = [&](const std::string& id, const std::string& level, const std::string& d) {
-    for (const auto& f : v) {
-      if (f.id == id) {
-        ++more[id];
-        return;
-      }
-    }
-    v.push_back({id, level, d});
-  };
-  for (const auto& x : mb_.check_invariants()) add(x.id, "error", x.detail);
+  FindingBatch v;
+  for (const auto& x : mb_.check_invariants()) v.add(x.id, "error", x.detail);
   // Transition invariants the memblock model checks on every call
   // (INV_MEMBLOCK_ADD_MONOTONE, INV_MEMBLOCK_SCRATCH_ONLY_ALLOC, ...).
-  for (const auto& x : mb_.invariant_log()) add(x.id, "error", x.detail);
+  for (const auto& x : mb_.invariant_log()) v.add(x.id, "error", x.detail);
 
-  // Scratch (kho-model.md §5 items 9-12).
+  // Scratch (spec/kho.md §3, items 9, 10, 12; item 11 compares two kernels:
+  // Machine::check_handover()).
   if (!scratch_.empty()) {
-    if (!kho_boot() && scratch_.size() != static_cast<std::size_t>(m_.node_count()) + 2)
-      add("INV_SCRATCH_COUNT", "error", std::to_string(scratch_.size()) + " areas for " +
-                                            std::to_string(m_.node_count()) + " nodes");
+    if (!kho_boot() && scratch_.size() != static_cast<std::size_t>(board_.node_count()) + 2)
+      v.add("INV_SCRATCH_COUNT", "error", std::to_string(scratch_.size()) + " areas for " +
+                                              std::to_string(board_.node_count()) + " nodes");
     if (scratch_[0].size && scratch_[0].addr + scratch_[0].size - 1 > ARCH_LOW_ADDRESS_LIMIT)
-      add("INV_SCRATCH_COUNT", "error", "lowmem area above ARCH_LOW_ADDRESS_LIMIT");
+      v.add("INV_SCRATCH_COUNT", "error", "lowmem area above ARCH_LOW_ADDRESS_LIMIT");
     for (std::size_t i = 0; i < scratch_.size(); ++i) {
       const auto& s = scratch_[i];
       if (s.addr % PAGEBLOCK_BYTES)
-        add("INV_SCRATCH_ALIGNED", "error", "area " + std::to_string(i) + " at " + hex(s.addr) + " not pageblock aligned");
+        v.add("INV_SCRATCH_ALIGNED", "error", "area " + std::to_string(i) + " at " + hex(s.addr) + " not pageblock aligned");
       for (std::size_t j = i + 1; j < scratch_.size(); ++j)
         if (overlap(s.addr, s.size, scratch_[j].addr, scratch_[j].size))
-          add("INV_SCRATCH_ALIGNED", "error", "areas " + std::to_string(i) + " and " + std::to_string(j) + " overlap");
-    }
-    if (kho_boot() && index_ > 0) {
-      const Kernel& prev = *m_.kernels()[static_cast<std::size_t>(index_ - 1)];
-      if (prev.scratch() != scratch_)
-        add("INV_SCRATCH_STABLE", "error", "scratch areas differ from the previous kernel's");
+          v.add("INV_SCRATCH_ALIGNED", "error", "areas " + std::to_string(i) + " and " + std::to_string(j) + " overlap");
     }
   }
   if (phase_ == BootPhase::populated || phase_ == BootPhase::deserialized) {
-    if (!mb_.kho_scratch_only()) add("INV_SCRATCH_ONLY_WINDOW", "error", "scratch-only is off during early KHO boot");
+    if (!mb_.kho_scratch_only()) v.add("INV_SCRATCH_ONLY_WINDOW", "error", "scratch-only is off during early KHO boot");
     for (const auto& s : scratch_) {
       if (!s.size) continue;
       bool covered = mb_.memblock_is_region_memory(s.addr, s.size);
       for (const auto& r : mb_.memory().regions)
         if (overlap(r.base, r.size, s.addr, s.size) && !(r.flags & MEMBLOCK_KHO_SCRATCH)) covered = false;
-      if (!covered) add("INV_SCRATCH_IN_MEMORY", "error", "scratch " + hex(s.addr) + " is not KHO_SCRATCH memory");
+      if (!covered) v.add("INV_SCRATCH_IN_MEMORY", "error", "scratch " + hex(s.addr) + " is not KHO_SCRATCH memory");
     }
   } else if ((phase_ == BootPhase::buddy || phase_ == BootPhase::running) && mb_.kho_scratch_only()) {
-    add("INV_SCRATCH_ONLY_WINDOW", "error", "scratch-only still on after memblock_free_all");
+    v.add("INV_SCRATCH_ONLY_WINDOW", "error", "scratch-only still on after memblock_free_all");
   }
 
   // Kexec segments (item 15).
@@ -74,7 +57,7 @@ std::vector<Finding> Kernel::check_invariants() {
       bool inside = false;
       for (const auto& s : scratch_)
         if (seg.mem >= s.addr && seg.mem + seg.memsz <= s.addr + s.size) inside = true;
-      if (!inside) add("INV_KEXEC_SEGMENTS_IN_SCRATCH", "error", "segment " + seg.name + " at " + hex(seg.mem));
+      if (!inside) v.add("INV_KEXEC_SEGMENTS_IN_SCRATCH", "error", "segment " + seg.name + " at " + hex(seg.mem));
     }
   }
 
@@ -84,14 +67,14 @@ std::vector<Finding> Kernel::check_invariants() {
     for (std::size_t i = 0; i < blocks.size(); ++i) {
       const auto& b = blocks[i];
       if (b.phys % block_bytes(b.order))
-        add("INV_PRESERVED_ALIGNED", "error", hex(b.phys) + " order " + std::to_string(b.order));
+        v.add("INV_PRESERVED_ALIGNED", "error", hex(b.phys) + " order " + std::to_string(b.order));
       if (overlaps_scratch(b.phys, block_bytes(b.order)))
-        add("INV_SCRATCH_PRESERVED_DISJOINT", "error",
-            "preserved " + hex(b.phys) + " order " + std::to_string(b.order) + " lies in scratch");
+        v.add("INV_SCRATCH_PRESERVED_DISJOINT", "error",
+              "preserved " + hex(b.phys) + " order " + std::to_string(b.order) + " lies in scratch");
       if (b.order > MAX_PAGE_ORDER && era_.mem_map != MemMapFormat::radix)
-        add("INV_PRESERVED_ORDER_RESTORABLE", "warning",
-            "order-" + std::to_string(b.order) + " block at " + hex(b.phys) +
-                " exceeds MAX_PAGE_ORDER: kho_restore_folio() refuses it");
+        v.add("INV_PRESERVED_ORDER_RESTORABLE", "warning",
+              "order-" + std::to_string(b.order) + " block at " + hex(b.phys) +
+                  " exceeds MAX_PAGE_ORDER: kho_restore_folio() refuses it");
     }
     // Item 20 (obs): nothing stops the same memory being preserved at two
     // orders; the next kernel reserves both.
@@ -100,53 +83,42 @@ std::vector<Finding> Kernel::check_invariants() {
     for (std::size_t i = 1; i < by_addr.size(); ++i) {
       const auto& p = by_addr[i - 1];
       if (p.phys + block_bytes(p.order) > by_addr[i].phys)
-        add("INV_PRESERVED_DISJOINT", "warning",
-            "blocks " + hex(p.phys) + " order " + std::to_string(p.order) + " and " + hex(by_addr[i].phys) +
-                " order " + std::to_string(by_addr[i].order) + " overlap");
+        v.add("INV_PRESERVED_DISJOINT", "warning",
+              "blocks " + hex(p.phys) + " order " + std::to_string(p.order) + " and " + hex(by_addr[i].phys) +
+                  " order " + std::to_string(by_addr[i].order) + " overlap");
     }
     for (const auto& [a, len] : track_->metadata())
-      if (overlaps_scratch(a, len)) add("INV_METADATA_OUTSIDE_SCRATCH", "error", "tracker metadata at " + hex(a));
+      if (overlaps_scratch(a, len)) v.add("INV_METADATA_OUTSIDE_SCRATCH", "error", "tracker metadata at " + hex(a));
     if (out_state_ == OutState::finalized && era_.finalize == FinalizeModel::notifier_abort && serialized_map_) {
       auto decoded = kho_mem_deserialize(image(), era_.mem_map, serialized_map_, nullptr);
       std::sort(decoded.begin(), decoded.end());
       auto expect = blocks;
       std::sort(expect.begin(), expect.end());
       if (decoded != expect)
-        add("INV_FINALIZED_MAP_EXACT", "error", "the serialized map does not encode the preserved set");
+        v.add("INV_FINALIZED_MAP_EXACT", "error", "the serialized map does not encode the preserved set");
     }
   }
 
-  // Next-kernel ordering (items 24, 25, 27) against what was handed over.
-  if (kho_in_scratch_ && index_ > 0) {
-    const auto& handed = m_.handed_over();
-    for (const auto& [a, len] : window_allocs_) {
-      for (const auto& [b, d] : handed)
-        if (overlap(a, len, b.phys, block_bytes(b.order)))
-          add("INV_WINDOW_NO_ALLOC_OVER_PRESERVED", "error",
-              "early allocation " + hex(a) + "+" + hex(len) + " overlaps preserved " + hex(b.phys));
+  // Next-kernel ordering (items 25, 27) against what this kernel decoded;
+  // item 24 compares with what the previous kernel preserved:
+  // Machine::check_handover().
+  if (kho_in_scratch_ && phase_ != BootPhase::populated) {
+    for (const auto& b : incoming_) {
+      if (!mb_.memblock_is_region_reserved(b.phys, block_bytes(b.order)) && phase_ == BootPhase::deserialized)
+        v.add("INV_KHO_PRESERVED_RESERVED", "error", "preserved " + hex(b.phys) + " is not reserved");
     }
-    if (phase_ != BootPhase::populated) {
-      for (const auto& b : incoming_) {
-        if (!mb_.memblock_is_region_reserved(b.phys, block_bytes(b.order)) && phase_ == BootPhase::deserialized)
-          add("INV_KHO_PRESERVED_RESERVED", "error", "preserved " + hex(b.phys) + " is not reserved");
-      }
-      for (const auto& [s, e] : buddy_.free_ranges())
-        for (const auto& b : incoming_)
-          if (overlap(s, e - s, b.phys, block_bytes(b.order)))
-            add("INV_BUDDY_DISJOINT_PRESERVED", "error", "buddy-free " + hex(s) + " overlaps preserved " + hex(b.phys));
-    }
+    for (const auto& [s, e] : buddy_.free_ranges())
+      for (const auto& b : incoming_)
+        if (overlap(s, e - s, b.phys, block_bytes(b.order)))
+          v.add("INV_BUDDY_DISJOINT_PRESERVED", "error", "buddy-free " + hex(s) + " overlaps preserved " + hex(b.phys));
   }
   // Item 26: scratch never reaches the unmovable pool.
   for (const auto& [s, e] : buddy_.free_ranges())
     for (const auto& a : scratch_)
       if (overlap(s, e - s, a.addr, a.size))
-        add("INV_CMA_BEFORE_BUDDY", "error", "scratch " + hex(a.addr) + " is in the unmovable free pool");
+        v.add("INV_CMA_BEFORE_BUDDY", "error", "scratch " + hex(a.addr) + " is in the unmovable free pool");
 
-  for (auto& f : v) {
-    if (more[f.id]) f.detail += " (and " + std::to_string(more[f.id]) + " more)";
-    finding(f.id, f.level, f.detail);
-  }
-  return v;
+  return v.report(*this);
 }
 
 }  // namespace khospec::model

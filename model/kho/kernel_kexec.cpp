@@ -8,7 +8,6 @@
 #include "core/parse.hpp"
 #include "fdt/decode.hpp"
 #include "model/kho/kernel_internal.hpp"
-#include "model/kho/machine.hpp"
 
 namespace khospec::model {
 
@@ -43,7 +42,7 @@ int Kernel::do_kexec_load(bool with_kho) {
         if ((at = try_window(s.addr, s.addr + s.size))) break;
       }
     } else {
-      for (auto it = m_.config().ram.rbegin(); it != m_.config().ram.rend() && !at; ++it)
+      for (auto it = board_.config().ram.rbegin(); it != board_.config().ram.rend() && !at; ++it)
         at = try_window(it->base, it->base + it->size);
     }
     if (!at) return false;
@@ -105,7 +104,7 @@ std::optional<BootInfo> Kernel::kernel_kexec() {
   next.kernel_image = li.kernel_segment;
   if (li.kho) {
     image().write(li.kho_data.scratch_addr, encode_scratch_array(scratch_));
-    auto rec = m_.config().arch == Arch::x86_64 ? encode_setup_data(li.kho_data) : encode_chosen(li.kho_data);
+    auto rec = board_.config().arch == Arch::x86_64 ? encode_setup_data(li.kho_data) : encode_chosen(li.kho_data);
     image().write(li.handoff_segment, rec);
     next.handoff_record = li.handoff_segment;
     next.handoff_len = rec.size();
