@@ -239,6 +239,9 @@ class Kernel {
   void finding(std::string id, std::string level, std::string detail);
 
  private:
+  // Test-only hook (model/kho/kernel_test_access.hpp): tests plant
+  // violations in the private state to show each check fires.
+  friend struct KernelTestAccess;
   int run_event(OutEvent ev, const std::function<int()>& mutate = {});
   int do_finalize_616();
   int do_abort_616();
@@ -278,6 +281,7 @@ class Kernel {
   std::vector<PreservedBlock> outgoing_at_kexec_;
   std::optional<std::vector<OutBlob>> out_blobs_at_kexec_;
   std::map<std::uint64_t, std::uint64_t> page_private_;  // pfn -> page->private
+  std::set<std::uint64_t> restored_;                     // pfns kho_restore_folio() succeeded on
   std::set<std::uint64_t> cma_pageblocks_;              // pfn of MIGRATE_CMA pageblocks
   std::vector<std::pair<phys_addr_t, std::uint64_t>> window_allocs_;  // allocations while scratch-only
   std::unique_ptr<MemTrack> track_;
@@ -292,5 +296,20 @@ class Kernel {
   std::vector<std::string> dmesg_;
   bool in_notifier_ = false;
 };
+
+// Checks as functions of the spec's state rather than of a Kernel, so that a
+// test can hand them an input no kernel state can hold. Kernel::
+// check_invariants() and kho_preserve_phys()/kho_preserve_pages() run them on
+// the real state.
+//
+// Items 16-18 and 20 on a preserved set P against scratch areas S. The
+// trackers cannot hold a misaligned block (their encodings keep pfn >> order),
+// so INV_PRESERVED_ALIGNED only fires on a planted P.
+void check_preserved_set(FindingBatch& out, const std::vector<PreservedBlock>& blocks,
+                         const std::vector<ScratchArea>& scratch, const EraTraits& era);
+// INV_PRESERVED_SPLIT_EXACT on one split of [start_pfn, start_pfn + nr_pages):
+// a finding unless `blocks` is an exact, aligned, bounded cover.
+std::optional<Finding> check_preserve_split(std::uint64_t start_pfn, std::uint64_t nr_pages,
+                                            const std::vector<PreservedBlock>& blocks);
 
 }  // namespace khospec::model

@@ -150,9 +150,9 @@ bool Kernel::kho_restore_folio(phys_addr_t phys, unsigned* order_out) {
       log("KHO: WARNING: kho_restore_page(" + hex(phys) + "): bad magic or order");
       return false;
     }
-    page_private_.erase(pfn);  // restore once
-    // INV_RESTORE_ONCE (spec/kho.md): a second restore of this page must fail.
-    if (page_private_.count(pfn)) finding("INV_RESTORE_ONCE", "error", "page->private survives restore at " + hex(phys));
+    // kho_restore_page() (6.18+) clears page->private after a successful
+    // restore, so that a later restore of the same page fails.
+    if (era_.restore_once) page_private_.erase(pfn);
   } else {
     if (order > MAX_PAGE_ORDER) return false;
     if (it == page_private_.end()) {
@@ -164,6 +164,10 @@ bool Kernel::kho_restore_folio(phys_addr_t phys, unsigned* order_out) {
                 "preserved restores as an order-0 folio");
     }
   }
+  // INV_RESTORE_ONCE (6.18+): a page restored before must not restore again.
+  const bool again = !restored_.insert(pfn).second;
+  if (era_.restore_once && again)
+    finding("INV_RESTORE_ONCE", "error", "page at " + hex(phys) + " restored a second time");
   if (order_out) *order_out = order;
   return true;
 }

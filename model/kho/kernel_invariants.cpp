@@ -4,6 +4,7 @@
 #include "model/kho/kernel.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "core/parse.hpp"
 #include "model/kho/kernel_internal.hpp"
@@ -13,6 +14,45 @@ namespace khospec::model {
 using namespace kernel_detail;
 
 // ---------------------------------------------------------- invariants ----
+
+void check_preserved_set(FindingBatch& out, const std::vector<PreservedBlock>& blocks,
+                         const std::vector<ScratchArea>& scratch, const EraTraits& era) {
+  auto in_scratch = [&](phys_addr_t a, std::uint64_t len) {
+    for (const auto& s : scratch)
+      if (overlap(a, len, s.addr, s.size)) return true;
+    return false;
+  };
+  for (const auto& b : blocks) {
+    if (b.phys % block_bytes(b.order))
+      out.add("INV_PRESERVED_ALIGNED", "error", hex(b.phys) + " order " + std::to_string(b.order));
+    if (in_scratch(b.phys, block_bytes(b.order)))
+      out.add("INV_SCRATCH_PRESERVED_DISJOINT", "error",
+              "preserved " + hex(b.phys) + " order " + std::to_string(b.order) + " lies in scratch");
+    if (b.order > MAX_PAGE_ORDER && era.mem_map != MemMapFormat::radix)
+      out.add("INV_PRESERVED_ORDER_RESTORABLE", "warning",
+              "order-" + std::to_string(b.order) + " block at " + hex(b.phys) +
+                  " exceeds MAX_PAGE_ORDER: kho_restore_folio() refuses it");
+  }
+  // Nothing stops the same memory being preserved at two orders (spec/kho.md
+  // item 20); the next kernel then reserves both.
+  auto by_addr = blocks;
+  std::sort(by_addr.begin(), by_addr.end());
+  for (std::size_t i = 1; i < by_addr.size(); ++i) {
+    const auto& p = by_addr[i - 1];
+    if (p.phys + block_bytes(p.order) > by_addr[i].phys)
+      out.add("INV_PRESERVED_DISJOINT", "warning",
+              "blocks " + hex(p.phys) + " order " + std::to_string(p.order) + " and " + hex(by_addr[i].phys) +
+                  " order " + std::to_string(by_addr[i].order) + " overlap");
+  }
+}
+
+std::optional<Finding> check_preserve_split(std::uint64_t start_pfn, std::uint64_t nr_pages,
+                                            const std::vector<PreservedBlock>& blocks) {
+  if (kho_split_exact(start_pfn, nr_pages, blocks)) return std::nullopt;
+  return Finding{"INV_PRESERVED_SPLIT_EXACT", "error",
+                 "the greedy split of pfn " + std::to_string(start_pfn) + " +" + std::to_string(nr_pages) +
+                     " is not an exact cover"};
+}
 
 std::vector<Finding> Kernel::check_invariants() {
   FindingBatch v;
@@ -61,34 +101,14 @@ std::vector<Finding> Kernel::check_invariants() {
     }
   }
 
-  // Preservation (items 16-22).
+  // Preservation (items 16-22, 29-30).
   if (track_) {
     auto blocks = track_->blocks();
-    for (std::size_t i = 0; i < blocks.size(); ++i) {
-      const auto& b = blocks[i];
-      if (b.phys % block_bytes(b.order))
-        v.add("INV_PRESERVED_ALIGNED", "error", hex(b.phys) + " order " + std::to_string(b.order));
-      if (overlaps_scratch(b.phys, block_bytes(b.order)))
-        v.add("INV_SCRATCH_PRESERVED_DISJOINT", "error",
-              "preserved " + hex(b.phys) + " order " + std::to_string(b.order) + " lies in scratch");
-      if (b.order > MAX_PAGE_ORDER && era_.mem_map != MemMapFormat::radix)
-        v.add("INV_PRESERVED_ORDER_RESTORABLE", "warning",
-              "order-" + std::to_string(b.order) + " block at " + hex(b.phys) +
-                  " exceeds MAX_PAGE_ORDER: kho_restore_folio() refuses it");
-    }
-    // Item 20 (obs): nothing stops the same memory being preserved at two
-    // orders; the next kernel reserves both.
-    auto by_addr = blocks;
-    std::sort(by_addr.begin(), by_addr.end());
-    for (std::size_t i = 1; i < by_addr.size(); ++i) {
-      const auto& p = by_addr[i - 1];
-      if (p.phys + block_bytes(p.order) > by_addr[i].phys)
-        v.add("INV_PRESERVED_DISJOINT", "warning",
-              "blocks " + hex(p.phys) + " order " + std::to_string(p.order) + " and " + hex(by_addr[i].phys) +
-                  " order " + std::to_string(by_addr[i].order) + " overlap");
-    }
+    check_preserved_set(v, blocks, scratch_, era_);
     for (const auto& [a, len] : track_->metadata())
       if (overlaps_scratch(a, len)) v.add("INV_METADATA_OUTSIDE_SCRATCH", "error", "tracker metadata at " + hex(a));
+    for (const auto& i : track_->radix_shape_issues())
+      v.add("INV_RADIX_TREE_SHAPE", "error", i.what + " (at " + hex(i.at) + ")");
     if (out_state_ == OutState::finalized && era_.finalize == FinalizeModel::notifier_abort && serialized_map_) {
       auto decoded = kho_mem_deserialize(image(), era_.mem_map, serialized_map_, nullptr);
       std::sort(decoded.begin(), decoded.end());
@@ -98,6 +118,8 @@ std::vector<Finding> Kernel::check_invariants() {
         v.add("INV_FINALIZED_MAP_EXACT", "error", "the serialized map does not encode the preserved set");
     }
   }
+  if (fdt_page_ && overlaps_scratch(fdt_page_, PAGE_SIZE_4K))
+    v.add("INV_METADATA_OUTSIDE_SCRATCH", "error", "root FDT page at " + hex(fdt_page_));
 
   // Next-kernel ordering (items 25, 27) against what this kernel decoded;
   // item 24 compares with what the previous kernel preserved:
@@ -118,6 +140,17 @@ std::vector<Finding> Kernel::check_invariants() {
       if (overlap(s, e - s, a.addr, a.size))
         v.add("INV_CMA_BEFORE_BUDDY", "error", "scratch " + hex(a.addr) + " is in the unmovable free pool");
 
+  // Item 28 (6.18+): kho_restore_page() clears page->private of the page it
+  // restores, so a second restore of it fails.
+  if (era_.restore_once) {
+    for (std::uint64_t pfn : restored_) {
+      auto it = page_private_.find(pfn);
+      if (it != page_private_.end() && it->second != 0)
+        v.add("INV_RESTORE_ONCE", "error",
+              "restored page " + hex(pfn * PAGE_SIZE_4K) + " still has page->private " + hex(it->second) +
+                  ": a second restore would succeed");
+    }
+  }
   return v.report(*this);
 }
 

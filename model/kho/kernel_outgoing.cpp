@@ -147,10 +147,7 @@ namespace {
 int preserve_range(Kernel& k, MemTrack& t, std::uint64_t start, std::uint64_t nr,
                    const std::function<int(std::uint64_t, unsigned)>& one, bool hang_bug) {
   auto blocks = kho_split_range(start, nr);
-  // INV_PRESERVED_SPLIT_EXACT (spec/kho.md): exact, aligned, bounded cover.
-  if (!kho_split_exact(start, nr, blocks))
-    k.finding("INV_PRESERVED_SPLIT_EXACT", "error", "the greedy split of pfn " + std::to_string(start) + " +" +
-                                                        std::to_string(nr) + " is not an exact cover");
+  if (auto f = check_preserve_split(start, nr, blocks)) k.finding(f->id, f->level, f->detail);
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     int err = one(blocks[i].phys / PAGE_SIZE_4K, blocks[i].order);
     if (err) {

@@ -10,7 +10,9 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <map>
 
 #include "model/kho/mem_track_internal.hpp"
@@ -115,16 +117,9 @@ int MemTrack::preserve_order(std::uint64_t pfn, unsigned order) {
     // missing nodes; on -ENOMEM free the new branch and unlink it at the anchor.
     if (!radix_root_) return MODEL_EINVAL;  // WARN_ON_ONCE(!tree->root)
     const std::uint64_t key = kho_radix_encode_key(pfn << KHO_PAGE_SHIFT, order);
-    // Runtime checks of spec/kho.md INV_RADIX_KEY_BIJECTIVE (the key decodes
-    // back to this block) and INV_RADIX_TREE_SHAPE (five 9-bit table indices
-    // and a 15-bit leaf bit rebuild the key): never fire on a valid block.
-    std::uint64_t rebuilt = kho_radix_bitmap_index(key);
-    for (unsigned level = 1; level < KHO_TREE_MAX_DEPTH; ++level)
-      rebuilt |= std::uint64_t{kho_radix_table_index(key, level)}
-                 << ((level - 1) * KHO_TABLE_SIZE_LOG2 + KHO_BITMAP_SIZE_LOG2);
-    const bool aligned = (pfn & ((std::uint64_t{1} << order) - 1)) == 0;
-    if (aligned && (kho_radix_decode_key(key) != PreservedBlock{pfn << KHO_PAGE_SHIFT, order} || rebuilt != key))
-      return MODEL_EINVAL;
+    // INV_RADIX_KEY_BIJECTIVE and INV_RADIX_TREE_SHAPE on the key (never
+    // fire on an aligned block: the guard above ensures one).
+    if (!kho_radix_key_violations(PreservedBlock{pfn << KHO_PAGE_SHIFT, order}, key).empty()) return MODEL_EINVAL;
     std::array<phys_addr_t, KHO_TREE_MAX_DEPTH> fresh{};
     phys_addr_t anchor_slot = 0;
     phys_addr_t node = radix_root_;
@@ -213,6 +208,32 @@ std::vector<PreservedBlock> MemTrack::blocks() const {
       for_each_set_bit(image_, bm, nbits, [&](std::uint64_t bit) {
         out.push_back(PreservedBlock{(idx * nbits + bit) << shift, order});
       });
+    }
+  }
+  return out;
+}
+
+std::vector<DecodeIssue> MemTrack::radix_shape_issues() const {
+  std::vector<DecodeIssue> out;
+  if (fmt_ != MemMapFormat::radix) return out;
+  for (const auto& [node, level] : impl_->nodes) {
+    if (level == 0) continue;  // a leaf: bits, not pointers
+    const auto page = image_.page_view(node / kPage);
+    if (!page.data || node % kPage) continue;  // never written: all entries zero
+    for (std::uint64_t i = 0; i < kTableEntries; ++i) {
+      phys_addr_t child = 0;
+      std::memcpy(&child, page.data + i * 8, sizeof child);
+      if constexpr (std::endian::native == std::endian::big) child = __builtin_bswap64(child);
+      if (!child) continue;
+      const auto it = impl_->nodes.find(child);
+      if (it == impl_->nodes.end())
+        out.push_back({"entry " + std::to_string(i) + " of a level-" + std::to_string(level) +
+                           " table points at a page that is not a radix node",
+                       node + i * 8});
+      else if (it->second + 1 != level)
+        out.push_back({"entry " + std::to_string(i) + " of a level-" + std::to_string(level) +
+                           " table points at a level-" + std::to_string(it->second) + " node",
+                       node + i * 8});
     }
   }
   return out;

@@ -5,6 +5,8 @@
 
 #include <bit>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "model/kho/mem_track_internal.hpp"
 
@@ -37,5 +39,16 @@ unsigned kho_radix_table_index(std::uint64_t key, unsigned level) {
 }
 
 unsigned kho_radix_bitmap_index(std::uint64_t key) { return static_cast<unsigned>(key % kLeafBits); }
+
+std::vector<std::string> kho_radix_key_violations(const PreservedBlock& block, std::uint64_t key) {
+  std::vector<std::string> out;
+  if (kho_radix_decode_key(key) != block) out.emplace_back("INV_RADIX_KEY_BIJECTIVE");
+  std::uint64_t rebuilt = kho_radix_bitmap_index(key);
+  for (unsigned level = 1; level < KHO_TREE_MAX_DEPTH; ++level)
+    rebuilt |= std::uint64_t{kho_radix_table_index(key, level)}
+               << ((level - 1) * KHO_TABLE_SIZE_LOG2 + KHO_BITMAP_SIZE_LOG2);
+  if (rebuilt != key) out.emplace_back("INV_RADIX_TREE_SHAPE");
+  return out;
+}
 
 }  // namespace khospec::model

@@ -363,6 +363,9 @@ class Memblock {
   // checks the invariants when it ends.
   class Scope;
   friend class Scope;
+  // Test-only hook (memblock_inv_test.cpp): tests plant violations in the
+  // region arrays to show each state check fires.
+  friend struct MemblockTestAccess;
   void record(std::vector<InvariantViolation> v, std::string_view op);
 
   MemblockConfig cfg_;
