@@ -1,8 +1,10 @@
 // KHO kernel eras and every behavioural difference between them, in one table.
 //
-// kho-model.md §0/§4 and kho-abi.md §2-§7 list how KHO changed from its 6.16
-// merge to the stateless kho-v4 of Linux 7.x. Each difference is a field of
-// EraTraits; model code asks the traits, never the era name.
+// KHO changed from its 6.16 merge (kernel/kexec_handover.c) to the stateless
+// kho-v4 of Linux 7.2 (kernel/liveupdate/kexec_handover.c);
+// docs/kernel-behaviour.md states each behaviour with its release. Each
+// difference is a field of EraTraits; model code asks the traits, never the
+// era name.
 #pragma once
 
 #include <optional>

@@ -107,9 +107,9 @@ struct KernelConfig {
   // 2 GiB guest.
   std::uint64_t kernel_image_size = 8u << 20;
   std::uint64_t boot_alloc_bytes = 0xd80000;
-  // Failure injection for kho-model.md §5 item 25: on a KHO boot, early
-  // allocations use up every free page of scratch before deserialization
-  // (as a boot with heavy early allocations would).
+  // Failure injection for INV_KHO_PRESERVED_RESERVED (docs/kernel-behaviour.md
+  // §6): on a KHO boot, early allocations use up every free page of scratch
+  // before deserialization (as a boot with heavy early allocations would).
   bool exhaust_scratch = false;
   // Parity with a capture: place reserve_mem regions where that kernel did
   // (name -> physical address) instead of letting the model allocate them.

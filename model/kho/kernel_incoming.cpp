@@ -71,7 +71,7 @@ void Kernel::kho_populate(const KhoBootData& d) {
 
 void Kernel::kho_release_scratch() {
   // kho_release_scratch(): every KHO_SCRATCH memory range becomes
-  // MIGRATE_CMA, rounded outward to pageblocks (kho-model.md §2.3 obs).
+  // MIGRATE_CMA, rounded outward to pageblocks (docs/kernel-behaviour.md §3).
   const std::uint64_t pb_pages = PAGEBLOCK_BYTES / PAGE_SIZE_4K;
   for (const auto& r : mb_.memory().regions) {
     if (!(r.flags & MEMBLOCK_KHO_SCRATCH)) continue;
@@ -100,7 +100,7 @@ void Kernel::kho_mem_deserialize_in() {
   int failed = 0;
   for (const auto& b : incoming_) {
     // deserialize_bitmap() / kho_preserved_memory_reserve(): the return
-    // values of both memblock calls are ignored (kho-model.md §2.3 obs).
+    // values of both memblock calls are ignored (docs/kernel-behaviour.md §6).
     int r1 = mb_.memblock_reserve(b.phys, block_bytes(b.order));
     int r2 = mb_.memblock_reserved_mark_noinit(b.phys, block_bytes(b.order));
     if (r1 || r2) ++failed;

@@ -154,7 +154,8 @@ std::vector<PreservedBlock> kho_expand_runs(const std::vector<PreservedRun>& run
 std::vector<PreservedBlock> kho_mem_deserialize(const PhysImage& image, MemMapFormat fmt,
                                                 phys_addr_t map, std::vector<DecodeIssue>* issues);
 
-// Radix key encoding (kho-abi.md §3.5), exposed for tests and the spec.
+// Radix key encoding (kho_radix_encode_key() / kho_radix_decode_key(),
+// kernel/liveupdate/kexec_handover.c, 7.1), exposed for tests and the spec.
 std::uint64_t kho_radix_encode_key(phys_addr_t phys, unsigned order);
 PreservedBlock kho_radix_decode_key(std::uint64_t key);
 
