@@ -1,5 +1,6 @@
-// The invariant registry of spec/kho.md: every INV_* ID with its item number,
-// its text, where the model checks it at run time and which property test
+// The invariant registry of spec/kho.md: every INV_* ID with its item
+// number, its text, where the model checks it at run time, the test that
+// shows that check firing on a planted violation, and which property test
 // exercises it. docs/spec-trace.md is generated from this table plus the
 // obligation list (trace_markdown()). z3-free.
 #pragma once
@@ -13,11 +14,19 @@ namespace khospec::spec {
 
 struct InvariantInfo {
   const char* id;             // INV_<AREA>_<NAME>
-  int item;                   // its item number in spec/kho.md (0: a derived hand-over invariant)
+  int item;                   // spec/kho.md item number, "(N)" after the ID (0: a derived hand-over invariant)
   const char* eras;           // where it applies
   const char* text;           // the normative statement (spec/kho.md)
-  const char* runtime_check;  // model source and function that emits the ID
+  const char* runtime_check;  // model source(s) and function(s) that emit the ID
   const char* property_test;  // test that exercises it (source file: test name)
+  // The test that plants a violation and sees the runtime check report this
+  // ID ("source file: Suite.Name", a ctest case); spec_registry_test fails
+  // when it is missing.
+  const char* fires;
+  // Set when no model state can violate the invariant (a pure function, or
+  // a state the model cannot represent): why, and what the fires test plants
+  // instead. nullptr otherwise.
+  const char* no_violating_state;
 };
 
 const std::vector<InvariantInfo>& invariants();

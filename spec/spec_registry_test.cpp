@@ -1,9 +1,11 @@
 // Traceability (spec/kho.md §7): every INV_* ID of the registry has at least
-// one Z3 obligation, a runtime check in the model sources, a property test
-// that names it, and a line in spec/kho.md; every INV_* the model emits is
-// in the registry. Fails with the list of what is missing.
+// one Z3 obligation, a runtime check in the model sources, a test that shows
+// that check firing on a planted violation (and is a ctest case), a property
+// test that names it, and a line in spec/kho.md; every INV_* the model emits
+// is in the registry. Fails with the list of what is missing.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -70,6 +72,108 @@ TEST(SpecRegistry, EveryInvariantIsTraced) {
   std::string all;
   for (const auto& m : missing) all += "  " + m + "\n";
   EXPECT_TRUE(missing.empty()) << "traceability gaps:\n" << all;
+}
+
+// "path: Suite.Name" -> {path, Suite, Name}; empty strings when malformed.
+struct TestRef {
+  std::string path, suite, name;
+};
+TestRef parse_ref(const char* s) {
+  static const std::regex re(R"(^([^:]+): ([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)$)");
+  std::cmatch m;
+  if (!s || !std::regex_match(s, m, re)) return {};
+  return {m[1].str(), m[2].str(), m[3].str()};
+}
+
+// The text of one gtest test case: the comment block right above its
+// TEST(...) line and its body (up to the next TEST or the end of the file).
+std::string test_text(const std::string& src, const TestRef& t) {
+  const std::regex head("TEST(_F|_P)?\\(\\s*" + t.suite + "\\s*,\\s*" + t.name + "\\s*\\)");
+  std::smatch m;
+  if (!std::regex_search(src, m, head)) return {};
+  const std::size_t at = static_cast<std::size_t>(m.position(0));
+  std::size_t from = src.rfind("\n}\n", at);
+  from = from == std::string::npos ? 0 : from + 3;
+  std::size_t to = src.find("\nTEST", at + 1);
+  if (to == std::string::npos) to = src.size();
+  return src.substr(from, to - from);
+}
+
+// Each invariant names a test that shows its runtime check firing: the test
+// exists in the named file and names the ID; where no model state can
+// violate the invariant, the registry says why and so does the test.
+TEST(SpecRegistry, EveryInvariantHasAFiringTest) {
+  const fs::path root = KHOSPEC_SOURCE_DIR;
+  std::vector<std::string> missing;
+  for (const auto& inv : invariants()) {
+    const TestRef t = parse_ref(inv.fires);
+    if (t.path.empty()) {
+      missing.push_back(std::string(inv.id) + ": fires is not \"path: Suite.Name\"");
+      continue;
+    }
+    if (!fs::exists(root / t.path)) {
+      missing.push_back(std::string(inv.id) + ": " + t.path + " does not exist");
+      continue;
+    }
+    const std::string text = test_text(slurp(root / t.path), t);
+    if (text.empty()) {
+      missing.push_back(std::string(inv.id) + ": no TEST(" + t.suite + ", " + t.name + ") in " + t.path);
+      continue;
+    }
+    if (text.find(inv.id) == std::string::npos)
+      missing.push_back(std::string(inv.id) + ": " + t.suite + "." + t.name + " does not name the ID");
+    // The comment may wrap: compare with "//" and line breaks folded to spaces.
+    const std::string flat = std::regex_replace(text, std::regex(R"(\s*\n\s*(//)?\s*)"), " ");
+    if (inv.no_violating_state && flat.find("no model state") == std::string::npos)
+      missing.push_back(std::string(inv.id) + ": " + t.suite + "." + t.name +
+                        " does not say that no model state violates it");
+  }
+  std::string all;
+  for (const auto& m : missing) all += "  " + m + "\n";
+  EXPECT_TRUE(missing.empty()) << "invariants without a firing test:\n" << all;
+}
+
+// ... and each of those tests is a ctest case of this build tree (a target
+// that was not built shows up as NAME_NOT_BUILT and fails this test).
+TEST(SpecRegistry, EveryFiringTestIsACtestCase) {
+  const std::string cmd = std::string("\"") + KHOSPEC_CTEST_COMMAND + "\" --test-dir \"" + KHOSPEC_BINARY_DIR + "\" -N 2>&1";
+  std::FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr) << cmd;
+  std::string out;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  ASSERT_EQ(pclose(p), 0) << cmd << "\n" << out;
+  std::set<std::string> cases;
+  static const std::regex line(R"(Test +#[0-9]+: ([^\s]+))");
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), line); it != std::sregex_iterator(); ++it)
+    cases.insert((*it)[1].str());
+  ASSERT_FALSE(cases.empty()) << out;
+  for (const auto& inv : invariants()) {
+    const TestRef t = parse_ref(inv.fires);
+    const std::string want = t.suite + "." + t.name;
+    bool found = false;
+    for (const auto& c : cases)
+      found = found || c == want || (c.size() > want.size() && c.ends_with("/" + want));
+    EXPECT_TRUE(found) << inv.id << ": " << want << " is not a ctest case (is its test target built?)";
+  }
+}
+
+// The runtime-check column names real sources, and one of them emits the ID.
+TEST(SpecRegistry, RuntimeCheckSourcesNameTheId) {
+  const fs::path root = KHOSPEC_SOURCE_DIR;
+  static const std::regex path(R"((model|spec|crosscheck)/[A-Za-z0-9_/]+\.cpp)");
+  for (const auto& inv : invariants()) {
+    const std::string rc = inv.runtime_check;
+    bool any = false, emits = false;
+    for (auto it = std::sregex_iterator(rc.begin(), rc.end(), path); it != std::sregex_iterator(); ++it) {
+      any = true;
+      const fs::path f = root / it->str();
+      ASSERT_TRUE(fs::exists(f)) << inv.id << ": " << f;
+      emits = emits || slurp(f).find(inv.id) != std::string::npos;
+    }
+    EXPECT_TRUE(any) << inv.id << ": runtime check names no source: " << rc;
+    EXPECT_TRUE(emits) << inv.id << ": none of " << rc << " contains the ID";
+  }
 }
 
 // A composed obligation assumes lemmas proved by other obligations: each

@@ -4,7 +4,7 @@
 // from the preserved-memory map, sized from the model's own constants
 // (PRESERVE_BITS, KHOSER_BITMAP_SIZE, the radix table sizes). This is the
 // machine-readable dump the compatibility checker compares, QEMU
-// -dump-vmstate style (style-anchors §2.8).
+// -dump-vmstate style (docs/compat.md).
 //
 // Constraints describe what the era *writes*: e.g. preserved-memory-map is
 // never 0 from any era's writer (6.16+ preserve the root FDT page itself),

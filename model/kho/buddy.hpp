@@ -4,7 +4,7 @@
 // Pageblocks marked MIGRATE_CMA (KHO scratch) serve only movable
 // allocations, so the unmovable allocations KHO and its clients make
 // (kzalloc, get_zeroed_page, alloc_pages, folio_alloc(GFP_KERNEL)) never land
-// in scratch (kho-model.md §2.1 "Why CMA"). Addresses are first-fit from the
+// in scratch (docs/kernel-behaviour.md §3). Addresses are first-fit from the
 // bottom; the real buddy's choice depends on boot history, so exact
 // addresses are not part of the model's contract (docs/model-kho.md).
 #pragma once

@@ -1,4 +1,5 @@
-// The boot hand-off of the KHO FDT and scratch array (kho-abi.md §6) and the
+// The boot hand-off of the KHO FDT and scratch array (x86 setup_data,
+// arm64 /chosen; docs/kernel-behaviour.md §8) and the
 // root KHO FDT as each era builds it.
 #pragma once
 

@@ -5,7 +5,9 @@
 //
 // Everything the next kernel learns comes from bytes in the Machine's
 // PhysImage: the boot hand-off record, the root FDT, the memory map, the
-// client blobs. Nothing is passed in C++ objects across a kexec.
+// client blobs. Nothing is passed in C++ objects across a kexec: a Kernel
+// holds a Board (the machine's configuration and its memory), not the
+// Machine, so it cannot reach another kernel.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "model/kho/board.hpp"
 #include "model/kho/buddy.hpp"
 #include "model/kho/cmdline.hpp"
 #include "model/kho/era.hpp"
@@ -26,7 +29,6 @@
 
 namespace khospec::model {
 
-class Machine;
 class Kernel;
 
 inline constexpr std::uint64_t PAGE_SIZE_4K = 4096;
@@ -48,6 +50,21 @@ struct Finding {
   std::string id;      // INV_* or HAZARD_*
   std::string level;   // "error" (invariant violated) or "warning" (known hazard)
   std::string detail;
+};
+
+// One check pass: one finding per ID (the first offender's detail, then
+// "(and N more)"), recorded on a kernel by report().
+class FindingBatch {
+ public:
+  void add(const std::string& id, const std::string& level, const std::string& detail);
+  // The findings, each detail followed by "(and N more)" where there were.
+  std::vector<Finding> take() const;
+  // take(), recorded as k's findings.
+  std::vector<Finding> report(Kernel& k) const;
+
+ private:
+  std::vector<Finding> v_;
+  std::map<std::string, std::size_t> more_;
 };
 
 struct TimelineEntry {
@@ -90,9 +107,9 @@ struct KernelConfig {
   // 2 GiB guest.
   std::uint64_t kernel_image_size = 8u << 20;
   std::uint64_t boot_alloc_bytes = 0xd80000;
-  // Failure injection for kho-model.md §5 item 25: on a KHO boot, early
-  // allocations use up every free page of scratch before deserialization
-  // (as a boot with heavy early allocations would).
+  // Failure injection for INV_KHO_PRESERVED_RESERVED (docs/kernel-behaviour.md
+  // §6): on a KHO boot, early allocations use up every free page of scratch
+  // before deserialization (as a boot with heavy early allocations would).
   bool exhaust_scratch = false;
   // Parity with a capture: place reserve_mem regions where that kernel did
   // (name -> physical address) instead of letting the model allocate them.
@@ -124,7 +141,7 @@ struct LoadedImage {
 
 class Kernel {
  public:
-  Kernel(Machine& machine, KernelConfig cfg, BootInfo boot, int index);
+  Kernel(Board board, KernelConfig cfg, BootInfo boot, int index);
   ~Kernel();
 
   // Boot to the running state: cmdline, memblock, kho_populate (when handed
@@ -168,7 +185,7 @@ class Kernel {
   const EraTraits& era() const { return era_; }
   const KernelConfig& config() const { return cfg_; }
   int index() const { return index_; }
-  Machine& machine() { return m_; }
+  const Board& board() const { return board_; }
   PhysImage& image();
   const PhysImage& image() const;
   Memblock& memblock() { return mb_; }
@@ -191,6 +208,8 @@ class Kernel {
   // the next kernel afterwards, so later reads of the tracker are stale).
   const std::vector<PreservedBlock>& outgoing_at_kexec() const { return outgoing_at_kexec_; }
   const std::map<std::uint64_t, std::uint64_t>& page_private() const { return page_private_; }
+  // Early memblock allocations made while scratch-only was on, [addr, len).
+  const std::vector<std::pair<phys_addr_t, std::uint64_t>>& window_allocs() const { return window_allocs_; }
   std::optional<LoadedImage> loaded() const { return loaded_; }
   const std::vector<Finding>& findings() const { return findings_; }
   const std::vector<TimelineEntry>& timeline() const { return timeline_; }
@@ -210,8 +229,9 @@ class Kernel {
   struct OutBlob { std::string name; std::vector<std::uint8_t> bytes; bool fdt; };
   std::vector<OutBlob> debugfs_out_blobs() const;
 
-  // Invariants of kho-model.md §5 that hold for this kernel now; violations
-  // are appended to findings() (and returned).
+  // The invariants of spec/kho.md that this kernel can check on its own
+  // state; violations are appended to findings() (and returned). Those that
+  // compare two kernels are Machine::check_handover()'s.
   std::vector<Finding> check_invariants();
 
   void log(std::string line);       // dmesg "KHO: ..." lines
@@ -219,7 +239,9 @@ class Kernel {
   void finding(std::string id, std::string level, std::string detail);
 
  private:
-  friend class Machine;
+  // Test-only hook (model/kho/kernel_test_access.hpp): tests plant
+  // violations in the private state to show each check fires.
+  friend struct KernelTestAccess;
   int run_event(OutEvent ev, const std::function<int()>& mutate = {});
   int do_finalize_616();
   int do_abort_616();
@@ -240,7 +262,7 @@ class Kernel {
   void kho_init();
   void record_window_alloc(phys_addr_t a, std::uint64_t len);
 
-  Machine& m_;
+  Board board_;
   KernelConfig cfg_;
   const EraTraits& era_;
   BootInfo boot_;
@@ -259,6 +281,7 @@ class Kernel {
   std::vector<PreservedBlock> outgoing_at_kexec_;
   std::optional<std::vector<OutBlob>> out_blobs_at_kexec_;
   std::map<std::uint64_t, std::uint64_t> page_private_;  // pfn -> page->private
+  std::set<std::uint64_t> restored_;                     // pfns kho_restore_folio() succeeded on
   std::set<std::uint64_t> cma_pageblocks_;              // pfn of MIGRATE_CMA pageblocks
   std::vector<std::pair<phys_addr_t, std::uint64_t>> window_allocs_;  // allocations while scratch-only
   std::unique_ptr<MemTrack> track_;
@@ -273,5 +296,20 @@ class Kernel {
   std::vector<std::string> dmesg_;
   bool in_notifier_ = false;
 };
+
+// Checks as functions of the spec's state rather than of a Kernel, so that a
+// test can hand them an input no kernel state can hold. Kernel::
+// check_invariants() and kho_preserve_phys()/kho_preserve_pages() run them on
+// the real state.
+//
+// Items 16-18 and 20 on a preserved set P against scratch areas S. The
+// trackers cannot hold a misaligned block (their encodings keep pfn >> order),
+// so INV_PRESERVED_ALIGNED only fires on a planted P.
+void check_preserved_set(FindingBatch& out, const std::vector<PreservedBlock>& blocks,
+                         const std::vector<ScratchArea>& scratch, const EraTraits& era);
+// INV_PRESERVED_SPLIT_EXACT on one split of [start_pfn, start_pfn + nr_pages):
+// a finding unless `blocks` is an exact, aligned, bounded cover.
+std::optional<Finding> check_preserve_split(std::uint64_t start_pfn, std::uint64_t nr_pages,
+                                            const std::vector<PreservedBlock>& blocks);
 
 }  // namespace khospec::model

@@ -75,7 +75,7 @@ TEST(KhoCmdline, KhoAndReserveMem) {
   EXPECT_EQ(memparse("0x10K").value, 0x4000u);
 }
 
-// kho-model.md §4 tables.
+// The finalize state machines of each release (docs/kernel-behaviour.md §5).
 TEST(KhoStateMachine, RowsMatchTheKernel) {
   auto row = [](KhoEra e, OutState s, OutEvent ev) { return find_transition(T(e), s, ev); };
   auto r = row(KhoEra::v6_16, OutState::finalized, OutEvent::debugfs_write_1);
@@ -418,7 +418,8 @@ TEST(KhoKexec, IncompatibleCompatibleDisablesRevival) {
   EXPECT_FALSE(k2->scratch().empty());  // kho=on: fresh scratch like a cold boot
 }
 
-// kho-model.md §5 item 25 (obs): when the reserved array cannot double inside
+// kho_mem_deserialize() (6.16+) ignores memblock_reserve()'s return value
+// (docs/kernel-behaviour.md §6): when the reserved array cannot double inside
 // scratch, memblock_reserve() fails during deserialization and the kernel
 // ignores it; 300 scattered preserved pages need more than 128 regions.
 TEST(KhoHazards, DeserializeReserveFailureIsReported) {

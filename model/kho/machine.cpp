@@ -1,9 +1,9 @@
 #include "model/kho/machine.hpp"
 
 #include <array>
-
 #include <set>
 
+#include "core/parse.hpp"
 #include "model/kho/clients.hpp"
 
 namespace khospec::model {
@@ -43,11 +43,7 @@ MachineConfig machine_with_ram(std::uint64_t bytes, int nodes) {
 Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {}
 Machine::~Machine() = default;
 
-int Machine::node_count() const {
-  std::set<int> n;
-  for (const auto& r : cfg_.ram) n.insert(r.nid);
-  return static_cast<int>(n.size());
-}
+int Machine::node_count() const { return model::node_count(cfg_); }
 
 std::uint64_t Machine::digest(phys_addr_t phys, std::uint64_t len) const {
   // FNV-1a over the block, page by page; zero pages hash without a read.
@@ -77,7 +73,7 @@ Kernel& Machine::boot_cold(KernelConfig cfg) {
   handed_over_.clear();
   BootInfo b;
   b.kernel_image = cfg_.firmware_kernel_load;
-  kernels_.push_back(std::make_unique<Kernel>(*this, std::move(cfg), b, 0));
+  kernels_.push_back(std::make_unique<Kernel>(board(), std::move(cfg), b, 0));
   Kernel& k = *kernels_.back();
   install_clients(k);
   k.boot();
@@ -98,10 +94,29 @@ Kernel* Machine::kexec(KernelConfig cfg) {
   if (!info) return nullptr;
   handed_over_ = std::move(handed);
   int idx = static_cast<int>(kernels_.size());
-  kernels_.push_back(std::make_unique<Kernel>(*this, std::move(cfg), *info, idx));
+  kernels_.push_back(std::make_unique<Kernel>(board(), std::move(cfg), *info, idx));
   Kernel& k = *kernels_.back();
   install_clients(k);
   k.boot();
+  check_handover();
+  return &k;
+}
+
+std::vector<Finding> Machine::check_handover() {
+  if (kernels_.size() < 2) return {};
+  const Kernel& prev = *kernels_[kernels_.size() - 2];
+  Kernel& k = *kernels_.back();
+  FindingBatch v;
+  // Item 11: a KHO-booted kernel reuses its predecessor's scratch areas.
+  if (!k.scratch().empty() && k.kho_boot() && prev.scratch() != k.scratch())
+    v.add("INV_SCRATCH_STABLE", "error", "scratch areas differ from the previous kernel's");
+  // Item 24: nothing allocated while scratch-only overlaps a block the
+  // previous kernel preserved.
+  for (const auto& [a, len] : k.window_allocs())
+    for (const auto& [b, d] : handed_over_)
+      if (a < b.phys + (PAGE_SIZE_4K << b.order) && b.phys < a + len)
+        v.add("INV_WINDOW_NO_ALLOC_OVER_PRESERVED", "error",
+              "early allocation " + hex(a) + "+" + hex(len) + " overlaps preserved " + hex(b.phys));
   // The hand-over contract: every block the previous kernel preserved is
   // known, reserved and unchanged in the new one.
   if (!handed_over_.empty()) {
@@ -115,15 +130,15 @@ Kernel* Machine::kexec(KernelConfig cfg) {
       if (digest(b.phys, PAGE_SIZE_4K << b.order) != d) ++changed;
     }
     if (missing)
-      k.finding("INV_KHO_HANDOVER_COMPLETE", "error",
-                std::to_string(missing) + " of " + std::to_string(handed_over_.size()) +
-                    " preserved blocks did not reach the new kernel" +
-                    (k.kho_boot() ? "" : " (revival disabled: they are unprotected)"));
+      v.add("INV_KHO_HANDOVER_COMPLETE", "error",
+            std::to_string(missing) + " of " + std::to_string(handed_over_.size()) +
+                " preserved blocks did not reach the new kernel" +
+                (k.kho_boot() ? "" : " (revival disabled: they are unprotected)"));
     if (changed)
-      k.finding("INV_KHO_PRESERVED_CONTENT_INTACT", "error",
-                std::to_string(changed) + " preserved blocks changed content across kexec");
+      v.add("INV_KHO_PRESERVED_CONTENT_INTACT", "error",
+            std::to_string(changed) + " preserved blocks changed content across kexec");
   }
-  return &k;
+  return v.report(k);
 }
 
 std::vector<Finding> Machine::all_findings() const {

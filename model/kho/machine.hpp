@@ -1,6 +1,8 @@
 // A machine running a chain of kernels that hand memory over with KHO:
 // RAM ranges with NUMA node ids, one sparse physical memory image shared by
-// every kernel of the chain, and kexec from one kernel to the next.
+// every kernel of the chain, and kexec from one kernel to the next. Each
+// kernel sees only a Board (board.hpp); the Machine is the one place that
+// sees both sides of a hand-over, so the checks comparing them live here.
 #pragma once
 
 #include <cstdint>
@@ -9,23 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "model/kho/board.hpp"
 #include "model/kho/handover.hpp"
 #include "model/kho/kernel.hpp"
 #include "model/kho/phys_image.hpp"
 
 namespace khospec::model {
-
-struct RamRange {
-  phys_addr_t base = 0;
-  std::uint64_t size = 0;
-  int nid = 0;
-};
-
-struct MachineConfig {
-  std::vector<RamRange> ram;
-  Arch arch = Arch::x86_64;
-  phys_addr_t firmware_kernel_load = 16u << 20;  // where firmware puts kernel 1
-};
 
 // QEMU-like x86 layout: [0, 640K) + [1M, min(size, 2G)) + the rest above 4 GiB.
 MachineConfig machine_with_ram(std::uint64_t bytes, int nodes = 1);
@@ -36,6 +27,8 @@ class Machine {
   ~Machine();
 
   const MachineConfig& config() const { return cfg_; }
+  // What a kernel booted on this machine sees of it.
+  Board board() { return Board(cfg_, image_); }
   PhysImage& image() { return image_; }
   const PhysImage& image() const { return image_; }
   int node_count() const;
@@ -44,14 +37,21 @@ class Machine {
   Kernel& boot_cold(KernelConfig cfg);
   // kexec -e from the current kernel into a kernel built from `cfg`; the new
   // kernel sees only what is in the image. nullptr when nothing is loaded.
+  // After the new kernel has booted, check_handover() runs.
   Kernel* kexec(KernelConfig cfg);
+  // The hand-over invariants of the last kexec, comparing what kernel N-1
+  // preserved with what kernel N sees: INV_SCRATCH_STABLE,
+  // INV_WINDOW_NO_ALLOC_OVER_PRESERVED, INV_KHO_HANDOVER_COMPLETE,
+  // INV_KHO_PRESERVED_CONTENT_INTACT. Violations are recorded as kernel N's
+  // findings (and returned). Nothing to check before the first kexec.
+  std::vector<Finding> check_handover();
 
   Kernel* current() { return kernels_.empty() ? nullptr : kernels_.back().get(); }
   const std::vector<std::unique_ptr<Kernel>>& kernels() const { return kernels_; }
   std::vector<Finding> all_findings() const;
 
-  // Digests of preserved blocks taken at kexec time, checked by the next
-  // kernel (INV_KHO_PRESERVED_CONTENT_INTACT).
+  // Digests of preserved blocks taken at kexec time (what kernel N-1 handed
+  // over), checked by check_handover().
   const std::map<PreservedBlock, std::uint64_t>& handed_over() const { return handed_over_; }
   std::uint64_t digest(phys_addr_t phys, std::uint64_t len) const;
 

@@ -1,7 +1,6 @@
-// Preserved-memory tracking (kho-abi.md §3, kho-model.md §3): the kho-v1
-// bitmap tracker and its chunk-list serialization, the stateless radix tree,
-// and the readers of both; plus the vmalloc chunk lists (§5.3) and kho_block
-// chains (§5.6).
+// The outgoing kernel's preserved-memory tracker (MemTrack): the kho-v1
+// bitmaps and their chunk-list serialization, and the stateless radix tree;
+// plus the greedy split of a page range into blocks. Readers: mem_walk.cpp.
 //
 // Host-side state is only what the kernel keeps outside handed-over memory
 // (the xarrays of 6.16-6.19, the list of pages we allocated). Everything the
@@ -14,409 +13,14 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
-#include <set>
-#include <span>
+#include <map>
 
+#include "model/kho/mem_track_internal.hpp"
 #include "model/memblock/memblock.hpp"  // MODEL_ENOMEM, MODEL_EINVAL
 
 namespace khospec::model {
 
-namespace {
-
-constexpr std::uint64_t kPage = PhysImage::kPageSize;
-constexpr std::uint64_t kChunkHdr = 16;        // struct khoser_mem_chunk_hdr
-constexpr std::uint64_t kChunkElm = 16;        // struct khoser_mem_bitmap_ptr
-constexpr std::uint64_t kTableEntries = 1u << KHO_TABLE_SIZE_LOG2;
-constexpr std::uint64_t kLeafBits = 1u << KHO_BITMAP_SIZE_LOG2;
-constexpr std::uint64_t kBlockHdr = 16;        // struct kho_block_header_ser
-constexpr std::uint16_t kVmallocKnownFlags = KHO_VMALLOC_ALLOC | KHO_VMALLOC_HUGE_VMAP;
-
-using Issues = std::vector<DecodeIssue>;
-
-void note(Issues* issues, std::string what, phys_addr_t at) {
-  if (issues) issues->push_back(DecodeIssue{std::move(what), at});
-}
-
-std::uint64_t bitmap_bytes(MemMapFormat fmt) { return kho_preserve_bits(fmt) / 8; }
-
-// 6.16 kzalloc(512) is 512-aligned (kmalloc-512); 6.18+ get_zeroed_page.
-std::uint64_t bitmap_align(MemMapFormat fmt) { return fmt == MemMapFormat::bitmap512 ? 512 : kPage; }
-
-phys_addr_t alloc_zeroed(PageAllocator& alloc, PhysImage& image, std::uint64_t bytes, std::uint64_t align) {
-  const phys_addr_t a = alloc.alloc(bytes, align);
-  if (a) image.fill(a, bytes, 0);  // kzalloc / get_zeroed_page semantics
-  return a;
-}
-
-void set_bit(PhysImage& image, phys_addr_t bitmap, std::uint64_t bit) {
-  const phys_addr_t w = bitmap + bit / 64 * 8;
-  image.write_u64(w, image.read_u64(w) | std::uint64_t{1} << (bit % 64));
-}
-void clear_bit(PhysImage& image, phys_addr_t bitmap, std::uint64_t bit) {
-  const phys_addr_t w = bitmap + bit / 64 * 8;
-  image.write_u64(w, image.read_u64(w) & ~(std::uint64_t{1} << (bit % 64)));
-}
-bool test_bit(const PhysImage& image, phys_addr_t bitmap, std::uint64_t bit) {
-  return (image.read_u64(bitmap + bit / 64 * 8) >> (bit % 64)) & 1;
-}
-
-// for_each_set_bit() over a bitmap of `nbits` at `addr`: one read of the
-// whole bitmap, then word-wise ctz, O(words + set bits).
-template <typename F>
-void for_each_set_bit(const PhysImage& image, phys_addr_t addr, std::uint64_t nbits, F&& f) {
-  const auto bytes = image.read(addr, static_cast<std::size_t>(nbits / 8));
-  for (std::size_t w = 0; w < bytes.size() / 8; ++w) {
-    std::uint64_t word = 0;
-    for (int b = 7; b >= 0; --b) word = word << 8 | bytes[w * 8 + static_cast<std::size_t>(b)];
-    while (word) {
-      const unsigned bit = static_cast<unsigned>(std::countr_zero(word));
-      f(std::uint64_t{w} * 64 + bit);
-      word &= word - 1;
-    }
-  }
-}
-
-// ---- the preserved-set walk -------------------------------------------------
-//
-// One walker for every reader (kho_mem_walk(); kho_mem_deserialize() expands
-// its runs). It reads bitmap words in place from the image's pages (one page
-// lookup per distinct page) and reports maximal runs of consecutive blocks.
-
-// The wire is native endian; the model's images are little-endian, as
-// PhysImage::read_u64() assumes.
-std::uint64_t load_le64(const std::uint8_t* p) {
-  std::uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-  return v;
-}
-std::uint32_t load_le32(const std::uint8_t* p) {
-  std::uint32_t v;
-  std::memcpy(&v, p, sizeof v);
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
-  return v;
-}
-
-constexpr std::array<std::uint8_t, kPage> kZeroPage{};
-
-// Page access with a one-page cache: consecutive reads (a chunk's bitmaps,
-// 512-byte bitmaps sharing a page) cost one PhysImage lookup per page.
-class PageReader {
- public:
-  explicit PageReader(const PhysImage& image) : image_(image) {}
-
-  PhysImage::PageView page(std::uint64_t pfn) {
-    if (pfn != pfn_) {
-      pfn_ = pfn;
-      view_ = image_.page_view(pfn);
-    }
-    return view_;
-  }
-  bool touched(phys_addr_t addr) { return page(addr / kPage).touched; }
-  // The bytes [addr, addr + len), len <= kPage: in place when they lie in
-  // one page, else copied to `buf`; untouched memory reads as zeros
-  // (PhysImage::read() semantics, address arithmetic wrapping alike).
-  const std::uint8_t* bytes(phys_addr_t addr, std::size_t len, std::uint8_t* buf) {
-    const std::uint64_t off = addr % kPage;
-    if (off + len <= kPage) {
-      const auto v = page(addr / kPage);
-      return (v.data ? v.data : kZeroPage.data()) + off;
-    }
-    image_.read(addr, std::span<std::uint8_t>(buf, len));
-    return buf;
-  }
-
- private:
-  const PhysImage& image_;
-  std::uint64_t pfn_ = ~std::uint64_t{0};  // no page frame has this number
-  PhysImage::PageView view_;
-};
-
-// Merges consecutive same-order blocks, in walk order, into maximal runs and
-// hands each finished run to the visitor.
-class RunEmitter {
- public:
-  explicit RunEmitter(RunVisitorRef visit) : visit_(visit) {}
-
-  // The blocks phys + (i << (order + PAGE_SHIFT)), i < count, none of which
-  // wraps past 2^64 (the caller's guarantee).
-  void add(phys_addr_t phys, unsigned order, std::uint64_t count) {
-    // next_ > run_.phys: the open run neither ends at nor wraps past 2^64.
-    if (run_.count && order == run_.order && phys == next_ && next_ > run_.phys) {
-      run_.count += count;
-    } else {
-      flush();
-      run_ = PreservedRun{phys, order, count};
-      next_ = phys;
-    }
-    next_ += count << (order + KHO_PAGE_SHIFT);
-  }
-  void flush() {
-    if (run_.count) visit_(run_);
-    run_.count = 0;
-  }
-
- private:
-  RunVisitorRef visit_;
-  PreservedRun run_;
-  phys_addr_t next_ = 0;
-};
-
-// The runs of set bits, (first bit, length) ascending, of the DECLARE_BITMAP
-// of `nwords` words at p (nwords a multiple of 8). Eight words at a time: all
-// ones extend the open run by 512 bits, all zeros close it, with one AND and
-// one OR per word; only mixed groups look at single words (all-ones and zero
-// words again one test each, other words a ctz per run boundary).
-// O(words + runs).
-template <typename F>
-void for_each_bit_run(const std::uint8_t* p, std::uint64_t nwords, F&& f) {
-  constexpr std::uint64_t kOnes = ~std::uint64_t{0};
-  std::uint64_t start = 0;
-  bool open = false;
-  for (std::uint64_t g = 0; g < nwords; g += 8) {
-    // Whole 64-word stretches of ones cost one AND per word in a branch-free
-    // (vectorizable) loop: the dense-map case. A first word that is not all
-    // ones skips the stretch, so sparse maps do not read words twice.
-    while (g + 64 <= nwords && load_le64(p + g * 8) == kOnes) {
-      std::uint64_t all64 = kOnes;
-      for (unsigned k = 1; k < 64; ++k) all64 &= load_le64(p + (g + k) * 8);
-      if (all64 != kOnes) break;
-      if (!open) start = g * 64;
-      open = true;
-      g += 64;
-    }
-    if (g >= nwords) break;
-    std::uint64_t w[8];
-    std::uint64_t all = kOnes, any = 0;
-    for (unsigned k = 0; k < 8; ++k) {
-      w[k] = load_le64(p + (g + k) * 8);
-      all &= w[k];
-      any |= w[k];
-    }
-    if (all == kOnes) {
-      if (!open) start = g * 64;
-      open = true;
-      continue;
-    }
-    if (any == 0) {
-      if (open) f(start, g * 64 - start);
-      open = false;
-      continue;
-    }
-    for (unsigned k = 0; k < 8; ++k) {
-      const std::uint64_t word = w[k];
-      const std::uint64_t base = (g + k) * 64;
-      if (word == kOnes) {
-        if (!open) start = base;
-        open = true;
-        continue;
-      }
-      if (word == 0) {
-        if (open) f(start, base - start);
-        open = false;
-        continue;
-      }
-      unsigned pos = 0;
-      while (pos < 64) {
-        if (open) {
-          // ~(word >> pos) has ones above bit 63 - pos: the count stops at 64.
-          pos += static_cast<unsigned>(std::countr_zero(~(word >> pos)));
-          if (pos == 64) break;  // the run goes on into the next word
-          f(start, base + pos - start);
-          open = false;
-        } else {
-          const std::uint64_t rest = word >> pos;
-          if (!rest) break;
-          pos += static_cast<unsigned>(std::countr_zero(rest));
-          start = base + pos;
-          open = true;
-        }
-      }
-    }
-  }
-  if (open) f(start, nwords * 64 - start);
-}
-
-// The non-zero u64 entries of a radix table page, ascending; whole groups of
-// eight zero entries cost one OR each.
-template <typename F>
-void for_each_nonzero_entry(const std::uint8_t* p, F&& f) {
-  for (std::uint64_t g = 0; g < kTableEntries; g += 8) {
-    std::uint64_t w[8];
-    std::uint64_t any = 0;
-    for (unsigned k = 0; k < 8; ++k) {
-      w[k] = load_le64(p + (g + k) * 8);
-      any |= w[k];
-    }
-    if (!any) continue;
-    for (unsigned k = 0; k < 8; ++k)
-      if (w[k]) f(g + k, w[k]);
-  }
-}
-
-// kernel/kexec_handover.c kho_mem_deserialize() + deserialize_bitmap() (v6.16,
-// v6.18): follow hdr.next, for each of hdr.num_elms entries expand the set bits:
-// phys = phys_start + (bit << (order + PAGE_SHIFT)).
-void walk_chunk_list(const PhysImage& image, MemMapFormat fmt, phys_addr_t head, RunEmitter& em, Issues* issues) {
-  const std::uint64_t nbits = kho_preserve_bits(fmt);
-  const std::uint64_t nwords = nbits / 64;
-  PageReader pr(image);
-  std::array<std::uint8_t, kPage> chunk_buf;   // only for pieces straddling pages
-  std::array<std::uint8_t, kPage> bitmap_buf;  // (unaligned pointers)
-  std::set<phys_addr_t> seen;
-  for (phys_addr_t chunk = head; chunk != 0;) {
-    if (!seen.insert(chunk).second) {
-      note(issues, "khoser_mem_chunk list has a cycle (next points back to an earlier chunk)", chunk);
-      break;
-    }
-    if (!pr.touched(chunk) || !pr.touched(chunk + kPage - 1)) {
-      note(issues, "khoser_mem_chunk points outside the image", chunk);
-      break;
-    }
-    if (chunk % kPage) note(issues, "khoser_mem_chunk is not page-aligned", chunk);
-    const std::uint8_t* c = pr.bytes(chunk, kPage, chunk_buf.data());
-    const phys_addr_t next = load_le64(c);
-    const std::uint32_t order = load_le32(c + 8);
-    std::uint32_t num = load_le32(c + 12);
-    if (order > KHO_MAX_WIRE_ORDER) {
-      // The kernel would shift by >= 64 here; nothing meaningful to expand.
-      note(issues, "khoser_mem_chunk order " + std::to_string(order) + " too large, chunk skipped", chunk);
-      num = 0;
-    }
-    if (num > KHOSER_BITMAP_SIZE) {
-      note(issues, "khoser_mem_chunk num_elms " + std::to_string(num) + " exceeds capacity 255; reading 255",
-           chunk);
-      num = KHOSER_BITMAP_SIZE;
-    }
-    const unsigned shift = order + KHO_PAGE_SHIFT;
-    const std::uint64_t coverage_mask = order + KHO_PAGE_SHIFT + std::bit_width(nbits - 1) < 64
-                                            ? (nbits << shift) - 1
-                                            : ~std::uint64_t{0};
-    // (nbits - 1) << shift is exact: then a bitmap whose phys_start is at most
-    // 2^64 - 1 - span has no block wrapping past 2^64 and runs can be added whole.
-    const bool exact = shift + static_cast<unsigned>(std::bit_width(nbits - 1)) <= 64;
-    const std::uint64_t span = exact ? (nbits - 1) << shift : ~std::uint64_t{0};
-    for (std::uint32_t i = 0; i < num; ++i) {
-      const phys_addr_t elm = chunk + kChunkHdr + std::uint64_t{i} * kChunkElm;
-      const std::uint8_t* e = c + kChunkHdr + std::uint64_t{i} * kChunkElm;
-      const std::uint64_t phys_start = load_le64(e);
-      const phys_addr_t bitmap = load_le64(e + 8);
-      if (bitmap == 0 || !pr.touched(bitmap) || !pr.touched(bitmap + nbits / 8 - 1)) {
-        note(issues, "bitmap pointer of entry " + std::to_string(i) + " is null or outside the image", elm + 8);
-        continue;
-      }
-      if (phys_start & coverage_mask)
-        note(issues, "phys_start of entry " + std::to_string(i) + " is not a multiple of the bitmap coverage", elm);
-      const std::uint8_t* bm = pr.bytes(bitmap, nbits / 8, bitmap_buf.data());
-      if (exact && phys_start <= ~std::uint64_t{0} - span) {
-        for_each_bit_run(bm, nwords, [&](std::uint64_t bit, std::uint64_t len) {
-          em.add(phys_start + (bit << shift), order, len);
-        });
-      } else {
-        // Corrupt phys_start or a huge order: blocks may wrap (as the
-        // kernel's u64 arithmetic does); add them one by one.
-        for_each_bit_run(bm, nwords, [&](std::uint64_t bit, std::uint64_t len) {
-          for (std::uint64_t k = 0; k < len; ++k) em.add(phys_start + ((bit + k) << shift), order, 1);
-        });
-      }
-    }
-    chunk = next;
-  }
-}
-
-// kernel/liveupdate/kexec_handover.c __kho_radix_walk_tree() /
-// kho_radix_walk_leaf(): depth-first over non-zero entries in index order, so
-// keys ascend (higher orders first).
-struct RadixWalker {
-  PageReader pr;
-  Issues* issues;
-  RunEmitter& em;
-  std::set<phys_addr_t> seen;
-
-  bool enter(phys_addr_t node, phys_addr_t from) {
-    if (node % kPage) {
-      note(issues, "radix node pointer is not page-aligned, subtree skipped", from);
-      return false;
-    }
-    if (!pr.touched(node)) {
-      note(issues, "radix node pointer points outside the image, subtree skipped", from);
-      return false;
-    }
-    if (!seen.insert(node).second) {
-      note(issues, "radix node reached twice (shared subtree or cycle), skipped", from);
-      return false;
-    }
-    return true;
-  }
-
-  // A node entered above: page-aligned and touched.
-  const std::uint8_t* node_bytes(phys_addr_t node) {
-    const auto v = pr.page(node / kPage);
-    return v.data ? v.data : kZeroPage.data();
-  }
-
-  void leaf(phys_addr_t addr, std::uint64_t base) {
-    const std::uint8_t* p = node_bytes(addr);
-    if (base != 0) {
-      // The order bit lies above the leaf's 15 bits: every key here is valid,
-      // of one order, and consecutive bits are consecutive blocks.
-      // decode(base | bit) = decode(base) + (bit << shift), without wrapping.
-      const unsigned order = KHO_ORDER_0_LOG2 + 1 - static_cast<unsigned>(std::bit_width(base));
-      const unsigned shift = order + KHO_PAGE_SHIFT;
-      const phys_addr_t phys0 = kho_radix_decode_key(base).phys;
-      for_each_bit_run(p, kLeafBits / 64, [&](std::uint64_t bit, std::uint64_t len) {
-        em.add(phys0 + (bit << shift), order, len);
-      });
-      return;
-    }
-    // Leaf 0 holds orders 38..51 and the invalid keys 0 and 1: bit by bit.
-    for_each_bit_run(p, kLeafBits / 64, [&](std::uint64_t bit0, std::uint64_t len) {
-      for (std::uint64_t bit = bit0; bit < bit0 + len; ++bit) {
-        if (!kho_radix_key_valid(bit)) {
-          note(issues, "radix leaf bit " + std::to_string(bit) + " gives an invalid key", addr + bit / 64 * 8);
-          continue;
-        }
-        const PreservedBlock b = kho_radix_decode_key(bit);
-        em.add(b.phys, b.order, 1);
-      }
-    });
-  }
-
-  void table(phys_addr_t addr, unsigned level, std::uint64_t base) {
-    const unsigned shift = (level - 1) * KHO_TABLE_SIZE_LOG2 + KHO_BITMAP_SIZE_LOG2;
-    for_each_nonzero_entry(node_bytes(addr), [&](std::uint64_t i, std::uint64_t child) {
-      const phys_addr_t slot = addr + i * 8;
-      // Keys above bit 52 have no order: at the root, index >= 4 is corrupt.
-      if (shift + std::bit_width(i) > KHO_ORDER_0_LOG2 + 1) {
-        note(issues, "radix root index " + std::to_string(i) + " encodes no order, subtree skipped", slot);
-        return;
-      }
-      if (!enter(child, slot)) return;
-      const std::uint64_t key = base | i << shift;
-      if (level == 1) {
-        leaf(child, key);
-      } else {
-        table(child, level - 1, key);
-      }
-    });
-  }
-};
-
-void walk_radix(const PhysImage& image, phys_addr_t root, RunEmitter& em, Issues* issues) {
-  if (root == 0) return;
-  RadixWalker w{PageReader(image), issues, em, {}};
-  if (w.enter(root, root)) w.table(root, KHO_TREE_MAX_DEPTH - 1, 0);
-}
-
-void append_blocks(std::vector<PreservedBlock>& out, const PreservedRun& r) {
-  const unsigned shift = r.order + KHO_PAGE_SHIFT;
-  if (out.capacity() - out.size() < r.count) out.reserve(std::max<std::size_t>(out.size() + r.count, out.capacity() * 2));
-  for (std::uint64_t i = 0; i < r.count; ++i) out.push_back(PreservedBlock{r.phys + (i << shift), r.order});
-}
-
-}  // namespace
-
-// ---- constants and key helpers ----------------------------------------------
+using namespace mem_detail;
 
 std::uint64_t kho_preserve_bits(MemMapFormat fmt) {
   switch (fmt) {
@@ -429,33 +33,6 @@ std::uint64_t kho_preserve_bits(MemMapFormat fmt) {
   }
   return 0;
 }
-
-// kho_radix_encode_key(): order bit at 52 - order, then phys >> (12 + order).
-std::uint64_t kho_radix_encode_key(phys_addr_t phys, unsigned order) {
-  if (order > KHO_MAX_WIRE_ORDER) return 0;
-  return std::uint64_t{1} << (KHO_ORDER_0_LOG2 - order) | phys >> (KHO_PAGE_SHIFT + order);
-}
-
-bool kho_radix_key_valid(std::uint64_t key) {
-  const int fls = std::bit_width(key);
-  return fls >= 2 && fls <= static_cast<int>(KHO_ORDER_0_LOG2) + 1;
-}
-
-// kho_radix_decode_key(): order = 52 - fls64(key) + 1, phys = key << (12 + order)
-// (the order bit falls off the top).
-PreservedBlock kho_radix_decode_key(std::uint64_t key) {
-  if (!kho_radix_key_valid(key)) return PreservedBlock{0, 64};
-  const unsigned order = KHO_ORDER_0_LOG2 + 1 - static_cast<unsigned>(std::bit_width(key));
-  return PreservedBlock{key << (KHO_PAGE_SHIFT + order), order};
-}
-
-unsigned kho_radix_table_index(std::uint64_t key, unsigned level) {
-  if (level == 0 || level >= KHO_TREE_MAX_DEPTH) return 0;
-  return static_cast<unsigned>((key >> ((level - 1) * KHO_TABLE_SIZE_LOG2 + KHO_BITMAP_SIZE_LOG2)) %
-                               kTableEntries);
-}
-
-unsigned kho_radix_bitmap_index(std::uint64_t key) { return static_cast<unsigned>(key % kLeafBits); }
 
 // kho_preserve_phys() (6.16) / kho_preserve_pages() (6.18+): at pfn p,
 // order = min(ctz(p), ilog2(end - p)); ctz(0) counts as 64.
@@ -540,16 +117,9 @@ int MemTrack::preserve_order(std::uint64_t pfn, unsigned order) {
     // missing nodes; on -ENOMEM free the new branch and unlink it at the anchor.
     if (!radix_root_) return MODEL_EINVAL;  // WARN_ON_ONCE(!tree->root)
     const std::uint64_t key = kho_radix_encode_key(pfn << KHO_PAGE_SHIFT, order);
-    // Runtime checks of spec/kho.md INV_RADIX_KEY_BIJECTIVE (the key decodes
-    // back to this block) and INV_RADIX_TREE_SHAPE (five 9-bit table indices
-    // and a 15-bit leaf bit rebuild the key): never fire on a valid block.
-    std::uint64_t rebuilt = kho_radix_bitmap_index(key);
-    for (unsigned level = 1; level < KHO_TREE_MAX_DEPTH; ++level)
-      rebuilt |= std::uint64_t{kho_radix_table_index(key, level)}
-                 << ((level - 1) * KHO_TABLE_SIZE_LOG2 + KHO_BITMAP_SIZE_LOG2);
-    const bool aligned = (pfn & ((std::uint64_t{1} << order) - 1)) == 0;
-    if (aligned && (kho_radix_decode_key(key) != PreservedBlock{pfn << KHO_PAGE_SHIFT, order} || rebuilt != key))
-      return MODEL_EINVAL;
+    // INV_RADIX_KEY_BIJECTIVE and INV_RADIX_TREE_SHAPE on the key (never
+    // fire on an aligned block: the guard above ensures one).
+    if (!kho_radix_key_violations(PreservedBlock{pfn << KHO_PAGE_SHIFT, order}, key).empty()) return MODEL_EINVAL;
     std::array<phys_addr_t, KHO_TREE_MAX_DEPTH> fresh{};
     phys_addr_t anchor_slot = 0;
     phys_addr_t node = radix_root_;
@@ -643,6 +213,32 @@ std::vector<PreservedBlock> MemTrack::blocks() const {
   return out;
 }
 
+std::vector<DecodeIssue> MemTrack::radix_shape_issues() const {
+  std::vector<DecodeIssue> out;
+  if (fmt_ != MemMapFormat::radix) return out;
+  for (const auto& [node, level] : impl_->nodes) {
+    if (level == 0) continue;  // a leaf: bits, not pointers
+    const auto page = image_.page_view(node / kPage);
+    if (!page.data || node % kPage) continue;  // never written: all entries zero
+    for (std::uint64_t i = 0; i < kTableEntries; ++i) {
+      phys_addr_t child = 0;
+      std::memcpy(&child, page.data + i * 8, sizeof child);
+      if constexpr (std::endian::native == std::endian::big) child = __builtin_bswap64(child);
+      if (!child) continue;
+      const auto it = impl_->nodes.find(child);
+      if (it == impl_->nodes.end())
+        out.push_back({"entry " + std::to_string(i) + " of a level-" + std::to_string(level) +
+                           " table points at a page that is not a radix node",
+                       node + i * 8});
+      else if (it->second + 1 != level)
+        out.push_back({"entry " + std::to_string(i) + " of a level-" + std::to_string(level) +
+                           " table points at a level-" + std::to_string(it->second) + " node",
+                       node + i * 8});
+    }
+  }
+  return out;
+}
+
 std::vector<std::pair<phys_addr_t, std::uint64_t>> MemTrack::metadata() const {
   std::vector<std::pair<phys_addr_t, std::uint64_t>> out;
   for (const auto& [order, bitmaps] : impl_->orders)
@@ -718,232 +314,6 @@ void MemTrack::free_serialized() {
   for (const phys_addr_t c : impl_->chunks) alloc_.free(c, kPage);
   impl_->chunks.clear();
   chunk_head_ = 0;
-}
-
-// ---- next-kernel readers --------------------------------------------------------
-
-void kho_mem_walk(const PhysImage& image, MemMapFormat fmt, phys_addr_t map, RunVisitorRef on_run,
-                  std::vector<DecodeIssue>* issues) {
-  RunEmitter em(on_run);
-  if (fmt == MemMapFormat::radix) {
-    walk_radix(image, map, em, issues);
-  } else {
-    walk_chunk_list(image, fmt, map, em, issues);
-  }
-  em.flush();
-}
-
-std::vector<PreservedRun> kho_mem_runs(const PhysImage& image, MemMapFormat fmt, phys_addr_t map,
-                                       std::vector<DecodeIssue>* issues) {
-  std::vector<PreservedRun> out;
-  kho_mem_walk(image, fmt, map, [&out](const PreservedRun& r) { out.push_back(r); }, issues);
-  return out;
-}
-
-std::vector<PreservedBlock> kho_expand_runs(const std::vector<PreservedRun>& runs) {
-  std::vector<PreservedBlock> out;
-  for (const auto& r : runs) append_blocks(out, r);
-  return out;
-}
-
-std::vector<PreservedBlock> kho_mem_deserialize(const PhysImage& image, MemMapFormat fmt, phys_addr_t map,
-                                                std::vector<DecodeIssue>* issues) {
-  std::vector<PreservedBlock> out;
-  kho_mem_walk(image, fmt, map, [&out](const PreservedRun& r) { append_blocks(out, r); }, issues);
-  return out;
-}
-
-// ---- vmalloc --------------------------------------------------------------------
-
-void kho_vmalloc_store(PhysImage& image, phys_addr_t at, const KhoVmalloc& v) {
-  image.write_u64(at, v.first);
-  image.write_u32(at + 8, v.total_pages);
-  image.write_u32(at + 12, std::uint32_t{v.flags} | std::uint32_t{v.order} << 16);
-}
-
-KhoVmalloc kho_vmalloc_load(const PhysImage& image, phys_addr_t at) {
-  KhoVmalloc v;
-  v.first = image.read_u64(at);
-  v.total_pages = image.read_u32(at + 8);
-  const std::uint32_t w = image.read_u32(at + 12);
-  v.flags = static_cast<std::uint16_t>(w);
-  v.order = static_cast<std::uint16_t>(w >> 16);
-  return v;
-}
-
-// kho_preserve_vmalloc() (6.18+): the first chunk is allocated before any data
-// block is recorded; a new chunk is chained as soon as one fills (511
-// entries), so an exact multiple of 511 blocks ends in an empty chunk.
-std::optional<std::vector<phys_addr_t>> kho_vmalloc_write(PhysImage& image, PageAllocator& alloc,
-                                                          const std::vector<phys_addr_t>& block_phys,
-                                                          unsigned order, std::uint16_t flags,
-                                                          KhoVmalloc* out) {
-  // Model guard: vm->nr_pages is an unsigned int.
-  if (order > KHO_MAX_WIRE_ORDER || block_phys.size() > (std::uint64_t{UINT32_MAX} >> order))
-    return std::nullopt;
-  const std::uint64_t total = std::uint64_t{block_phys.size()} << order;
-  std::vector<phys_addr_t> chunks;
-  const auto fail = [&]() {
-    for (const phys_addr_t c : chunks) alloc.free(c, kPage);
-    return std::nullopt;
-  };
-  phys_addr_t chunk = alloc_zeroed(alloc, image, kPage, kPage);
-  if (!chunk) return fail();
-  chunks.push_back(chunk);
-  std::uint64_t idx = 0;
-  for (const phys_addr_t phys : block_phys) {
-    image.write_u64(chunk + 8 + idx * 8, phys);
-    if (++idx == KHO_VMALLOC_SIZE) {
-      const phys_addr_t next = alloc_zeroed(alloc, image, kPage, kPage);
-      if (!next) return fail();
-      image.write_u64(chunk, next);
-      chunks.push_back(next);
-      chunk = next;
-      idx = 0;
-    }
-  }
-  if (out) {
-    out->first = chunks.front();
-    out->total_pages = static_cast<std::uint32_t>(total);
-    out->flags = flags;
-    out->order = static_cast<std::uint16_t>(order);
-  }
-  return chunks;
-}
-
-// kho_restore_vmalloc() (6.18+): per chunk, entries up to the first zero (or
-// 511); idx + 2^order must stay <= total_pages; at the end idx == total_pages.
-// Note: the kernel tests unknown flags only after kho_flags_to_vmalloc(),
-// which drops them, so its check can never fire; this reader rejects them.
-std::optional<std::vector<phys_addr_t>> kho_vmalloc_read(const PhysImage& image, const KhoVmalloc& v,
-                                                         std::vector<DecodeIssue>* issues) {
-  if (v.flags & ~kVmallocKnownFlags) {
-    note(issues, "kho_vmalloc: unsupported flags", v.first);
-    return std::nullopt;
-  }
-  if (v.order > KHO_MAX_WIRE_ORDER) {
-    note(issues, "kho_vmalloc: order " + std::to_string(v.order) + " too large", v.first);
-    return std::nullopt;
-  }
-  if (v.total_pages == 0 || v.first == 0) {
-    note(issues, "kho_vmalloc: empty area (total_pages 0 or no chunk)", v.first);
-    return std::nullopt;
-  }
-  const std::uint64_t contig = std::uint64_t{1} << v.order;
-  std::vector<phys_addr_t> out;
-  std::uint64_t idx = 0;
-  std::set<phys_addr_t> seen;
-  for (phys_addr_t chunk = v.first; chunk != 0; chunk = image.read_u64(chunk)) {
-    if (!seen.insert(chunk).second) {
-      note(issues, "kho_vmalloc chunk list has a cycle", chunk);
-      return std::nullopt;
-    }
-    if (chunk % kPage || !image.touched(chunk)) {
-      note(issues, "kho_vmalloc chunk is unaligned or outside the image", chunk);
-      return std::nullopt;
-    }
-    for (std::uint64_t i = 0; i < KHO_VMALLOC_SIZE; ++i) {
-      const phys_addr_t phys = image.read_u64(chunk + 8 + i * 8);
-      if (!phys) break;
-      if (idx + contig > v.total_pages) {
-        note(issues, "kho_vmalloc: more pages than total_pages", chunk + 8 + i * 8);
-        return std::nullopt;
-      }
-      if (phys % kPage) {
-        note(issues, "kho_vmalloc: block address not page-aligned", chunk + 8 + i * 8);
-        return std::nullopt;
-      }
-      out.push_back(phys);
-      idx += contig;
-    }
-  }
-  if (idx != v.total_pages) {
-    note(issues, "kho_vmalloc: " + std::to_string(idx) + " pages listed, total_pages " +
-                     std::to_string(v.total_pages), v.first);
-    return std::nullopt;
-  }
-  return out;
-}
-
-// ---- kho_block chains -------------------------------------------------------
-
-namespace {
-std::uint64_t count_per_block(std::size_t entry_size) {
-  return entry_size ? (kPage - kBlockHdr) / entry_size : 0;
-}
-}  // namespace
-
-// kho_block_set_grow() then kho_block_set_it_reserve_entry() (kho_block.c):
-// all blocks are allocated and chained first (kho_alloc_preserve(PAGE_SIZE),
-// zeroed), then filled in order, count updated per entry. On failure the
-// blocks are freed last-first (kho_block_set_shrink_one).
-std::optional<std::vector<phys_addr_t>> kho_block_write(PhysImage& image, PageAllocator& alloc,
-                                                        const std::vector<std::vector<std::uint8_t>>& entries,
-                                                        std::size_t entry_size) {
-  const std::uint64_t cpb = count_per_block(entry_size);
-  if (cpb == 0) return std::nullopt;  // WARN_ON_ONCE(!bs->count_per_block)
-  for (const auto& e : entries)
-    if (e.size() != entry_size) return std::nullopt;
-  const std::uint64_t nblocks = (entries.size() + cpb - 1) / cpb;
-  if (nblocks > KHO_MAX_BLOCKS) return std::nullopt;  // -ENOSPC
-  std::vector<phys_addr_t> blocks;
-  for (std::uint64_t b = 0; b < nblocks; ++b) {
-    const phys_addr_t blk = alloc_zeroed(alloc, image, kPage, kPage);
-    if (!blk) {
-      for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) alloc.free(*it, kPage);
-      return std::nullopt;
-    }
-    if (!blocks.empty()) image.write_u64(blocks.back(), blk);
-    blocks.push_back(blk);
-  }
-  for (std::uint64_t i = 0; i < entries.size(); ++i) {
-    const phys_addr_t blk = blocks[i / cpb];
-    const std::uint64_t slot = i % cpb;
-    image.write(blk + kBlockHdr + slot * entry_size, entries[i]);
-    image.write_u64(blk + 8, slot + 1);
-  }
-  return blocks;
-}
-
-// kho_block_set_restore(): first the chain check (Floyd in the kernel, bounded
-// by KHO_MAX_BLOCKS; a chain longer than that fails with -ENOSPC while being
-// added), then every count must be in 1..count_per_block.
-std::optional<std::vector<std::vector<std::uint8_t>>> kho_block_read(const PhysImage& image, phys_addr_t head,
-                                                                     std::size_t entry_size,
-                                                                     std::vector<DecodeIssue>* issues) {
-  std::vector<std::vector<std::uint8_t>> out;
-  const std::uint64_t cpb = count_per_block(entry_size);
-  if (cpb == 0) {
-    note(issues, "kho_block: entry size gives no entry per block", head);
-    return std::nullopt;
-  }
-  std::vector<phys_addr_t> chain;
-  std::set<phys_addr_t> seen;
-  for (phys_addr_t blk = head; blk != 0; blk = image.read_u64(blk)) {
-    if (!seen.insert(blk).second) {
-      note(issues, "Block set is corrupted (cycle)", blk);
-      return std::nullopt;
-    }
-    if (chain.size() == KHO_MAX_BLOCKS) {
-      note(issues, "Block set is corrupted (more than KHO_MAX_BLOCKS blocks)", blk);
-      return std::nullopt;
-    }
-    if (!image.touched(blk)) {
-      note(issues, "kho_block points outside the image", blk);
-      return std::nullopt;
-    }
-    chain.push_back(blk);
-  }
-  for (const phys_addr_t blk : chain) {
-    const std::uint64_t count = image.read_u64(blk + 8);
-    if (count == 0 || count > cpb) {
-      note(issues, "Block contains invalid entry count: " + std::to_string(count), blk + 8);
-      return std::nullopt;
-    }
-    for (std::uint64_t i = 0; i < count; ++i)
-      out.push_back(image.read(blk + kBlockHdr + i * entry_size, entry_size));
-  }
-  return out;
 }
 
 }  // namespace khospec::model

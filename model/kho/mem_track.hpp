@@ -84,6 +84,11 @@ class MemTrack {
   // Radix only: the root node (allocated by the constructor, as kho_init()
   // does with kzalloc(PAGE_SIZE)); 0 for bitmap formats or if that failed.
   phys_addr_t radix_root() const { return radix_root_; }
+  // Radix only, INV_RADIX_TREE_SHAPE on the live tree: every non-zero entry
+  // of a table node at level L (5..1) points at a node this tracker
+  // allocated at level L-1, so every leaf lies five table hops below the
+  // root. One issue per offending entry; empty for bitmap formats.
+  std::vector<DecodeIssue> radix_shape_issues() const;
 
  private:
   struct Impl;
@@ -146,7 +151,8 @@ std::vector<PreservedBlock> kho_expand_runs(const std::vector<PreservedRun>& run
 std::vector<PreservedBlock> kho_mem_deserialize(const PhysImage& image, MemMapFormat fmt,
                                                 phys_addr_t map, std::vector<DecodeIssue>* issues);
 
-// Radix key encoding (kho-abi.md §3.5), exposed for tests and the spec.
+// Radix key encoding (kho_radix_encode_key() / kho_radix_decode_key(),
+// kernel/liveupdate/kexec_handover.c, 7.1), exposed for tests and the spec.
 std::uint64_t kho_radix_encode_key(phys_addr_t phys, unsigned order);
 PreservedBlock kho_radix_decode_key(std::uint64_t key);
 
@@ -172,6 +178,13 @@ unsigned kho_radix_bitmap_index(std::uint64_t key);
 // A key decodes to a block iff 2 <= fls64(key) <= 53 (order 0..51). Invalid
 // keys decode to {phys 0, order 64}; encode returns 0 for order > 51.
 bool kho_radix_key_valid(std::uint64_t key);
+// The key checks MemTrack::preserve_order() runs before it touches the tree:
+// INV_RADIX_KEY_BIJECTIVE when `key` does not decode back to `block`, and
+// INV_RADIX_TREE_SHAPE when its five table indices and leaf bit do not
+// rebuild it (a key wider than the depth-6 tree). The IDs that fail; empty
+// for every key kho_radix_encode_key() makes (a pure function, proved exact
+// by the spec's Z3 obligations), so only a planted key shows them firing.
+std::vector<std::string> kho_radix_key_violations(const PreservedBlock& block, std::uint64_t key);
 // struct kho_vmalloc_chunk entries (PAGE_SIZE - 8) / 8.
 inline constexpr std::uint64_t KHO_VMALLOC_SIZE = 511;
 // kho_block.c KHO_MAX_BLOCKS.

@@ -1,6 +1,6 @@
 // RapidCheck properties of the preserved-memory trackers:
 //   - radix keys: decode(encode(phys, order)) == (phys, order) for every
-//     aligned phys and order 0..51 (kho-model.md invariant 29), indices in
+//     aligned phys and order 0..51 (INV_RADIX_KEY_BIJECTIVE), indices in
 //     range, the order bit at 52 - order;
 //   - every format: a random sequence of preserve / unpreserve matches a plain
 //     set; serialize + kho_mem_deserialize gives that set in the kernel's

@@ -1,4 +1,4 @@
-// Preserved-memory trackers (kho-abi.md §3, §5.3, §5.6; kho-model.md §3):
+// Preserved-memory trackers (docs/kernel-behaviour.md §4, §6):
 // radix keys and tree, kho-v1 bitmaps and chunk lists, the greedy split,
 // vmalloc chunk lists and kho_block chains, and the readers' handling of
 // corrupt images. The real-capture comparisons are in mem_track_dump_test.cpp.
@@ -53,7 +53,8 @@ bool has_issue(const std::vector<DecodeIssue>& issues, const std::string& needle
 
 // ============================ radix keys (§3.5) ================================
 
-// kho-abi.md §3.5 worked examples: key, L5..L1 indices, leaf bit.
+// Worked examples of kho_radix_encode_key() (kernel/liveupdate/kexec_handover.c,
+// 7.1): key, L5..L1 indices, leaf bit.
 TEST(KhoRadixKey, WorkedExamples) {
   struct Row {
     phys_addr_t phys;
@@ -561,8 +562,9 @@ TEST_P(BitmapFormats, ReserializeFreesThePreviousListAfterTheNewOne) {
 }
 
 TEST_P(BitmapFormats, StaleMapAfterTheLastSerialize) {
-  // kho-model.md §3.2 (6.19): a new bit in an existing bitmap reaches the next
-  // kernel, a new bitmap or a new order does not.
+  // 6.19 kho_finalize() (docs/kernel-behaviour.md §5): a new bit in an
+  // existing bitmap reaches the next kernel, a new bitmap or a new order
+  // does not.
   PhysImage img;
   TestAllocator a;
   MemTrack t(GetParam(), img, a);
@@ -705,7 +707,7 @@ TEST(KhoSplitRange, ExactCoverAlignmentAndBound) {
 
 TEST(KhoSplitRange, OrdersAboveMaxPageOrder) {
   // 8 MiB at an 8 MiB-aligned address: one order-11 block (real behaviour;
-  // restore refuses it, kho-model.md §3.1).
+  // kho_restore_folio() refuses it, 6.16-7.0).
   EXPECT_EQ(kho_split_range(pfn_of(0x7d800000), 2048), (std::vector<PreservedBlock>{{0x7d800000, 11}}));
   // 8 MiB at a 4 MiB (not 8 MiB) aligned address: two order-10 blocks.
   EXPECT_EQ(kho_split_range(pfn_of(0x7d400000), 2048),

@@ -464,14 +464,14 @@ std::optional<std::string> builtin_scenario_text(const std::string& name, KhoEra
   }
   if (name == "abort-dangling-map" && era == KhoEra::v6_16) {
     return "name: abort-dangling-map\n"
-           "description: 6.16 abort with a failing ABORT notifier stays FINALIZED with a dangling map (kho-model.md 4.1)\n" + head +
+           "description: 6.16 abort with a failing ABORT notifier stays FINALIZED with a dangling map (kho_abort(), docs/kernel-behaviour.md 5)\n" + head +
            "  cmdline: \"kho=on reserve_mem=4M:4096:trace\"\n"
            "steps:\n  - boot\n  - finalize\n  - fail_notifier: {client: memblock, on: abort, error: 22}\n"
            "  - abort\n  - expect: {ret: -22}\n  - expect: {finding: HAZARD_ABORT_DANGLING_MAP}\n";
   }
   if (name == "stale-map" && era == KhoEra::v6_19) {
     return "name: stale-map\n"
-           "description: 6.19 changes after the last finalize (a new order) do not reach the next kernel (kho-model.md 3.2)\n" + head +
+           "description: 6.19 changes after the last finalize (a new order) do not reach the next kernel (kho_finalize(), docs/kernel-behaviour.md 5)\n" + head +
            "  cmdline: \"kho=on\"\n"
            "steps:\n  - boot\n  - finalize\n  - alloc_and_preserve: {order: 3, count: 1}\n  - kexec_load\n"
            "  - kexec\n  - expect: {finding: INV_MAP_FRESH_AT_KEXEC, kernel: 1}\n"
@@ -479,7 +479,7 @@ std::optional<std::string> builtin_scenario_text(const std::string& name, KhoEra
   }
   if (name == "unfinalized-load" && era == KhoEra::v6_16) {
     return "name: unfinalized-load\n"
-           "description: 6.16 hands over the never-written FDT page when loading without finalize (kho-abi.md 2.4)\n" + head +
+           "description: 6.16 hands over the never-written FDT page when loading without finalize (kho_fill_kimage(), docs/kernel-behaviour.md 5)\n" + head +
            "  cmdline: \"kho=on\"\n"
            "steps:\n  - boot\n  - alloc_and_preserve: {order: 0, count: 4}\n  - kexec_load\n  - kexec\n"
            "  - expect: {finding: INV_KHO_HANDOVER_COMPLETE, kernel: 2}\n";
@@ -495,28 +495,28 @@ std::optional<std::string> builtin_scenario_text(const std::string& name, KhoEra
   }
   if (name == "abort-loses-preservations" && t.finalize == FinalizeModel::notifier_abort) {
     return "name: abort-loses-preservations\n"
-           "description: abort wipes the whole tracker; test_kho's data folios (preserved at init) are lost (kho-model.md 3.1 obs)\n" + head +
+           "description: abort wipes the whole tracker; test_kho's data folios (preserved at init) are lost (kho_abort(), docs/kernel-behaviour.md 5)\n" + head +
            "  cmdline: \"kho=on\"\n  test_kho: true\n"
            "steps:\n  - boot\n  - finalize\n  - abort\n  - finalize\n  - kexec_load\n  - kexec\n"
            "  - expect: {finding: TEST_KHO_RESTORE_FAILED, kernel: 2}\n";
   }
   if (name == "order-above-max" && era == KhoEra::v6_16) {
     return "name: order-above-max\n"
-           "description: the greedy split yields an order-11 block that kho_restore_folio() refuses (kho-model.md 3.1 obs)\n" + head +
+           "description: the greedy split yields an order-11 block that kho_restore_folio() refuses (docs/kernel-behaviour.md 4)\n" + head +
            "  cmdline: \"kho=on\"\n"
            "steps:\n  - boot\n  - preserve_phys: {phys: 0x40000000, size: 8M}\n"
            "  - expect: {finding: INV_PRESERVED_ORDER_RESTORABLE}\n";
   }
   if (name == "deserialize-reserve-fails" && era == KhoEra::v6_18) {
     return "name: deserialize-reserve-fails\n"
-           "description: scratch is used up before deserialization; the reserved array cannot double, memblock_reserve() fails and the kernel ignores it (kho-model.md 5 item 25)\n" + head +
+           "description: scratch is used up before deserialization; the reserved array cannot double, memblock_reserve() fails and the kernel ignores it (kho_mem_deserialize(), docs/kernel-behaviour.md 6)\n" + head +
            "  cmdline: \"kho=on\"\n"
            "steps:\n  - boot\n  - alloc_and_preserve: {order: 0, count: 300, gaps: true}\n  - finalize\n  - kexec_load\n"
            "  - kexec: {exhaust_scratch: true}\n  - expect: {finding: INV_KHO_PRESERVED_RESERVED, kernel: 2}\n";
   }
   if (name == "scratch-underflow") {
     return "name: scratch-underflow\n"
-           "description: on a machine whose RSRV_KERN memory is all below 4 GiB the global scratch size wraps to 0 (kho-model.md 2.1 obs)\n" + head +
+           "description: on a machine whose RSRV_KERN memory is all below 4 GiB the global scratch size wraps to 0 (scratch_size_update(), docs/kernel-behaviour.md 2)\n" + head +
            "  cmdline: \"kho=on\"\n"
            "steps:\n  - boot\n  - expect: {finding: HAZARD_SCRATCH_GLOBAL_UNDERFLOW}\n";
   }

@@ -36,7 +36,7 @@ struct ScenarioError {
 std::optional<Scenario> parse_scenario(std::string_view yaml, std::string_view name, ScenarioError& err);
 
 // Built-in scenarios: "chain" (the default three-kernel hand-over) and the
-// named hazards of kho-model.md (abort-dangling-map, stale-map-6.19,
+// named hazards of docs/kernel-behaviour.md (abort-dangling-map, stale-map-6.19,
 // unfinalized-6.16, reserve-mem-in-scratch, abort-loses-preservations,
 // order-above-max, scratch-underflow).
 std::vector<std::string> builtin_scenarios();

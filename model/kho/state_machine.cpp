@@ -15,7 +15,7 @@ const std::vector<Transition> kNotifierAbort = {
     {S::idle, E::debugfs_write_0, F::none, kENOENT, S::idle, S::idle, "kho_out_finalize_set: not finalized"},
     {S::finalized, E::debugfs_write_1, F::none, kEEXIST, S::finalized, S::finalized, "kho_out_finalize_set: already finalized"},
     // A failing ABORT notifier leaves finalized set although the tracker and
-    // the serialized map are already gone (kho-model.md §4.1 obs).
+    // the serialized map are already gone (docs/kernel-behaviour.md §5).
     {S::finalized, E::debugfs_write_0, F::abort, 0, S::idle, S::finalized, "kho_out_finalize_set -> kho_abort"},
     {S::idle, E::preserve, F::mutate, 0, S::idle, S::idle, "kho_preserve_*"},
     {S::finalized, E::preserve, F::none, kEBUSY, S::finalized, S::finalized, "kho_preserve_*: finalized"},

@@ -1,4 +1,4 @@
-// The outgoing-KHO state machines of kho-model.md §4 as explicit transition
+// The outgoing-KHO state machines of docs/kernel-behaviour.md §5 as explicit transition
 // tables, one per finalize model. Kernel code looks up (state, event) here
 // and runs the named effect; the spec (spec/) checks the same tables.
 #pragma once

@@ -314,7 +314,7 @@ class Memblock {
   FreeAllResult memblock_free_all();
 
   // ---- invariants ---------------------------------------------------------------
-  // State invariants (kho-model.md §5 items 1-5 and 8) on memory, reserved and
+  // State invariants (spec/kho.md §2.2, items 1-5 and 8) on memory, reserved and
   // physmem. Transition invariants (6, 7, 13) are checked by the functions
   // below and, with config().self_check, after every operation.
   std::vector<InvariantViolation> check_invariants() const;
@@ -363,6 +363,9 @@ class Memblock {
   // checks the invariants when it ends.
   class Scope;
   friend class Scope;
+  // Test-only hook (memblock_inv_test.cpp): tests plant violations in the
+  // region arrays to show each state check fires.
+  friend struct MemblockTestAccess;
   void record(std::vector<InvariantViolation> v, std::string_view op);
 
   MemblockConfig cfg_;
@@ -383,7 +386,7 @@ class Memblock {
   std::vector<InvariantViolation> invariant_log_;
 };
 
-// ---- transition invariants (kho-model.md §5 items 6, 7, 13) -------------------
+// ---- transition invariants (spec/kho.md §2.3, items 6, 7, 13) -----------------
 
 // INV_MEMBLOCK_ADD_MONOTONE: coverage(after) = coverage(before) ∪ [base, base+size),
 // and every part covered before keeps its flags and nid.

@@ -11,7 +11,7 @@
 // (which allocates the new array from memblock and reserves it), the reference
 // only doubles the capacity. Benchmarks and the property test size the arrays
 // so that neither side ever doubles; then the two are comparable region by
-// region. Complexity (kho-model.md §1.4): add/isolate/remove are O(n) scans
+// region. Complexity (mm/memblock.c, 6.16): add/isolate/remove are O(n) scans
 // from index 0 plus O(n) per memmove; the free-range walk is O(n_m + n_r).
 #pragma once
 
