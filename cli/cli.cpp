@@ -92,6 +92,10 @@ const std::vector<Command>& commands() {
        "list every rule (ID, level, family, summary); --markdown prints docs/rules.md",
        {{"markdown", false, "print the generated docs/rules.md"}},
        cmd_rules},
+      {"eras", "eras [--markdown]",
+       "list the KHO eras, the kernel releases that write them and the client formats of each release",
+       {{"markdown", false, "print the generated docs/eras.md"}},
+       cmd_eras},
   };
   return table;
 }

@@ -105,7 +105,7 @@ constexpr ClientFormat kClients[] = {
     {"luo", "LUO", "luo-v5", BlobKind::raw, "7.2", ""},
     {"memfd", "", "memfd-v1", BlobKind::raw, "6.19", "7.0"},
     {"memfd", "", "memfd-v2", BlobKind::raw, "7.1", ""},
-    {"kexec-metadata", "kexec-metadata", "version 1", BlobKind::raw, "7.1", ""},
+    {"kexec-metadata", "kexec-metadata", "", BlobKind::raw, "7.1", "", 1},
 };
 
 struct Version {
@@ -130,6 +130,11 @@ std::optional<Version> parse_version(std::string_view s) {
 }
 
 }  // namespace
+
+std::string ClientFormat::label() const {
+  if (!compatible.empty()) return std::string(compatible);
+  return std::string(family) + " version " + std::to_string(struct_version);
+}
 
 std::uint64_t Era::bitmap_bytes() const {
   switch (mem_map) {

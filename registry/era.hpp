@@ -97,10 +97,14 @@ enum class BlobKind { fdt, raw };
 struct ClientFormat {
   std::string_view family;          // "memblock", "kho_test", "luo", "memfd", "kexec-metadata"
   std::string_view node;            // the root FDT child it hangs from ("" for a LUO file)
-  std::string_view compatible;      // the string its reader checks ("version 1" for a struct)
+  std::string_view compatible;      // the string its reader checks ("" when it checks a version field)
   BlobKind kind;
   std::string_view first_release;
   std::string_view last_release;    // "" while current
+  std::uint32_t struct_version = 0; // the version field its reader checks (compatible "")
+
+  // "memfd-v2", or "kexec-metadata version 1" for a struct without a string.
+  std::string label() const;
 };
 
 std::span<const Era> eras();

@@ -45,10 +45,11 @@ TEST(Registry, ReleasesAreOrderedAndEachEraCoversItsOwn) {
 
 TEST(Registry, ClientFormatRangesAreReleases) {
   for (const ClientFormat& f : client_formats()) {
-    EXPECT_TRUE(resolve(f.first_release) && resolve(f.first_release)->release) << f.compatible;
+    EXPECT_TRUE(resolve(f.first_release) && resolve(f.first_release)->release) << f.label();
+    EXPECT_NE(f.compatible.empty(), f.struct_version == 0) << f.label() << ": a string or a version, not both";
     if (!f.last_release.empty()) {
-      EXPECT_TRUE(resolve(f.last_release) && resolve(f.last_release)->release) << f.compatible;
-      EXPECT_LE(compare_versions(f.first_release, f.last_release), 0) << f.compatible;
+      EXPECT_TRUE(resolve(f.last_release) && resolve(f.last_release)->release) << f.label();
+      EXPECT_LE(compare_versions(f.first_release, f.last_release), 0) << f.label();
     }
   }
   // Spot checks against the upstream record: 7.0 adds luo-flb, 7.2 swaps the
@@ -56,7 +57,7 @@ TEST(Registry, ClientFormatRangesAreReleases) {
   auto writes_named = [](std::string_view rel, std::string_view compat) {
     const Release* r = resolve(rel)->release;
     for (const ClientFormat& f : client_formats())
-      if (f.compatible == compat && writes(*r, f)) return true;
+      if (f.label() == compat && writes(*r, f)) return true;
     return false;
   };
   EXPECT_FALSE(writes_named("6.19", "luo-flb-v1"));
@@ -66,7 +67,8 @@ TEST(Registry, ClientFormatRangesAreReleases) {
   EXPECT_TRUE(writes_named("7.2", "luo-v5"));
   EXPECT_FALSE(writes_named("7.0", "memfd-v2"));
   EXPECT_TRUE(writes_named("7.1", "memfd-v2"));
-  EXPECT_TRUE(writes_named("7.1", "version 1"));
+  EXPECT_TRUE(writes_named("7.1", "kexec-metadata version 1"));
+  EXPECT_FALSE(writes_named("7.0", "kexec-metadata version 1"));
   EXPECT_FALSE(writes_named("6.16", "kho-test-v1"));
   EXPECT_TRUE(writes_named("6.17", "kho-test-v1"));
 }

@@ -68,7 +68,7 @@ void init_simulate(py::module_& m) {
       d["finalize"] = r.debugfs.finalize_file;
       py::list clients;
       for (const auto& f : registry::client_formats())
-        if (registry::writes(r, f)) clients.append(std::string(f.compatible));
+        if (registry::writes(r, f)) clients.append(f.label());
       d["clients"] = clients;
       l.append(d);
     }

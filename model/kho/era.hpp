@@ -1,5 +1,5 @@
 // The KHO model reads its eras from the registry (registry/era.hpp); these
-// names are the model's spelling of it.
+// are the model's names for it (model::Era is memblock's own versioning).
 #pragma once
 
 #include <optional>
@@ -31,8 +31,5 @@ inline std::string uname_release(const registry::Resolved& r) {
   }
   return r.era->stateless() ? "7.3.4" : std::string(r.era->name.substr(1)) + ".0";
 }
-
-inline constexpr KhoEra kAllEras[] = {KhoEra::v6_16, KhoEra::v6_18, KhoEra::v6_19,
-                                      KhoEra::kho_v2, KhoEra::kho_v3, KhoEra::kho_v4};
 
 }  // namespace khospec::model

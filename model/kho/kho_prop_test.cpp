@@ -211,7 +211,7 @@ TEST_P(KhoProp, LifecycleAgainstLedger) {
       });
 }
 
-INSTANTIATE_TEST_SUITE_P(Eras, KhoProp, ::testing::ValuesIn(kAllEras),
+INSTANTIATE_TEST_SUITE_P(Eras, KhoProp, ::testing::ValuesIn(registry::era_ids().begin(), registry::era_ids().end()),
                          [](const ::testing::TestParamInfo<KhoEra>& p) {
                            std::string n(era_name(p.param));
                            for (auto& c : n)
