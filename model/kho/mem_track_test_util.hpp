@@ -1,12 +1,14 @@
 // Test allocators for the preserved-memory trackers (mem_track_*_test.cpp).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "model/kho/mem_track.hpp"
 #include "model/kho/phys_image.hpp"
 
 namespace khospec::model::testutil {
@@ -93,5 +95,24 @@ class ScriptedAllocator : public PageAllocator {
   std::vector<phys_addr_t> misaligned_;
   std::vector<phys_addr_t> freed_;
 };
+
+
+inline std::string issues_text(const std::vector<DecodeIssue>& issues) {
+  std::string s;
+  for (const auto& i : issues) s += i.what + "; ";
+  return s;
+}
+
+// PhysImage owns its pages: tests that corrupt a copy clone it page by page.
+inline PhysImage clone(const PhysImage& src) {
+  PhysImage out;
+  for (const auto& [start, end] : src.runs()) out.write(start, src.read(start, static_cast<std::size_t>(end - start)));
+  return out;
+}
+
+inline bool has_issue(const std::vector<DecodeIssue>& issues, const std::string& needle) {
+  return std::any_of(issues.begin(), issues.end(),
+                     [&](const DecodeIssue& i) { return i.what.find(needle) != std::string::npos; });
+}
 
 }  // namespace khospec::model::testutil

@@ -1,4 +1,4 @@
-// KHO scratch-only mode (v6.16+, kho-model.md §1.3), which the kernel's
+// KHO scratch-only mode (v6.16+, docs/kernel-behaviour.md §3), which the kernel's
 // memblock simulator does not cover: allocations land only in
 // MEMBLOCK_KHO_SCRATCH memory, fail when scratch is exhausted (no fallback),
 // the reserved array doubles inside scratch, and clearing scratch-only
@@ -122,7 +122,8 @@ TEST_P(MemblockScratch, reserved_array_doubles_inside_scratch) {
 }
 
 // No room left in scratch for a new array: the reservation that needs the
-// doubling fails with -ENOMEM and nothing changes (kho-model.md §5 item 25).
+// doubling fails with -ENOMEM and nothing changes (mm/memblock.c
+// memblock_double_array(), 6.16: its search uses the scratch-only flags too).
 TEST_P(MemblockScratch, reserved_array_doubling_fails_when_scratch_full) {
   populate();
   mb.memblock_allow_resize();
