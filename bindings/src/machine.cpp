@@ -184,6 +184,12 @@ void init_machine(py::module_& m) {
         for (std::size_t i = 0; i < h->m->kernels().size(); ++i) v.push_back(PyKernel{h, i, h->generation});
         return v;
       })
+      .def("check_handover", [](std::shared_ptr<MachineHolder> h) {
+        if (h->m->kernels().size() < 2) raise_error("check_handover needs a kexec'd kernel: call Machine.kexec() first");
+        py::list l;
+        for (const auto& f : h->m->check_handover()) l.append(py::make_tuple(f.id, f.level, f.detail));
+        return l;
+      })
       .def("memory_elf", [](std::shared_ptr<MachineHolder> h) { return as_pybytes(h->m->image().save_elf()); })
       .def("memory", [](std::shared_ptr<MachineHolder> h) { return image_from_elf(h->m->image().save_elf(), "model memory"); })
       .def_property_readonly("ram", [](std::shared_ptr<MachineHolder> h) {

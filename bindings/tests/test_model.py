@@ -77,6 +77,7 @@ def test_machine_chain_step_by_step(handover) -> None:  # type: ignore[no-untype
     assert k2.retrieve_subtree("nope") is None
     assert [f for f in k2.findings if f[1] == "error"] == []
     assert k2.check_invariants() == []
+    assert m.check_handover() == []  # the cross-kernel checks (Machine sees both sides)
     assert any("KHO" in line for line in k2.dmesg)
     assert k2.memblock_regions("reserved") and k2.phase
     assert [k.index for k in m.kernels] == [1, 2]
@@ -104,6 +105,23 @@ def test_kernel_misuse() -> None:
     with pytest.raises(ValueError):
         Machine(arch="sparc")
     assert Machine(nodes=2, arch="arm64").ram
+
+
+def test_eras_and_releases_from_the_registry() -> None:
+    eras = khospec.model.eras()
+    assert eras[0] == "v6.16" and "kho-v4" in eras
+    rels = {r["version"]: r for r in khospec.model.releases()}
+    assert rels["6.17"]["era"] == "v6.16" and "kho-test-v1" in rels["6.17"]["clients"]
+    assert rels["7.4-rc1"]["debugfs_scratch"] == ("bootmem_phys", "bootmem_len")
+    assert khospec.model.resolve_era("7.3") == ("kho-v4", "7.3", "kho-v4 (release 7.3)")
+    assert khospec.model.resolve_era("kho-v2")[1] is None
+    with pytest.raises(ValueError):
+        khospec.model.resolve_era("stateless")
+    m = Machine()
+    k = m.boot("7.1")  # a release boots the era it writes
+    assert k.era == "kho-v3"
+    with pytest.raises(khospec.Error):
+        m.check_handover()  # nothing kexec'd yet
 
 
 def test_stateless_finalize_is_a_no_op_and_free_pages() -> None:
