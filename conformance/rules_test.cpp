@@ -36,16 +36,8 @@ Report run_source(const fs::path& p) {
 }
 
 std::vector<fs::path> corpus_files(const char* kind) {
-  std::vector<fs::path> out;
-  for (const auto& e : fs::recursive_directory_iterator(fs::path(KHOSPEC_SOURCE_DIR) / "conformance/corpus")) {
-    const std::string s = e.path().string();
-    if (e.is_regular_file() && s.size() > 9 && s.substr(s.size() - 9) == ".kho.yaml" &&
-        (std::string(kind) == "good" ? s.find("/good/") != std::string::npos
-                                     : s.find("/good/") == std::string::npos))
-      out.push_back(e.path());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
+  const auto v = corpus_sources((fs::path(KHOSPEC_SOURCE_DIR) / "conformance/corpus").string(), std::string(kind) == "good");
+  return {v.begin(), v.end()};
 }
 
 // The contract: every registry rule has a bad file that fires it, and no

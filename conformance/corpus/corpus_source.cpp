@@ -1,6 +1,7 @@
 #include "conformance/corpus/corpus_source.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <random>
 #include <set>
 #include <sstream>
@@ -591,6 +592,19 @@ std::vector<std::string> check_expectations(const SourceHeader& h, const Report&
     if (fired.count(r)) problems.push_back(r + " fired but is listed in EXPECT-NOT");
   }
   return problems;
+}
+
+std::vector<std::string> corpus_sources(const std::string& dir, bool good) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    const std::string s = it->path().string();
+    if (it->is_regular_file() && s.size() > 9 && s.ends_with(".kho.yaml") && (s.find("/good/") != std::string::npos) == good)
+      out.push_back(s);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace khospec::conformance

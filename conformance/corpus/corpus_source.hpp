@@ -66,4 +66,8 @@ Compiled compile_source(std::string_view text, std::string_view name);
 // Returns the mismatches, one line each; empty = pass.
 std::vector<std::string> check_expectations(const SourceHeader& h, const Report& report);
 
+// Every *.kho.yaml below `dir`, sorted: the good ones (under a good/ folder)
+// or the rest.
+std::vector<std::string> corpus_sources(const std::string& dir, bool good);
+
 }  // namespace khospec::conformance
