@@ -31,6 +31,7 @@ std::string_view event_kind_name(MemblockEvent::Kind kind) {
     case MemblockEvent::Kind::bug: return "BUG";
     case MemblockEvent::Kind::panic: return "PANIC";
     case MemblockEvent::Kind::log: return "LOG";
+    case MemblockEvent::Kind::hazard: return "HAZARD";
   }
   return "?";
 }
@@ -111,6 +112,19 @@ void Memblock::bug(MemblockEvent::Kind kind, std::string_view function,
 
 void Memblock::log(std::string_view function, std::string message) {
   events_.push_back({MemblockEvent::Kind::log, std::string(function), std::move(message)});
+}
+
+void Memblock::check_array_overlap(phys_addr_t base, phys_addr_t size, std::string_view function) {
+  for (const MemblockType* t : {&memory_, &reserved_}) {
+    if (t->array_is_static) continue;
+    const phys_addr_t a = t->array_base, b = a + page_align(t->max * MEMBLOCK_REGION_BYTES);
+    if (base < b && a < base + size)
+      events_.push_back({MemblockEvent::Kind::hazard, std::string(function),
+                         "the allocation [" + hex(base) + ", " + hex(base + size) + ") overlaps memblock's own " +
+                             std::string(type_name(t->id)) + " array [" + hex(a) + ", " + hex(b) +
+                             "), whose reservation was freed: the caller now owns memblock's table (the model "
+                             "keeps no memory contents; the kernel's tables are undefined from here)"});
+  }
 }
 
 void Memblock::record(std::vector<InvariantViolation> v, std::string_view op) {

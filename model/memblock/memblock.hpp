@@ -122,7 +122,9 @@ struct MemblockConfig {
 };
 
 struct MemblockEvent {
-  enum class Kind { warn, bug, panic, log };
+  // hazard: raised by the model, not the kernel (what the kernel silently
+  // does wrong there, e.g. hand out memory memblock itself still uses).
+  enum class Kind { warn, bug, panic, log, hazard };
   Kind kind = Kind::warn;
   std::string function;  // kernel function that raises it
   std::string message;   // the kernel condition, e.g. "WARN_ON(nid != rgn->nid)"
@@ -338,6 +340,9 @@ class Memblock {
   void warn(std::string_view function, std::string_view condition);
   void bug(MemblockEvent::Kind kind, std::string_view function, std::string_view condition);
   void log(std::string_view function, std::string message);
+  // An allocation over the live memory or reserved array (its reservation
+  // was freed by a caller): a HAZARD event naming the array.
+  void check_array_overlap(phys_addr_t base, phys_addr_t size, std::string_view function);
   phys_addr_t page_align(phys_addr_t x) const;
 
   void insert_region(MemblockType& t, std::size_t idx, const MemblockRegion& r);

@@ -170,6 +170,7 @@ phys_addr_t Memblock::memblock_alloc_range_nid(phys_addr_t size, phys_addr_t ali
   }
   if (reserved_before)
     record(check_scratch_alloc(memory_, *reserved_before, found, size), "memblock_alloc_range_nid");
+  check_array_overlap(found, size, "memblock_alloc_range_nid");
   return found;
 }
 

@@ -53,6 +53,25 @@ TEST_P(MemblockDoubleArray, reservation_above_zero_excludes_the_area) {
   EXPECT_EQ(mb.reserved().cnt(), 128u);
 }
 
+// A caller frees the reservation of the doubled reserved array; the next
+// allocation gets that very memory, which the kernel then zeroes
+// (memblock_alloc_try_nid()), its own table with it. The model keeps no
+// memory contents and says so with a HAZARD event at that allocation
+// (testdata/alloc-over-freed-array.trace: the kernel's table is zeros after).
+TEST_P(MemblockDoubleArray, allocation_over_the_freed_array_is_a_hazard) {
+  fill();
+  ASSERT_EQ(mb.memblock_reserve(0, 0x800000), 0);
+  const phys_addr_t array = mb.reserved().array_base;
+  const std::size_t before = mb.events().size();
+  ASSERT_EQ(mb.memblock_phys_free(array, 0x2000), 0);
+  mb.memblock_set_bottom_up(false);
+  EXPECT_EQ(mb.memblock_alloc_try_nid(0x2000, 0x1000, array, array + 0x2000, NUMA_NO_NODE), array);
+  ASSERT_EQ(mb.events().size(), before + 1);
+  EXPECT_EQ(mb.events().back().kind, MemblockEvent::Kind::hazard);
+  EXPECT_NE(mb.events().back().message.find("reserved array"), std::string::npos);
+  EXPECT_FALSE(mb.failed());  // the kernel raises nothing here
+}
+
 INSTANTIATE_TEST_SUITE_P(Eras, MemblockDoubleArray, ::testing::Values(Era::v6_12, Era::v6_16),
                          [](const ::testing::TestParamInfo<Era>& p) { return p.param == Era::v6_12 ? "v6_12" : "v6_16"; });
 
