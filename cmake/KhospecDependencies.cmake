@@ -6,16 +6,26 @@ find_package(PkgConfig REQUIRED)
 # libfdt-dev ships neither a pkg-config file nor a CMake config: find it by hand.
 find_path(LIBFDT_INCLUDE_DIR libfdt.h REQUIRED)
 find_library(LIBFDT_LIBRARY fdt REQUIRED)
-add_library(khospec_libfdt UNKNOWN IMPORTED)
+# The static archives (the same packages ship them) are for a fully static khospec
+# binary: a target with the property KHOSPEC_STATIC_LINK links libfdt.a and
+# libyaml-cpp.a instead of the shared libraries (khospec_static_executable()).
+find_library(LIBFDT_STATIC_LIBRARY NAMES libfdt.a)
+find_library(YAML_CPP_STATIC_LIBRARY NAMES libyaml-cpp.a)
+set(_static "$<BOOL:$<TARGET_PROPERTY:KHOSPEC_STATIC_LINK>>")
+add_library(khospec_libfdt INTERFACE IMPORTED)
 set_target_properties(khospec_libfdt PROPERTIES
-  IMPORTED_LOCATION "${LIBFDT_LIBRARY}"
+  INTERFACE_LINK_LIBRARIES "$<IF:${_static},${LIBFDT_STATIC_LIBRARY},${LIBFDT_LIBRARY}>"
   INTERFACE_INCLUDE_DIRECTORIES "${LIBFDT_INCLUDE_DIR}")
 
-# yaml-cpp (libyaml-cpp-dev) ships a CMake config.
+# yaml-cpp (libyaml-cpp-dev) ships a CMake config. khospec's targets link
+# khospec_yaml_cpp, which picks the shared or the static library.
 find_package(yaml-cpp REQUIRED)
 if(NOT TARGET yaml-cpp::yaml-cpp)
   add_library(yaml-cpp::yaml-cpp ALIAS yaml-cpp)
 endif()
+add_library(khospec_yaml_cpp INTERFACE)
+target_link_libraries(khospec_yaml_cpp INTERFACE "$<IF:${_static},${YAML_CPP_STATIC_LIBRARY},yaml-cpp::yaml-cpp>")
+target_include_directories(khospec_yaml_cpp INTERFACE $<TARGET_PROPERTY:yaml-cpp::yaml-cpp,INTERFACE_INCLUDE_DIRECTORIES>)
 
 find_package(GTest REQUIRED)
 include(GoogleTest)

@@ -21,6 +21,32 @@ if(KHOSPEC_SANITIZE)
   add_link_options(-fsanitize=address,undefined -fno-sanitize-recover=all)
 endif()
 
+option(KHOSPEC_STATIC_CLI "Link the khospec binary fully static (its start-up cost, docs/bench.md)" ON)
+
+# khospec_static_executable(<target>): links <target> with -static against
+# libfdt.a and libyaml-cpp.a. A short-lived CLI spends most of a small run in
+# the dynamic loader (mapping libstdc++, libyaml-cpp, libfdt and relocating a
+# PIE against them); a static non-PIE binary has no loader and no relocations.
+# Not with sanitizers (their runtimes are shared libraries), and only when the
+# toolchain can link a static C++ program; otherwise the link stays dynamic.
+function(khospec_static_executable target)
+  if(KHOSPEC_SANITIZE OR NOT KHOSPEC_STATIC_CLI)
+    return()
+  endif()
+  if(NOT DEFINED CACHE{KHOSPEC_CAN_LINK_STATIC})
+    include(CheckCXXSourceCompiles)
+    set(CMAKE_REQUIRED_LINK_OPTIONS -static)
+    set(CMAKE_REQUIRED_QUIET ON)
+    check_cxx_source_compiles("#include <iostream>\nint main() { std::cout << 1; }" KHOSPEC_CAN_LINK_STATIC)
+  endif()
+  if(NOT KHOSPEC_CAN_LINK_STATIC OR NOT LIBFDT_STATIC_LIBRARY OR NOT YAML_CPP_STATIC_LIBRARY)
+    message(STATUS "khospec: no static libc/libstdc++, libfdt.a or libyaml-cpp.a: ${target} is linked dynamically")
+    return()
+  endif()
+  set_target_properties(${target} PROPERTIES KHOSPEC_STATIC_LINK ON)
+  target_link_options(${target} PRIVATE -static)
+endfunction()
+
 # khospec_target_flags(<target>): our warning set (not applied to dependencies).
 function(khospec_target_flags target)
   target_compile_options(${target} PRIVATE ${KHOSPEC_WARNINGS})

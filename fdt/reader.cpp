@@ -4,11 +4,11 @@
 #include "fdt/tree.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iostream>
 #include <iterator>
+#include <memory>
 
 extern "C" {
 #include <libfdt.h>
@@ -407,26 +407,28 @@ Blob Blob::open(std::span<const std::uint8_t> bytes, const ReadOptions& opts, Re
 bool read_file(const std::string& path, std::vector<std::uint8_t>& out, std::string& error,
                std::size_t max_size) {
   out.clear();
-  std::istream* in = &std::cin;
-  std::ifstream file;
-  if (path != "-") {
-    file.open(path, std::ios::binary);
-    if (!file) {
-      error = path + ": cannot open: " + std::strerror(errno);
-      return false;
-    }
-    in = &file;
+  // stdio, not an ifstream: no locale or stream buffer to set up for one read (start-up cost).
+  std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (!f) {
+    error = path + ": cannot open: " + std::strerror(errno);
+    return false;
   }
   // Read at most max_size + 1 bytes so an oversized input is still diagnosed
-  // (fdt_too_large) without being slurped whole.
-  std::vector<char> chunk(1 << 16);
-  while (*in) {
-    in->read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    std::size_t got = static_cast<std::size_t>(in->gcount());
-    out.insert(out.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(got));
+  // (fdt_too_large) without being slurped whole. The chunk is not zero-filled.
+  constexpr std::size_t kChunk = 1 << 16;
+  const std::unique_ptr<std::uint8_t[]> chunk(new std::uint8_t[kChunk]);
+  bool bad = false;
+  for (;;) {
+    const std::size_t got = std::fread(chunk.get(), 1, kChunk, f);
+    out.insert(out.end(), chunk.get(), chunk.get() + got);
     if (out.size() > max_size) break;
+    if (got < kChunk) {
+      bad = std::ferror(f) != 0;
+      break;
+    }
   }
-  if (in->bad()) {
+  if (f != stdin) std::fclose(f);
+  if (bad) {
     error = path + ": read error";
     return false;
   }

@@ -41,7 +41,8 @@ class SchemaReader {
  public:
   explicit SchemaReader(const SchemaSet& set) : set_(set) {}
 
-  // The doc a node $ref ("reserve-mem-v1.yaml#") names, searched next to `from` first.
+  // The doc a node $ref ("reserve-mem-v1.yaml#") names, searched next to `from` first,
+  // in the input's files and then in the built-in schemas (only the one found is parsed).
   const SchemaDoc* ref_doc(const SchemaDoc& from, std::string ref) const {
     ref = ref.substr(0, ref.find('#'));
     if (ref.empty()) return nullptr;
@@ -53,7 +54,22 @@ class SchemaReader {
       if (fs::path(d.path).parent_path().string() == dir) return &d;
       if (!any) any = &d;
     }
+    const SchemaSet* b = builtin();
+    std::size_t any_builtin = b ? b->doc_count() : 0;
+    for (std::size_t i = 0; b && i < b->doc_count(); ++i) {
+      const SchemaDoc& d = b->doc_header(i);
+      if (!d.parsed || fs::path(d.path).filename().string() != base) continue;
+      if (fs::path(d.path).parent_path().string() == dir) return &b->doc(i);
+      if (any_builtin == b->doc_count()) any_builtin = i;
+    }
+    if (!any && b && any_builtin < b->doc_count()) any = &b->doc(any_builtin);
     return any;
+  }
+
+  // The built-in schemas the input falls back to (nullptr when the input is them).
+  const SchemaSet* builtin() const {
+    const SchemaSet& b = SchemaSet::builtin();
+    return &set_ == &b ? nullptr : &b;
   }
 
   abi::Node node(const SchemaDoc& doc, YAML::Node y, std::string name, int depth) const {
@@ -142,32 +158,80 @@ std::string format_kind(const YAML::Node& root) {
 
 }  // namespace
 
+namespace {
+
+// Adds the formats and layouts of `d` to `out` (`wanted`: its formats count, and its
+// layouts are the input's own).
+void add_doc(const SchemaReader& rd, const SchemaDoc& d, bool wanted, abi::AbiSet& out) {
+  if (has(d.root["layout"]) && d.root["layout"].IsMap()) {
+    abi::Layout l = SchemaReader::layout(d.root["layout"], yaml_str(d.root["title"]));
+    l.builtin = !wanted;
+    if (!out.layout(l.name)) out.layouts.push_back(std::move(l));  // the input's own first
+    return;
+  }
+  const std::string sel = yaml_str(d.root["select"]);
+  if (sel.empty() || !wanted || out.format(sel)) return;
+  abi::Format f;
+  f.compatible = sel;
+  f.kind = format_kind(d.root);
+  f.id = d.id;
+  f.status = yaml_str(d.root["status"]);
+  if (f.status.empty()) f.status = "released";
+  f.title = yaml_str(d.root["title"]);
+  f.source = d.path;
+  f.root = rd.node(d, d.root, "/", 0);
+  out.formats.push_back(std::move(f));
+}
+
+// The layout names a format or a layout refers to (what compat's reach() follows).
+void pointer_targets(const abi::Node& n, std::vector<std::string>& out) {
+  for (const auto& p : n.props) out.insert(out.end(), p.value.points_to.begin(), p.value.points_to.end());
+  for (const auto& c : n.children) pointer_targets(c, out);
+}
+void layout_targets(const abi::Layout& l, std::vector<std::string>& out) {
+  for (const auto& f : l.fields) {
+    out.insert(out.end(), f.value.points_to.begin(), f.value.points_to.end());
+    if (!f.layout.empty()) out.push_back(f.layout);
+  }
+}
+
+}  // namespace
+
 abi::AbiSet abi_from_schemas(const SchemaSet& set, const std::vector<std::string>& format_paths, std::string origin) {
   abi::AbiSet out;
   out.origin = std::move(origin);
   SchemaReader rd(set);
+  auto wanted = [&](const SchemaDoc& d) {
+    return format_paths.empty() || std::find(format_paths.begin(), format_paths.end(), d.path) != format_paths.end();
+  };
   for (const auto& d : set.docs()) {
-    if (!d.parsed) continue;
-    const bool wanted = format_paths.empty() ||
-                        std::find(format_paths.begin(), format_paths.end(), d.path) != format_paths.end();
-    if (has(d.root["layout"]) && d.root["layout"].IsMap()) {
-      abi::Layout l = SchemaReader::layout(d.root["layout"], yaml_str(d.root["title"]));
-      l.builtin = !wanted;
-      if (!out.layout(l.name)) out.layouts.push_back(std::move(l));  // the input's own first
+    if (d.parsed) add_doc(rd, d, wanted(d), out);
+  }
+  const SchemaSet* b = rd.builtin();
+  if (!b) return out;
+  // A built-in file the input names by its own path counts as the input's, unless the
+  // input holds it (same path and $id: its own copy, already read).
+  for (std::size_t i = 0; !format_paths.empty() && i < b->doc_count(); ++i) {
+    const SchemaDoc& h = b->doc_header(i);
+    if (!h.parsed || !wanted(h)) continue;
+    const auto& own = set.docs();
+    if (std::any_of(own.begin(), own.end(), [&](const SchemaDoc& d) { return d.path == h.path && d.id == h.id; }))
       continue;
-    }
-    const std::string sel = yaml_str(d.root["select"]);
-    if (sel.empty() || !wanted || out.format(sel)) continue;
-    abi::Format f;
-    f.compatible = sel;
-    f.kind = format_kind(d.root);
-    f.id = d.id;
-    f.status = yaml_str(d.root["status"]);
-    if (f.status.empty()) f.status = "released";
-    f.title = yaml_str(d.root["title"]);
-    f.source = d.path;
-    f.root = rd.node(d, d.root, "/", 0);
-    out.formats.push_back(std::move(f));
+    add_doc(rd, b->doc(i), true, out);
+  }
+  // The built-in layouts the input reaches (pointer targets and inline structs, by
+  // name), each parsed when first reached: compat looks no other built-in layout up.
+  std::vector<std::string> todo;
+  for (const auto& f : out.formats) pointer_targets(f.root, todo);
+  for (const auto& l : out.layouts) layout_targets(l, todo);
+  while (!todo.empty()) {
+    const std::string name = std::move(todo.back());
+    todo.pop_back();
+    if (out.layout(name)) continue;
+    const SchemaDoc* d = b->layout_doc(name);
+    if (!d || !d->root["layout"].IsMap()) continue;
+    add_doc(rd, *d, false, out);
+    layout_targets(out.layouts.back(), todo);
   }
   return out;
 }
@@ -356,8 +420,9 @@ std::optional<abi::AbiSet> load_abi_input(const std::string& path, Report& repor
     sources.push_back({path, std::move(text)});
     own.push_back(path);
   }
+  // Only the input's own files are parsed here; $refs and layouts that are not among
+  // them resolve against the built-in schemas, file by file (abi_from_schemas()).
   const std::size_t n_own = sources.size();
-  for (const auto& b : SchemaSet::builtin_sources()) sources.push_back(b);
   Report load_report;
   SchemaSet set = SchemaSet::load(sources, load_report);
   bool bad = false;

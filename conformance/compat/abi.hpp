@@ -15,7 +15,9 @@ namespace khospec::conformance {
 
 // The formats (schemas with `select:`) of the docs whose path is listed in
 // `format_paths` (all docs when empty) and every layout of `set`; node $refs
-// to other schemas are inlined.
+// to other schemas are inlined. $refs and layouts `set` does not hold resolve
+// against the built-in schemas (parsed file by file as they are reached): the
+// built-in layouts the formats and layouts reach are listed too (`builtin`).
 abi::AbiSet abi_from_schemas(const SchemaSet& set, const std::vector<std::string>& format_paths,
                              std::string origin);
 

@@ -46,8 +46,8 @@ const std::vector<std::string_view>& implemented_types();
 struct SchemaDoc {
   std::string path;
   std::string id;      // $id ("" when missing)
-  YAML::Node root;
-  bool parsed = false;
+  YAML::Node root;     // a built-in doc's stays empty until its YAML is needed (SchemaSet::doc())
+  bool parsed = false; // the file is a YAML map
 };
 
 struct LayoutField {
@@ -69,13 +69,24 @@ class SchemaSet {
 
   // Parses every source; YAML errors become schema_yaml_error in `report`.
   static SchemaSet load(const std::vector<SchemaSource>& sources, Report& report);
-  // The schemas khospec was built with (embedded at build time). Each file is
-  // parsed on first use (its $id and select are read without yaml-cpp), so a
-  // process that validates one blob parses one or two schemas, not all of them.
+  // The schemas khospec was built with (embedded at build time). Their headers,
+  // compiled node schemas and the property types by name come precompiled from the
+  // schema pack (schema_pack.hpp), so validate and dump parse no YAML; a file's YAML
+  // is parsed only when something reads it (docs(), doc(), lint, layouts, an
+  // irregular schema's yaml-cpp walk).
   static const SchemaSet& builtin();
   static const std::vector<SchemaSource>& builtin_sources();
 
+  // Every doc, each parsed (a built-in set parses all of its files).
   const std::vector<SchemaDoc>& docs() const;
+  // Doc i without parsing it: path, id and parsed are known, root may be empty.
+  std::size_t doc_count() const { return docs_.size(); }
+  const SchemaDoc& doc_header(std::size_t i) const { return docs_[i]; }
+  // Doc i with its YAML parsed.
+  const SchemaDoc& doc(std::size_t i) const { return doc_at(i); }
+  // The first doc whose `layout: name:` is `name`, parsed; nullptr when none. The
+  // built-in set parses only that file.
+  const SchemaDoc* layout_doc(std::string_view name) const;
   // The node schema selected by a compatible / ABI name (`select:`), or nullptr.
   const SchemaDoc* for_abi(std::string_view abi) const;
   const SchemaDoc* by_id(std::string_view id) const;
@@ -121,6 +132,8 @@ class SchemaSet {
                      Report& report, int depth) const;
   // A built-in doc is parsed on first use; every other member function goes through these.
   const SchemaDoc& doc_at(std::size_t i) const;
+  // `doc` with its YAML parsed (doc_at() when it is one of ours).
+  const SchemaDoc& loaded(const SchemaDoc& doc) const;
   // Fixes the doc list (load(), builtin()): compiled() then indexes its cache by doc.
   void seal();
   void parse_all() const;
@@ -145,6 +158,7 @@ class SchemaSet {
   // nullptr when the doc's node schemas use a form only the yaml-cpp walk reproduces exactly.
   const CompiledNode* compiled(const SchemaDoc& doc) const;
   friend bool schema_is_compiled(const SchemaSet& set, const SchemaDoc& doc);
+  friend struct SchemaPackAccess;  // the schema pack's writer, reader and tests (schema_pack.hpp)
   friend void schema_validate_tree_yaml(const SchemaSet&, const fdt::Tree&, const SchemaDoc&, const std::string&,
                                         Report&);
   friend std::optional<fdt::PropType> schema_prop_type_yaml(const SchemaSet&, const SchemaDoc&, const fdt::Node&,
@@ -154,13 +168,6 @@ class SchemaSet {
   std::unique_ptr<Cache> cache_;
 };
 
-// The top-level $id and select of a schema file read without yaml-cpp (what the lazy
-// built-in set indexes files by); nullopt when the text uses a YAML form this reader
-// does not handle (the file is then parsed up front). Exposed for tests.
-struct SchemaHeader {
-  std::string id, select;
-};
-std::optional<SchemaHeader> scan_schema_header(std::string_view text);
 // patternProperties matching as validate_tree() does it: a small automaton for patterns
 // made of literals, character classes and * + ? (^ $ anchors), std::regex_search otherwise.
 // Exposed for the equivalence test against std::regex_search.
@@ -173,6 +180,9 @@ std::optional<fdt::PropType> schema_prop_type_yaml(const SchemaSet& set, const S
                                                    std::string_view prop);
 // True when validate_tree()/prop_type() use the compiled tables for `doc` (tests).
 bool schema_is_compiled(const SchemaSet& set, const SchemaDoc& doc);
+// How many built-in schema files this process has parsed with yaml-cpp (tests: validate
+// and dump must parse none).
+std::size_t builtin_schema_yaml_loads();
 
 // Small YAML accessors shared with the ABI reader (conformance/compat/abi.cpp).
 std::string yaml_str(const YAML::Node& n);                      // scalar text, "" otherwise

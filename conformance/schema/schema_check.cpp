@@ -156,7 +156,7 @@ void SchemaSet::validate_flat(const fdt::FlatTree& tree, const SchemaDoc& doc, c
   const CompiledNode* root = compiled(doc);
   if (!root) {
     const fdt::Tree t = fdt::to_tree(tree);  // the yaml-cpp walk reads the owning tree
-    validate_node(t.root, doc, doc.root, file, report, 0);
+    validate_node(t.root, doc, loaded(doc).root, file, report, 0);
     return;
   }
   if (tree.nodes.front().schema != root) {
@@ -176,7 +176,7 @@ void SchemaSet::validate_tree(const fdt::Tree& tree, const SchemaDoc& doc, const
     validate_compiled(tree.root, *root, ctx, 0);
     return;
   }
-  validate_node(tree.root, doc, doc.root, file, report, 0);
+  validate_node(tree.root, doc, loaded(doc).root, file, report, 0);
 }
 
 }  // namespace khospec::conformance

@@ -11,7 +11,7 @@ using namespace schema_detail;
 YAML::Node SchemaSet::node_schema_for_path(const SchemaDoc& doc, const std::string& path,
                                            const SchemaDoc** owner) const {
   const SchemaDoc* cur_doc = &doc;
-  YAML::Node cur = doc.root;
+  YAML::Node cur = loaded(doc).root;
   std::size_t pos = 1;
   int hops = 0;
   auto deref = [&]() {
@@ -175,7 +175,7 @@ void SchemaSet::validate_node(const fdt::Node& n, const SchemaDoc& doc, YAML::No
 
 void schema_validate_tree_yaml(const SchemaSet& set, const fdt::Tree& tree, const SchemaDoc& doc,
                                const std::string& file, Report& report) {
-  set.validate_node(tree.root, doc, doc.root, file, report, 0);
+  set.validate_node(tree.root, doc, set.loaded(doc).root, file, report, 0);
 }
 
 std::optional<fdt::PropType> schema_prop_type_yaml(const SchemaSet& set, const SchemaDoc& doc, const fdt::Node& node,

@@ -3,7 +3,7 @@
 // numbers. validate_tree(), prop_type() and bind_flat() walk these, not yaml-cpp nodes.
 #include <functional>
 
-#include "conformance/schema/schema_internal.hpp"
+#include "conformance/schema/schema_pack.hpp"
 
 namespace khospec::conformance {
 
@@ -165,6 +165,15 @@ const SchemaSet::CompiledNode* SchemaSet::compiled(const SchemaDoc& doc) const {
   for (const auto& [d, g] : c.graphs)
     if (d == &doc) return g->root;
   auto g = std::make_unique<Cache::Graph>();
+  // The built-in set: the graph the build compiled into the pack, if it reads.
+  if (indexed && !c.pack_graphs.empty()) {
+    if (c.pack_graphs[i] == ~std::size_t{0} || SchemaPackAccess::read_graph(c.pack, c.pack_graphs[i], *this, *g)) {
+      c.graphs.emplace_back(&doc, std::move(g));
+      c.graph_at[i].store(c.graphs.back().second.get(), std::memory_order_release);
+      return c.graphs.back().second->root;
+    }
+    g = std::make_unique<Cache::Graph>();
+  }
   Compiler comp{*this, *g, [this](const SchemaDoc& from, const std::string& ref)
                     -> std::optional<std::pair<const SchemaDoc*, YAML::Node>> {
                   auto r = resolve(from, ref);
@@ -172,7 +181,8 @@ const SchemaSet::CompiledNode* SchemaSet::compiled(const SchemaDoc& doc) const {
                   return std::make_pair(r->doc, r->node);
                 },
                 false, {}};
-  const CompiledNode* root = doc.parsed ? comp.node(doc, doc.root) : nullptr;
+  const SchemaDoc& yaml = loaded(doc);
+  const CompiledNode* root = yaml.parsed ? comp.node(yaml, yaml.root) : nullptr;
   if (root && !comp.irregular) {
     int max_depth = 0, max_hops = 0;
     std::vector<const CompiledNode*> path;

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <regex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,6 +23,8 @@ namespace khospec::conformance {
 
 // Generated at build time from schemas/**/*.yaml (embed_schemas.cmake).
 extern const std::vector<SchemaSource>& embedded_schema_sources();
+// Their number, without building them.
+std::size_t embedded_schema_count();
 // "0x1f" / "31" -> 31; nullopt for anything else or an overflow (schema_load.cpp).
 std::optional<std::uint64_t> parse_u64_scalar(std::string_view s);
 
@@ -93,6 +96,7 @@ struct Matcher {
   bool one_class_plus = false;  // '^[...]+$': a non-empty name of class characters (the common case)
   std::vector<Atom> atoms;
   const std::regex* re = nullptr;
+  std::string pattern;  // the regex kind's source (what the schema pack stores for it)
 
   bool match(std::string_view name) const;
 };
@@ -160,11 +164,14 @@ struct SchemaSet::CompiledNode {
 
 struct SchemaSet::Cache {
   std::mutex mu;
-  // Lazily parsed built-in docs (builtin()): the text of doc i is (*sources)[i].
-  const std::vector<SchemaSource>* sources = nullptr;
-  std::unique_ptr<std::once_flag[]> once;
-  std::unique_ptr<std::atomic<bool>[]> parsed;  // doc i's call_once has completed (read without it)
+  // Built-in docs whose YAML is parsed on first use (doc_at()): doc i with lazy[i] is
+  // builtin_sources()[i], its path, $id and `parsed` read from the pack (empty: nothing
+  // is lazy).
   std::vector<char> lazy;
+  std::unique_ptr<std::once_flag[]> once;
+  std::unique_ptr<std::atomic<bool>[]> loaded;  // doc i's call_once has completed (read without it)
+  // A lazy doc's `layout: name:` (nullopt: it has no `layout:`), from the pack.
+  std::vector<std::optional<std::string>> layouts;
   // `select` of every doc, for for_abi() (valid once have_selects).
   std::atomic<bool> have_selects{false};
   std::vector<std::string> selects;
@@ -179,6 +186,12 @@ struct SchemaSet::Cache {
   // compiled() of doc i once built, read without the lock (sized by seal()).
   std::unique_ptr<std::atomic<const Graph*>[]> graph_at;
   std::size_t sealed_docs = 0;
+  // The built-in set's schema pack (builtin() only): compiled() decodes doc i's graph
+  // from pack_graphs[i] (an offset into pack; npos: the doc has none, compiled() is
+  // nullptr) instead of compiling its YAML.
+  std::span<const std::uint8_t> pack;
+  std::vector<std::size_t> pack_graphs;
+  std::size_t pack_names = 0;  // prop_type_by_name()'s table
   // prop_type_by_name(): every property name a node schema declares, in first-seen
   // order, with its wire type (nullopt: two schemas disagree).
   std::once_flag names_once;

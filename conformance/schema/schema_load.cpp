@@ -1,10 +1,10 @@
 // Loading schema sets: files given on the command line (load()) or the set embedded
-// at build time (builtin(), parsed file by file on first use after a header scan of
-// each file's $id and select), lookups by select / $id / layout name, and $ref
+// at build time (builtin(): indexed from the schema pack, a file's YAML parsed only
+// when something reads it), lookups by select / $id / layout name, and $ref
 // resolution between files.
-#include <cctype>
+#include <functional>
 
-#include "conformance/schema/schema_internal.hpp"
+#include "conformance/schema/schema_pack.hpp"
 
 namespace khospec::conformance {
 
@@ -72,11 +72,6 @@ std::string normalize(const std::string& p) {
   return out;
 }
 
-std::string_view trim(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
-}
 
 }  // namespace
 
@@ -141,69 +136,6 @@ SchemaSet::~SchemaSet() = default;
 SchemaSet::SchemaSet(SchemaSet&&) noexcept = default;
 SchemaSet& SchemaSet::operator=(SchemaSet&&) noexcept = default;
 
-std::optional<SchemaHeader> scan_schema_header(std::string_view text) {
-  SchemaHeader h;
-  bool have_id = false, have_select = false, pending = false;
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") return std::nullopt;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    if (!line.empty() && line.back() == '\r') return std::nullopt;
-    const std::size_t first = line.find_first_not_of(" \t");
-    if (first == std::string_view::npos) continue;
-    if (first > 0) {
-      if (pending) return std::nullopt;  // could continue our scalar
-      continue;                          // belongs to another top-level key
-    }
-    if (line[0] == '#') continue;
-    pending = false;
-    const char c0 = line[0];
-    if (!std::isalnum(static_cast<unsigned char>(c0)) && c0 != '$' && c0 != '_') return std::nullopt;
-    const std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    const std::string_view key = line.substr(0, colon);
-    for (char c : key)
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '$' && c != '_' && c != '-') return std::nullopt;
-    std::string_view rest = line.substr(colon + 1);
-    if (!rest.empty() && rest[0] != ' ') return std::nullopt;
-    const bool is_id = key == "$id", is_select = key == "select";
-    if (!is_id && !is_select) continue;
-    if ((is_id && have_id) || (is_select && have_select)) return std::nullopt;
-    std::string_view v = trim(rest);
-    if (v.empty()) return std::nullopt;
-    std::string value;
-    if (v[0] == '\'' || v[0] == '"') {
-      const char q = v[0];
-      const std::size_t close = v.find(q, 1);
-      if (close == std::string_view::npos) return std::nullopt;
-      std::string_view after = trim(v.substr(close + 1));
-      if (!after.empty() && after[0] != '#') return std::nullopt;
-      std::string_view inner = v.substr(1, close - 1);
-      if (inner.find('\\') != std::string_view::npos) return std::nullopt;
-      value = std::string(inner);
-    } else {
-      if (std::string_view("|>&*!{[%@`,?:-#").find(v[0]) != std::string_view::npos) return std::nullopt;
-      if (auto hash = v.find(" #"); hash != std::string_view::npos) v = trim(v.substr(0, hash));
-      if (v.find(": ") != std::string_view::npos || v.back() == ':' || v.find('\t') != std::string_view::npos)
-        return std::nullopt;
-      if (v == "~" || v == "null" || v == "Null" || v == "NULL") return std::nullopt;
-      value = std::string(v);
-    }
-    pending = true;
-    if (is_id) {
-      h.id = std::move(value);
-      have_id = true;
-    } else {
-      h.select = std::move(value);
-      have_select = true;
-    }
-  }
-  return h;
-}
-
 SchemaSet SchemaSet::load(const std::vector<SchemaSource>& sources, Report& report) {
   SchemaSet set;
   for (const auto& s : sources) {
@@ -234,58 +166,46 @@ SchemaSet SchemaSet::load(const std::vector<SchemaSource>& sources, Report& repo
 
 const std::vector<SchemaSource>& SchemaSet::builtin_sources() { return embedded_schema_sources(); }
 
+namespace {
+std::atomic<std::size_t> g_builtin_yaml_loads{0};
+}  // namespace
+
+std::size_t builtin_schema_yaml_loads() { return g_builtin_yaml_loads.load(); }
+
 const SchemaSet& SchemaSet::builtin() {
-  static const SchemaSet set = [] {
-    // The lint test keeps the built-in schemas clean, and a test checks that
-    // scan_schema_header() reads every built-in file as yaml-cpp does.
-    const auto& sources = embedded_schema_sources();
-    SchemaSet s;
-    Cache& c = *s.cache_;
-    c.sources = &sources;
-    c.once = std::make_unique<std::once_flag[]>(sources.size());
-    c.parsed = std::make_unique<std::atomic<bool>[]>(sources.size());
-    c.lazy.assign(sources.size(), 0);
-    c.have_selects = true;
-    c.selects.resize(sources.size());
-    c.select_ok.assign(sources.size(), 0);
-    for (std::size_t i = 0; i < sources.size(); ++i) {
-      if (auto h = scan_schema_header(sources[i].text)) {
-        SchemaDoc d;
-        d.path = sources[i].path;
-        d.id = h->id;
-        d.parsed = true;
-        s.docs_.push_back(std::move(d));
-        c.lazy[i] = 1;
-        c.selects[i] = h->select;
-        c.select_ok[i] = 1;
-      } else {
-        Report ignored;
-        SchemaSet one = load({sources[i]}, ignored);
-        s.docs_.push_back(std::move(one.docs_.front()));
-        const SchemaDoc& d = s.docs_.back();
-        c.selects[i] = d.parsed ? str(d.root["select"]) : std::string();
-        c.select_ok[i] = d.parsed;
-      }
+  // Never destroyed: nothing to tear down at exit, and usable from other statics' destructors.
+  static const SchemaSet* const set = [] {
+    auto* s = new SchemaSet;
+    // The pack is written from builtin_sources() at build time (a test keeps it equal
+    // to compiling them). Without one (the pack's own generator) parse every file.
+    if (!SchemaPackAccess::index(*s, builtin_schema_pack())) {
+      Report ignored;  // the lint test keeps the built-in schemas clean
+      *s = load(embedded_schema_sources(), ignored);
     }
-    s.seal();
     return s;
   }();
-  return set;
+  return *set;
 }
 
 const SchemaDoc& SchemaSet::doc_at(std::size_t i) const {
   const Cache& c = *cache_;
-  if (c.sources && c.lazy[i] && !c.parsed[i].load(std::memory_order_acquire)) {
+  if (!c.lazy.empty() && c.lazy[i] && !c.loaded[i].load(std::memory_order_acquire)) {
     std::call_once(c.once[i], [&] {
       Report ignored;
-      SchemaSet one = load({(*c.sources)[i]}, ignored);
-      SchemaDoc& d = docs_[i];
-      d.root = one.docs_.front().root;
-      d.parsed = one.docs_.front().parsed;
+      SchemaSet one = load({builtin_sources()[i]}, ignored);
+      g_builtin_yaml_loads.fetch_add(1, std::memory_order_relaxed);
+      docs_[i].root = one.docs_.front().root;  // `parsed` came from the pack
     });
-    c.parsed[i].store(true, std::memory_order_release);
+    c.loaded[i].store(true, std::memory_order_release);
   }
   return docs_[i];
+}
+
+const SchemaDoc& SchemaSet::loaded(const SchemaDoc& doc) const {
+  const std::less<const SchemaDoc*> before;
+  if (!before(&doc, docs_.data()) && before(&doc, docs_.data() + docs_.size()))
+    return doc_at(static_cast<std::size_t>(&doc - docs_.data()));
+  return doc;
 }
 
 void SchemaSet::parse_all() const {
@@ -314,11 +234,11 @@ const SchemaDoc* SchemaSet::for_abi(std::string_view abi) const {
   }
   // Validating a batch asks for the same format again and again: try the last answer first.
   const std::size_t last = c.last_select.load(std::memory_order_relaxed);
-  if (last < docs_.size() && c.select_ok[last] && fdt::same_name(c.selects[last], abi) && doc_at(last).parsed)
+  if (last < docs_.size() && c.select_ok[last] && fdt::same_name(c.selects[last], abi) && docs_[last].parsed)
     return &docs_[last];
   for (std::size_t i = 0; i < docs_.size(); ++i) {
     const std::string& sel = c.selects[i];
-    if (c.select_ok[i] && fdt::same_name(sel, abi) && doc_at(i).parsed) {
+    if (c.select_ok[i] && fdt::same_name(sel, abi) && docs_[i].parsed) {
       c.last_select.store(i, std::memory_order_relaxed);
       return &docs_[i];
     }
@@ -328,29 +248,41 @@ const SchemaDoc* SchemaSet::for_abi(std::string_view abi) const {
 
 const SchemaDoc* SchemaSet::by_id(std::string_view id) const {
   for (std::size_t i = 0; i < docs_.size(); ++i) {
-    if (docs_[i].id == id && doc_at(i).parsed) return &docs_[i];
+    if (docs_[i].id == id && docs_[i].parsed) return &docs_[i];
+  }
+  return nullptr;
+}
+
+const SchemaDoc* SchemaSet::layout_doc(std::string_view name) const {
+  const Cache& c = *cache_;
+  for (std::size_t i = 0; i < docs_.size(); ++i) {
+    // The pack knows every built-in file's layout name: parse only the one asked for.
+    if (!c.layouts.empty()) {
+      if (!docs_[i].parsed || !c.layouts[i] || *c.layouts[i] != name) continue;
+      return &doc_at(i);
+    }
+    const SchemaDoc& d = doc_at(i);
+    if (!d.parsed || !d.root["layout"] || str(d.root["layout"]["name"]) != name) continue;
+    return &d;
   }
   return nullptr;
 }
 
 std::optional<Layout> SchemaSet::layout(std::string_view name) const {
-  parse_all();
-  for (const auto& d : docs_) {
-    if (!d.parsed || !d.root["layout"] || str(d.root["layout"]["name"]) != name) continue;
-    Layout l;
-    l.name = std::string(name);
-    l.size = num(d.root["layout"]["size"]).value_or(0);
-    for (const auto& f : d.root["layout"]["fields"]) {
-      LayoutField lf;
-      lf.name = str(f["name"]);
-      lf.offset = num(f["offset"]).value_or(0);
-      lf.size = num(f["size"]).value_or(0);
-      lf.count = num(f["count"]).value_or(1);
-      l.fields.push_back(lf);
-    }
-    return l;
+  const SchemaDoc* d = layout_doc(name);
+  if (!d) return std::nullopt;
+  Layout l;
+  l.name = std::string(name);
+  l.size = num(d->root["layout"]["size"]).value_or(0);
+  for (const auto& f : d->root["layout"]["fields"]) {
+    LayoutField lf;
+    lf.name = str(f["name"]);
+    lf.offset = num(f["offset"]).value_or(0);
+    lf.size = num(f["size"]).value_or(0);
+    lf.count = num(f["count"]).value_or(1);
+    l.fields.push_back(lf);
   }
-  return std::nullopt;
+  return l;
 }
 
 std::optional<SchemaSet::Resolved> SchemaSet::resolve(const SchemaDoc& from, const std::string& ref) const {

@@ -126,6 +126,7 @@ Matcher make_matcher(const std::string& re) {
   m = Matcher{};
   m.re = schema_detail::cached_regex(re);
   m.kind = m.re ? Matcher::Kind::regex : Matcher::Kind::never;
+  if (m.re) m.pattern = re;
   return m;
 }
 

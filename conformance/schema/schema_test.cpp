@@ -245,20 +245,6 @@ TEST(Schemas, BadLintInputsFireTheirExpectedRule) {
 namespace khospec::conformance {
 namespace {
 
-TEST(CompiledSchemas, HeaderScanEqualsYamlForEveryBuiltinFile) {
-  for (const auto& s : SchemaSet::builtin_sources()) {
-    auto h = scan_schema_header(s.text);
-    ASSERT_TRUE(h.has_value()) << s.path << ": the built-in set would parse it up front";
-    YAML::Node root = YAML::Load(s.text);
-    ASSERT_TRUE(root.IsMap()) << s.path;
-    EXPECT_EQ(h->id, yaml_str(root["$id"])) << s.path;
-    EXPECT_EQ(h->select, yaml_str(root["select"])) << s.path;
-  }
-  EXPECT_FALSE(scan_schema_header("select: a\n  b\n").has_value());
-  EXPECT_FALSE(scan_schema_header("{select: a}\n").has_value());
-  EXPECT_EQ(scan_schema_header("$id: 'x#'  # c\nselect: kho-v1 # c\n")->select, "kho-v1");
-}
-
 TEST(CompiledSchemas, EveryBuiltinNodeSchemaIsCompiled) {
   const auto& set = SchemaSet::builtin();
   for (const auto& d : set.docs()) {
@@ -291,6 +277,97 @@ TEST(CompiledSchemas, PatternMatcherEqualsRegexSearch) {
       ASSERT_EQ(schema_pattern_matches(name, p), want) << "seed " << seed << ": pattern '" << p << "' name '" << name << "'";
     }
   }
+}
+
+}  // namespace
+}  // namespace khospec::conformance
+
+// ------------------------------------------------------------- the schema pack
+// builtin() serves headers, compiled graphs and the types by name from the pack the
+// build wrote (schema_pack.hpp); these keep it equal to compiling the YAML.
+#include "conformance/schema/schema_pack.hpp"
+
+namespace khospec::conformance {
+namespace {
+
+TEST(SchemaPack, EveryBuiltinGraphEqualsTheYamlCompile) {
+  const SchemaSet& packed = SchemaSet::builtin();
+  ASSERT_TRUE(SchemaPackAccess::uses_pack(packed)) << "the built-in set did not read its pack";
+  Report r;
+  const SchemaSet yaml = SchemaSet::load(SchemaSet::builtin_sources(), r);
+  ASSERT_TRUE(r.diagnostics().empty());
+  ASSERT_EQ(packed.doc_count(), yaml.doc_count());
+  const std::size_t loads = builtin_schema_yaml_loads();
+  std::size_t graphs = 0;
+  for (std::size_t i = 0; i < yaml.doc_count(); ++i) {
+    const SchemaDoc &p = packed.doc_header(i), &y = yaml.doc_header(i);
+    EXPECT_EQ(p.path, y.path);
+    EXPECT_EQ(p.id, y.id) << y.path;
+    EXPECT_EQ(p.parsed, y.parsed) << y.path;
+    // Read straight from the pack: compiled() would fall back to the YAML if it did not read.
+    const auto at = SchemaPackAccess::graph_offset(packed, i);
+    SchemaSet::Cache::Graph g;
+    if (at) {
+      ASSERT_TRUE(SchemaPackAccess::read_graph(builtin_schema_pack(), *at, packed, g)) << y.path;
+      ++graphs;
+    }
+    std::string why;
+    EXPECT_TRUE(SchemaPackAccess::same_graph(SchemaPackAccess::compiled(yaml, y), g.root, y.path, why)) << why;
+    EXPECT_TRUE(SchemaPackAccess::same_graph(SchemaPackAccess::compiled(packed, p), g.root, y.path, why)) << why;
+    const std::string sel = y.parsed ? yaml_str(y.root["select"]) : std::string();
+    if (!sel.empty()) {
+      ASSERT_NE(packed.for_abi(sel), nullptr) << sel;
+      EXPECT_EQ(packed.for_abi(sel)->path, yaml.for_abi(sel)->path) << sel;
+    }
+    if (y.parsed && y.root["layout"]) {
+      const std::string name = yaml_str(y.root["layout"]["name"]);
+      ASSERT_NE(packed.layout_doc(name), nullptr) << name;
+      EXPECT_EQ(packed.layout_doc(name)->path, yaml.layout_doc(name)->path) << name;
+    }
+  }
+  EXPECT_GE(graphs, 15u);
+  std::string why;
+  EXPECT_TRUE(SchemaPackAccess::same_names(packed, yaml, why)) << why;
+  // Only layout_doc() parsed anything (one layout file each).
+  std::size_t layouts = 0;
+  for (const auto& d : yaml.docs()) layouts += d.root["layout"] ? 1 : 0;
+  EXPECT_LE(builtin_schema_yaml_loads() - loads, layouts);
+}
+
+// A pack the reader cannot read is rejected, never read out of bounds (the asan preset
+// runs this): every truncation and single-byte change of the real pack.
+TEST(SchemaPack, DamagedPacksAreRejectedNotOverread) {
+  const auto pack = builtin_schema_pack();
+  ASSERT_FALSE(pack.empty());
+  auto try_pack = [](std::span<const std::uint8_t> p) {
+    SchemaSet s;
+    if (!SchemaPackAccess::index(s, p)) return;
+    for (std::size_t i = 0; i < s.doc_count(); ++i) {
+      if (auto at = SchemaPackAccess::graph_offset(s, i)) {
+        SchemaSet::Cache::Graph g;
+        SchemaPackAccess::read_graph(p, *at, s, g);
+      }
+    }
+    std::vector<std::pair<std::string, std::optional<fdt::PropType>>> names;
+    SchemaPackAccess::read_names(p, SchemaPackAccess::names_offset(s), names);
+  };
+  for (std::size_t n = 0; n < pack.size(); n += 7) {
+    std::vector<std::uint8_t> cut(pack.begin(), pack.begin() + static_cast<std::ptrdiff_t>(n));
+    try_pack(cut);
+  }
+  std::mt19937 rng(17);
+  std::vector<std::uint8_t> copy(pack.begin(), pack.end());
+  for (int k = 0; k < 3000; ++k) {
+    const std::size_t at = rng() % copy.size();
+    const std::uint8_t old = copy[at];
+    copy[at] = static_cast<std::uint8_t>(rng());
+    try_pack(copy);
+    copy[at] = old;
+  }
+  SchemaSet s;
+  EXPECT_FALSE(SchemaPackAccess::index(s, std::span<const std::uint8_t>()));
+  const std::uint8_t bad_magic[] = {'K', 'H', 'O', 'S', 'P', 'A', 'K', '0', 0};
+  EXPECT_FALSE(SchemaPackAccess::index(s, bad_magic));
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 // the lint of examples pass to fdt::, with KHO's hints for the decode's findings.
 #include <memory>
 
-#include "conformance/schema/schema_internal.hpp"
+#include "conformance/schema/schema_pack.hpp"
 
 namespace khospec::conformance {
 
@@ -48,6 +48,9 @@ void collect_names(const YAML::Node& s, int depth,
 std::optional<fdt::PropType> SchemaSet::prop_type_by_name(std::string_view prop) const {
   Cache& c = *cache_;
   std::call_once(c.names_once, [&] {
+    // The built-in set reads the table from its pack (written from this same code).
+    if (!c.pack.empty() && SchemaPackAccess::read_names(c.pack, c.pack_names, c.names)) return;
+    c.names.clear();
     parse_all();
     for (const auto& d : docs_) {
       // Layouts, types.yaml and the meta-schema declare no node properties.

@@ -11,6 +11,7 @@
 #include "conformance/corpus/corpus_source.hpp"
 #include "core/file.hpp"
 #include "core/rules.hpp"
+#include "fdt/inspect.hpp"
 #include "fdt/test_util.hpp"
 
 extern "C" {
@@ -308,6 +309,28 @@ TEST(ValidateApi, FastPathsEqualTheReferenceOnCorpusAndMutatedBlobs) {
     }
   }
   EXPECT_GT(checked, 100u);
+}
+
+// validate() and dump's decode read the built-in schemas from the schema pack: no
+// schema file is parsed with yaml-cpp for any corpus blob (start-up cost, docs/bench.md).
+TEST(ValidateApi, ValidateAndDumpParseNoSchemaYaml) {
+  const std::size_t before = builtin_schema_yaml_loads();
+  std::size_t n = 0;
+  for (const char* kind : {"good", "bad"}) {
+    for (const auto& p : corpus_files(kind)) {
+      auto c = compile_source(read_text_file(p), p.string());
+      if (!c.ok || c.blob.empty()) continue;
+      Report rv, rd;
+      ValidateOptions vo;
+      validate(c.blob, nullptr, vo, rv);
+      fdt::InspectOptions io;
+      io.decode = kho_decode_options(fdt::Endian::little);
+      fdt::inspect(c.blob, io, rd);
+      ++n;
+    }
+  }
+  EXPECT_GT(n, 50u);
+  EXPECT_EQ(builtin_schema_yaml_loads(), before);
 }
 
 }  // namespace
