@@ -270,9 +270,19 @@ std::vector<Rule> make_rules() {
   // --------------------------------------------------------------------- live
   {"kho_live_source", I, "live", {}, "names the live source that was read (debugfs, RFC sysfs)",
    "", "", "conformance/live/live_test.cpp", "-"},
-  {"kho_live_no_fdt", E, "live", {}, "the live KHO directory exists but holds no fdt",
-   "6.16-6.18: echo 1 > /sys/kernel/debug/kho/out/finalize first; 7.x: a KHO-booted kernel has no out/fdt "
-   "(kho_init() skips it), read in/fdt instead", "kho_debugfs_init()", "conformance/live/live_test.cpp", "-"},
+  {"kho_live_no_fdt", W, "live", {}, "the live KHO directory holds no root fdt and the root could not be read from memory",
+   "6.16-7.0: echo 1 > /sys/kernel/debug/kho/out/finalize first; 7.x: a KHO-booted kernel has no out/fdt "
+   "(kho_init() skips it) and the root is read through /proc/kcore: run as root on a kernel with PROC_KCORE and "
+   "KALLSYMS_ALL, or give --memory /proc/kcore --fdt-phys ADDR", "kho_debugfs_init()", "conformance/live/live_test.cpp",
+   "-"},
+  {"kho_live_debugfs_truncated", I, "live", {}, "debugfs out/fdt serves fewer bytes than the root's totalsize",
+   "a 7.x debugfs artefact, not a broken hand-over: the blob keeps the size the root had at kho_init(); the root "
+   "is read from memory instead", "kho_init(), kho_debugfs_fdt_add()", "conformance/live/live_test.cpp", "-"},
+  {"kho_live_root_from_memory", I, "live", {}, "the outgoing root FDT was read from memory (/proc/kcore)",
+   "", "kho_out.fdt", "conformance/live/live_test.cpp", "-"},
+  {"kho_live_unverified", W, "live", {}, "the root in memory could not be read, so the hand-over was not checked",
+   "run as root on a kernel with PROC_KCORE (and KALLSYMS_ALL), or give --memory /proc/kcore --fdt-phys ADDR",
+   "", "conformance/live/live_test.cpp", "-"},
   // --------------------------------------------------------------------- lint
   {"schema_yaml_error", E, "lint", {}, "a schema file is not valid YAML or not a map",
    "", "", "schemas/tests/bad/yaml-error-fail.yaml", "fix the YAML"},

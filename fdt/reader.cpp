@@ -185,6 +185,20 @@ std::optional<std::uint32_t> peek_fdt_totalsize(std::span<const std::uint8_t> he
   return fdt_totalsize(hdr);
 }
 
+std::optional<std::string> root_compatible(std::span<const std::uint8_t> blob) {
+  // libfdt wants the blob 8-byte aligned: work on an aligned copy.
+  if (blob.size() < sizeof(fdt_header)) return std::nullopt;
+  std::vector<std::uint64_t> copy((blob.size() + 7) / 8);
+  std::memcpy(copy.data(), blob.data(), blob.size());
+  const void* fdt = copy.data();
+  if ( fdt_check_header(fdt) != 0 || fdt_totalsize(fdt) > blob.size())
+    return std::nullopt;
+  int len = 0;
+  const auto* p = static_cast<const char*>(fdt_getprop(fdt, 0, "compatible", &len));
+  if (!p || len <= 0) return std::nullopt;
+  return std::string(p, strnlen(p, static_cast<std::size_t>(len)));
+}
+
 std::string fdt_err_name(int err) {
   int e = err < 0 ? -err : err;
   const char* s = fdt_strerror(-e);

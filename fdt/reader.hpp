@@ -88,6 +88,10 @@ class Blob {
 // telling an FDT sub-blob from a raw one before reading all of it.
 std::optional<std::uint32_t> peek_fdt_totalsize(std::span<const std::uint8_t> head);
 
+// The root node's first `compatible` string of a well-formed blob (header
+// checked, totalsize within `blob`); nullopt otherwise.
+std::optional<std::string> root_compatible(std::span<const std::uint8_t> blob);
+
 // Reads a whole file ("-" = stdin). Returns false and sets `error` on I/O failure.
 bool read_file(const std::string& path, std::vector<std::uint8_t>& out, std::string& error,
                std::size_t max_size);

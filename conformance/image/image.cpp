@@ -55,12 +55,12 @@ MemoryImage MemoryImage::from_bytes(std::vector<std::uint8_t> bytes, std::option
     if (len) std::memcpy(out, data->data() + off, len);
     return true;
   };
-  img.load(owned->size(), raw_base, report);
+  img.load(owned->size(), raw_base, report, Aliasing::reported);
   return img;
 }
 
 bool MemoryImage::from_file(const std::string& path, std::optional<std::uint64_t> raw_base, MemoryImage& out,
-                            Report& report, std::string& error) {
+                            Report& report, std::string& error, Aliasing aliasing) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     error = path + ": cannot open: " + std::strerror(errno);
@@ -87,13 +87,15 @@ bool MemoryImage::from_file(const std::string& path, std::optional<std::uint64_t
     }
     return true;
   };
-  img.load(total, raw_base, report);
+  img.load(total, raw_base, report, aliasing);
   out = std::move(img);
   return true;
 }
 
-void MemoryImage::load(std::uint64_t total, std::optional<std::uint64_t> raw_base, Report& report) {
+void MemoryImage::load(std::uint64_t total, std::optional<std::uint64_t> raw_base, Report& report,
+                       Aliasing aliasing) {
   segments_.clear();
+  windows_.clear();
   if (total == 0) {
     add(report, name_, "kho_image_empty", 0, "the memory image is empty (0 bytes)");
     return;
@@ -165,6 +167,7 @@ void MemoryImage::load(std::uint64_t total, std::optional<std::uint64_t> raw_bas
     if (en.get(ph + offsetof(Elf64_Phdr, p_type), 4) != PT_LOAD) continue;
     const std::uint64_t off = en.get(ph + offsetof(Elf64_Phdr, p_offset), 8);
     const std::uint64_t paddr = en.get(ph + offsetof(Elf64_Phdr, p_paddr), 8);
+    const std::uint64_t vaddr = en.get(ph + offsetof(Elf64_Phdr, p_vaddr), 8);
     const std::uint64_t filesz = en.get(ph + offsetof(Elf64_Phdr, p_filesz), 8);
     if (filesz == 0 || paddr == ~std::uint64_t{0}) continue;  // /proc/kcore: no physical address
     if (off > total || filesz > total - off) {
@@ -176,6 +179,7 @@ void MemoryImage::load(std::uint64_t total, std::optional<std::uint64_t> raw_bas
     std::uint64_t size = filesz;
     if (paddr + size < paddr) size = ~std::uint64_t{0} - paddr;
     segs.push_back({paddr, size, off});
+    windows_.push_back({vaddr, paddr, size});
   }
   if (segs.empty()) {
     if (!report.has("kho_image_segment_out_of_bounds"))
@@ -194,7 +198,7 @@ void MemoryImage::load(std::uint64_t total, std::optional<std::uint64_t> raw_bas
       const ImageSegment& prev = segments_.back();
       const std::uint64_t prev_end = prev.paddr + prev.size;
       if (s.paddr < prev_end) {
-        if (!overlap_reported) {
+        if (!overlap_reported && aliasing == Aliasing::reported) {
           add(report, name_, "kho_image_segment_overlap", std::nullopt,
               "PT_LOAD segments overlap at physical " + hex(s.paddr) + " (segment ending at " + hex(prev_end) + ")");
           overlap_reported = true;
@@ -242,6 +246,12 @@ bool MemoryImage::read(std::uint64_t paddr, std::span<std::uint8_t> out) const {
     if (done < out.size() && paddr == 0) return false;
   }
   return true;
+}
+
+std::optional<std::uint64_t> MemoryImage::virt_to_phys(std::uint64_t vaddr) const {
+  for (const auto& w : windows_)
+    if (vaddr >= w.vaddr && vaddr - w.vaddr < w.size) return w.paddr + (vaddr - w.vaddr);
+  return std::nullopt;
 }
 
 std::optional<std::vector<std::uint8_t>> MemoryImage::read_vec(std::uint64_t paddr, std::size_t len) const {

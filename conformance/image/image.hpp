@@ -24,6 +24,18 @@ struct ImageSegment {
   std::uint64_t file_offset = 0;
 };
 
+// A PT_LOAD's virtual window onto physical memory (p_vaddr -> p_paddr), kept
+// whole even where the physical bytes were trimmed as an overlap.
+struct VirtualWindow {
+  std::uint64_t vaddr = 0;
+  std::uint64_t paddr = 0;
+  std::uint64_t size = 0;
+};
+
+// /proc/kcore maps the same physical bytes twice (the kernel image at its
+// link address and the direct map), so there overlaps are expected, not a finding.
+enum class Aliasing { reported, expected };
+
 class MemoryImage {
  public:
   // Reads `len` bytes at file offset `off` into `out`; false when not possible.
@@ -37,7 +49,7 @@ class MemoryImage {
   // A file read on demand with pread() (so /proc/kcore and multi-GiB QEMU dumps
   // are never loaded whole). Returns false and sets `error` when it cannot be opened.
   static bool from_file(const std::string& path, std::optional<std::uint64_t> raw_base, MemoryImage& out,
-                        Report& report, std::string& error);
+                        Report& report, std::string& error, Aliasing aliasing = Aliasing::reported);
 
   // True when at least one segment was accepted.
   bool ok() const { return !segments_.empty(); }
@@ -48,11 +60,15 @@ class MemoryImage {
   // Copies [paddr, paddr+len); false (and nothing guaranteed in `out`) when not all present.
   bool read(std::uint64_t paddr, std::span<std::uint8_t> out) const;
   std::optional<std::vector<std::uint8_t>> read_vec(std::uint64_t paddr, std::size_t len) const;
+  // The physical address behind a kernel virtual address, from the segments'
+  // p_vaddr (a kcore's direct map and kernel image); nullopt when no segment maps it.
+  std::optional<std::uint64_t> virt_to_phys(std::uint64_t vaddr) const;
 
  private:
-  void load(std::uint64_t total, std::optional<std::uint64_t> raw_base, Report& report);
+  void load(std::uint64_t total, std::optional<std::uint64_t> raw_base, Report& report, Aliasing aliasing);
   std::string name_;
   std::vector<ImageSegment> segments_;  // sorted by paddr, non-overlapping
+  std::vector<VirtualWindow> windows_;
   std::shared_ptr<void> owner_;         // keeps the bytes or the file descriptor alive
   ByteReader reader_;
 };

@@ -1,5 +1,7 @@
 #include "conformance/live/live.hpp"
 
+#include "conformance/live/kcore.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -34,6 +36,70 @@ void finding(Report& r, const char* rule, const std::string& file, std::string m
   r.add(make_finding(rule, file, std::nullopt, "", "", std::move(msg), "live"));
 }
 
+// 7.x debugfs serves the root with the size it had at kho_init() (or not at all
+// on a KHO-booted kernel): take the root from memory, where the next kernel will,
+// and follow the map and blobs there (/proc/kcore) too.
+void root_from_memory(const fs::path& base, const fs::path& dir, const std::string& label, std::size_t max_size,
+                      LiveSource& out, Report& report) {
+  std::optional<std::uint32_t> claimed;
+  std::size_t served = 0;
+  auto it = std::find_if(out.blobs.begin(), out.blobs.end(), [](const LiveBlob& b) { return b.root; });
+  if (it != out.blobs.end()) {
+    claimed = fdt::peek_fdt_totalsize(it->bytes);
+    served = it->bytes.size();
+    if (!claimed) return;  // not an FDT: validated as it is
+  }
+  const bool whole = it != out.blobs.end() && *claimed <= served;
+  std::vector<std::uint8_t> in_fdt;
+  std::string ignored;
+  std::error_code ec;
+  if (fs::exists(dir.parent_path() / "in/fdt", ec)) fdt::read_file((dir.parent_path() / "in/fdt").string(), in_fdt, ignored, max_size);
+  KcoreRoot k;
+  std::string why;
+  const bool got = read_kcore_root(base.string(), in_fdt, max_size, k, why);
+  if (whole) {
+    // debugfs gave the whole root: memory only adds the map and blobs behind it.
+    std::vector<std::uint8_t> root(it->bytes.begin(), it->bytes.begin() + *claimed);
+    if (!got || k.fdt != root) {
+      finding(report, "kho_live_source", dir.string(),
+              "the map and blobs are not followed: " +
+                  (got ? "the root in memory at " + hex_u64(k.fdt_phys) + " differs from " + it->path : why));
+      return;
+    }
+    finding(report, "kho_live_source", dir.string(),
+            "following the map and blobs in /proc/kcore (root at " + hex_u64(k.fdt_phys) + ")");
+    out.fdt_phys = k.fdt_phys;
+    out.memory = std::move(k.memory);
+    return;
+  }
+  const std::string what = it == out.blobs.end()
+                               ? dir.string() + " has no fdt (a KHO-booted 7.x kernel: kho_init() adds none)"
+                               : it->path + " serves " + hex_u64(served) + " of the root's " + hex_u64(*claimed) +
+                                     " bytes (7.x fixes its size at kho_init())";
+  if (!got) {
+    if (it == out.blobs.end()) {
+      finding(report, "kho_live_no_fdt", dir.string(), what + "; the root could not be read from memory: " + why);
+    } else {
+      finding(report, "kho_live_debugfs_truncated", it->path, what);
+      finding(report, "kho_live_unverified", it->path, "the root could not be read from memory: " + why);
+      out.blobs.erase(it);
+    }
+    return;
+  }
+  finding(report, it == out.blobs.end() ? "kho_live_root_from_memory" : "kho_live_debugfs_truncated", dir.string(),
+          what + "; read the root from /proc/kcore at " + hex_u64(k.fdt_phys) + " (" + hex_u64(k.fdt.size()) +
+              " bytes, found " + (k.how == "scan" ? "by scanning memory" : "through kho_out") + ")");
+  LiveBlob b;
+  b.name = "kcore:" + label + "/fdt@" + hex_u64(k.fdt_phys);
+  b.path = (base / "proc/kcore").string();
+  b.bytes = std::move(k.fdt);
+  b.root = true;
+  if (it != out.blobs.end()) *it = std::move(b);
+  else out.blobs.insert(out.blobs.begin(), std::move(b));
+  out.fdt_phys = k.fdt_phys;
+  out.memory = std::move(k.memory);
+}
+
 }  // namespace
 
 bool read_live(const std::string& root, const std::string& which, std::size_t max_size, LiveSource& out,
@@ -60,7 +126,7 @@ bool read_live(const std::string& root, const std::string& which, std::size_t ma
       b.root = true;
       if (!fdt::read_file(b.path, b.bytes, error, max_size)) return false;
       out.blobs.push_back(std::move(b));
-    } else {
+    } else if (!a.has_sub_fdts || which != "out") {
       finding(report, "kho_live_no_fdt", dir.string(), dir.string() + " has no " + fdt.filename().string());
     }
     if (a.has_sub_fdts && fs::is_directory(dir / "sub_fdts", ec)) {
@@ -86,6 +152,7 @@ bool read_live(const std::string& root, const std::string& which, std::size_t ma
       std::string serr;
       if (parse_scratch_files(pt, lt, s, serr)) out.scratch = std::move(s);
     }
+    if (a.has_sub_fdts && which == "out") root_from_memory(base, dir, label, max_size, out, report);
     return true;
   }
   error = "no KHO interface below " + base.string() + " (looked for /sys/kernel/debug/kho/" + which +

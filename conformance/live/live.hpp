@@ -4,6 +4,9 @@
 //             (6.16+, kernel/kexec_handover.c / kexec_handover_debugfs.c)
 //   rfc-sysfs out: /sys/kernel/kho/{dt,scratch_phys,scratch_len}; in: /sys/firmware/kho/dt
 //             (Graf / rppt RFCs, never merged)
+// Where debugfs `out/fdt` is absent or truncated (7.x), the root is read from
+// memory through /proc/kcore (conformance/live/kcore.hpp), which then also
+// serves as the memory image the map and blobs are followed in.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "conformance/image/image.hpp"
 #include "conformance/validate/validate.hpp"
 #include "core/diag.hpp"
 
@@ -28,6 +32,8 @@ struct LiveSource {
   std::string dir;    // the directory that was read
   std::vector<LiveBlob> blobs;
   std::optional<std::vector<ScratchArea>> scratch;
+  std::optional<MemoryImage> memory;        // /proc/kcore, when the root came from it
+  std::optional<std::uint64_t> fdt_phys;    // where that root lies
 };
 
 // Reads the `which` ("out" or "in") side below `root` ("" = "/"). Findings

@@ -1,10 +1,14 @@
 // The --live adapters, on fake directory trees (one per kernel era).
 #include "conformance/live/live.hpp"
 
+#include <elf.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+
+#include "conformance/live/kcore.hpp"
 
 #include "fdt/test_util.hpp"
 
@@ -52,8 +56,177 @@ TEST(Live, DebugfsOutWithSubFdtsAndScratch) {
   EXPECT_EQ(r.count(Level::error), 0u);
 }
 
+// A /proc/kcore in miniature: the kernel image at its link address (kho_out in
+// it) and the direct map, aliasing the same physical bytes as kcore does.
+constexpr std::uint64_t kText = 0xffffffff81000000, kTextPhys = 0x1000000, kKhoOut = kText + 0x800;
+constexpr std::uint64_t kDirectMap = 0xffff888000000000;
+
+struct Segment {
+  std::uint64_t vaddr, paddr;
+  std::vector<std::uint8_t> bytes;
+};
+
+std::vector<std::uint8_t> kcore(const std::vector<Segment>& segs) {
+  Elf64_Ehdr eh{};
+  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+  eh.e_ident[EI_CLASS] = ELFCLASS64;
+  eh.e_ident[EI_DATA] = ELFDATA2LSB;
+  eh.e_ident[EI_VERSION] = EV_CURRENT;
+  eh.e_type = ET_CORE;
+  eh.e_machine = EM_X86_64;
+  eh.e_version = EV_CURRENT;
+  eh.e_phoff = sizeof eh;
+  eh.e_ehsize = sizeof eh;
+  eh.e_phentsize = sizeof(Elf64_Phdr);
+  eh.e_phnum = static_cast<Elf64_Half>(segs.size());
+  std::vector<std::uint8_t> out(sizeof eh + segs.size() * sizeof(Elf64_Phdr));
+  std::memcpy(out.data(), &eh, sizeof eh);
+  for (std::size_t i = 0; i < segs.size(); ++i) {
+    Elf64_Phdr ph{};
+    ph.p_type = PT_LOAD;
+    ph.p_offset = out.size();
+    ph.p_vaddr = segs[i].vaddr;
+    ph.p_paddr = segs[i].paddr;
+    ph.p_filesz = ph.p_memsz = segs[i].bytes.size();
+    std::memcpy(out.data() + sizeof eh + i * sizeof ph, &ph, sizeof ph);
+    out.insert(out.end(), segs[i].bytes.begin(), segs[i].bytes.end());
+  }
+  return out;
+}
+
+// RAM [0, 4 MiB) holding `roots` (phys -> FDT), and the kernel image whose
+// kho_out points at `out_root` (0: a null pointer).
+std::vector<std::uint8_t> machine(const std::vector<std::pair<std::uint64_t, std::vector<std::uint8_t>>>& roots,
+                                  std::uint64_t out_root) {
+  std::vector<std::uint8_t> ram(4u << 20), text(0x2000);
+  for (const auto& [phys, fdt] : roots) std::memcpy(ram.data() + phys, fdt.data(), fdt.size());
+  const std::uint64_t ptr = out_root ? kDirectMap + out_root : 0;
+  std::memcpy(text.data() + (kKhoOut - kText), &ptr, sizeof ptr);
+  return kcore({{kDirectMap, 0, ram}, {kText, kTextPhys, text}, {kDirectMap + kTextPhys, kTextPhys, text}});
+}
+
+std::string kallsyms() {
+  return "ffffffff81000000 T _text\nffffffff81000800 b kho_out\nffffffff81000900 b kho_in\n";
+}
+
+// The same root with another compatible ("kho-v1" -> "kho-v9"): a second root.
+std::vector<std::uint8_t> other_root(std::vector<std::uint8_t> b) {
+  const std::string from = "kho-v1";
+  auto it = std::search(b.begin(), b.end(), from.begin(), from.end());
+  EXPECT_NE(it, b.end());
+  if (it != b.end()) it[5] = '9';
+  return b;
+}
+
+std::vector<std::uint8_t> prefix(const std::vector<std::uint8_t>& b, std::size_t n) { return {b.begin(), b.begin() + n}; }
+
+TEST(LiveKcore, TruncatedDebugfsRootIsReadFromMemoryThroughKhoOut) {
+  // 7.3: debugfs out/fdt keeps the root's size at kho_init() (kho_debugfs_fdt_add()).
+  const auto fdt = fdt::test::docs_root();
+  FakeRoot root("kcore-trunc");
+  root.file("sys/kernel/debug/kho/out/fdt", prefix(fdt, 0x40));
+  root.file("proc/kcore", machine({{0x1f5000, fdt}}, 0x1f5000));
+  root.text("proc/kallsyms", kallsyms());
+  LiveSource src;
+  Report r;
+  std::string err;
+  ASSERT_TRUE(read_live(root.dir.string(), "out", 1 << 20, src, r, err)) << err;
+  ASSERT_EQ(src.blobs.size(), 1u);
+  EXPECT_TRUE(src.blobs[0].root);
+  EXPECT_EQ(src.blobs[0].bytes, fdt);
+  EXPECT_EQ(src.blobs[0].name, "kcore:debugfs:kho/out/fdt@0x1f5000");
+  ASSERT_TRUE(src.fdt_phys);
+  EXPECT_EQ(*src.fdt_phys, 0x1f5000u);
+  ASSERT_TRUE(src.memory);
+  EXPECT_TRUE(r.has("kho_live_debugfs_truncated"));
+  EXPECT_EQ(r.count(Level::error), 0u);
+  EXPECT_EQ(r.count(Level::warning), 0u);
+}
+
+TEST(LiveKcore, KhoBootedKernelRootComesFromMemoryNotTheIncomingOne) {
+  // 7.3 kho_init() adds no out/fdt on a KHO-booted kernel; the incoming root is
+  // still in memory (preserved), so a scan must not take it for the outgoing one.
+  const auto out_fdt = fdt::test::docs_root();
+  const auto in_fdt = other_root(out_fdt);
+  FakeRoot root("kcore-scan");
+  root.file("sys/kernel/debug/kho/in/fdt", in_fdt);
+  root.text("sys/kernel/debug/kho/out/scratch_phys", "0x1000\n");
+  root.file("proc/kcore", machine({{0x100000, in_fdt}, {0x3b8000, out_fdt}}, 0x3b8000));
+  // kallsyms first: the pointer decides, even with two roots in memory.
+  root.text("proc/kallsyms", kallsyms());
+  LiveSource a;
+  Report ra;
+  std::string err;
+  ASSERT_TRUE(read_live(root.dir.string(), "out", 1 << 20, a, ra, err)) << err;
+  ASSERT_EQ(a.blobs.size(), 1u);
+  EXPECT_EQ(a.blobs[0].bytes, out_fdt);
+  EXPECT_TRUE(ra.has("kho_live_root_from_memory"));
+  EXPECT_FALSE(ra.has("kho_live_no_fdt"));
+  // Without kallsyms: the scan finds both roots and leaves out in/fdt.
+  std::filesystem::remove(root.dir / "proc/kallsyms");
+  LiveSource b;
+  Report rb;
+  ASSERT_TRUE(read_live(root.dir.string(), "out", 1 << 20, b, rb, err)) << err;
+  ASSERT_EQ(b.blobs.size(), 1u);
+  EXPECT_EQ(*b.fdt_phys, 0x3b8000u);
+  const auto& d = rb.diagnostics();
+  EXPECT_TRUE(std::any_of(d.begin(), d.end(), [](const Diagnostic& x) {
+    return x.rule == "kho_live_root_from_memory" && x.message.find("by scanning memory") != std::string::npos;
+  }));
+}
+
+TEST(LiveKcore, TwoCandidateRootsWithoutKallsymsAreNotGuessed) {
+  const auto fdt = fdt::test::docs_root();
+  const auto other = other_root(fdt);
+  FakeRoot root("kcore-ambiguous");
+  root.file("sys/kernel/debug/kho/out/fdt", prefix(fdt, 0x40));
+  root.file("proc/kcore", machine({{0x100000, other}, {0x3b8000, fdt}}, 0));
+  LiveSource src;
+  Report r;
+  std::string err;
+  ASSERT_TRUE(read_live(root.dir.string(), "out", 1 << 20, src, r, err)) << err;
+  EXPECT_TRUE(src.blobs.empty());  // the truncated prefix is not validated as a broken FDT
+  EXPECT_TRUE(r.has("kho_live_debugfs_truncated"));
+  EXPECT_TRUE(r.has("kho_live_unverified"));
+  const auto& d = r.diagnostics();
+  EXPECT_TRUE(std::any_of(d.begin(), d.end(), [](const Diagnostic& x) {
+    return x.rule == "kho_live_unverified" && x.message.find("found 2 KHO root FDTs (0x100000, 0x3b8000)") != std::string::npos;
+  }));
+}
+
+TEST(LiveKcore, WholeDebugfsRootIsFollowedInMemoryWhenItMatches) {
+  const auto fdt = fdt::test::docs_root();
+  FakeRoot root("kcore-whole");
+  root.file("sys/kernel/debug/kho/out/fdt", fdt);
+  root.file("proc/kcore", machine({{0x1f5000, fdt}}, 0x1f5000));
+  root.text("proc/kallsyms", kallsyms());
+  LiveSource src;
+  Report r;
+  std::string err;
+  ASSERT_TRUE(read_live(root.dir.string(), "out", 1 << 20, src, r, err)) << err;
+  ASSERT_EQ(src.blobs.size(), 1u);
+  EXPECT_EQ(src.blobs[0].name, "debugfs:kho/out/fdt");  // debugfs stays the source of the root
+  ASSERT_TRUE(src.memory);
+  EXPECT_EQ(*src.fdt_phys, 0x1f5000u);
+  // Memory holding another root than debugfs: nothing is followed.
+  root.file("proc/kcore", machine({{0x1f5000, other_root(fdt)}}, 0x1f5000));
+  LiveSource src2;
+  Report r2;
+  ASSERT_TRUE(read_live(root.dir.string(), "out", 1 << 20, src2, r2, err)) << err;
+  EXPECT_FALSE(src2.memory);
+  ASSERT_EQ(src2.blobs.size(), 1u);
+}
+
+TEST(LiveKcore, KallsymsLookup) {
+  EXPECT_EQ(kallsyms_lookup(kallsyms(), "kho_out"), std::optional<std::uint64_t>(kKhoOut));
+  EXPECT_FALSE(kallsyms_lookup(kallsyms(), "kho_ou"));
+  EXPECT_FALSE(kallsyms_lookup("0000000000000000 b kho_out\n", "kho_out"));  // kptr_restrict
+  EXPECT_FALSE(kallsyms_lookup("zz b kho_out\n", "kho_out"));
+}
+
 TEST(Live, KhoBootedSevenThreeHasNoOutFdt) {
-  // Linux 7.3: kho_init() skips out/fdt when an incoming FDT exists.
+  // Linux 7.3: kho_init() skips out/fdt when an incoming FDT exists; without
+  // /proc/kcore the root cannot be read from memory either.
   FakeRoot root("noout");
   root.text("sys/kernel/debug/kho/out/scratch_phys", "0x1000\n");
   root.text("sys/kernel/debug/kho/out/scratch_len", "0x1000\n");
