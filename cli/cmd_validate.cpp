@@ -14,6 +14,7 @@
 #include "core/json.hpp"
 #include "core/parse.hpp"
 #include "core/rules.hpp"
+#include "fdt/reader.hpp"
 #include "fdt/render.hpp"
 
 namespace khospec::cli {
@@ -125,9 +126,28 @@ int setup(Context& ctx, Setup& s, bool dump) {
     }
     for (auto& b : src.blobs) s.inputs.push_back({b.name, std::move(b.bytes), b.root});
     if (!s.vo.scratch && src.scratch) s.vo.scratch = src.scratch;
+    // The root came from /proc/kcore: follow the map and blobs there too.
+    if (src.memory && !s.image) {
+      s.image = std::move(src.memory);
+      if (!s.vo.fdt_phys) s.vo.fdt_phys = src.fdt_phys;
+    }
     return exit_clean;
   }
   if (x.count("root")) return usage_error(ctx, "--root only applies to --live");
+  if (ctx.opts.args.empty() && s.image && s.vo.fdt_phys) {
+    // No FILE: the root is the FDT at --fdt-phys in the image (what the next kernel reads).
+    Input in;
+    in.name = s.image->name() + "@" + hex(*s.vo.fdt_phys);
+    std::uint8_t head[8] = {};
+    auto total = s.image->read(*s.vo.fdt_phys, head) ? fdt::peek_fdt_totalsize(head) : std::nullopt;
+    if (!total || *total > ctx.opts.max_size || !s.image->read_vec(*s.vo.fdt_phys, *total)) {
+      ctx.err << "khospec: error: " << in.name << ": no FDT there (no FDT magic, or its totalsize runs past the image)\n";
+      return exit_error;
+    }
+    in.bytes = *s.image->read_vec(*s.vo.fdt_phys, *total);
+    s.inputs.push_back(std::move(in));
+    return exit_clean;
+  }
   if (ctx.opts.args.empty())
     return usage_error(ctx, std::string(dump ? "dump" : "validate") + " needs at least one FILE (or - for stdin)");
   for (const auto& path : ctx.opts.args) {
@@ -144,6 +164,8 @@ void write_memory_json(JsonWriter& w, const Validation& v, const MemoryImage& im
   w.key("image").value(img.name());
   w.key("format").value(v.map ? v.map->format : std::string());
   w.key("complete").value(v.map && v.map->complete);
+  w.key("map_head");
+  if (v.map) w.value(hex(v.map->head)); else w.null();
   w.key("fdt_phys");
   if (v.fdt_phys) w.value(hex(*v.fdt_phys)); else w.null();
   w.key("blocks").begin_array();

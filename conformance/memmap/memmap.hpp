@@ -56,6 +56,7 @@ struct MapSite {
 
 struct MapDecode {
   std::string format;                  // "kho-v1 chunk list, 512-byte bitmaps", "kho-v2+ radix tree"
+  std::uint64_t head = 0;              // the preserved-memory-map value: first chunk or radix root
   std::vector<PreservedBlock> blocks;  // sorted by (phys, order)
   std::vector<std::uint64_t> metadata_pages;  // chunk / bitmap / node pages (never preserved themselves)
   bool complete = false;               // every pointer was followed

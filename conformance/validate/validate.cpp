@@ -576,6 +576,7 @@ struct Pipeline {
                      meant.format + "): same kho-v1 compatible, different bitmap size (docs/kernel-abi.md §3)");
       }
       check_overlaps(md.blocks, site, report);
+      md.head = *map_phys;
       v.map = std::move(md);
     }
     // Scratch vs preserved.
