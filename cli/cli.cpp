@@ -92,6 +92,11 @@ const std::vector<Command>& commands() {
        "list every rule (ID, level, family, summary); --markdown prints docs/rules.md",
        {{"markdown", false, "print the generated docs/rules.md"}},
        cmd_rules},
+      {"vmtest", "vmtest [--kernel BZIMAGE [--next-kernel BZIMAGE]] [--tier] [--faults] [SCENARIO ...]",
+       "boot real kernels under QEMU through a kexec chain and check every hand-over (guest, host, model); "
+       "`khospec vmtest --help` lists scenarios and options",
+       {},
+       nullptr},
       {"eras", "eras [--markdown]",
        "list the KHO eras, the kernel releases that write them and the client formats of each release",
        {{"markdown", false, "print the generated docs/eras.md"}},
@@ -218,6 +223,7 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
       break;
     }
   }
+  if (cmd && cmd->name == "vmtest") return exec_vmtest(argv, cmd_index, err);
 
   Options o;
   bool help = false;

@@ -94,6 +94,9 @@ int cmd_prove(Context& ctx);
 int cmd_prove_in_process(Context& ctx);
 int cmd_compat(Context& ctx);
 int cmd_model(Context& ctx);
+// `khospec vmtest ARGS`: runs the Python harness vmtest/khospec_vmtest with the
+// arguments after the command word (argv[cmd_index]); returns only on failure.
+int exec_vmtest(const std::vector<std::string>& argv, std::size_t cmd_index, std::ostream& err);
 // `dump --memory`: dump plus the decoded preserved-memory map (cmd_validate.cpp).
 int dump_with_memory(Context& ctx);
 

@@ -1,0 +1,5 @@
+import sys
+
+from khospec_vmtest.cli import main
+
+sys.exit(main())
