@@ -13,14 +13,16 @@ namespace khospec::cli {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
-      {"dump", "dump [--offsets] [--memory IMAGE [--memory-base ADDR]] FILE|- ...",
+      {"dump", "dump [--offsets] [--memory IMAGE [--memory-base ADDR]] FILE|- ... | --live out|in",
        "print KHO FDTs as a tree with every value decoded natively",
        {{"offsets", false, "show the byte offset of every node and property"},
         {"memory", true, "also decode and print the preserved-memory map from this memory image (ELF core or raw)"},
         {"memory-base", true, "physical address of a raw image's first byte (raw images only)"},
         {"kho-v1-bitmap", true, "kho-v1 bitmap size: auto (default), 512 (6.16/6.17) or page (6.18+)"},
         {"scratch", true, "with --memory: scratch areas to check (ADDR+SIZE[,..], PHYS_FILE:LEN_FILE or a dir)"},
-        {"fdt-phys", true, "with --memory: physical address of the root FDT"}},
+        {"fdt-phys", true, "with --memory: physical address of the root FDT (no FILE: the root is read there)"},
+        {"live", true, "the running kernel's out or in side, as validate --live reads it"},
+        {"root", true, "with --live: a directory standing for / (tests, chroots)"}},
        cmd_dump},
       {"corpus", "corpus build OUT_DIR [--src DIR] | corpus check FILE|DIR ...",
        "compile the conformance corpus to .dtb, or check sources against their EXPECT headers",

@@ -9,7 +9,8 @@
 namespace khospec::cli {
 
 int cmd_dump(Context& ctx) {
-  if (ctx.opts.extra.count("memory")) return dump_with_memory(ctx);  // cmd_validate.cpp
+  // --live follows memory (/proc/kcore) like --memory does: the same path.
+  if (ctx.opts.extra.count("memory") || ctx.opts.extra.count("live")) return dump_with_memory(ctx);  // cmd_validate.cpp
   for (const char* o : {"memory-base", "kho-v1-bitmap", "scratch", "fdt-phys"}) {
     if (ctx.opts.extra.count(o)) return usage_error(ctx, std::string("--") + o + " needs --memory IMAGE");
   }

@@ -116,7 +116,7 @@ int setup(Context& ctx, Setup& s, bool dump) {
       }
     }
   }
-  if (!dump && x.count("live")) {
+  if (x.count("live")) {
     if (!ctx.opts.args.empty()) return usage_error(ctx, "--live reads the running kernel: give no FILE");
     LiveSource src;
     std::string err;

@@ -62,7 +62,14 @@ class Blob:
     def from_file(path: str, max_size: int = 67108864) -> Blob: ...
     @staticmethod
     def from_live(side: str = "out", root: str = "") -> Blob:
-        """The running kernel's debugfs kho/{out,in} (or RFC sysfs) root FDT, its sub-blobs and scratch."""
+        """The running kernel's debugfs kho/{out,in} (or RFC sysfs) root FDT, its sub-blobs and scratch.
+        On 7.x the outgoing root comes from /proc/kcore when debugfs truncates it or has none."""
+    @property
+    def fdt_phys(self) -> Optional[int]:
+        """from_live on 7.x: where the root lies in /proc/kcore (None otherwise)."""
+    @property
+    def memory(self) -> Optional[MemoryImage]:
+        """from_live on 7.x: /proc/kcore, which validate() follows the map in (None otherwise)."""
     @property
     def name(self) -> str: ...
     @property

@@ -47,6 +47,9 @@ struct PyBlob {
   std::vector<PyBlob> sub_blobs;  // from_live: the sub-FDTs next to the root
   std::optional<std::vector<conformance::ScratchArea>> scratch;
   std::vector<Diagnostic> findings;  // live-source findings
+  // from_live on 7.x: /proc/kcore and where the root lies in it (validate() follows it there)
+  std::shared_ptr<conformance::MemoryImage> memory;
+  std::optional<std::uint64_t> fdt_phys;
 };
 
 struct PyImage {

@@ -31,6 +31,8 @@ void init_inputs(py::module_& m) {
         PyBlob top;
         top.findings = r.diagnostics();
         top.scratch = src.scratch;
+        if (src.memory) top.memory = std::make_shared<conformance::MemoryImage>(std::move(*src.memory));
+        top.fdt_phys = src.fdt_phys;
         bool have_root = false;
         for (auto& lb : src.blobs) {
           PyBlob b;
@@ -51,6 +53,14 @@ void init_inputs(py::module_& m) {
       .def_property_readonly("name", [](const PyBlob& b) { return b.name; })
       .def_property_readonly("data", [](const PyBlob& b) { return as_pybytes(b.data); })
       .def_property_readonly("sub_blobs", [](const PyBlob& b) { return b.sub_blobs; })
+      .def_property_readonly("fdt_phys", [](const PyBlob& b) { return b.fdt_phys; },
+                             "from_live on 7.x: where the root lies in /proc/kcore (None otherwise)")
+      .def_property_readonly("memory", [](const PyBlob& b) -> py::object {
+        if (!b.memory) return py::none();
+        PyImage img;
+        img.image = b.memory;
+        return py::cast(img);
+      }, "from_live on 7.x: /proc/kcore, which validate() follows the map in (None otherwise)")
       .def_property_readonly("scratch", [](const PyBlob& b) -> py::object {
         if (!b.scratch) return py::none();
         py::list l;

@@ -45,6 +45,13 @@ PyReport do_validate(const PyBlob& blob, const PyImage* memory, const std::strin
     else if (*kho_v1_bitmap != "auto") throw py::value_error("kho_v1_bitmap must be 'auto', '512' or 'page'");
   }
   vo.scratch = blob.scratch;
+  // A live 7.x root comes with /proc/kcore: follow the map there unless told otherwise.
+  PyImage live;
+  if (!memory && blob.memory) {
+    live.image = blob.memory;
+    memory = &live;
+    vo.fdt_phys = blob.fdt_phys;
+  }
   RuleConfig rc = rule_config(rules);
   Report all;
   for (const auto& d : blob.findings) all.add(d);

@@ -133,3 +133,55 @@ def test_from_live_fake_tree(tmp_path: pathlib.Path, corpus: pathlib.Path) -> No
         khospec.Blob.from_live("sideways", root=str(tmp_path))
     with pytest.raises(OSError):
         khospec.Blob.from_live("out", root=str(tmp_path / "empty"))
+
+
+def _fake_kcore(elf: bytes, kho_out_target: int) -> bytes:
+    """A /proc/kcore in miniature from a model memory ELF: its RAM segments at
+    direct-map addresses, plus a kernel image whose kho_out points at the root."""
+    import struct
+
+    phoff, = struct.unpack_from("<Q", elf, 0x20)
+    phnum, = struct.unpack_from("<H", elf, 0x38)
+    segs = []
+    for i in range(phnum):
+        p_type, _, off, _, paddr, filesz = struct.unpack_from("<IIQQQQ", elf, phoff + i * 56)
+        if p_type == 1 and filesz:
+            segs.append((0xFFFF888000000000 + paddr, paddr, elf[off:off + filesz]))
+    text = bytearray(0x2000)
+    struct.pack_into("<Q", text, 0x800, 0xFFFF888000000000 + kho_out_target)
+    segs.append((0xFFFFFFFF81000000, 0x100000000, bytes(text)))  # outside the 2G of RAM
+    head = bytearray(64 + 56 * len(segs))
+    head[0:16] = b"\x7fELF\x02\x01\x01" + bytes(9)
+    struct.pack_into("<HHIQQQIHHHHHH", head, 16, 4, 62, 1, 0, 64, 0, 0, 64, 56, len(segs), 0, 0, 0)
+    out = bytearray()
+    off = len(head)
+    for i, (vaddr, paddr, data) in enumerate(segs):
+        struct.pack_into("<IIQQQQQQ", head, 64 + i * 56, 1, 4, off, vaddr, paddr, len(data), len(data), 0)
+        out += data
+        off += len(data)
+    return bytes(head) + bytes(out)
+
+
+def test_from_live_reads_a_truncated_7x_root_through_kcore(tmp_path: pathlib.Path) -> None:
+    # 7.3: debugfs out/fdt keeps the root's size at kho_init(); the root and the
+    # map are read from /proc/kcore (kho_out from /proc/kallsyms) instead.
+    m = khospec.model.Machine(ram="2G")
+    k1 = m.boot("kho-v4", "kho=on reserve_mem=4M:4096:trace")
+    assert k1.kexec_load() == 0
+    root = k1.out_fdt()
+    elf = m.memory_elf()
+    image = m.memory()
+    at = next(p for p, _ in k1.preserved if image.read(p, len(root)) == root)
+    kho = tmp_path / "sys/kernel/debug/kho/out"
+    kho.mkdir(parents=True)
+    (kho / "fdt").write_bytes(root[:0x40])
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc/kcore").write_bytes(_fake_kcore(elf, at))
+    (tmp_path / "proc/kallsyms").write_text("ffffffff81000000 T _text\nffffffff81000800 b kho_out\n")
+    blob = khospec.Blob.from_live("out", root=str(tmp_path))
+    assert blob.data == root
+    assert blob.fdt_phys == at
+    assert blob.memory is not None
+    report = khospec.validate(blob)
+    assert report.exit_code == 0, [str(d) for d in report.diagnostics]
+    assert sorted(report.preserved) == sorted(k1.preserved)

@@ -9,11 +9,14 @@
 #include <fstream>
 
 #include "conformance/live/kcore.hpp"
+#include "conformance/live/kcore_test_util.hpp"
 
 #include "fdt/test_util.hpp"
 
 namespace khospec::conformance {
 namespace {
+
+using namespace khospec::conformance::test;
 
 namespace fs = std::filesystem;
 
@@ -54,59 +57,6 @@ TEST(Live, DebugfsOutWithSubFdtsAndScratch) {
   EXPECT_EQ((*src.scratch)[1].size, 0u);  // the real zero-size global area
   EXPECT_TRUE(r.has("kho_live_source"));
   EXPECT_EQ(r.count(Level::error), 0u);
-}
-
-// A /proc/kcore in miniature: the kernel image at its link address (kho_out in
-// it) and the direct map, aliasing the same physical bytes as kcore does.
-constexpr std::uint64_t kText = 0xffffffff81000000, kTextPhys = 0x1000000, kKhoOut = kText + 0x800;
-constexpr std::uint64_t kDirectMap = 0xffff888000000000;
-
-struct Segment {
-  std::uint64_t vaddr, paddr;
-  std::vector<std::uint8_t> bytes;
-};
-
-std::vector<std::uint8_t> kcore(const std::vector<Segment>& segs) {
-  Elf64_Ehdr eh{};
-  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
-  eh.e_ident[EI_CLASS] = ELFCLASS64;
-  eh.e_ident[EI_DATA] = ELFDATA2LSB;
-  eh.e_ident[EI_VERSION] = EV_CURRENT;
-  eh.e_type = ET_CORE;
-  eh.e_machine = EM_X86_64;
-  eh.e_version = EV_CURRENT;
-  eh.e_phoff = sizeof eh;
-  eh.e_ehsize = sizeof eh;
-  eh.e_phentsize = sizeof(Elf64_Phdr);
-  eh.e_phnum = static_cast<Elf64_Half>(segs.size());
-  std::vector<std::uint8_t> out(sizeof eh + segs.size() * sizeof(Elf64_Phdr));
-  std::memcpy(out.data(), &eh, sizeof eh);
-  for (std::size_t i = 0; i < segs.size(); ++i) {
-    Elf64_Phdr ph{};
-    ph.p_type = PT_LOAD;
-    ph.p_offset = out.size();
-    ph.p_vaddr = segs[i].vaddr;
-    ph.p_paddr = segs[i].paddr;
-    ph.p_filesz = ph.p_memsz = segs[i].bytes.size();
-    std::memcpy(out.data() + sizeof eh + i * sizeof ph, &ph, sizeof ph);
-    out.insert(out.end(), segs[i].bytes.begin(), segs[i].bytes.end());
-  }
-  return out;
-}
-
-// RAM [0, 4 MiB) holding `roots` (phys -> FDT), and the kernel image whose
-// kho_out points at `out_root` (0: a null pointer).
-std::vector<std::uint8_t> machine(const std::vector<std::pair<std::uint64_t, std::vector<std::uint8_t>>>& roots,
-                                  std::uint64_t out_root) {
-  std::vector<std::uint8_t> ram(4u << 20), text(0x2000);
-  for (const auto& [phys, fdt] : roots) std::memcpy(ram.data() + phys, fdt.data(), fdt.size());
-  const std::uint64_t ptr = out_root ? kDirectMap + out_root : 0;
-  std::memcpy(text.data() + (kKhoOut - kText), &ptr, sizeof ptr);
-  return kcore({{kDirectMap, 0, ram}, {kText, kTextPhys, text}, {kDirectMap + kTextPhys, kTextPhys, text}});
-}
-
-std::string kallsyms() {
-  return "ffffffff81000000 T _text\nffffffff81000800 b kho_out\nffffffff81000900 b kho_in\n";
 }
 
 // The same root with another compatible ("kho-v1" -> "kho-v9"): a second root.
