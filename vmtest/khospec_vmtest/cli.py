@@ -108,6 +108,16 @@ def _text(results, out):
             out.write(f"  work directory kept: {r['work']}\n")
 
 
+def _fail(args, message):
+    """A usage, tool or kernel problem: exit 1, and with -f json still one JSON document."""
+    if args.format == "json":
+        json.dump({"format_version": 1, "tool": "khospec vmtest", "ok": False, "error": message, "scenarios": []},
+                  sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    print(f"khospec vmtest: {message}", file=sys.stderr)
+    return 1
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
     if args.list:
@@ -122,8 +132,7 @@ def main(argv=None):
             print(f"{sc_name}:{f}")
         return 0
     if not args.khospec or not os.access(args.khospec, os.X_OK):
-        print("khospec vmtest: no khospec binary (run it as `khospec vmtest`, or give --khospec)", file=sys.stderr)
-        return 1
+        return _fail(args, "no khospec binary (run it as `khospec vmtest`, or give --khospec)")
     cache = os.path.join(os.environ.get("KHOSPEC_CACHE", os.path.expanduser("~/.cache/khospec")), "vmtest")
     os.makedirs(cache, exist_ok=True)
     args.cache = cache
@@ -134,8 +143,7 @@ def main(argv=None):
     for n in names:
         sc = scenarios.by_name(n)
         if not sc:
-            print(f"khospec vmtest: no scenario '{n}' (--list shows them)", file=sys.stderr)
-            return 1
+            return _fail(args, f"no scenario '{n}' (--list shows them)")
         jobs.append((sc, args.fault))
     if args.faults:
         jobs += [(scenarios.by_name(sc_name), f) for f, (_, sc_name, _) in sorted(faults.FAULTS.items())]
@@ -144,13 +152,11 @@ def main(argv=None):
         try:
             ks = _kernels_for(sc, args, cache)
         except kernels.KernelError as e:
-            print(f"khospec vmtest: {e}", file=sys.stderr)
-            return 1
+            return _fail(args, str(e))
         if ks is None:
-            print(f"khospec vmtest: scenario '{sc.name}' needs the project's test kernels "
-                  f"({'test_kho' if sc.test_kho else 'releases ' + ', '.join(sc.kernels or [])}), not --kernel",
-                  file=sys.stderr)
-            return 1
+            return _fail(args, f"scenario '{sc.name}' needs the project's test kernels "
+                               f"({'test_kho' if sc.test_kho else 'releases ' + ', '.join(sc.kernels or [])}), "
+                               "not --kernel")
         args.fault = fault
         r = run.run(sc, ks, args)
         results.append(r)

@@ -148,3 +148,12 @@ def test_fault_verdict_blames_khospec_only_when_the_kernel_failed():
     fine["fault"] = "shorten-blob-size"
     fine["fault_result"] = {"khospec_rc": 0}
     assert run.judge(fine, sc)                # accepted by the kernel, warned by khospec
+
+
+def test_json_errors_are_json(capsys):
+    from khospec_vmtest import cli
+    assert cli.main(["-f", "json", "--khospec", "/bin/true", "--kernel", "/nonexistent", "kho-only"]) == 1
+    import json
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["ok"] is False and "no such kernel image" in doc["error"]
+    assert cli.main(["--khospec", "/bin/true", "nope"]) == 1
