@@ -12,6 +12,7 @@ extern "C" {
 
 #include "fdt/builder.hpp"
 #include "fdt/decode.hpp"
+#include "model/kho/luo.hpp"
 
 namespace khospec::model {
 
@@ -60,12 +61,14 @@ std::uint32_t kho_csum(const std::vector<std::uint8_t>& b, std::uint32_t sum) {
 }
 
 void install_clients(Kernel& k) {
-  const auto& era = k.era();
-  if (era.kexec_metadata) k.clients().push_back(std::make_unique<KexecMetadataClient>());
-  if (k.config().test_kho) k.clients().push_back(std::make_unique<TestKhoClient>());
+  // Which clients exist is the release's (registry client formats), not the
+  // era's: 7.1 registers kexec-metadata like 7.2+; test_kho is 6.17+.
+  if (k.writes("kexec-metadata version 1")) k.clients().push_back(std::make_unique<KexecMetadataClient>());
+  if (k.config().test_kho && k.writes("kho-test-v1")) k.clients().push_back(std::make_unique<TestKhoClient>());
   k.clients().push_back(std::make_unique<ReserveMemClient>());
-  if (era.luo && era.id == KhoEra::v6_19 && k.config().cmdline.find("liveupdate=on") != std::string::npos)
-    k.clients().push_back(std::make_unique<LuoClient>());
+  // LUO is built in from 6.19; it reads an incoming subtree even without
+  // liveupdate=on and hands over only with it (luo.hpp).
+  if (k.writes("luo-v1") || k.writes("luo-v5")) k.clients().push_back(std::make_unique<LuoClient>());
 }
 
 // ------------------------------------------------------------ reserve_mem ----
@@ -348,47 +351,11 @@ void KexecMetadataClient::init(Kernel& k) {
   if (page < 0) return;
   std::vector<std::uint8_t> b(73, 0);
   fdt::store_u32(b.data(), 1, fdt::Endian::little);
-  std::memcpy(b.data() + 4, k.config().release.data(), std::min<std::size_t>(64, k.config().release.size()));
+  const std::string release = k.uname();  // init_utsname()->release
+  std::memcpy(b.data() + 4, release.data(), std::min<std::size_t>(64, release.size()));
   fdt::store_u32(b.data() + 69, count_, fdt::Endian::little);
   k.image().write(static_cast<phys_addr_t>(page), b);
   k.kho_add_subtree("kexec-metadata", static_cast<phys_addr_t>(page), 73);
-}
-
-// --------------------------------------------------------------------- LUO ----
-
-void LuoClient::init(Kernel& k) {
-  phys_addr_t phys = 0;
-  std::uint64_t in_number = 0;
-  if (k.kho_retrieve_subtree("LUO", &phys, nullptr) == 0) {
-    BlobFdt f(k.image(), phys);
-    if (!f.ok || fdt_node_check_compatible(f.fdt(), 0, "luo-v1")) {
-      // luo_restore_fail(): panic.
-      k.finding("HAZARD_LUO_PANIC", "error",
-                "The incoming tree failed to initialize properly, disabling live update (panic)");
-      return;
-    }
-    in_number = prop_u64(f.fdt(), 0, "liveupdate-number").value_or(0);
-    k.log("LUO: incoming liveupdate-number " + std::to_string(in_number));
-  }
-  if (!k.kho_enabled()) return;
-  number_ = in_number + 1;
-  std::int64_t sess = k.kho_alloc_preserve(16 * PAGE_SIZE_4K);  // LUO_SESSION_PGCNT
-  std::int64_t page = k.kho_alloc_preserve(PAGE_SIZE_4K);
-  if (sess < 0 || page < 0) return;
-  fdt::Builder b(PAGE_SIZE_4K, fdt::Endian::little, false);
-  b.begin_node("").prop_string("compatible", "luo-v1").prop_u64("liveupdate-number", number_);
-  b.begin_node("luo-session").prop_string("compatible", "luo-session-v1");
-  b.prop_u64("luo-session-header", static_cast<std::uint64_t>(sess)).end_node().end_node();
-  auto blob = b.finish();
-  k.image().write(static_cast<phys_addr_t>(page), blob);
-  k.kho_add_subtree("LUO", static_cast<phys_addr_t>(page), blob.size());
-}
-
-int LuoClient::on_reboot(Kernel& k) {
-  // liveupdate_reboot(): serialize sessions, then kho_finalize(); an error
-  // aborts the kexec with -EAGAIN.
-  int e = k.kho_finalize();
-  return e ? K_EAGAIN : 0;
 }
 
 }  // namespace khospec::model

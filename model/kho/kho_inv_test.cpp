@@ -14,6 +14,7 @@
 
 #include "model/kho/kernel_test_access.hpp"
 #include "model/kho/machine.hpp"
+#include "model/kho/memfd.hpp"
 
 namespace khospec::model {
 namespace {
@@ -407,6 +408,78 @@ TEST(KhoInvariants, KhoPreservedContentIntact) {
   ASSERT_NE(k2, nullptr);
   k2->image().write(b.phys + 100, std::vector<std::uint8_t>{0xee});
   EXPECT_EQ(inv_ids(m.check_handover()), Ids{"INV_KHO_PRESERVED_CONTENT_INTACT"});
+  // What a kernel restored is its own: the same write after the restore is not a violation.
+  Machine m2 = make_machine();
+  Kernel* j2 = handed_over(m2, KhoEra::kho_v4, &b);
+  ASSERT_NE(j2, nullptr);
+  unsigned order = 0;
+  ASSERT_TRUE(j2->kho_restore_folio(b.phys, &order));
+  j2->image().write(b.phys + 100, std::vector<std::uint8_t>{0xee});
+  EXPECT_TRUE(inv_ids(m2.check_handover()).empty());
+}
+
+// ---- LUO and memfd (spec/kho.md §8) ------------------------------------------
+
+// A kernel 1 (7.3, liveupdate=on) with a 3-page memfd (page 1 a hole)
+// preserved in session "s" under token 7; returns the memfd's fd.
+int luo_memfd(Kernel& k) {
+  const int fd = k.memfd_create();
+  EXPECT_EQ(k.memfd_truncate(fd, 3 * PAGE_SIZE_4K), 0);
+  for (std::uint64_t i : {0u, 2u}) {
+    EXPECT_EQ(k.memfd_write(fd, i * PAGE_SIZE_4K, std::vector<std::uint8_t>(100, static_cast<std::uint8_t>(0x40 + i))), 0);
+  }
+  const int s = k.luo_create_session("s");
+  EXPECT_GE(s, 0);
+  EXPECT_EQ(k.luo_preserve_fd(s, fd, 7), 0);
+  return fd;
+}
+
+KernelConfig luo_cfg() {
+  KernelConfig c = cfg(KhoEra::kho_v4);
+  c.cmdline = "kho=on liveupdate=on";
+  return c;
+}
+
+// liveupdate_reboot() (7.2+) leaves the memfd's folios for the next kernel;
+// an in-kernel user drops the preservation of one of them first (a real
+// API sequence: kho_unpreserve_folio()), so that folio is not preserved.
+TEST(KhoInvariants, LuoSerializedPreserved) {
+  {  // clean: no finding on either side
+    Machine m = make_machine();
+    Kernel& k1 = m.boot_cold(luo_cfg());
+    luo_memfd(k1);
+    ASSERT_EQ(k1.kexec_file_load(), 0);
+    ASSERT_NE(m.kexec(luo_cfg()), nullptr);
+    EXPECT_TRUE(inv_ids(k1.findings()).empty());
+  }
+  Machine m = make_machine();
+  Kernel& k1 = m.boot_cold(luo_cfg());
+  const int fd = luo_memfd(k1);
+  const phys_addr_t folio = k1.memfds().get(fd)->pages.at(2);
+  ASSERT_EQ(k1.kho_unpreserve_folio(folio, 0), 0);
+  ASSERT_EQ(k1.kexec_file_load(), 0);
+  ASSERT_NE(m.kexec(luo_cfg()), nullptr);
+  EXPECT_EQ(inv_ids(k1.findings()), Ids{"INV_LUO_SERIALIZED_PRESERVED"});
+}
+
+// The memfd kernel 2 retrieves must be the one kernel 1 had at reboot.
+// Planted: after preserve, kernel 1's memfd swaps its page 0 for another
+// page with other bytes (what an unpinned folio migrating would do); the
+// serialization still names the old folio, which is handed over intact.
+TEST(KhoInvariants, MemfdRestoredContent) {
+  Machine m = make_machine();
+  Kernel& k1 = m.boot_cold(luo_cfg());
+  const int fd = luo_memfd(k1);
+  const phys_addr_t other = k1.alloc_pages(0);
+  k1.image().write(other, std::vector<std::uint8_t>(100, 0x99));
+  k1.memfds().get(fd)->pages[0] = other;
+  ASSERT_EQ(k1.kexec_file_load(), 0);
+  Kernel* k2 = m.kexec(luo_cfg());
+  ASSERT_NE(k2, nullptr);
+  EXPECT_TRUE(inv_ids(m.check_handover()).empty());  // nothing retrieved yet
+  const int s = k2->luo_retrieve_session("s");
+  ASSERT_GE(k2->luo_retrieve_fd(s, 7), 0);
+  EXPECT_EQ(inv_ids(m.check_handover()), Ids{"INV_MEMFD_RESTORED_CONTENT"});
 }
 
 }  // namespace

@@ -32,7 +32,6 @@ TEST(KhoEra, NamesRoundTripAndTraitsDiffer) {
   EXPECT_EQ(T(KhoEra::kho_v2).subtree_prop, "preserved-data");
   EXPECT_FALSE(T(KhoEra::kho_v2).blob_size);
   EXPECT_TRUE(T(KhoEra::kho_v3).blob_size);
-  EXPECT_TRUE(T(KhoEra::kho_v4).kexec_metadata);
 }
 
 // kernel/kexec_handover.c kho_parse_scratch_size(), per era.
@@ -171,7 +170,7 @@ TEST(KhoHazards, EveryBuiltinHazardReproduces) {
       ++ran;
     }
   }
-  EXPECT_GE(ran, 12);
+  EXPECT_GE(ran, 17);  // 12 KHO hazards, luo-memfd in 4 eras, luo-flb-missing
 }
 
 // shared/dumps/kho-v1-linux-6.16: scratch sizes of the captured scenarios
