@@ -120,7 +120,7 @@ TEST(KhoScenario, ErrorsNameLineAndField) {
   EXPECT_FALSE(parse_scenario("steps:\n  - finalize\n", "a.yaml", err));
   EXPECT_EQ(err.message, "a.yaml:2: the first step must be 'boot'");
   EXPECT_FALSE(parse_scenario("kernel: {era: v9}\nsteps: [boot]\n", "b.yaml", err));
-  EXPECT_NE(err.message.find("b.yaml:1: kernel.era: unknown era 'v9'"), std::string::npos) << err.message;
+  EXPECT_NE(err.message.find("b.yaml:1: kernel.era: unknown era or release 'v9'"), std::string::npos) << err.message;
   EXPECT_FALSE(parse_scenario("steps:\n  - boot\n  - preserve_pages: {phys: zz, nr: 1}\n", "c.yaml", err));
   EXPECT_NE(err.message.find("c.yaml:3:"), std::string::npos) << err.message;
   EXPECT_FALSE(parse_scenario("steps:\n  - boot\n  - frobnicate\n", "d.yaml", err));
