@@ -1,7 +1,8 @@
 // Live reads (`khospec validate --live out|in`): one adapter per kernel era,
 // tried in order, each tested on fake directory trees (--root DIR):
 //   debugfs   /sys/kernel/debug/kho/{out,in}/{fdt,sub_fdts/*,scratch_phys,scratch_len}
-//             (6.16+, kernel/kexec_handover.c / kexec_handover_debugfs.c)
+//             (6.16+, kernel/kexec_handover.c / kexec_handover_debugfs.c;
+//             7.4-rc1 names the scratch files bootmem_phys, bootmem_len)
 //   rfc-sysfs out: /sys/kernel/kho/{dt,scratch_phys,scratch_len}; in: /sys/firmware/kho/dt
 //             (Graf / rppt RFCs, never merged)
 #pragma once
@@ -9,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "conformance/validate/validate.hpp"
@@ -28,6 +30,7 @@ struct LiveSource {
   std::string dir;    // the directory that was read
   std::vector<LiveBlob> blobs;
   std::optional<std::vector<ScratchArea>> scratch;
+  std::pair<std::string, std::string> scratch_files;  // the files it came from
 };
 
 // Reads the `which` ("out" or "in") side below `root` ("" = "/"). Findings
