@@ -100,7 +100,13 @@ constexpr Release kReleases[] = {
 // 76aa46b9e404 "kho: kexec-metadata: track previous kernel chain" (7.1).
 constexpr ClientFormat kClients[] = {
     {"memblock", "memblock", "memblock-v1", BlobKind::fdt, "6.16", ""},
-    {"kho_test", "kho_test", "kho-test-v1", BlobKind::fdt, "6.17", ""},
+    // test_kho's folios_info: an inline u64 array in the first series, a
+    // struct kho_vmalloc later (lib/test_kho.c at 7.3 kho_test_restore_data()
+    // requires len == sizeof(struct kho_vmalloc)). The record does not pin
+    // the release of the switch; the model places it at 6.19, with the root
+    // FDT built at boot.
+    {"kho_test", "kho_test", "kho-test-v1", BlobKind::fdt, "6.17", "6.18", 0, "folios_info u64[nr_folios]"},
+    {"kho_test", "kho_test", "kho-test-v1", BlobKind::fdt, "6.19", "", 0, "folios_info struct kho_vmalloc"},
     {"luo", "LUO", "luo-v1", BlobKind::fdt, "6.19", "7.1"},
     {"luo-flb", "LUO", "luo-flb-v1", BlobKind::fdt, "7.0", "7.1"},
     {"luo", "LUO", "luo-v5", BlobKind::raw, "7.2", ""},

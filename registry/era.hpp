@@ -109,6 +109,9 @@ struct ClientFormat {
   std::string_view first_release;
   std::string_view last_release;    // "" while current
   std::uint32_t struct_version = 0; // the version field its reader checks (compatible "")
+  // A layout change its compatible does not show ("" = none): readers of
+  // one layout refuse the other (test_kho's folios_info).
+  std::string_view layout = "";
 
   // "memfd-v2", or "kexec-metadata version 1" for a struct without a string.
   std::string label() const;

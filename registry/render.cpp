@@ -141,11 +141,12 @@ void render_markdown(std::ostream& out) {
       out << "\n" << e.name << " never shipped: " << e.not_shipped << ". The model runs it as release "
           << e.model_release << " without the raw subtrees its root cannot size (no `blob-size`).\n";
   out << "\n## Client formats\n\n"
-         "| family | root child | compatible | blob | releases |\n"
-         "|---|---|---|---|---|\n";
+         "| family | root child | compatible | layout the compatible does not show | blob | releases |\n"
+         "|---|---|---|---|---|---|\n";
   for (const ClientFormat& f : client_formats()) {
     out << "| " << f.family << " | " << (f.node.empty() ? "(a LUO file)" : "`" + std::string(f.node) + "`") << " | "
-        << (f.compatible.empty() ? "struct version " + std::to_string(f.struct_version) : "`" + std::string(f.compatible) + "`") << " | " << (f.kind == BlobKind::fdt ? "FDT" : "struct") << " | " << f.first_release << " - "
+        << (f.compatible.empty() ? "struct version " + std::to_string(f.struct_version) : "`" + std::string(f.compatible) + "`") << " | "
+        << (f.layout.empty() ? std::string("-") : std::string(f.layout)) << " | " << (f.kind == BlobKind::fdt ? "FDT" : "struct") << " | " << f.first_release << " - "
         << (f.last_release.empty() ? std::string("current") : std::string(f.last_release)) << " |\n";
   }
 }
@@ -197,6 +198,7 @@ void render_json(std::ostream& out) {
     w.key("compatible").value(f.compatible);
     w.key("struct_version").value(static_cast<std::uint64_t>(f.struct_version));
     w.key("kind").value(f.kind == BlobKind::fdt ? "fdt" : "raw");
+    w.key("layout").value(f.layout);
     w.key("first_release").value(f.first_release);
     w.key("last_release").value(f.last_release);
     w.end_object();

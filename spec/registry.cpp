@@ -166,6 +166,25 @@ const std::vector<InvariantInfo>& invariants() {
        "model/kho/machine.cpp Machine::check_handover",
        "model/kho/luo_prop_test.cpp: LuoProp.SessionsSurviveKexec",
        "model/kho/kho_inv_test.cpp: KhoInvariants.MemfdRestoredContent", nullptr},
+      {"INV_KHO_BLOCK_CHAIN_VALID", 33, "kho-v4",
+       "each kho_block chain liveupdate_reboot() leaves (sessions, each session's files) is the blocks linked, in "
+       "order, ends within KHO_MAX_BLOCKS without a cycle, has every count in [1, c] and as many entries as it holds; "
+       "entry i is slot i mod c of block i / c, past the header, no two slots overlapping",
+       "model/kho/luo.cpp LuoClient::check_chains",
+       "model/kho/luo_prop_test.cpp: LuoProp.SessionsSurviveKexec",
+       "model/kho/kho_inv_test.cpp: KhoInvariants.KhoBlockChainValid", nullptr},
+      {"INV_MEMFD_FOLIO_ENTRY_EXACT", 34, "v6.19+",
+       "every memfd folio entry decodes exactly (pfn:52 flags:12, pfn != 0, flags within DIRTY | UPTODATE), indices "
+       "strictly increase below ceil(size / PAGE_SIZE), at most one entry per page",
+       "model/kho/memfd_luo.cpp memfd_luo_entry_violations, model/kho/luo.cpp LuoClient::check_folio_entries",
+       "model/kho/luo_prop_test.cpp: LuoProp.SessionsSurviveKexec",
+       "model/kho/kho_inv_test.cpp: KhoInvariants.MemfdFolioEntryExact", nullptr},
+      {"INV_FOLIO_INFO_ENTRY_EXACT", 35, "v6.17+",
+       "test_kho's folios_info entries `phys | order` decode (phys = e & PAGE_MASK, order = e & ~PAGE_MASK) to "
+       "exactly the folios it preserved, in order",
+       "model/kho/clients.cpp TestKhoClient::check_folios_info",
+       "model/kho/luo_prop_test.cpp: LuoProp.TestKhoFolioInfoRoundTrips",
+       "model/kho/kho_inv_test.cpp: KhoInvariants.FolioInfoEntryExact", nullptr},
   };
   return v;
 }
@@ -173,10 +192,9 @@ const std::vector<InvariantInfo>& invariants() {
 const std::vector<std::pair<const char*, const char*>>& obligations_pending() {
   static const std::vector<std::pair<const char*, const char*>> v = {
       {"INV_LUO_SERIALIZED_PRESERVED",
-       "Z3 obligations over the LUO encodings (model/kho/luo_encoding.hpp: the kho_block slot layout and the memfd "
-       "folio entry) are issue 18's spec/z3 work, not written yet"},
-      {"INV_MEMFD_RESTORED_CONTENT",
-       "as INV_LUO_SERIALIZED_PRESERVED: the memfd folio entry round trip is the obligation to write (spec/z3)"},
+       "a walk of the serialized state in memory, not an encoding: the encodings it walks (kho_block slots, the memfd "
+       "folio entry) have their obligations under INV_KHO_BLOCK_CHAIN_VALID and INV_MEMFD_FOLIO_ENTRY_EXACT; the "
+       "walk itself is checked at runtime (LuoClient::check_preserved) and by the property test"},
   };
   return v;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,13 @@ class TestKhoClient : public KhoClient {
   int on_finalize(Kernel& k) override;
   bool restored_ok() const { return restored_ok_; }
   std::size_t folio_count() const { return folios_.size(); }
+  phys_addr_t fdt() const { return fdt_; }  // the kho-test-v1 FDT it wrote or read
+  // INV_FOLIO_INFO_ENTRY_EXACT on the saved FDT (run when it is written);
+  // the violations, also recorded as k's findings.
+  std::vector<Finding> check_folios_info(Kernel& k) const;
+  static bool vmalloc_form(const Kernel& k);  // folios_info as struct kho_vmalloc
+  static std::optional<std::vector<std::uint64_t>> read_folios_info(const PhysImage& image, phys_addr_t fdt,
+                                                                    bool vmalloc, std::string* why);
 
  private:
   void save(Kernel& k);

@@ -67,6 +67,12 @@ bool Kernel::writes(std::string_view label) const {
   return false;
 }
 
+const registry::ClientFormat* Kernel::format_of(std::string_view family) const {
+  for (const auto& f : registry::client_formats())
+    if (f.family == family && registry::kernel_writes(era_, release_, f)) return &f;
+  return nullptr;
+}
+
 std::string Kernel::uname() const { return cfg_.release.empty() ? uname_of(release_) : cfg_.release; }
 
 LuoClient* Kernel::luo() { return dynamic_cast<LuoClient*>(client("LUO")); }

@@ -233,6 +233,9 @@ class Kernel {
   // Does this kernel write (and read) the client format `label`
   // ("luo-v5", "memfd-v2", "kexec-metadata version 1")?
   bool writes(std::string_view label) const;
+  // The format of `family` ("kho_test", "luo") this kernel writes and reads
+  // (luo: the main blob, not luo-flb), or nullptr.
+  const registry::ClientFormat* format_of(std::string_view family) const;
   // uname -r: KernelConfig::release, or the model release's.
   std::string uname() const;
   const KernelConfig& config() const { return cfg_; }

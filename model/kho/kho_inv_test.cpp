@@ -14,6 +14,9 @@
 
 #include "model/kho/kernel_test_access.hpp"
 #include "model/kho/machine.hpp"
+#include "model/kho/clients.hpp"
+#include "model/kho/luo.hpp"
+#include "model/kho/luo_test_util.hpp"
 #include "model/kho/memfd.hpp"
 
 namespace khospec::model {
@@ -480,6 +483,75 @@ TEST(KhoInvariants, MemfdRestoredContent) {
   const int s = k2->luo_retrieve_session("s");
   ASSERT_GE(k2->luo_retrieve_fd(s, 7), 0);
   EXPECT_EQ(inv_ids(m.check_handover()), Ids{"INV_MEMFD_RESTORED_CONTENT"});
+}
+
+// liveupdate_reboot() (7.3) serializes one session: its kho_block says
+// count 1. Planted: the count becomes 2, so the next kernel would read a
+// second, empty-named session that was never created
+// (INV_KHO_BLOCK_CHAIN_VALID; kho_block.c kho_block_set_it_read_entry()).
+TEST(KhoInvariants, KhoBlockChainValid) {
+  Machine m = make_machine();
+  Kernel& k1 = m.boot_cold(luo_cfg());
+  luo_memfd(k1);
+  LuoClient& luo = *k1.luo();
+  ASSERT_EQ(luo.on_reboot(k1), 0);  // liveupdate_reboot(): serialize and check
+  EXPECT_TRUE(inv_ids(k1.findings()).empty());
+  const LuoSer ser = decode_luo_ser(k1.image().read(luo.blob(), LUO_SER_SIZE));
+  ASSERT_NE(ser.sessions_pa, 0u);
+  ASSERT_EQ(k1.image().read_u64(ser.sessions_pa + 8), 1u);
+  k1.image().write_u64(ser.sessions_pa + 8, 2);
+  EXPECT_EQ(inv_ids(luo.check_serialized(k1)), Ids{"INV_KHO_BLOCK_CHAIN_VALID"});
+}
+
+// The memfd's folio array (memfd_luo_preserve_folios(), 7.3) lists pages
+// 0, 1, 2 in order. Planted: entry 1 says index 0 again, so the next kernel
+// would put two folios at index 0 and none at 1 (INV_MEMFD_FOLIO_ENTRY_EXACT).
+TEST(KhoInvariants, MemfdFolioEntryExact) {
+  Machine m = make_machine();
+  Kernel& k1 = m.boot_cold(luo_cfg());
+  luo_memfd(k1);
+  LuoClient& luo = *k1.luo();
+  ASSERT_EQ(luo.on_reboot(k1), 0);
+  EXPECT_TRUE(inv_ids(k1.findings()).empty());
+  const auto w = testutil::walk_luo(k1.image(), luo.blob(), true, true);
+  ASSERT_EQ(w.sessions.size(), 1u);
+  ASSERT_EQ(w.sessions[0].files.size(), 1u);
+  const auto& mf = w.sessions[0].files[0].memfd;
+  ASSERT_EQ(mf.folios.size(), 3u);
+  ASSERT_FALSE(mf.array.empty());
+  const phys_addr_t index1 = mf.array[0] + MEMFD_FOLIO_SER_SIZE + 8;
+  ASSERT_EQ(k1.image().read_u64(index1), 1u);
+  k1.image().write_u64(index1, 0);
+  EXPECT_EQ(inv_ids(luo.check_serialized(k1)), Ids{"INV_MEMFD_FOLIO_ENTRY_EXACT"});
+}
+
+// test_kho (lib/test_kho.c, 7.3: folios_info in a preserved vmalloc area)
+// writes `phys | order` per folio. Planted: entry 0 names the next page, so
+// the next kernel would restore a folio that was never preserved
+// (INV_FOLIO_INFO_ENTRY_EXACT).
+TEST(KhoInvariants, FolioInfoEntryExact) {
+  Machine m = make_machine();
+  KernelConfig c = cfg(KhoEra::kho_v4);
+  c.test_kho = true;
+  c.test_kho_max_mem = 1u << 20;
+  Kernel& k = m.boot_cold(c);
+  TestKhoClient* t = nullptr;
+  for (auto& cl : k.clients())
+    if (auto* x = dynamic_cast<TestKhoClient*>(cl.get())) t = x;
+  ASSERT_NE(t, nullptr);
+  ASSERT_GT(t->folio_count(), 0u);
+  EXPECT_TRUE(inv_ids(k.findings()).empty());
+  EXPECT_TRUE(inv_ids(t->check_folios_info(k)).empty());
+  const auto info = TestKhoClient::read_folios_info(k.image(), t->fdt(), TestKhoClient::vmalloc_form(k), nullptr);
+  ASSERT_TRUE(info && !info->empty());
+  // The vmalloc area's first data page holds entry 0.
+  phys_addr_t entry0 = 0;
+  for (phys_addr_t p = 0; p < (1ull << 30) && !entry0; p += PAGE_SIZE_4K)
+    if (k.image().touched(p) && k.image().read_u64(p) == (*info)[0] && k.image().read_u64(p + 8) == (info->size() > 1 ? (*info)[1] : 0))
+      entry0 = p;
+  ASSERT_NE(entry0, 0u);
+  k.image().write_u64(entry0, (*info)[0] + PAGE_SIZE_4K);
+  EXPECT_EQ(inv_ids(t->check_folios_info(k)), Ids{"INV_FOLIO_INFO_ENTRY_EXACT"});
 }
 
 }  // namespace

@@ -507,7 +507,7 @@ int LuoClient::on_reboot(Kernel& k) {
   if (!enabled_) return 0;
   if (int e = serialize(k)) return e;
   record_handed(k);
-  check_preserved(k);
+  check_serialized(k);
   // 6.19/7.0: the bitmaps must describe what is preserved now.
   if (k.era().finalize == FinalizeModel::refresh && k.kho_finalize()) return K_EAGAIN;
   return 0;
@@ -637,7 +637,7 @@ std::vector<std::pair<phys_addr_t, std::uint64_t>> LuoClient::serialized_structu
 // INV_LUO_SERIALIZED_PRESERVED: every byte of the state liveupdate_reboot()
 // left for the next kernel lies in a preserved block; otherwise the next
 // kernel may hand that memory out before it reads it.
-void LuoClient::check_preserved(Kernel& k) {
+void LuoClient::check_preserved(const Kernel& k, FindingBatch& v) const {
   if (!k.tracker()) return;
   std::vector<std::string> issues;
   const auto structures = serialized_structures(k, &issues);
@@ -649,7 +649,6 @@ void LuoClient::check_preserved(Kernel& k) {
     --it;
     return a < it->second;
   };
-  FindingBatch v;
   for (const auto& [a, len] : structures) {
     for (phys_addr_t p = a / PAGE_SIZE_4K * PAGE_SIZE_4K; p < a + len; p += PAGE_SIZE_4K) {
       if (covered(p)) continue;
@@ -661,7 +660,60 @@ void LuoClient::check_preserved(Kernel& k) {
   }
   for (const auto& i : issues)
     v.add("INV_LUO_SERIALIZED_PRESERVED", "error", "the serialized LUO state does not decode: " + i);
-  v.report(k);
+}
+
+// INV_KHO_BLOCK_CHAIN_VALID (luo-v5): each chain the next kernel walks --
+// the sessions from sessions_pa, each session's files -- is the blocks this
+// kernel linked, in order, ends within KHO_MAX_BLOCKS without a cycle, has
+// every count in [1, c], and its counts add up to the entries it holds.
+void LuoClient::check_chains(const Kernel& k, FindingBatch& v) const {
+  if (!v5_ || !serialized_ || !blob_) return;
+  const PhysImage& img = k.image();
+  auto check = [&](const std::string& what, phys_addr_t head, const std::vector<phys_addr_t>& linked,
+                   std::uint64_t entries, std::uint64_t entry_size) {
+    const auto fail = [&](const std::string& why) {
+      v.add("INV_KHO_BLOCK_CHAIN_VALID", "error", what + " chain at " + hex(head) + ": " + why);
+    };
+    if (!entries) return;
+    std::vector<DecodeIssue> issues;
+    const auto read = kho_block_read(img, head, entry_size, &issues);
+    if (!read) return fail(issues.empty() ? std::string("does not decode") : issues.front().what + " at " + hex(issues.front().at));
+    if (read->size() != entries)
+      return fail(std::to_string(read->size()) + " entries for " + std::to_string(entries));
+    const auto chain = block_chain(img, head);
+    const std::vector<phys_addr_t> need(linked.begin(), linked.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(
+                                                                              linked.size(), kho_block_blocks_for(entries, entry_size))));
+    if (chain != need) fail("walks " + std::to_string(chain.size()) + " blocks, not the " + std::to_string(need.size()) + " linked");
+  };
+  std::uint64_t outgoing = 0;
+  for (const auto& s : sessions_) outgoing += !s.incoming;
+  const LuoSer ser = decode_luo_ser(img.read(blob_, LUO_SER_SIZE));
+  check("session", ser.sessions_pa, session_blocks_, outgoing, LUO_SESSION_SER_SIZE);
+  for (const auto& s : sessions_) {
+    if (s.incoming || s.files.empty() || s.file_blocks.empty()) continue;
+    check("file (session '" + s.name + "')", s.file_blocks.front(), s.file_blocks, s.files.size(), LUO_FILE_SER_SIZE);
+  }
+}
+
+// INV_MEMFD_FOLIO_ENTRY_EXACT on every preserved memfd of the outgoing sessions.
+void LuoClient::check_folio_entries(const Kernel& k, FindingBatch& v) const {
+  if (!serialized_) return;
+  const bool v2 = k.writes("memfd-v2");
+  for (const auto& s : sessions_) {
+    if (s.incoming) continue;
+    for (const auto& f : s.files)
+      for (const auto& why : memfd_luo_entry_violations(k.image(), f.preserved.ser, v2))
+        v.add("INV_MEMFD_FOLIO_ENTRY_EXACT", "error",
+              "session '" + s.name + "' token " + hex(f.token) + ": " + why + ": the next kernel restores another file");
+  }
+}
+
+std::vector<Finding> LuoClient::check_serialized(Kernel& k) const {
+  FindingBatch v;
+  check_preserved(k, v);
+  check_chains(k, v);
+  check_folio_entries(k, v);
+  return v.report(k);
 }
 
 }  // namespace khospec::model

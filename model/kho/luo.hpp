@@ -87,6 +87,10 @@ class LuoClient : public KhoClient {
   // page and every memfd structure. Empty before liveupdate_reboot() ran.
   std::vector<std::pair<phys_addr_t, std::uint64_t>> serialized_structures(const Kernel& k,
                                                                            std::vector<std::string>* issues) const;
+  // The invariants of the serialized state, run by liveupdate_reboot():
+  // INV_LUO_SERIALIZED_PRESERVED, INV_KHO_BLOCK_CHAIN_VALID (luo-v5) and
+  // INV_MEMFD_FOLIO_ENTRY_EXACT. The violations, also k's findings.
+  std::vector<Finding> check_serialized(Kernel& k) const;
 
  private:
   struct File {
@@ -119,7 +123,9 @@ class LuoClient : public KhoClient {
   MemfdLuoHandler handler(const Kernel& k) const;
   bool handler_registered(const Kernel& k) const;
   void record_handed(Kernel& k);
-  void check_preserved(Kernel& k);
+  void check_preserved(const Kernel& k, FindingBatch& v) const;
+  void check_chains(const Kernel& k, FindingBatch& v) const;
+  void check_folio_entries(const Kernel& k, FindingBatch& v) const;
 
   bool enabled_ = false;       // liveupdate=on with KHO on (luo_global.enabled)
   bool v5_ = false;            // luo-v5 (else luo-v1)

@@ -85,6 +85,10 @@ MemfdFolioSer decode_memfd_folio(std::span<const std::uint8_t, 16> b) {
   return {memfd_folio_word_pfn(w), memfd_folio_word_flags(w), get64(b.data() + 8)};
 }
 
+std::uint64_t folio_info_entry(std::uint64_t phys, unsigned order) { return phys | order; }
+std::uint64_t folio_info_phys(std::uint64_t entry) { return entry & ~FOLIO_INFO_ORDER_MASK; }
+unsigned folio_info_order(std::uint64_t entry) { return static_cast<unsigned>(entry & FOLIO_INFO_ORDER_MASK); }
+
 // ---- char fields -----------------------------------------------------------
 
 void store_cstr(std::span<std::uint8_t> field, std::string_view s) {

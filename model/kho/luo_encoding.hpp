@@ -1,7 +1,7 @@
-// The wire encodings of LUO and its memfd handler as small pure functions
-// (include/linux/kho/abi/{block,luo,memfd}.h; docs/kernel-abi.md): the
-// kho_block layout arithmetic, the memfd folio entry, and the packed
-// structs. No kernel state, no image: each function maps bytes or integers
+// The wire encodings of LUO, its memfd handler and test_kho's folio list as
+// small pure functions (include/linux/kho/abi/{block,luo,memfd}.h,
+// lib/test_kho.c; docs/kernel-abi.md): the kho_block layout arithmetic, the
+// memfd folio entry, test_kho's `phys | order`, and the packed structs. No kernel state, no image: each function maps bytes or integers
 // to bytes or integers, so a Z3 encoding can restate it term for term and
 // the model (luo.cpp, memfd_luo.cpp, kho_block.cpp) uses exactly these.
 // All values are native (little) endian, as the kernel writes them on x86-64.
@@ -72,6 +72,15 @@ std::uint16_t memfd_folio_word_flags(std::uint64_t word);
 bool memfd_folio_encodable(const MemfdFolioSer& e);
 std::array<std::uint8_t, 16> encode_memfd_folio(const MemfdFolioSer& e);
 MemfdFolioSer decode_memfd_folio(std::span<const std::uint8_t, 16> b);
+
+// ---- test_kho's folios_info entry (lib/test_kho.c, 6.17) -------------------
+// folios_info[i] = phys | order: a folio is page aligned and its order is
+// below NR_PAGE_ORDERS, so the low 12 bits hold the order exactly
+// (INV_FOLIO_INFO_ENTRY_EXACT; spec/z3/obl_luo.cpp).
+inline constexpr std::uint64_t FOLIO_INFO_ORDER_MASK = 0xfff;  // ~PAGE_MASK
+std::uint64_t folio_info_entry(std::uint64_t phys, unsigned order);
+std::uint64_t folio_info_phys(std::uint64_t entry);   // entry & PAGE_MASK
+unsigned folio_info_order(std::uint64_t entry);       // entry & ~PAGE_MASK
 
 // ---- LUO structs (luo.h) -----------------------------------------------------
 inline constexpr std::size_t LIVEUPDATE_SESSION_NAME_LENGTH = 64;  // uapi/linux/liveupdate.h

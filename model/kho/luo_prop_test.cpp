@@ -8,8 +8,14 @@
 // says what each memfd held at reboot; every retrieved memfd must equal it,
 // and no invariant may be violated on either side, in particular
 // INV_LUO_SERIALIZED_PRESERVED (everything liveupdate_reboot() wrote is
-// preserved) and INV_MEMFD_RESTORED_CONTENT (the model's own comparison).
-// Sometimes a third kernel follows, with a session made in the second.
+// preserved), INV_KHO_BLOCK_CHAIN_VALID and INV_MEMFD_FOLIO_ENTRY_EXACT
+// (checked at liveupdate_reboot()) and INV_MEMFD_RESTORED_CONTENT (the
+// model's own comparison). Sometimes a third kernel follows, with a
+// session made in the second.
+//
+// test_kho's folio list the same way: random release (6.17-7.4), seed and
+// size; INV_FOLIO_INFO_ENTRY_EXACT must hold when it is written and the
+// next kernel must restore every folio.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
@@ -18,6 +24,7 @@
 #include <vector>
 
 #include "core/rc_run.hpp"
+#include "model/kho/clients.hpp"
 #include "model/kho/luo.hpp"
 #include "model/kho/machine.hpp"
 #include "model/kho/memfd.hpp"
@@ -119,6 +126,35 @@ TEST(LuoProp, SessionsSurviveKexec) {
       k3->check_invariants();
       no_errors(m, std::string(release) + " third kernel");
     }
+  });
+}
+
+TEST(LuoProp, TestKhoFolioInfoRoundTrips) {
+  testutil::rc_run_property("LuoProp/TestKhoFolioInfoRoundTrips", "seed=2026120700 max_success=30 max_size=30", [] {
+    static const char* kReleases[] = {"6.17", "6.18", "6.19", "7.0", "7.1", "7.2", "7.3", "7.4"};
+    const char* release = *rc::gen::elementOf(std::vector<const char*>(std::begin(kReleases), std::end(kReleases)));
+    auto cfg = *kernel_config_for(release, "kho=on");
+    cfg.test_kho = true;
+    cfg.seed = *rc::gen::inRange<std::uint64_t>(0, 1u << 30);
+    cfg.test_kho_max_mem = *rc::gen::inRange<std::uint64_t>(1, 17) << 18;
+    Machine m(machine_with_ram(1ull << 30));
+    Kernel& k1 = m.boot_cold(cfg);
+    TestKhoClient* t = nullptr;
+    for (auto& c : k1.clients())
+      if (auto* x = dynamic_cast<TestKhoClient*>(c.get())) t = x;
+    RC_ASSERT(t != nullptr);
+    RC_ASSERT(t->check_folios_info(k1).empty());  // INV_FOLIO_INFO_ENTRY_EXACT
+    const auto& era = k1.era();
+    if (era.finalize == FinalizeModel::notifier_abort) RC_ASSERT(k1.debugfs_finalize_write(1) == 0);
+    if (era.finalize == FinalizeModel::refresh) RC_ASSERT(k1.kho_finalize() == 0);
+    RC_ASSERT(k1.kexec_file_load() == 0);
+    Kernel* k2 = m.kexec(cfg);
+    RC_ASSERT(k2 != nullptr);
+    no_errors(m, std::string(release) + " test_kho after kexec");
+    bool restored = false;
+    for (auto& c : k2->clients())
+      if (auto* x = dynamic_cast<TestKhoClient*>(c.get())) restored = x->restored_ok();
+    RC_ASSERT(restored);
   });
 }
 

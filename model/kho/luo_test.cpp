@@ -400,6 +400,37 @@ TEST(LuoBlocks, SessionsAndFilesSpanBlocks) {
   EXPECT_TRUE(errors(m).empty()) << *errors(m).begin();
 }
 
+// Read from the 7.3 sources, not confirmed upstream: luo_session_insert()
+// grows the session block set before it checks the name, and its -EEXIST
+// does not shrink the set again. With 51 sessions (one full block of
+// luo_session_ser) a create with a used name leaves a second, empty block
+// linked; liveupdate_reboot() hands the chain over with that block's count
+// 0, which kho_block_set_restore() rejects: the next kernel's LUO panics
+// (luo_restore_fail()). INV_KHO_BLOCK_CHAIN_VALID reports it at reboot.
+TEST(LuoBlocks, UsedNameAtABlockBoundaryLeavesAnEmptyBlock) {
+  Machine m(machine_with_ram(1ull << 30));
+  Kernel& k = m.boot_cold(rel("7.3"));
+  for (int i = 0; i < 51; ++i) ASSERT_GE(k.luo_create_session("s" + std::to_string(i)), 0);
+  EXPECT_EQ(k.luo_create_session("s0"), K_EEXIST);
+  ASSERT_EQ(k.kexec_file_load(), 0);
+  Kernel* k2 = m.kexec(rel("7.3"));
+  ASSERT_NE(k2, nullptr);
+  std::set<std::string> ids;
+  for (const auto& f : k.findings()) ids.insert(f.id);
+  EXPECT_TRUE(ids.count("INV_KHO_BLOCK_CHAIN_VALID")) << "the empty block went unnoticed";
+  std::set<std::string> ids2;
+  for (const auto& f : k2->findings()) ids2.insert(f.id);
+  EXPECT_TRUE(ids2.count("HAZARD_LUO_PANIC"));
+  // One session fewer (or one more) and the chain is whole.
+  Machine m2(machine_with_ram(1ull << 30));
+  Kernel& j = m2.boot_cold(rel("7.3"));
+  for (int i = 0; i < 50; ++i) ASSERT_GE(j.luo_create_session("s" + std::to_string(i)), 0);
+  EXPECT_EQ(j.luo_create_session("s0"), K_EEXIST);
+  ASSERT_EQ(j.kexec_file_load(), 0);
+  ASSERT_NE(m2.kexec(rel("7.3")), nullptr);
+  EXPECT_TRUE(errors(m2).empty()) << *errors(m2).begin();
+}
+
 // luo_session_release() of an outgoing session unpreserves its files and
 // shrinks the block sets: the preserved set is as before.
 TEST(LuoBlocks, ClosingASessionUnpreservesIt) {

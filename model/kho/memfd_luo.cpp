@@ -257,4 +257,34 @@ std::vector<std::pair<phys_addr_t, std::uint64_t>> memfd_luo_structures(const Ph
   return out;
 }
 
+std::vector<std::string> memfd_luo_entry_violations(const PhysImage& image, phys_addr_t ser, bool v2) {
+  std::vector<std::string> out;
+  auto b = image.read(ser, static_cast<std::size_t>(memfd_luo_ser_size(v2)));
+  const MemfdLuoSer s = decode_memfd_luo_ser(b, v2);
+  const std::string at = "memfd_luo_ser at " + hex(ser);
+  const std::uint64_t pages = (s.size + PAGE_SIZE_4K - 1) / PAGE_SIZE_4K;
+  // A folio covers at least one index: never more folios than pages.
+  if (s.nr_folios > pages)
+    out.push_back(at + ": nr_folios " + std::to_string(s.nr_folios) + " for " + std::to_string(pages) + " pages of size " +
+                  hex(s.size));
+  if (!s.nr_folios) return out;
+  auto data = kho_vmalloc_read(image, s.folios, nullptr);
+  if (!data) return out;  // the vmalloc area is INV_LUO_SERIALIZED_PRESERVED's
+  const auto entries = read_entries(image, *data, s.nr_folios);
+  if (entries.size() != s.nr_folios)
+    out.push_back(at + ": the folio array holds " + std::to_string(entries.size()) + " entries, not nr_folios " +
+                  std::to_string(s.nr_folios));
+  constexpr std::uint16_t known = MEMFD_LUO_FOLIO_DIRTY | MEMFD_LUO_FOLIO_UPTODATE;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const MemfdFolioSer& e = entries[i];
+    const std::string f = at + ": folio " + std::to_string(i);
+    if (!e.pfn) out.push_back(f + ": pfn 0");
+    if (e.flags & ~known) out.push_back(f + ": flags " + hex(e.flags) + " outside DIRTY | UPTODATE");
+    if (e.index >= pages) out.push_back(f + ": index " + std::to_string(e.index) + " not below " + std::to_string(pages));
+    if (i && e.index <= entries[i - 1].index)
+      out.push_back(f + ": index " + std::to_string(e.index) + " after " + std::to_string(entries[i - 1].index));
+  }
+  return out;
+}
+
 }  // namespace khospec::model

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -52,5 +53,11 @@ struct MemfdLuoHandler {
 // array pages and every folio); `issues` gets what does not decode.
 std::vector<std::pair<phys_addr_t, std::uint64_t>> memfd_luo_structures(const PhysImage& image, phys_addr_t ser,
                                                                         bool v2, std::vector<std::string>* issues);
+
+// INV_MEMFD_FOLIO_ENTRY_EXACT on the serialized memfd at `ser`: nr_folios
+// entries (at most one per page), each word decodes exactly (pfn < 2^52, flags within DIRTY |
+// UPTODATE, pfn != 0), indices strictly increasing and below
+// ceil(size / PAGE_SIZE). What is wrong, one line each (empty: nothing).
+std::vector<std::string> memfd_luo_entry_violations(const PhysImage& image, phys_addr_t ser, bool v2);
 
 }  // namespace khospec::model
