@@ -565,6 +565,8 @@ std::optional<std::string> builtin_scenario_text(const std::string& name, KhoEra
            "  - expect: {session: kho-dump-session}\n"
            "  - expect: {finding: INV_MEMFD_RESTORED_CONTENT, absent: true}\n"
            "  - expect: {finding: INV_LUO_SERIALIZED_PRESERVED, absent: true}\n"
+           "  - expect: {finding: INV_KHO_BLOCK_CHAIN_VALID, absent: true}\n"
+           "  - expect: {finding: INV_MEMFD_FOLIO_ENTRY_EXACT, absent: true}\n"
            "  - expect: {finding: INV_KHO_HANDOVER_COMPLETE, absent: true}\n"
            "  - expect: {finding: INV_KHO_PRESERVED_CONTENT_INTACT, absent: true}\n";
   }
