@@ -23,8 +23,15 @@ const MatrixCell& CompatMatrix::at(EraId writer, EraId reader) const {
   return cells.front();
 }
 
+const ClientCell& CompatMatrix::at(EraId writer, EraId reader, std::string_view client) const {
+  for (const auto& c : client_cells)
+    if (c.writer == writer && c.reader == reader && c.client == client) return c;
+  return client_cells.front();
+}
+
 bool CompatMatrix::all_agree() const {
-  return std::all_of(cells.begin(), cells.end(), [](const MatrixCell& c) { return c.agree(); });
+  return std::all_of(cells.begin(), cells.end(), [](const MatrixCell& c) { return c.agree(); }) &&
+         std::all_of(client_cells.begin(), client_cells.end(), [](const ClientCell& c) { return c.agree(); });
 }
 
 namespace {
@@ -148,6 +155,19 @@ CompatMatrix compat_matrix() {
     for (EraId r : m.eras) {
       MatrixCell c = run_matrix_cell(w, r);
       schema_cell(c, dumps[w], dumps[r]);
+      // The clients: the model's cells, each given its ABI column.
+      std::vector<ClientCell> run = run_client_cells(w, r);
+      std::string luo = "n/a";
+      for (const std::string& client : matrix_clients()) {
+        ClientCell abi = abi_client_cell(w, r, client, c.schema_outcome, luo);
+        if (client == "luo") luo = abi.abi_outcome;
+        for (const auto& x : run)
+          if (x.client == client) {
+            abi.model_outcome = x.model_outcome;
+            abi.model_why = x.model_why;
+          }
+        m.client_cells.push_back(std::move(abi));
+      }
       m.cells.push_back(std::move(c));
     }
   }
@@ -158,6 +178,21 @@ namespace {
 
 std::string cell_label(const MatrixCell& c) {
   return c.agree() ? c.model_outcome : "DISAGREE schema=" + c.schema_outcome + " model=" + c.model_outcome;
+}
+
+std::string client_label(const ClientCell& c) {
+  return c.agree() ? c.model_outcome : "DISAGREE abi=" + c.abi_outcome + " model=" + c.model_outcome;
+}
+
+// Worth a line of explanation: the client's own outcome, not the root's.
+bool interesting(const ClientCell& c) {
+  return !c.agree() || (c.model_outcome != "n/a" && c.model_outcome != "none" && c.model_outcome != "misread");
+}
+
+std::string client_pair(const ClientCell& c) {
+  return c.client + " " + std::string(registry::era_name(c.writer)) + " (" +
+         std::string(registry::default_release(c.writer).version) + ") -> " + std::string(registry::era_name(c.reader)) +
+         " (" + std::string(registry::default_release(c.reader).version) + ")";
 }
 
 }  // namespace
@@ -183,7 +218,23 @@ void render_matrix_text(std::ostream& out, const CompatMatrix& m) {
         << (c.agree() ? "" : " (schema says " + c.schema_outcome + ")") << "\n      schema: " << c.schema_why
         << "\n      model:  " << c.model_why << '\n';
   }
-  out << (m.all_agree() ? "\nThe schema-derived and model-run outcomes agree for every pair.\n"
+  for (const auto& client : matrix_clients()) {
+    out << "\nClient " << client << ":\n" << std::string(static_cast<std::size_t>(w), ' ');
+    for (EraId r : m.eras) out << pad(std::string(registry::era_name(r)));
+    out << '\n';
+    for (EraId wr : m.eras) {
+      out << pad(std::string(registry::era_name(wr)));
+      for (EraId r : m.eras) out << pad(client_label(m.at(wr, r, client)));
+      out << '\n';
+    }
+  }
+  out << "\nClients, why (ABI | model run), where it is not n/a, none or misread:\n";
+  for (const auto& c : m.client_cells) {
+    if (!interesting(c)) continue;
+    out << "  " << client_pair(c) << ": " << c.model_outcome << (c.agree() ? "" : " (ABI says " + c.abi_outcome + ")")
+        << "\n      ABI:   " << c.abi_why << "\n      model: " << c.model_why << '\n';
+  }
+  out << (m.all_agree() ? "\nThe schema-derived and model-run outcomes agree for every pair and client.\n"
                         : "\nThe schema-derived and model-run outcomes DISAGREE for some pairs.\n");
 }
 
@@ -204,6 +255,33 @@ void render_matrix_markdown(std::ostream& out, const CompatMatrix& m) {
     out << "| " << registry::era_name(c.writer) << " -> " << registry::era_name(c.reader) << " | " << cell_label(c) << " | "
         << c.schema_why << " | " << c.model_why << " |\n";
   }
+  out << "\n## Clients\n\n"
+         "Each era runs its model release (docs/eras.md); kernel A uses every client (reserve_mem \"trace\",\n"
+         "test_kho, kexec-metadata, a LUO session \"matrix\" with a memfd), kexecs, and each of kernel B's clients\n"
+         "reports what it got. **revive**: B's client reads back A's data. **refuse**: B's client rejects it (the\n"
+         "data is lost). **panic**: B's LUO cannot read the tree (`luo_restore_fail()`). **ignored**: B has no such\n"
+         "client; the data stays unread. **n/a**: A hands nothing over for it. **none** / **misread**: the root\n"
+         "hand-over was refused or misread, and the client's data with it. Each cell is computed from the\n"
+         "registry's client formats (compatible, layout, releases) and by the model run, and a test requires\n"
+         "both to agree. Differences between releases of one era are not cells here: 6.19's LUO tree panics 7.0\n"
+         "(built-in scenario `luo-flb-missing`).\n";
+  for (const auto& client : matrix_clients()) {
+    out << "\n### " << client << "\n\n| writer \\ reader |";
+    for (EraId r : m.eras) out << ' ' << registry::era_name(r) << " |";
+    out << "\n|---|";
+    for (std::size_t i = 0; i < m.eras.size(); ++i) out << "---|";
+    out << '\n';
+    for (EraId wr : m.eras) {
+      out << "| **" << registry::era_name(wr) << "** |";
+      for (EraId r : m.eras) out << ' ' << client_label(m.at(wr, r, client)) << " |";
+      out << '\n';
+    }
+  }
+  out << "\n| client, writer -> reader | outcome | from the client formats | model run |\n|---|---|---|---|\n";
+  for (const auto& c : m.client_cells) {
+    if (!interesting(c)) continue;
+    out << "| " << client_pair(c) << " | " << client_label(c) << " | " << c.abi_why << " | " << c.model_why << " |\n";
+  }
 }
 
 void render_matrix_json(std::ostream& out, const CompatMatrix& m) {
@@ -221,6 +299,19 @@ void render_matrix_json(std::ostream& out, const CompatMatrix& m) {
     w.key("outcome").value(c.model_outcome);
     w.key("agree").value(c.agree());
     w.key("schema").begin_object().key("outcome").value(c.schema_outcome).key("why").value(c.schema_why).end_object();
+    w.key("model").begin_object().key("outcome").value(c.model_outcome).key("why").value(c.model_why).end_object();
+    w.end_object();
+  }
+  w.end_array();
+  w.key("clients").begin_array();
+  for (const auto& c : m.client_cells) {
+    w.begin_object();
+    w.key("client").value(c.client);
+    w.key("writer").value(registry::era_name(c.writer));
+    w.key("reader").value(registry::era_name(c.reader));
+    w.key("outcome").value(c.model_outcome);
+    w.key("agree").value(c.agree());
+    w.key("abi").begin_object().key("outcome").value(c.abi_outcome).key("why").value(c.abi_why).end_object();
     w.key("model").begin_object().key("outcome").value(c.model_outcome).key("why").value(c.model_why).end_object();
     w.end_object();
   }

@@ -179,3 +179,28 @@ TEST(CompatMatrixTest, ModelRunAgreesWithTheSchemasForEveryPair) {
   EXPECT_EQ(out(EraId::kho_v4, EraId::v6_16), "refuse");
 }
 
+// The clients for every pair: the outcome from the registry's client formats
+// equals the model run's, and the known history holds cell by cell.
+TEST(CompatMatrixTest, ClientsAgreeForEveryPair) {
+  const CompatMatrix m = compat_matrix();
+  ASSERT_EQ(m.client_cells.size(), 36u * matrix_clients().size());
+  for (const auto& c : m.client_cells)
+    EXPECT_TRUE(c.agree()) << c.client << " " << registry::era_name(c.writer) << " -> " << registry::era_name(c.reader)
+                           << ": ABI " << c.abi_outcome << " (" << c.abi_why << "), model " << c.model_outcome << " ("
+                           << c.model_why << ")";
+  auto out = [&](EraId w, EraId r, std::string_view client) { return m.at(w, r, client).model_outcome; };
+  // 7.3 to 7.3: every client comes back.
+  for (const auto& client : matrix_clients()) EXPECT_EQ(out(EraId::kho_v4, EraId::kho_v4, client), "revive") << client;
+  // 7.1 writes kexec-metadata; kho-v2 (run as 7.1 without blob-size) cannot.
+  EXPECT_EQ(out(EraId::kho_v3, EraId::kho_v3, "kexec-metadata"), "revive");
+  EXPECT_EQ(out(EraId::kho_v2, EraId::kho_v2, "kexec-metadata"), "n/a");
+  // 7.0's LUO and memfd are lost on 6.18, which has no LUO.
+  EXPECT_EQ(out(EraId::v6_19, EraId::v6_18, "luo"), "ignored");
+  EXPECT_EQ(out(EraId::v6_19, EraId::v6_18, "memfd"), "ignored");
+  // test_kho's folios_info changed layout under the same compatible.
+  EXPECT_EQ(out(EraId::v6_18, EraId::v6_19, "kho_test"), "refuse");
+  EXPECT_EQ(out(EraId::v6_18, EraId::v6_19, "memblock"), "revive");
+  // Clients never survive a refused root.
+  EXPECT_EQ(out(EraId::kho_v3, EraId::kho_v4, "luo"), "none");
+}
+

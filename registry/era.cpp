@@ -21,8 +21,8 @@ constexpr Era kEras[] = {
      .scratch_full_parse = false, .scratch_round_explicit = false, .scratch_memory_nodes = false,
      .page_magic = false, .restore_once = false, .preserve_pages = false, .vmalloc = false,
      .unpreserve_api = false, .alloc_preserve = false, .debug_scratch_check = false, .unpreserve_hangs = true,
-     .kexec_metadata = false, .kho_block = false, .luo = false, .kho_init_stage = "late_initcall",
-     .populate_ok_msg = "found kexec handover data. Will skip init for some devices"},
+     .kho_block = false, .luo = false, .kho_init_stage = "late_initcall",
+     .populate_ok_msg = "found kexec handover data. Will skip init for some devices", .model_release = ""},
     {.id = EraId::v6_18, .name = "v6.18", .first_release = "6.18", .last_release = "6.18", .not_shipped = "",
      .compatible = "kho-v1", .subtree_prop = "fdt", .blob_size = false, .mem_map = MemMapFormat::bitmap_page,
      .finalize = FinalizeModel::notifier_abort, .root_fdt_at_boot = false, .busy_when_finalized = true,
@@ -30,8 +30,8 @@ constexpr Era kEras[] = {
      .scratch_full_parse = true, .scratch_round_explicit = true, .scratch_memory_nodes = false,
      .page_magic = true, .restore_once = true, .preserve_pages = true, .vmalloc = true,
      .unpreserve_api = false, .alloc_preserve = false, .debug_scratch_check = true, .unpreserve_hangs = false,
-     .kexec_metadata = false, .kho_block = false, .luo = false, .kho_init_stage = "late_initcall",
-     .populate_ok_msg = "found kexec handover data. Will skip init for some devices"},
+     .kho_block = false, .luo = false, .kho_init_stage = "late_initcall",
+     .populate_ok_msg = "found kexec handover data. Will skip init for some devices", .model_release = ""},
     {.id = EraId::v6_19, .name = "v6.19", .first_release = "6.19", .last_release = "7.0", .not_shipped = "",
      .compatible = "kho-v1", .subtree_prop = "fdt", .blob_size = false, .mem_map = MemMapFormat::bitmap_page,
      .finalize = FinalizeModel::refresh, .root_fdt_at_boot = true, .busy_when_finalized = false,
@@ -39,8 +39,8 @@ constexpr Era kEras[] = {
      .scratch_full_parse = true, .scratch_round_explicit = true, .scratch_memory_nodes = false,
      .page_magic = true, .restore_once = true, .preserve_pages = true, .vmalloc = true,
      .unpreserve_api = true, .alloc_preserve = true, .debug_scratch_check = true, .unpreserve_hangs = false,
-     .kexec_metadata = false, .kho_block = false, .luo = true, .kho_init_stage = "fs_initcall",
-     .populate_ok_msg = "found kexec handover data."},
+     .kho_block = false, .luo = true, .kho_init_stage = "fs_initcall",
+     .populate_ok_msg = "found kexec handover data.", .model_release = ""},
     {.id = EraId::kho_v2, .name = "kho-v2", .first_release = "", .last_release = "",
      .not_shipped = "only between 3f2ad90060f6 and 85e41392820f inside the 7.1 merge window, and in mm-tree builds",
      .compatible = "kho-v2", .subtree_prop = "preserved-data", .blob_size = false, .mem_map = MemMapFormat::radix,
@@ -49,8 +49,8 @@ constexpr Era kEras[] = {
      .scratch_full_parse = true, .scratch_round_explicit = true, .scratch_memory_nodes = true,
      .page_magic = true, .restore_once = true, .preserve_pages = true, .vmalloc = true,
      .unpreserve_api = true, .alloc_preserve = true, .debug_scratch_check = true, .unpreserve_hangs = false,
-     .kexec_metadata = false, .kho_block = false, .luo = true, .kho_init_stage = "fs_initcall",
-     .populate_ok_msg = "found kexec handover data."},
+     .kho_block = false, .luo = true, .kho_init_stage = "fs_initcall",
+     .populate_ok_msg = "found kexec handover data.", .model_release = "7.1"},
     {.id = EraId::kho_v3, .name = "kho-v3", .first_release = "7.1", .last_release = "7.1", .not_shipped = "",
      .compatible = "kho-v3", .subtree_prop = "preserved-data", .blob_size = true, .mem_map = MemMapFormat::radix,
      .finalize = FinalizeModel::none, .root_fdt_at_boot = true, .busy_when_finalized = false,
@@ -58,8 +58,8 @@ constexpr Era kEras[] = {
      .scratch_full_parse = true, .scratch_round_explicit = true, .scratch_memory_nodes = true,
      .page_magic = true, .restore_once = true, .preserve_pages = true, .vmalloc = true,
      .unpreserve_api = true, .alloc_preserve = true, .debug_scratch_check = true, .unpreserve_hangs = false,
-     .kexec_metadata = false, .kho_block = false, .luo = true, .kho_init_stage = "fs_initcall",
-     .populate_ok_msg = "found kexec handover data."},
+     .kho_block = false, .luo = true, .kho_init_stage = "fs_initcall",
+     .populate_ok_msg = "found kexec handover data.", .model_release = ""},
     {.id = EraId::kho_v4, .name = "kho-v4", .first_release = "7.2", .last_release = "7.4-rc1", .not_shipped = "",
      .compatible = "kho-v4", .subtree_prop = "preserved-data", .blob_size = true, .mem_map = MemMapFormat::radix,
      .finalize = FinalizeModel::none, .root_fdt_at_boot = true, .busy_when_finalized = false,
@@ -67,8 +67,8 @@ constexpr Era kEras[] = {
      .scratch_full_parse = true, .scratch_round_explicit = true, .scratch_memory_nodes = true,
      .page_magic = true, .restore_once = true, .preserve_pages = true, .vmalloc = true,
      .unpreserve_api = true, .alloc_preserve = true, .debug_scratch_check = true, .unpreserve_hangs = false,
-     .kexec_metadata = true, .kho_block = true, .luo = true, .kho_init_stage = "fs_initcall",
-     .populate_ok_msg = "found kexec handover data."},
+     .kho_block = true, .luo = true, .kho_init_stage = "fs_initcall",
+     .populate_ok_msg = "found kexec handover data.", .model_release = ""},
 };
 
 // debugfs kho/: 6.16-7.0 have out/finalize; from 7.1 (6b0dd42d7681 "kho:
@@ -80,15 +80,16 @@ constexpr DebugfsLayout kDebugfsStateless{"scratch_phys", "scratch_len", false, 
 constexpr DebugfsLayout kDebugfsBootmem{"bootmem_phys", "bootmem_len", false, true};
 
 constexpr Release kReleases[] = {
-    {"6.16", EraId::v6_16, kDebugfsFinalize, "kho_scratch"},
-    {"6.17", EraId::v6_16, kDebugfsFinalize, "kho_scratch"},
-    {"6.18", EraId::v6_18, kDebugfsFinalize, "kho_scratch"},
-    {"6.19", EraId::v6_19, kDebugfsFinalize, "kho_scratch"},
-    {"7.0", EraId::v6_19, kDebugfsFinalize, "kho_scratch"},
-    {"7.1", EraId::kho_v3, kDebugfsStateless, "kho_scratch"},
-    {"7.2", EraId::kho_v4, kDebugfsStateless, "kho_scratch"},
-    {"7.3", EraId::kho_v4, kDebugfsStateless, "kho_scratch"},
-    {"7.4-rc1", EraId::kho_v4, kDebugfsBootmem, "kho_bootmem"},
+    {"6.16", EraId::v6_16, kDebugfsFinalize, "kho_scratch", ""},
+    {"6.17", EraId::v6_16, kDebugfsFinalize, "kho_scratch", ""},
+    {"6.18", EraId::v6_18, kDebugfsFinalize, "kho_scratch", ""},
+    {"6.19", EraId::v6_19, kDebugfsFinalize, "kho_scratch", ""},
+    {"7.0", EraId::v6_19, kDebugfsFinalize, "kho_scratch", ""},
+    {"7.1", EraId::kho_v3, kDebugfsStateless, "kho_scratch", ""},
+    {"7.2", EraId::kho_v4, kDebugfsStateless, "kho_scratch", ""},
+    {"7.3", EraId::kho_v4, kDebugfsStateless, "kho_scratch", ""},
+    // kho_bootmem= ([DOC74]); kho_scratch= as an alias is unverified: not modelled.
+    {"7.4-rc1", EraId::kho_v4, kDebugfsBootmem, "kho_bootmem", ""},
 };
 
 // Client formats by release. memblock: mm/memblock.c reserve_mem_kho_*
@@ -99,7 +100,13 @@ constexpr Release kReleases[] = {
 // 76aa46b9e404 "kho: kexec-metadata: track previous kernel chain" (7.1).
 constexpr ClientFormat kClients[] = {
     {"memblock", "memblock", "memblock-v1", BlobKind::fdt, "6.16", ""},
-    {"kho_test", "kho_test", "kho-test-v1", BlobKind::fdt, "6.17", ""},
+    // test_kho's folios_info: an inline u64 array in the first series, a
+    // struct kho_vmalloc later (lib/test_kho.c at 7.3 kho_test_restore_data()
+    // requires len == sizeof(struct kho_vmalloc)). The record does not pin
+    // the release of the switch; the model places it at 6.19, with the root
+    // FDT built at boot.
+    {"kho_test", "kho_test", "kho-test-v1", BlobKind::fdt, "6.17", "6.18", 0, "folios_info u64[nr_folios]"},
+    {"kho_test", "kho_test", "kho-test-v1", BlobKind::fdt, "6.19", "", 0, "folios_info struct kho_vmalloc"},
     {"luo", "LUO", "luo-v1", BlobKind::fdt, "6.19", "7.1"},
     {"luo-flb", "LUO", "luo-flb-v1", BlobKind::fdt, "7.0", "7.1"},
     {"luo", "LUO", "luo-v5", BlobKind::raw, "7.2", ""},
@@ -176,6 +183,22 @@ int compare_versions(std::string_view a, std::string_view b) {
 bool writes(const Release& r, const ClientFormat& f) {
   return compare_versions(r.version, f.first_release) >= 0 &&
          (f.last_release.empty() || compare_versions(r.version, f.last_release) <= 0);
+}
+
+const Release& default_release(EraId e) {
+  const Era& er = era(e);
+  if (!er.model_release.empty()) return *resolve(er.model_release)->release;
+  const auto mine = releases_of(e);
+  for (auto it = mine.rbegin(); it != mine.rend(); ++it)
+    if (it->version.find("-rc") == std::string_view::npos) return *it;
+  return mine.back();
+}
+
+bool kernel_writes(const Era& e, const Release& r, const ClientFormat& f) {
+  if (!writes(r, f)) return false;
+  // kho_add_subtree() without a size can hand over only an FDT (its
+  // totalsize is the size); a raw blob needs the blob-size property.
+  return !(f.kind == BlobKind::raw && !f.node.empty() && !e.blob_size);
 }
 
 std::string Resolved::describe() const {

@@ -66,11 +66,14 @@ struct Era {
   bool alloc_preserve;              // kho_alloc_preserve
   bool debug_scratch_check;         // CONFIG_KEXEC_HANDOVER_DEBUG can WARN -> -EINVAL
   bool unpreserve_hangs;            // __kho_unpreserve() loops without advancing
-  bool kexec_metadata;              // the model registers kexec-metadata (see docs/eras.md)
   bool kho_block;                   // linked kho_block serialization available
   bool luo;                         // Live Update Orchestrator exists
   std::string_view kho_init_stage;  // "late_initcall" or "fs_initcall"
   std::string_view populate_ok_msg; // what kho_populate() logs on success
+  // An era no release writes: the release whose client formats, debugfs
+  // files and parameters the model gives its kernels ("" when releases
+  // write the era; docs/kernel-behaviour.md §9).
+  std::string_view model_release;
 
   // Bytes of one bitmap of the memory map (0 for the radix tree).
   std::uint64_t bitmap_bytes() const;
@@ -90,6 +93,10 @@ struct Release {
   EraId era;
   DebugfsLayout debugfs;
   std::string_view scratch_param;   // "kho_scratch" or "kho_bootmem"
+  // Another name the release accepts for scratch_param ("" = none). 7.4-rc1
+  // renamed kho_scratch= to kho_bootmem=; whether the old name stayed an
+  // alias is unverified (docs/kernel-behaviour.md §2): the model says no.
+  std::string_view scratch_param_alias;
 };
 
 // A KHO client's blob format, and the releases that write (and read) it.
@@ -102,6 +109,9 @@ struct ClientFormat {
   std::string_view first_release;
   std::string_view last_release;    // "" while current
   std::uint32_t struct_version = 0; // the version field its reader checks (compatible "")
+  // A layout change its compatible does not show ("" = none): readers of
+  // one layout refuse the other (test_kho's folios_info).
+  std::string_view layout = "";
 
   // "memfd-v2", or "kexec-metadata version 1" for a struct without a string.
   std::string label() const;
@@ -118,6 +128,15 @@ std::string_view era_name(EraId id);
 std::span<const Release> releases_of(EraId e);
 // The client formats a release writes (and reads).
 bool writes(const Release& r, const ClientFormat& f);
+// The release a kernel of era `e` is taken to run when only the era is
+// named: the era's last release that is not a release candidate (kho-v4:
+// 7.3, the captured one), or `model_release` for an era no release writes.
+const Release& default_release(EraId e);
+// The client formats a kernel of era `e` running release `r` writes: the
+// release's formats, less raw (non-FDT) subtrees when the era's root cannot
+// carry their size (no blob-size: kho-v2 modelled as 7.1 has no
+// kexec-metadata).
+bool kernel_writes(const Era& e, const Release& r, const ClientFormat& f);
 // -1, 0, 1 like strcmp, by numeric major.minor ("7.4-rc1" sorts as 7.4).
 int compare_versions(std::string_view a, std::string_view b);
 

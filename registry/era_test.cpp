@@ -104,5 +104,31 @@ TEST(Registry, DebugfsAndCommandLineFollowTheRenames) {
   EXPECT_EQ(resolve("7.4")->release->scratch_param, "kho_bootmem");
 }
 
+// An era named alone runs as its last final release; kho-v2 (no release) as
+// 7.1 less the raw subtrees its root cannot size (docs/kernel-behaviour.md §9).
+TEST(Registry, DefaultReleasesAndKernelFormats) {
+  EXPECT_EQ(default_release(EraId::v6_16).version, "6.17");
+  EXPECT_EQ(default_release(EraId::v6_19).version, "7.0");
+  EXPECT_EQ(default_release(EraId::kho_v3).version, "7.1");
+  EXPECT_EQ(default_release(EraId::kho_v4).version, "7.3");  // not 7.4-rc1
+  EXPECT_EQ(default_release(EraId::kho_v2).version, "7.1");
+  for (const Era& e : eras()) {
+    if (e.not_shipped.empty()) {
+      EXPECT_EQ(default_release(e.id).era, e.id) << e.name;
+    }
+  }
+  auto kernel_writes_named = [](EraId e, std::string_view rel, std::string_view label) {
+    for (const ClientFormat& f : client_formats())
+      if (f.label() == label && kernel_writes(era(e), *resolve(rel)->release, f)) return true;
+    return false;
+  };
+  EXPECT_TRUE(kernel_writes_named(EraId::kho_v3, "7.1", "kexec-metadata version 1"));
+  EXPECT_FALSE(kernel_writes_named(EraId::kho_v2, "7.1", "kexec-metadata version 1"));
+  EXPECT_TRUE(kernel_writes_named(EraId::kho_v2, "7.1", "luo-v1"));       // an FDT needs no blob-size
+  EXPECT_TRUE(kernel_writes_named(EraId::kho_v2, "7.1", "memfd-v2"));     // a LUO file, not a subtree
+  EXPECT_TRUE(kernel_writes_named(EraId::kho_v4, "7.2", "luo-v5"));
+  EXPECT_EQ(resolve("7.4")->release->scratch_param_alias, "");
+}
+
 }  // namespace
 }  // namespace khospec::registry

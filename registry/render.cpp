@@ -69,7 +69,6 @@ std::vector<std::string> behaviours(const Era& e) {
   add(e.alloc_preserve, "alloc_preserve");
   add(e.debug_scratch_check, "debug_scratch_check");
   add(e.unpreserve_hangs, "unpreserve_hangs");
-  add(e.kexec_metadata, "kexec_metadata");
   add(e.kho_block, "kho_block");
   add(e.luo, "luo");
   return b;
@@ -122,11 +121,14 @@ void render_markdown(std::ostream& out) {
     out << " |\n";
   }
   out << "\n## Eras\n\n"
-         "| era | releases | root compatible | memory map | finalize | behaviours (registry fields that are true) |\n"
-         "|---|---|---|---|---|---|\n";
+         "An era named alone runs as its *model release*: the era's last final release, or for an era no\n"
+         "release writes the release given in the registry; client formats, debugfs files and command-line\n"
+         "parameters come from that release (`registry::default_release()`).\n\n"
+         "| era | releases | model release | root compatible | memory map | finalize | behaviours (registry fields that are true) |\n"
+         "|---|---|---|---|---|---|---|\n";
   for (const Era& e : eras()) {
-    out << "| " << e.name << " | " << releases_text(e) << " | `" << e.compatible << "` | " << map_name(e.mem_map) << " | "
-        << finalize_name(e.finalize) << " | ";
+    out << "| " << e.name << " | " << releases_text(e) << " | " << default_release(e.id).version << " | `" << e.compatible
+        << "` | " << map_name(e.mem_map) << " | " << finalize_name(e.finalize) << " | ";
     bool first = true;
     for (const auto& b : behaviours(e)) {
       out << (first ? "" : ", ") << "`" << b << "`";
@@ -135,13 +137,16 @@ void render_markdown(std::ostream& out) {
     out << " |\n";
   }
   for (const Era& e : eras())
-    if (!e.not_shipped.empty()) out << "\n" << e.name << " never shipped: " << e.not_shipped << ".\n";
+    if (!e.not_shipped.empty())
+      out << "\n" << e.name << " never shipped: " << e.not_shipped << ". The model runs it as release "
+          << e.model_release << " without the raw subtrees its root cannot size (no `blob-size`).\n";
   out << "\n## Client formats\n\n"
-         "| family | root child | compatible | blob | releases |\n"
-         "|---|---|---|---|---|\n";
+         "| family | root child | compatible | layout the compatible does not show | blob | releases |\n"
+         "|---|---|---|---|---|---|\n";
   for (const ClientFormat& f : client_formats()) {
     out << "| " << f.family << " | " << (f.node.empty() ? "(a LUO file)" : "`" + std::string(f.node) + "`") << " | "
-        << (f.compatible.empty() ? "struct version " + std::to_string(f.struct_version) : "`" + std::string(f.compatible) + "`") << " | " << (f.kind == BlobKind::fdt ? "FDT" : "struct") << " | " << f.first_release << " - "
+        << (f.compatible.empty() ? "struct version " + std::to_string(f.struct_version) : "`" + std::string(f.compatible) + "`") << " | "
+        << (f.layout.empty() ? std::string("-") : std::string(f.layout)) << " | " << (f.kind == BlobKind::fdt ? "FDT" : "struct") << " | " << f.first_release << " - "
         << (f.last_release.empty() ? std::string("current") : std::string(f.last_release)) << " |\n";
   }
 }
@@ -162,6 +167,7 @@ void render_json(std::ostream& out) {
     w.key("first_release").value(e.first_release);
     w.key("last_release").value(e.last_release);
     w.key("not_shipped").value(e.not_shipped);
+    w.key("model_release").value(default_release(e.id).version);
     w.key("behaviours").begin_array();
     for (const auto& b : behaviours(e)) w.value(b);
     w.end_array();
@@ -192,6 +198,7 @@ void render_json(std::ostream& out) {
     w.key("compatible").value(f.compatible);
     w.key("struct_version").value(static_cast<std::uint64_t>(f.struct_version));
     w.key("kind").value(f.kind == BlobKind::fdt ? "fdt" : "raw");
+    w.key("layout").value(f.layout);
     w.key("first_release").value(f.first_release);
     w.key("last_release").value(f.last_release);
     w.end_object();

@@ -67,7 +67,13 @@ INSTANTIATE_TEST_SUITE_P(
              {"INV_MEMBLOCK_SCRATCH_ONLY_ALLOC"}},
         Case{"preserve_scratch_check_dropped", Mutation::preserve_scratch_check_dropped,
              "kho/preserve_folio/preserve[v6.18]", {"INV_SCRATCH_PRESERVED_DISJOINT"}},
-        Case{"split_order_off_by_one", Mutation::split_order_off_by_one, "kho/split/cover", {"INV_PRESERVED_SPLIT_EXACT"}}),
+        Case{"split_order_off_by_one", Mutation::split_order_off_by_one, "kho/split/cover", {"INV_PRESERVED_SPLIT_EXACT"}},
+        Case{"folio_info_pfn_not_phys", Mutation::folio_info_pfn_not_phys, "luo/folio_info_entry/exact",
+             {"INV_FOLIO_INFO_ENTRY_EXACT"}},
+        Case{"memfd_folio_flags_shift_off_by_one", Mutation::memfd_folio_flags_shift_off_by_one,
+             "luo/memfd_folio_entry/exact", {"INV_MEMFD_FOLIO_ENTRY_EXACT"}},
+        Case{"kho_block_count_per_block_off_by_one", Mutation::kho_block_count_per_block_off_by_one,
+             "luo/kho_block/layout[e=64]", {"INV_KHO_BLOCK_CHAIN_VALID"}}),
     [](const ::testing::TestParamInfo<Case>& i) { return std::string(i.param.label); });
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Traceability (spec/kho.md §7): every INV_* ID of the registry has at least
-// one Z3 obligation, a runtime check in the model sources, a test that shows
+// one Z3 obligation (or a reason in obligations_pending()), a runtime check
+// in the model sources, a test that shows
 // that check firing on a planted violation (and is a ctest case), a property
 // test that names it, and a line in spec/kho.md; every INV_* the model emits
 // is in the registry. Fails with the list of what is missing.
@@ -59,7 +60,10 @@ TEST(SpecRegistry, EveryInvariantIsTraced) {
       for (const auto& id : o.invariants) ob = ob || id == inv.id;
     for (const auto& s : runtime) rt = rt || s.find(inv.id) != std::string::npos;
     for (const auto& s : props) pt = pt || s.find(inv.id) != std::string::npos;
-    if (!ob) missing.push_back(std::string(inv.id) + ": no Z3 obligation");
+    const bool pending = obligation_pending(inv.id) != nullptr;
+    if (!ob && !pending) missing.push_back(std::string(inv.id) + ": no Z3 obligation");
+    if (ob && pending)
+      missing.push_back(std::string(inv.id) + ": has a Z3 obligation now; remove it from obligations_pending()");
     if (!rt) missing.push_back(std::string(inv.id) + ": no runtime check in model/");
     if (!pt) missing.push_back(std::string(inv.id) + ": no property test names it");
     if (kho_md.find(inv.id) == std::string::npos) missing.push_back(std::string(inv.id) + ": not in spec/kho.md");

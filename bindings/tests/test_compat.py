@@ -67,3 +67,9 @@ def test_compat_matrix() -> None:
     assert cells[("v6.18", "v6.19")]["outcome"] == "revive"
     assert cells[("kho-v2", "kho-v3")]["outcome"] == "refuse"
     assert all(c["schema"]["outcome"] == c["model"]["outcome"] for c in m["cells"])
+    clients = {(c["client"], c["writer"], c["reader"]): c for c in m["clients"]}
+    assert len(clients) == 36 * 5
+    assert clients[("luo", "kho-v4", "kho-v4")]["outcome"] == "revive"
+    assert clients[("luo", "v6.19", "v6.18")]["outcome"] == "ignored"
+    assert clients[("kho_test", "v6.18", "v6.19")]["outcome"] == "refuse"
+    assert all(c["abi"]["outcome"] == c["model"]["outcome"] for c in m["clients"])

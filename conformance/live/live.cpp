@@ -10,6 +10,7 @@
 #include "core/file.hpp"
 #include "core/rules.hpp"
 #include "fdt/reader.hpp"
+#include "registry/era.hpp"
 
 namespace khospec::conformance {
 
@@ -146,11 +147,19 @@ bool read_live(const std::string& root, const std::string& which, std::size_t ma
         out.blobs.push_back(std::move(b));
       }
     }
-    std::string pt, lt;
-    if (read_text_file(dir / "scratch_phys", pt) && read_text_file(dir / "scratch_len", lt)) {
+    // The scratch files under the names some release gives them: scratch_*
+    // to 7.3, bootmem_* from 7.4-rc1 (the registry's debugfs layouts).
+    for (const auto& rel : registry::releases()) {
+      const std::string ph(rel.debugfs.scratch_phys), ln(rel.debugfs.scratch_len);
+      std::string pt, lt;
+      if (!read_text_file(dir / ph, pt) || !read_text_file(dir / ln, lt)) continue;
       std::vector<ScratchArea> s;
       std::string serr;
-      if (parse_scratch_files(pt, lt, s, serr)) out.scratch = std::move(s);
+      if (parse_scratch_files(pt, lt, s, serr)) {
+        out.scratch = std::move(s);
+        out.scratch_files = {ph, ln};
+      }
+      break;
     }
     if (a.has_sub_fdts && which == "out") root_from_memory(base, dir, label, max_size, out, report);
     return true;

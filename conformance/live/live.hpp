@@ -1,7 +1,8 @@
 // Live reads (`khospec validate --live out|in`): one adapter per kernel era,
 // tried in order, each tested on fake directory trees (--root DIR):
 //   debugfs   /sys/kernel/debug/kho/{out,in}/{fdt,sub_fdts/*,scratch_phys,scratch_len}
-//             (6.16+, kernel/kexec_handover.c / kexec_handover_debugfs.c)
+//             (6.16+, kernel/kexec_handover.c / kexec_handover_debugfs.c;
+//             7.4-rc1 names the scratch files bootmem_phys, bootmem_len)
 //   rfc-sysfs out: /sys/kernel/kho/{dt,scratch_phys,scratch_len}; in: /sys/firmware/kho/dt
 //             (Graf / rppt RFCs, never merged)
 // Where debugfs `out/fdt` is absent or truncated (7.x), the root is read from
@@ -12,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "conformance/image/image.hpp"
@@ -34,6 +36,7 @@ struct LiveSource {
   std::optional<std::vector<ScratchArea>> scratch;
   std::optional<MemoryImage> memory;        // /proc/kcore, when the root came from it
   std::optional<std::uint64_t> fdt_phys;    // where that root lies
+  std::pair<std::string, std::string> scratch_files;  // the files it came from
 };
 
 // Reads the `which` ("out" or "in") side below `root` ("" = "/"). Findings

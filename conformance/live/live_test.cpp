@@ -55,8 +55,33 @@ TEST(Live, DebugfsOutWithSubFdtsAndScratch) {
   ASSERT_TRUE(src.scratch);
   ASSERT_EQ(src.scratch->size(), 3u);
   EXPECT_EQ((*src.scratch)[1].size, 0u);  // the real zero-size global area
+  EXPECT_EQ(src.scratch_files.first, "scratch_phys");
   EXPECT_TRUE(r.has("kho_live_source"));
   EXPECT_EQ(r.count(Level::error), 0u);
+}
+
+// 7.4-rc1 ("Rename 'KHO scratch' to 'KHO boot memory'") names the scratch
+// files out/bootmem_phys and out/bootmem_len (kexec_handover_debugfs.c).
+TEST(Live, SevenFourBootMemoryFiles) {
+  FakeRoot root("bootmem");
+  root.file("sys/kernel/debug/kho/out/fdt", fdt::test::docs_root());
+  root.text("sys/kernel/debug/kho/out/bootmem_phys", "0x76400000\n0x62000000\n");
+  root.text("sys/kernel/debug/kho/out/bootmem_len", "0x6c00000\n0x14400000\n");
+  LiveSource src;
+  Report r;
+  std::string err;
+  ASSERT_TRUE(read_live(root.dir.string(), "out", 1 << 20, src, r, err)) << err;
+  ASSERT_TRUE(src.scratch);
+  ASSERT_EQ(src.scratch->size(), 2u);
+  EXPECT_EQ((*src.scratch)[1].addr, 0x62000000u);
+  EXPECT_EQ(src.scratch_files.first, "bootmem_phys");
+  EXPECT_EQ(src.scratch_files.second, "bootmem_len");
+  // A tree with neither name has no scratch.
+  FakeRoot none("noscratch");
+  none.file("sys/kernel/debug/kho/out/fdt", fdt::test::docs_root());
+  LiveSource s2;
+  ASSERT_TRUE(read_live(none.dir.string(), "out", 1 << 20, s2, r, err)) << err;
+  EXPECT_FALSE(s2.scratch);
 }
 
 // The same root with another compatible ("kho-v1" -> "kho-v9"): a second root.

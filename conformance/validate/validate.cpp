@@ -123,11 +123,13 @@ bool parse_scratch_files(const std::string& phys_text, const std::string& len_te
 bool parse_scratch(const std::string& arg, std::vector<ScratchArea>& out, std::string& error) {
   std::error_code ec;
   if (fs::is_directory(arg, ec)) {
-    for (auto [pn, ln] : {std::pair{"scratch_phys", "scratch_len"}, std::pair{"out_scratch_phys.txt", "out_scratch_len.txt"}}) {
+    // 7.4-rc1 names the debugfs files bootmem_phys / bootmem_len.
+    for (auto [pn, ln] : {std::pair{"scratch_phys", "scratch_len"}, std::pair{"bootmem_phys", "bootmem_len"},
+                          std::pair{"out_scratch_phys.txt", "out_scratch_len.txt"}}) {
       std::string pt, lt;
       if (read_text_file(fs::path(arg) / pn, pt) && read_text_file(fs::path(arg) / ln, lt)) return parse_scratch_files(pt, lt, out, error);
     }
-    error = arg + ": no scratch_phys/scratch_len (or out_scratch_phys.txt/out_scratch_len.txt) in this directory";
+    error = arg + ": no scratch_phys/scratch_len (bootmem_phys/bootmem_len, or out_scratch_phys.txt/out_scratch_len.txt) in this directory";
     return false;
   }
   if (arg.find('+') != std::string::npos) {

@@ -12,6 +12,8 @@ extern "C" {
 
 #include "fdt/builder.hpp"
 #include "fdt/decode.hpp"
+#include "model/kho/luo.hpp"
+#include "model/kho/luo_encoding.hpp"
 
 namespace khospec::model {
 
@@ -52,6 +54,13 @@ std::optional<std::uint32_t> prop_u32(const void* f, int node, const char* name)
 
 }  // namespace
 
+// test_kho's folios_info layout in this kernel's release (registry
+// ClientFormat::layout).
+bool TestKhoClient::vmalloc_form(const Kernel& k) {
+  const registry::ClientFormat* f = k.format_of("kho_test");
+  return f && f->layout.find("kho_vmalloc") != std::string_view::npos;
+}
+
 std::uint32_t kho_csum(const std::vector<std::uint8_t>& b, std::uint32_t sum) {
   std::uint64_t acc = sum;
   for (std::size_t i = 0; i + 4 <= b.size(); i += 4) acc += fdt::load_u32(b.data() + i, fdt::Endian::little);
@@ -60,12 +69,14 @@ std::uint32_t kho_csum(const std::vector<std::uint8_t>& b, std::uint32_t sum) {
 }
 
 void install_clients(Kernel& k) {
-  const auto& era = k.era();
-  if (era.kexec_metadata) k.clients().push_back(std::make_unique<KexecMetadataClient>());
-  if (k.config().test_kho) k.clients().push_back(std::make_unique<TestKhoClient>());
+  // Which clients exist is the release's (registry client formats), not the
+  // era's: 7.1 registers kexec-metadata like 7.2+; test_kho is 6.17+.
+  if (k.writes("kexec-metadata version 1")) k.clients().push_back(std::make_unique<KexecMetadataClient>());
+  if (k.config().test_kho && k.writes("kho-test-v1")) k.clients().push_back(std::make_unique<TestKhoClient>());
   k.clients().push_back(std::make_unique<ReserveMemClient>());
-  if (era.luo && era.id == KhoEra::v6_19 && k.config().cmdline.find("liveupdate=on") != std::string::npos)
-    k.clients().push_back(std::make_unique<LuoClient>());
+  // LUO is built in from 6.19; it reads an incoming subtree even without
+  // liveupdate=on and hands over only with it (luo.hpp).
+  if (k.writes("luo-v1") || k.writes("luo-v5")) k.clients().push_back(std::make_unique<LuoClient>());
 }
 
 // ------------------------------------------------------------ reserve_mem ----
@@ -226,8 +237,8 @@ void TestKhoClient::save(Kernel& k) {
   b.begin_node("").prop_string("compatible", "kho-test-v1").prop_u32("magic", KHO_TEST_MAGIC);
   b.begin_node("data").prop_u32("nr_folios", static_cast<std::uint32_t>(folios_.size()));
   std::vector<std::uint64_t> info;
-  for (const auto& f : folios_) info.push_back(f.phys | f.order);
-  if (k.era().vmalloc && k.era().root_fdt_at_boot) {
+  for (const auto& f : folios_) info.push_back(folio_info_entry(f.phys, f.order));
+  if (vmalloc_form(k)) {
     // Later test_kho: folios_info is a preserved vmalloc area (struct kho_vmalloc).
     std::vector<phys_addr_t> pages;
     std::vector<std::uint8_t> raw(info.size() * 8);
@@ -262,6 +273,7 @@ void TestKhoClient::save(Kernel& k) {
     k.kho_add_subtree("kho_test", fdt_, blob.size());
   }
   k.note("test_kho: " + std::to_string(folios_.size()) + " folios preserved, csum " + hex(csum_));
+  check_folios_info(k);
 }
 
 int TestKhoClient::on_finalize(Kernel& k) {
@@ -271,6 +283,74 @@ int TestKhoClient::on_finalize(Kernel& k) {
   int e = k.kho_preserve_folio(fdt_, fdt_order_);
   if (!e) e = k.kho_add_subtree("kho_test", fdt_, 0);
   return e;
+}
+
+// The folios_info entries of the kho-test-v1 FDT at `fdt`, in the layout
+// given: inline (u64 array) or in a preserved vmalloc area (struct
+// kho_vmalloc). kho_test_restore_data() takes its own layout only (7.3:
+// len == sizeof(struct kho_vmalloc); the first series: 8 * nr_folios).
+// nullopt with `why` when they do not decode.
+std::optional<std::vector<std::uint64_t>> TestKhoClient::read_folios_info(const PhysImage& image, phys_addr_t fdt,
+                                                                          bool vmalloc, std::string* why) {
+  auto fail = [&](const char* w) -> std::optional<std::vector<std::uint64_t>> {
+    if (why) *why = w;
+    return std::nullopt;
+  };
+  BlobFdt f(image, fdt);
+  if (!f.ok) return fail("sub-FDT unreadable");
+  const int data = fdt_subnode_offset(f.fdt(), 0, "data");
+  auto nr = prop_u32(f.fdt(), data, "nr_folios");
+  int len = 0;
+  const auto* fi = static_cast<const std::uint8_t*>(fdt_getprop(f.fdt(), data, "folios_info", &len));
+  if (data < 0 || !nr || !fi) return fail("properties");
+  std::vector<std::uint64_t> info;
+  if (!vmalloc && static_cast<std::uint64_t>(len) == std::uint64_t{*nr} * 8) {
+    for (std::uint32_t i = 0; i < *nr; ++i) info.push_back(fdt::load_u64(fi + 8 * i, fdt::Endian::little));
+  } else if (vmalloc && len == 16) {
+    KhoVmalloc v;
+    v.first = fdt::load_u64(fi, fdt::Endian::little);
+    v.total_pages = fdt::load_u32(fi + 8, fdt::Endian::little);
+    v.flags = static_cast<std::uint16_t>(fi[12] | fi[13] << 8);
+    v.order = static_cast<std::uint16_t>(fi[14] | fi[15] << 8);
+    auto pages = kho_vmalloc_read(image, v, nullptr);
+    if (!pages) return fail("folios_info vmalloc");
+    std::vector<std::uint8_t> raw;
+    for (phys_addr_t pg : *pages) {
+      auto bytes = image.read(pg, PAGE_SIZE_4K);
+      raw.insert(raw.end(), bytes.begin(), bytes.end());
+    }
+    for (std::uint32_t i = 0; i < *nr && 8 * i + 8 <= raw.size(); ++i)
+      info.push_back(fdt::load_u64(raw.data() + 8 * i, fdt::Endian::little));
+  } else {
+    return fail("folios_info length");
+  }
+  return info;
+}
+
+// INV_FOLIO_INFO_ENTRY_EXACT: what the next kernel will decode from the
+// folios_info entries (phys = e & PAGE_MASK, order = e & ~PAGE_MASK) is
+// exactly the list of folios this kernel preserved.
+std::vector<Finding> TestKhoClient::check_folios_info(Kernel& k) const {
+  FindingBatch v;
+  if (!saved_ || !fdt_) return {};
+  std::string why;
+  const auto info = read_folios_info(k.image(), fdt_, vmalloc_form(k), &why);
+  if (!info) {
+    v.add("INV_FOLIO_INFO_ENTRY_EXACT", "error", "test_kho's folios_info does not decode: " + why);
+  } else if (info->size() != folios_.size()) {
+    v.add("INV_FOLIO_INFO_ENTRY_EXACT", "error",
+          "folios_info has " + std::to_string(info->size()) + " entries for " + std::to_string(folios_.size()) + " folios");
+  } else {
+    for (std::size_t i = 0; i < info->size(); ++i) {
+      const std::uint64_t e = (*info)[i];
+      if (folio_info_phys(e) == folios_[i].phys && folio_info_order(e) == folios_[i].order) continue;
+      v.add("INV_FOLIO_INFO_ENTRY_EXACT", "error",
+            "folios_info[" + std::to_string(i) + "] = " + hex(e) + " decodes to " + hex(folio_info_phys(e)) + " order " +
+                std::to_string(folio_info_order(e)) + ", not the preserved folio " + hex(folios_[i].phys) + " order " +
+                std::to_string(folios_[i].order));
+    }
+  }
+  return v.report(k);
 }
 
 void TestKhoClient::restore(Kernel& k) {
@@ -286,34 +366,15 @@ void TestKhoClient::restore(Kernel& k) {
   int data = fdt_subnode_offset(f.fdt(), 0, "data");
   auto nr = prop_u32(f.fdt(), data, "nr_folios");
   auto csum = prop_u32(f.fdt(), data, "csum");
-  int len = 0;
-  const auto* fi = static_cast<const std::uint8_t*>(fdt_getprop(f.fdt(), data, "folios_info", &len));
-  if (data < 0 || !nr || !csum || !fi) return fail("properties");
-  std::vector<std::uint64_t> info;
-  if (static_cast<std::uint64_t>(len) == std::uint64_t{*nr} * 8) {
-    for (std::uint32_t i = 0; i < *nr; ++i) info.push_back(fdt::load_u64(fi + 8 * i, fdt::Endian::little));
-  } else if (len == 16) {
-    KhoVmalloc v;
-    v.first = fdt::load_u64(fi, fdt::Endian::little);
-    v.total_pages = fdt::load_u32(fi + 8, fdt::Endian::little);
-    v.flags = static_cast<std::uint16_t>(fi[12] | fi[13] << 8);
-    v.order = static_cast<std::uint16_t>(fi[14] | fi[15] << 8);
-    auto pages = kho_vmalloc_read(k.image(), v, nullptr);
-    if (!pages) return fail("folios_info vmalloc");
-    std::vector<std::uint8_t> raw;
-    for (phys_addr_t pg : *pages) {
-      auto bytes = k.image().read(pg, PAGE_SIZE_4K);
-      raw.insert(raw.end(), bytes.begin(), bytes.end());
-    }
-    for (std::uint32_t i = 0; i < *nr && 8 * i + 8 <= raw.size(); ++i)
-      info.push_back(fdt::load_u64(raw.data() + 8 * i, fdt::Endian::little));
-  } else {
-    return fail("folios_info length");
-  }
+  if (data < 0 || !nr || !csum) return fail("properties");
+  std::string why;
+  const auto info_read = read_folios_info(k.image(), fdt_, vmalloc_form(k), &why);
+  if (!info_read) return fail(why);
+  const std::vector<std::uint64_t>& info = *info_read;
   std::uint32_t sum = 0;
   for (std::uint64_t x : info) {
-    phys_addr_t p = x & ~(PAGE_SIZE_4K - 1);
-    unsigned want = static_cast<unsigned>(x & (PAGE_SIZE_4K - 1));
+    const phys_addr_t p = folio_info_phys(x);
+    const unsigned want = folio_info_order(x);
     unsigned got = 0;
     if (!k.kho_restore_folio(p, &got) || got != want) return fail("folio " + hex(p) + " order");
     sum = kho_csum(k.image().read(p, static_cast<std::size_t>(PAGE_SIZE_4K << want)), sum);
@@ -348,47 +409,11 @@ void KexecMetadataClient::init(Kernel& k) {
   if (page < 0) return;
   std::vector<std::uint8_t> b(73, 0);
   fdt::store_u32(b.data(), 1, fdt::Endian::little);
-  std::memcpy(b.data() + 4, k.config().release.data(), std::min<std::size_t>(64, k.config().release.size()));
+  const std::string release = k.uname();  // init_utsname()->release
+  std::memcpy(b.data() + 4, release.data(), std::min<std::size_t>(64, release.size()));
   fdt::store_u32(b.data() + 69, count_, fdt::Endian::little);
   k.image().write(static_cast<phys_addr_t>(page), b);
   k.kho_add_subtree("kexec-metadata", static_cast<phys_addr_t>(page), 73);
-}
-
-// --------------------------------------------------------------------- LUO ----
-
-void LuoClient::init(Kernel& k) {
-  phys_addr_t phys = 0;
-  std::uint64_t in_number = 0;
-  if (k.kho_retrieve_subtree("LUO", &phys, nullptr) == 0) {
-    BlobFdt f(k.image(), phys);
-    if (!f.ok || fdt_node_check_compatible(f.fdt(), 0, "luo-v1")) {
-      // luo_restore_fail(): panic.
-      k.finding("HAZARD_LUO_PANIC", "error",
-                "The incoming tree failed to initialize properly, disabling live update (panic)");
-      return;
-    }
-    in_number = prop_u64(f.fdt(), 0, "liveupdate-number").value_or(0);
-    k.log("LUO: incoming liveupdate-number " + std::to_string(in_number));
-  }
-  if (!k.kho_enabled()) return;
-  number_ = in_number + 1;
-  std::int64_t sess = k.kho_alloc_preserve(16 * PAGE_SIZE_4K);  // LUO_SESSION_PGCNT
-  std::int64_t page = k.kho_alloc_preserve(PAGE_SIZE_4K);
-  if (sess < 0 || page < 0) return;
-  fdt::Builder b(PAGE_SIZE_4K, fdt::Endian::little, false);
-  b.begin_node("").prop_string("compatible", "luo-v1").prop_u64("liveupdate-number", number_);
-  b.begin_node("luo-session").prop_string("compatible", "luo-session-v1");
-  b.prop_u64("luo-session-header", static_cast<std::uint64_t>(sess)).end_node().end_node();
-  auto blob = b.finish();
-  k.image().write(static_cast<phys_addr_t>(page), blob);
-  k.kho_add_subtree("LUO", static_cast<phys_addr_t>(page), blob.size());
-}
-
-int LuoClient::on_reboot(Kernel& k) {
-  // liveupdate_reboot(): serialize sessions, then kho_finalize(); an error
-  // aborts the kexec with -EAGAIN.
-  int e = k.kho_finalize();
-  return e ? K_EAGAIN : 0;
 }
 
 }  // namespace khospec::model

@@ -1,9 +1,10 @@
 // KHO clients as model components: memblock reserve_mem (memblock-v1 /
 // reserve-mem-v1), lib/test_kho.c (kho-test-v1, notifier and vmalloc forms),
-// kexec-metadata (kho-v4) and a LUO v1 skeleton (6.19).
+// kexec-metadata (7.1+); LUO is luo.hpp.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,8 +12,9 @@
 
 namespace khospec::model {
 
-// Adds the clients a kernel with this config and era has, in initcall order
-// (fs: kexec-metadata, device: test_kho, late: memblock, LUO).
+// Adds the clients a kernel with this config and release has (the
+// release's client formats), in initcall order (fs: kexec-metadata, device:
+// test_kho, late: memblock, LUO).
 void install_clients(Kernel& k);
 
 // mm/memblock.c reserve_mem= with KHO (reserve_mem_kho_*), all eras.
@@ -49,6 +51,13 @@ class TestKhoClient : public KhoClient {
   int on_finalize(Kernel& k) override;
   bool restored_ok() const { return restored_ok_; }
   std::size_t folio_count() const { return folios_.size(); }
+  phys_addr_t fdt() const { return fdt_; }  // the kho-test-v1 FDT it wrote or read
+  // INV_FOLIO_INFO_ENTRY_EXACT on the saved FDT (run when it is written);
+  // the violations, also recorded as k's findings.
+  std::vector<Finding> check_folios_info(Kernel& k) const;
+  static bool vmalloc_form(const Kernel& k);  // folios_info as struct kho_vmalloc
+  static std::optional<std::vector<std::uint64_t>> read_folios_info(const PhysImage& image, phys_addr_t fdt,
+                                                                    bool vmalloc, std::string* why);
 
  private:
   void save(Kernel& k);
@@ -61,7 +70,7 @@ class TestKhoClient : public KhoClient {
   bool restored_ok_ = false;
 };
 
-// kho-v4: struct kho_kexec_metadata { u32 version; char previous_release[65];
+// 7.1+ (76aa46b9e404): struct kho_kexec_metadata { u32 version; char previous_release[65];
 // u32 kexec_count; } __packed (73 bytes), always registered by kho_init().
 class KexecMetadataClient : public KhoClient {
  public:
@@ -71,19 +80,6 @@ class KexecMetadataClient : public KhoClient {
 
  private:
   std::uint32_t count_ = 0;
-};
-
-// LUO v1 (6.19): a one-page FDT "luo-v1" with liveupdate-number and an empty
-// luo-session block; liveupdate_reboot() finalizes KHO before kexec.
-class LuoClient : public KhoClient {
- public:
-  std::string name() const override { return "LUO"; }
-  void init(Kernel& k) override;
-  int on_reboot(Kernel& k) override;
-  std::uint64_t liveupdate_number() const { return number_; }
-
- private:
-  std::uint64_t number_ = 0;
 };
 
 // csum_partial()-style 32-bit ones'-complement sum over little-endian words.

@@ -134,6 +134,11 @@ int parse_reserve_mem(std::string_view arg, ReserveMemParam& out) {
 }
 
 KhoCmdline parse_cmdline(const EraTraits& era, std::string_view cmdline, bool kho_default) {
+  return parse_cmdline(era, cmdline, kho_default, registry::default_release(era.id));
+}
+
+KhoCmdline parse_cmdline(const EraTraits& era, std::string_view cmdline, bool kho_default,
+                         const registry::Release& release) {
   KhoCmdline c;
   c.kho = kho_default;
   std::istringstream in{std::string(cmdline)};
@@ -149,7 +154,8 @@ KhoCmdline parse_cmdline(const EraTraits& era, std::string_view cmdline, bool kh
         c.kho = *b;
         c.kho_given = true;
       }
-    } else if (key == "kho_scratch") {
+    } else if (key == release.scratch_param ||
+               (!release.scratch_param_alias.empty() && key == release.scratch_param_alias)) {
       std::string log;
       int err = kho_parse_scratch_size(era, val, c.scratch, &log);
       if (err) c.errors.push_back(word + ": " + std::to_string(err) + " (malformed early option)");

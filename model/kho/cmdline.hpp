@@ -50,7 +50,7 @@ int parse_reserve_mem(std::string_view arg, ReserveMemParam& out);
 struct KhoCmdline {
   bool kho = false;            // kho=
   bool kho_given = false;
-  ScratchSizes scratch;        // kho_scratch=
+  ScratchSizes scratch;        // kho_scratch= (kho_bootmem= from 7.4)
   std::vector<ReserveMemParam> reserve_mem;
   bool liveupdate = false;     // liveupdate=
   // Early-param errors in kernel order: "kho_scratch=abc: -22".
@@ -58,6 +58,12 @@ struct KhoCmdline {
   std::vector<std::string> log;  // pr_notice lines the parsers print
 };
 
+// The scratch sizes come from the release's parameter: kho_scratch= up to
+// 7.3, kho_bootmem= from 7.4-rc1 (registry Release::scratch_param; same
+// syntax), plus Release::scratch_param_alias when one is set.
+KhoCmdline parse_cmdline(const EraTraits& era, std::string_view cmdline, bool kho_default,
+                         const registry::Release& release);
+// As above, for the era's model release (registry::default_release()).
 KhoCmdline parse_cmdline(const EraTraits& era, std::string_view cmdline, bool kho_default);
 
 }  // namespace khospec::model

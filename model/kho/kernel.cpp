@@ -5,6 +5,8 @@
 
 #include "core/parse.hpp"
 #include "model/kho/kernel_internal.hpp"
+#include "model/kho/luo.hpp"
+#include "model/kho/memfd.hpp"
 
 namespace khospec::model {
 
@@ -36,16 +38,49 @@ std::string_view boot_phase_name(BootPhase p) {
   return "?";
 }
 
+std::optional<KernelConfig> kernel_config_for(std::string_view name, std::string cmdline) {
+  auto r = registry::resolve(name);
+  if (!r) return std::nullopt;
+  KernelConfig c;
+  c.era = r->era->id;
+  c.release = uname_release(*r);
+  c.cmdline = std::move(cmdline);
+  return c;
+}
+
 Kernel::Kernel(Board board, KernelConfig cfg, BootInfo boot, int index)
     : board_(board),
       cfg_(std::move(cfg)),
       era_(era_traits(cfg_.era)),
+      release_(kernel_release(cfg_.era, cfg_.release)),
       boot_(boot),
       index_(index),
       mb_(memblock_config()),
-      buddy_(board.image()) {}
+      buddy_(board.image()),
+      memfds_(std::make_unique<MemfdTable>(*this)) {}
 
 Kernel::~Kernel() = default;
+
+bool Kernel::writes(std::string_view label) const {
+  for (const auto& f : registry::client_formats())
+    if (f.label() == label && registry::kernel_writes(era_, release_, f)) return true;
+  return false;
+}
+
+const registry::ClientFormat* Kernel::format_of(std::string_view family) const {
+  for (const auto& f : registry::client_formats())
+    if (f.family == family && registry::kernel_writes(era_, release_, f)) return &f;
+  return nullptr;
+}
+
+std::string Kernel::uname() const { return cfg_.release.empty() ? uname_of(release_) : cfg_.release; }
+
+LuoClient* Kernel::luo() { return dynamic_cast<LuoClient*>(client("LUO")); }
+const LuoClient* Kernel::luo() const {
+  for (const auto& c : clients_)
+    if (c->name() == "LUO") return dynamic_cast<const LuoClient*>(c.get());
+  return nullptr;
+}
 
 PhysImage& Kernel::image() { return board_.image(); }
 const PhysImage& Kernel::image() const { return board_.image(); }
@@ -95,12 +130,12 @@ void Kernel::finding(std::string id, std::string level, std::string detail) {
 // ---------------------------------------------------------------- boot ----
 
 void Kernel::boot() {
-  cmd_ = parse_cmdline(era_, cfg_.cmdline, cfg_.kho_default);
+  cmd_ = parse_cmdline(era_, cfg_.cmdline, cfg_.kho_default, release_);
   kho_enable_ = cmd_.kho;
   for (const auto& e : cmd_.errors) log("early param error: " + e);
   for (const auto& l : cmd_.log) log(l);
   note(std::string("boot (") + (boot_.kexec ? "kexec" : "cold") + "), era " + std::string(era_.name) +
-       ", cmdline \"" + cfg_.cmdline + "\"");
+       ", release " + std::string(release_.version) + ", cmdline \"" + cfg_.cmdline + "\"");
   setup_memblock();
   if (phase_ == BootPhase::failed) return;
   // Early params (reserve_mem=) run before the memmap and other early

@@ -15,7 +15,9 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/kho/board.hpp"
@@ -30,6 +32,8 @@
 namespace khospec::model {
 
 class Kernel;
+class LuoClient;
+class MemfdTable;
 
 inline constexpr std::uint64_t PAGE_SIZE_4K = 4096;
 inline constexpr std::uint64_t PAGEBLOCK_BYTES = 2u << 20;  // CMA_MIN_ALIGNMENT_BYTES (x86-64)
@@ -38,9 +42,9 @@ inline constexpr phys_addr_t ARCH_LOW_ADDRESS_LIMIT = 0xffffffffULL;  // x86-64
 inline constexpr std::uint32_t KHO_PAGE_MAGIC = 0x4b484f50;           // "KHOP"
 
 // Kernel-level errno values used by the KHO model.
-inline constexpr int K_ENOENT = -2, K_ENOMEM = -12, K_EFAULT = -14, K_EBUSY = -16, K_EEXIST = -17,
-                     K_EINVAL = -22, K_E2BIG = -7, K_EOPNOTSUPP = -95, K_EADDRNOTAVAIL = -99,
-                     K_EAGAIN = -11;
+inline constexpr int K_EPERM = -1, K_ENOENT = -2, K_EIO = -5, K_E2BIG = -7, K_EBADF = -9, K_EAGAIN = -11,
+                     K_ENOMEM = -12, K_EFAULT = -14, K_EBUSY = -16, K_EEXIST = -17, K_EINVAL = -22,
+                     K_ENOTTY = -25, K_EFBIG = -27, K_ENOSPC = -28, K_EOPNOTSUPP = -95, K_EADDRNOTAVAIL = -99;
 
 enum class BootPhase { cold, populated, deserialized, buddy, running, kexeced, failed };
 std::string_view boot_phase_name(BootPhase p);
@@ -94,7 +98,11 @@ class KhoClient {
 struct KernelConfig {
   KhoEra era = KhoEra::v6_16;
   std::string cmdline = "kho=on";
-  std::string release = "6.16.0";  // uname -r, for kexec-metadata
+  // uname -r ("7.2.0", "6.19.3"): names the release the kernel runs when it
+  // is one of the era's (kernel_release()); "" or anything else runs the
+  // era's model release. kexec-metadata records it ("" records the model
+  // release's uname).
+  std::string release;
   bool kho_default = false;        // CONFIG_KEXEC_HANDOVER_ENABLE_DEFAULT
   bool debug = false;              // CONFIG_KEXEC_HANDOVER_DEBUG (6.18+)
   bool test_kho = false;           // CONFIG_TEST_KEXEC_HANDOVER
@@ -115,6 +123,12 @@ struct KernelConfig {
   // (name -> physical address) instead of letting the model allocate them.
   std::map<std::string, phys_addr_t> reserve_mem_at;  // early memblock allocations besides the memmap
 };
+
+// A kernel that runs `name`, an era or a release ("kho-v4", "7.2", "6.19.3"):
+// era and release set (an era alone runs its model release); nullopt for a
+// name the registry does not know. What Machine::boot_cold()/kexec() take
+// for "boot release 7.0".
+std::optional<KernelConfig> kernel_config_for(std::string_view name, std::string cmdline = "kho=on");
 
 // The next kernel's view of how it was started.
 struct BootInfo {
@@ -157,6 +171,8 @@ class Kernel {
   int kho_unpreserve_pages(phys_addr_t phys, std::uint64_t nr);   // 6.19+
   // kho_alloc_preserve(size) (6.19+): returns phys or a negative errno.
   std::int64_t kho_alloc_preserve(std::uint64_t size);
+  // kho_unpreserve_free() (6.19+): the folio kho_alloc_preserve(size) gave.
+  void kho_unpreserve_free(phys_addr_t phys, std::uint64_t size);
   int kho_preserve_vmalloc(const std::vector<phys_addr_t>& blocks, unsigned order,
                            std::uint16_t flags, KhoVmalloc* out);  // 6.18+
   int kho_add_subtree(const std::string& name, phys_addr_t blob, std::uint64_t size);
@@ -175,7 +191,35 @@ class Kernel {
   // kho_restore_folio()/kho_restore_pages(): true on success.
   bool kho_restore_folio(phys_addr_t phys, unsigned* order_out);
   bool kho_restore_pages(phys_addr_t phys, std::uint64_t nr);
+  // kho_restore_free() (6.19+): restore the folio at phys and free it.
+  bool kho_restore_free(phys_addr_t phys);
+  // kho_is_preserved() (7.1, the LUO FDT reader): every page of [phys,
+  // phys + nr pages) lies in a block the previous kernel preserved.
+  bool kho_is_preserved(phys_addr_t phys, std::uint64_t nr) const;
 
+  // ---- userspace (docs/model-kho.md "LUO and memfd") -------------------
+  // Each returns an fd (>= 3) or a negative errno as the syscall/ioctl
+  // would. /dev/liveupdate exists only with liveupdate=on and KHO on in a
+  // release with LUO (6.19+); without it the luo_* calls return -ENOENT.
+  int memfd_create(bool allow_sealing = false);
+  int memfd_write(int fd, std::uint64_t offset, std::span<const std::uint8_t> bytes);
+  int memfd_truncate(int fd, std::uint64_t size);
+  int memfd_seek(int fd, std::uint64_t pos);
+  int memfd_add_seals(int fd, std::uint32_t seals);
+  std::optional<std::vector<std::uint8_t>> memfd_read(int fd, std::uint64_t offset, std::uint64_t len) const;
+  int luo_create_session(const std::string& name);
+  int luo_preserve_fd(int session_fd, int fd, std::uint64_t token);
+  int luo_retrieve_session(const std::string& name);
+  int luo_retrieve_fd(int session_fd, std::uint64_t token);
+  int luo_finish(int session_fd);
+  int luo_close(int session_fd);
+  MemfdTable& memfds() { return *memfds_; }
+  const MemfdTable& memfds() const { return *memfds_; }
+  // The LUO client of a release with LUO (installed whether or not
+  // liveupdate=on), else nullptr.
+  LuoClient* luo();
+  const LuoClient* luo() const;
+  int alloc_fd() { return next_fd_++; }
   // ---- allocation helpers for clients --------------------------------
   phys_addr_t alloc_pages(unsigned order);   // unmovable, zeroed (folio_alloc / alloc_pages)
   void free_pages(phys_addr_t phys, unsigned order);
@@ -183,6 +227,17 @@ class Kernel {
 
   // ---- observation -----------------------------------------------------
   const EraTraits& era() const { return era_; }
+  // The release this kernel runs (kernel_release()): client formats, debugfs
+  // names and parameters that differ inside an era come from here.
+  const registry::Release& release() const { return release_; }
+  // Does this kernel write (and read) the client format `label`
+  // ("luo-v5", "memfd-v2", "kexec-metadata version 1")?
+  bool writes(std::string_view label) const;
+  // The format of `family` ("kho_test", "luo") this kernel writes and reads
+  // (luo: the main blob, not luo-flb), or nullptr.
+  const registry::ClientFormat* format_of(std::string_view family) const;
+  // uname -r: KernelConfig::release, or the model release's.
+  std::string uname() const;
   const KernelConfig& config() const { return cfg_; }
   int index() const { return index_; }
   const Board& board() const { return board_; }
@@ -228,6 +283,13 @@ class Kernel {
   // reuses the pages).
   struct OutBlob { std::string name; std::vector<std::uint8_t> bytes; bool fdt; };
   std::vector<OutBlob> debugfs_out_blobs() const;
+  // debugfs out/ text files as the release names them: scratch_phys and
+  // scratch_len (bootmem_phys, bootmem_len from 7.4), one hex value a line.
+  struct TextFile { std::string name; std::string text; };
+  std::vector<TextFile> debugfs_out_files() const;
+  // pfn of each block this kernel restored -> digest of the block when it
+  // was restored (the owner may change it afterwards); see Machine::check_handover().
+  const std::map<std::uint64_t, std::uint64_t>& restored_digests() const { return restored_digest_; }
 
   // The invariants of spec/kho.md that this kernel can check on its own
   // state; violations are appended to findings() (and returned). Those that
@@ -265,6 +327,7 @@ class Kernel {
   Board board_;
   KernelConfig cfg_;
   const EraTraits& era_;
+  const registry::Release& release_;
   BootInfo boot_;
   int index_;
   KhoCmdline cmd_;
@@ -282,6 +345,7 @@ class Kernel {
   std::optional<std::vector<OutBlob>> out_blobs_at_kexec_;
   std::map<std::uint64_t, std::uint64_t> page_private_;  // pfn -> page->private
   std::set<std::uint64_t> restored_;                     // pfns kho_restore_folio() succeeded on
+  std::map<std::uint64_t, std::uint64_t> restored_digest_;  // pfn -> digest at restore
   std::set<std::uint64_t> cma_pageblocks_;              // pfn of MIGRATE_CMA pageblocks
   std::vector<std::pair<phys_addr_t, std::uint64_t>> window_allocs_;  // allocations while scratch-only
   std::unique_ptr<MemTrack> track_;
@@ -295,6 +359,8 @@ class Kernel {
   std::vector<TimelineEntry> timeline_;
   std::vector<std::string> dmesg_;
   bool in_notifier_ = false;
+  std::unique_ptr<MemfdTable> memfds_;
+  int next_fd_ = 3;
 };
 
 // Checks as functions of the spec's state rather than of a Kernel, so that a

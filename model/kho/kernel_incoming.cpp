@@ -166,9 +166,32 @@ bool Kernel::kho_restore_folio(phys_addr_t phys, unsigned* order_out) {
   }
   // INV_RESTORE_ONCE (6.18+): a page restored before must not restore again.
   const bool again = !restored_.insert(pfn).second;
+  // What the block held when its new owner got it (Machine::check_handover()).
+  if (!again) restored_digest_[pfn] = image_digest(image(), phys, block_bytes(order));
   if (era_.restore_once && again)
     finding("INV_RESTORE_ONCE", "error", "page at " + hex(phys) + " restored a second time");
   if (order_out) *order_out = order;
+  return true;
+}
+
+bool Kernel::kho_restore_free(phys_addr_t phys) {
+  unsigned order = 0;
+  if (!kho_restore_folio(phys, &order)) {
+    log("KHO: WARNING: kho_restore_free(" + hex(phys) + "): no folio");  // WARN_ON(!folio)
+    return false;
+  }
+  free_pages(phys, order);
+  return true;
+}
+
+bool Kernel::kho_is_preserved(phys_addr_t phys, std::uint64_t nr) const {
+  for (std::uint64_t i = 0; i < nr; ++i) {
+    const phys_addr_t a = phys + i * PAGE_SIZE_4K;
+    const bool in = std::any_of(incoming_.begin(), incoming_.end(), [&](const PreservedBlock& b) {
+      return a >= b.phys && a < b.phys + block_bytes(b.order);
+    });
+    if (!in) return false;
+  }
   return true;
 }
 

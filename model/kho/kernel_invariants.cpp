@@ -129,9 +129,10 @@ std::vector<Finding> Kernel::check_invariants() {
       if (!mb_.memblock_is_region_reserved(b.phys, block_bytes(b.order)) && phase_ == BootPhase::deserialized)
         v.add("INV_KHO_PRESERVED_RESERVED", "error", "preserved " + hex(b.phys) + " is not reserved");
     }
+    // A restored block is its owner's (kho_restore_free() gives it back to buddy).
     for (const auto& [s, e] : buddy_.free_ranges())
       for (const auto& b : incoming_)
-        if (overlap(s, e - s, b.phys, block_bytes(b.order)))
+        if (!restored_.count(b.phys / PAGE_SIZE_4K) && overlap(s, e - s, b.phys, block_bytes(b.order)))
           v.add("INV_BUDDY_DISJOINT_PRESERVED", "error", "buddy-free " + hex(s) + " overlaps preserved " + hex(b.phys));
   }
   // Item 26: scratch never reaches the unmovable pool.

@@ -129,6 +129,14 @@ std::vector<Kernel::OutBlob> Kernel::debugfs_out_blobs() const {
   return out;
 }
 
+std::vector<Kernel::TextFile> Kernel::debugfs_out_files() const {
+  // kho_out_debugfs_init(): one address (size) per scratch area; 7.4-rc1
+  // renames the files to bootmem_* ("Rename 'KHO scratch' to 'KHO boot memory'").
+  std::string phys, lens;
+  for (const auto& a : scratch_) phys += hex(a.addr) + "\n", lens += hex(a.size) + "\n";
+  return {{std::string(release_.debugfs.scratch_phys), phys}, {std::string(release_.debugfs.scratch_len), lens}};
+}
+
 std::vector<std::uint8_t> Kernel::debugfs_out_fdt() const {
   if (out_blobs_at_kexec_) {
     for (const auto& b : *out_blobs_at_kexec_)

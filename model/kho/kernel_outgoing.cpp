@@ -225,6 +225,14 @@ std::int64_t Kernel::kho_alloc_preserve(std::uint64_t size) {
   return static_cast<std::int64_t>(p);
 }
 
+void Kernel::kho_unpreserve_free(phys_addr_t phys, std::uint64_t size) {
+  if (!phys || !size) return;
+  unsigned order = 0;
+  while ((PAGE_SIZE_4K << order) < size) ++order;
+  if (track_) track_->unpreserve_order(phys / PAGE_SIZE_4K, order);
+  free_pages(phys, order);
+}
+
 int Kernel::kho_preserve_vmalloc(const std::vector<phys_addr_t>& blocks, unsigned order,
                                  std::uint16_t flags, KhoVmalloc* out) {
   if (!era_.vmalloc) return K_EOPNOTSUPP;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <set>
 
+#include "model/kho/luo_encoding.hpp"
 #include "model/kho/mem_track_internal.hpp"
 
 namespace khospec::model {
@@ -12,9 +13,8 @@ namespace khospec::model {
 using namespace mem_detail;
 
 namespace {
-std::uint64_t count_per_block(std::size_t entry_size) {
-  return entry_size ? (kPage - kBlockHdr) / entry_size : 0;
-}
+// The layout arithmetic is luo_encoding.hpp's (the functions a Z3 encoding mirrors).
+std::uint64_t count_per_block(std::size_t entry_size) { return kho_block_count_per_block(entry_size); }
 }  // namespace
 
 // kho_block_set_grow() then kho_block_set_it_reserve_entry() (kho_block.c):
@@ -41,10 +41,10 @@ std::optional<std::vector<phys_addr_t>> kho_block_write(PhysImage& image, PageAl
     blocks.push_back(blk);
   }
   for (std::uint64_t i = 0; i < entries.size(); ++i) {
-    const phys_addr_t blk = blocks[i / cpb];
-    const std::uint64_t slot = i % cpb;
-    image.write(blk + kBlockHdr + slot * entry_size, entries[i]);
-    image.write_u64(blk + 8, slot + 1);
+    const KhoBlockSlot slot = kho_block_slot(i, entry_size);
+    const phys_addr_t blk = blocks[slot.block];
+    image.write(blk + slot.offset, entries[i]);
+    image.write_u64(blk + 8, i % cpb + 1);
   }
   return blocks;
 }
@@ -80,7 +80,7 @@ std::optional<std::vector<std::vector<std::uint8_t>>> kho_block_read(const PhysI
   }
   for (const phys_addr_t blk : chain) {
     const std::uint64_t count = image.read_u64(blk + 8);
-    if (count == 0 || count > cpb) {
+    if (!kho_block_count_valid(count, entry_size)) {
       note(issues, "Block contains invalid entry count: " + std::to_string(count), blk + 8);
       return std::nullopt;
     }

@@ -14,6 +14,10 @@
 
 #include "model/kho/kernel_test_access.hpp"
 #include "model/kho/machine.hpp"
+#include "model/kho/clients.hpp"
+#include "model/kho/luo.hpp"
+#include "model/kho/luo_test_util.hpp"
+#include "model/kho/memfd.hpp"
 
 namespace khospec::model {
 namespace {
@@ -407,6 +411,147 @@ TEST(KhoInvariants, KhoPreservedContentIntact) {
   ASSERT_NE(k2, nullptr);
   k2->image().write(b.phys + 100, std::vector<std::uint8_t>{0xee});
   EXPECT_EQ(inv_ids(m.check_handover()), Ids{"INV_KHO_PRESERVED_CONTENT_INTACT"});
+  // What a kernel restored is its own: the same write after the restore is not a violation.
+  Machine m2 = make_machine();
+  Kernel* j2 = handed_over(m2, KhoEra::kho_v4, &b);
+  ASSERT_NE(j2, nullptr);
+  unsigned order = 0;
+  ASSERT_TRUE(j2->kho_restore_folio(b.phys, &order));
+  j2->image().write(b.phys + 100, std::vector<std::uint8_t>{0xee});
+  EXPECT_TRUE(inv_ids(m2.check_handover()).empty());
+}
+
+// ---- LUO and memfd (spec/kho.md §8) ------------------------------------------
+
+// A kernel 1 (7.3, liveupdate=on) with a 3-page memfd (page 1 a hole)
+// preserved in session "s" under token 7; returns the memfd's fd.
+int luo_memfd(Kernel& k) {
+  const int fd = k.memfd_create();
+  EXPECT_EQ(k.memfd_truncate(fd, 3 * PAGE_SIZE_4K), 0);
+  for (std::uint64_t i : {0u, 2u}) {
+    EXPECT_EQ(k.memfd_write(fd, i * PAGE_SIZE_4K, std::vector<std::uint8_t>(100, static_cast<std::uint8_t>(0x40 + i))), 0);
+  }
+  const int s = k.luo_create_session("s");
+  EXPECT_GE(s, 0);
+  EXPECT_EQ(k.luo_preserve_fd(s, fd, 7), 0);
+  return fd;
+}
+
+KernelConfig luo_cfg() {
+  KernelConfig c = cfg(KhoEra::kho_v4);
+  c.cmdline = "kho=on liveupdate=on";
+  return c;
+}
+
+// liveupdate_reboot() (7.2+) leaves the memfd's folios for the next kernel;
+// an in-kernel user drops the preservation of one of them first (a real
+// API sequence: kho_unpreserve_folio()), so that folio is not preserved.
+TEST(KhoInvariants, LuoSerializedPreserved) {
+  {  // clean: no finding on either side
+    Machine m = make_machine();
+    Kernel& k1 = m.boot_cold(luo_cfg());
+    luo_memfd(k1);
+    ASSERT_EQ(k1.kexec_file_load(), 0);
+    ASSERT_NE(m.kexec(luo_cfg()), nullptr);
+    EXPECT_TRUE(inv_ids(k1.findings()).empty());
+  }
+  Machine m = make_machine();
+  Kernel& k1 = m.boot_cold(luo_cfg());
+  const int fd = luo_memfd(k1);
+  const phys_addr_t folio = k1.memfds().get(fd)->pages.at(2);
+  ASSERT_EQ(k1.kho_unpreserve_folio(folio, 0), 0);
+  ASSERT_EQ(k1.kexec_file_load(), 0);
+  ASSERT_NE(m.kexec(luo_cfg()), nullptr);
+  EXPECT_EQ(inv_ids(k1.findings()), Ids{"INV_LUO_SERIALIZED_PRESERVED"});
+}
+
+// The memfd kernel 2 retrieves must be the one kernel 1 had at reboot.
+// Planted: after preserve, kernel 1's memfd swaps its page 0 for another
+// page with other bytes (what an unpinned folio migrating would do); the
+// serialization still names the old folio, which is handed over intact.
+TEST(KhoInvariants, MemfdRestoredContent) {
+  Machine m = make_machine();
+  Kernel& k1 = m.boot_cold(luo_cfg());
+  const int fd = luo_memfd(k1);
+  const phys_addr_t other = k1.alloc_pages(0);
+  k1.image().write(other, std::vector<std::uint8_t>(100, 0x99));
+  k1.memfds().get(fd)->pages[0] = other;
+  ASSERT_EQ(k1.kexec_file_load(), 0);
+  Kernel* k2 = m.kexec(luo_cfg());
+  ASSERT_NE(k2, nullptr);
+  EXPECT_TRUE(inv_ids(m.check_handover()).empty());  // nothing retrieved yet
+  const int s = k2->luo_retrieve_session("s");
+  ASSERT_GE(k2->luo_retrieve_fd(s, 7), 0);
+  EXPECT_EQ(inv_ids(m.check_handover()), Ids{"INV_MEMFD_RESTORED_CONTENT"});
+}
+
+// liveupdate_reboot() (7.3) serializes one session: its kho_block says
+// count 1. Planted: the count becomes 2, so the next kernel would read a
+// second, empty-named session that was never created
+// (INV_KHO_BLOCK_CHAIN_VALID; kho_block.c kho_block_set_it_read_entry()).
+TEST(KhoInvariants, KhoBlockChainValid) {
+  Machine m = make_machine();
+  Kernel& k1 = m.boot_cold(luo_cfg());
+  luo_memfd(k1);
+  LuoClient& luo = *k1.luo();
+  ASSERT_EQ(luo.on_reboot(k1), 0);  // liveupdate_reboot(): serialize and check
+  EXPECT_TRUE(inv_ids(k1.findings()).empty());
+  const LuoSer ser = decode_luo_ser(k1.image().read(luo.blob(), LUO_SER_SIZE));
+  ASSERT_NE(ser.sessions_pa, 0u);
+  ASSERT_EQ(k1.image().read_u64(ser.sessions_pa + 8), 1u);
+  k1.image().write_u64(ser.sessions_pa + 8, 2);
+  EXPECT_EQ(inv_ids(luo.check_serialized(k1)), Ids{"INV_KHO_BLOCK_CHAIN_VALID"});
+}
+
+// The memfd's folio array (memfd_luo_preserve_folios(), 7.3) lists pages
+// 0, 1, 2 in order. Planted: entry 1 says index 0 again, so the next kernel
+// would put two folios at index 0 and none at 1 (INV_MEMFD_FOLIO_ENTRY_EXACT).
+TEST(KhoInvariants, MemfdFolioEntryExact) {
+  Machine m = make_machine();
+  Kernel& k1 = m.boot_cold(luo_cfg());
+  luo_memfd(k1);
+  LuoClient& luo = *k1.luo();
+  ASSERT_EQ(luo.on_reboot(k1), 0);
+  EXPECT_TRUE(inv_ids(k1.findings()).empty());
+  const auto w = testutil::walk_luo(k1.image(), luo.blob(), true, true);
+  ASSERT_EQ(w.sessions.size(), 1u);
+  ASSERT_EQ(w.sessions[0].files.size(), 1u);
+  const auto& mf = w.sessions[0].files[0].memfd;
+  ASSERT_EQ(mf.folios.size(), 3u);
+  ASSERT_FALSE(mf.array.empty());
+  const phys_addr_t index1 = mf.array[0] + MEMFD_FOLIO_SER_SIZE + 8;
+  ASSERT_EQ(k1.image().read_u64(index1), 1u);
+  k1.image().write_u64(index1, 0);
+  EXPECT_EQ(inv_ids(luo.check_serialized(k1)), Ids{"INV_MEMFD_FOLIO_ENTRY_EXACT"});
+}
+
+// test_kho (lib/test_kho.c, 7.3: folios_info in a preserved vmalloc area)
+// writes `phys | order` per folio. Planted: entry 0 names the next page, so
+// the next kernel would restore a folio that was never preserved
+// (INV_FOLIO_INFO_ENTRY_EXACT).
+TEST(KhoInvariants, FolioInfoEntryExact) {
+  Machine m = make_machine();
+  KernelConfig c = cfg(KhoEra::kho_v4);
+  c.test_kho = true;
+  c.test_kho_max_mem = 1u << 20;
+  Kernel& k = m.boot_cold(c);
+  TestKhoClient* t = nullptr;
+  for (auto& cl : k.clients())
+    if (auto* x = dynamic_cast<TestKhoClient*>(cl.get())) t = x;
+  ASSERT_NE(t, nullptr);
+  ASSERT_GT(t->folio_count(), 0u);
+  EXPECT_TRUE(inv_ids(k.findings()).empty());
+  EXPECT_TRUE(inv_ids(t->check_folios_info(k)).empty());
+  const auto info = TestKhoClient::read_folios_info(k.image(), t->fdt(), TestKhoClient::vmalloc_form(k), nullptr);
+  ASSERT_TRUE(info && !info->empty());
+  // The vmalloc area's first data page holds entry 0.
+  phys_addr_t entry0 = 0;
+  for (phys_addr_t p = 0; p < (1ull << 30) && !entry0; p += PAGE_SIZE_4K)
+    if (k.image().touched(p) && k.image().read_u64(p) == (*info)[0] && k.image().read_u64(p + 8) == (info->size() > 1 ? (*info)[1] : 0))
+      entry0 = p;
+  ASSERT_NE(entry0, 0u);
+  k.image().write_u64(entry0, (*info)[0] + PAGE_SIZE_4K);
+  EXPECT_EQ(inv_ids(t->check_folios_info(k)), Ids{"INV_FOLIO_INFO_ENTRY_EXACT"});
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "model/kho/machine.hpp"
 
+#include <algorithm>
 #include <array>
 #include <set>
 
@@ -45,32 +46,12 @@ Machine::~Machine() = default;
 
 int Machine::node_count() const { return model::node_count(cfg_); }
 
-std::uint64_t Machine::digest(phys_addr_t phys, std::uint64_t len) const {
-  // FNV-1a over the block, page by page; zero pages hash without a read.
-  auto fnv = [](std::uint64_t h, const std::uint8_t* p, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
-    return h;
-  };
-  static const std::array<std::uint8_t, PhysImage::kPageSize> zero{};
-  std::uint64_t h = 1469598103934665603ull;
-  std::vector<std::uint8_t> page(PhysImage::kPageSize);
-  for (std::uint64_t off = 0; off < len; off += PhysImage::kPageSize) {
-    const std::uint64_t a = phys + off;
-    const std::uint8_t* bytes = zero.data();
-    if (a % PhysImage::kPageSize != 0) {
-      image_.read(a, page);
-      bytes = page.data();
-    } else if (const auto* pg = image_.page_data(a / PhysImage::kPageSize)) {
-      bytes = pg;
-    }
-    h = fnv(h, bytes, PhysImage::kPageSize);
-  }
-  return h;
-}
+std::uint64_t Machine::digest(phys_addr_t phys, std::uint64_t len) const { return image_digest(image_, phys, len); }
 
 Kernel& Machine::boot_cold(KernelConfig cfg) {
   kernels_.clear();
   handed_over_.clear();
+  luo_handed_.clear();
   BootInfo b;
   b.kernel_image = cfg_.firmware_kernel_load;
   kernels_.push_back(std::make_unique<Kernel>(board(), std::move(cfg), b, 0));
@@ -83,16 +64,18 @@ Kernel& Machine::boot_cold(KernelConfig cfg) {
 Kernel* Machine::kexec(KernelConfig cfg) {
   Kernel* prev = current();
   if (!prev) return nullptr;
-  // What the outgoing kernel hands over: its preserved set and the content.
-  std::map<PreservedBlock, std::uint64_t> handed;
-  bool attached = prev->loaded() && prev->loaded()->kho;
-  if (attached && prev->tracker()) {
-    for (const auto& b : prev->tracker()->blocks())
-      handed[b] = digest(b.phys, PAGE_SIZE_4K << b.order);
-  }
+  check_handover();  // the current pair, with what its kernel retrieved since boot
+  const bool attached = prev->loaded() && prev->loaded()->kho;
+  // The reboot hooks (LUO's liveupdate_reboot()) write their state first;
+  // what is handed over is the preserved set and content after them.
   auto info = prev->kernel_kexec();
   if (!info) return nullptr;
+  std::map<PreservedBlock, std::uint64_t> handed;
+  if (attached)
+    for (const auto& b : prev->outgoing_at_kexec()) handed[b] = digest(b.phys, PAGE_SIZE_4K << b.order);
   handed_over_ = std::move(handed);
+  luo_handed_.clear();
+  if (attached && prev->luo()) luo_handed_ = prev->luo()->handed_over();
   int idx = static_cast<int>(kernels_.size());
   kernels_.push_back(std::make_unique<Kernel>(board(), std::move(cfg), *info, idx));
   Kernel& k = *kernels_.back();
@@ -127,7 +110,10 @@ std::vector<Finding> Machine::check_handover() {
         ++missing;
         continue;
       }
-      if (digest(b.phys, PAGE_SIZE_4K << b.order) != d) ++changed;
+      // A block the new kernel restored belongs to its new owner from then
+      // on: compare what it held when restored.
+      const auto r = k.restored_digests().find(b.phys / PAGE_SIZE_4K);
+      if ((r != k.restored_digests().end() ? r->second : digest(b.phys, PAGE_SIZE_4K << b.order)) != d) ++changed;
     }
     if (missing)
       v.add("INV_KHO_HANDOVER_COMPLETE", "error",
@@ -137,6 +123,25 @@ std::vector<Finding> Machine::check_handover() {
     if (changed)
       v.add("INV_KHO_PRESERVED_CONTENT_INTACT", "error",
             std::to_string(changed) + " preserved blocks changed content across kexec");
+  }
+  // LUO: every memfd kernel N retrieved is the one kernel N-1 serialized.
+  if (const LuoClient* luo = k.luo()) {
+    for (const auto& r : luo->retrieved()) {
+      const auto it = std::find_if(luo_handed_.begin(), luo_handed_.end(), [&](const LuoHandedMemfd& h) {
+        return h.session == r.session && h.token == r.token;
+      });
+      const std::string what = "memfd " + hex(r.token) + " of session '" + r.session + "'";
+      if (it == luo_handed_.end()) {
+        v.add("INV_MEMFD_RESTORED_CONTENT", "error", what + " was retrieved but the previous kernel did not serialize it");
+        continue;
+      }
+      std::string diff;
+      if (r.size != it->size) diff += " size " + hex(r.size) + " != " + hex(it->size);
+      if (r.pos != it->pos) diff += " pos " + std::to_string(r.pos) + " != " + std::to_string(it->pos);
+      if (it->seals_kept && r.seals != it->seals) diff += " seals " + hex(r.seals) + " != " + hex(it->seals);
+      if (r.digest != it->digest) diff += " content differs";
+      if (!diff.empty()) v.add("INV_MEMFD_RESTORED_CONTENT", "error", what + " came back changed:" + diff);
+    }
   }
   return v.report(k);
 }

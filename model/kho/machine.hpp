@@ -14,6 +14,7 @@
 #include "model/kho/board.hpp"
 #include "model/kho/handover.hpp"
 #include "model/kho/kernel.hpp"
+#include "model/kho/luo.hpp"
 #include "model/kho/phys_image.hpp"
 
 namespace khospec::model {
@@ -37,13 +38,17 @@ class Machine {
   Kernel& boot_cold(KernelConfig cfg);
   // kexec -e from the current kernel into a kernel built from `cfg`; the new
   // kernel sees only what is in the image. nullptr when nothing is loaded.
-  // After the new kernel has booted, check_handover() runs.
+  // check_handover() runs for the current pair first (what its kernel
+  // retrieved since) and for the new pair once the new kernel has booted.
   Kernel* kexec(KernelConfig cfg);
   // The hand-over invariants of the last kexec, comparing what kernel N-1
   // preserved with what kernel N sees: INV_SCRATCH_STABLE,
   // INV_WINDOW_NO_ALLOC_OVER_PRESERVED, INV_KHO_HANDOVER_COMPLETE,
-  // INV_KHO_PRESERVED_CONTENT_INTACT. Violations are recorded as kernel N's
-  // findings (and returned). Nothing to check before the first kexec.
+  // INV_KHO_PRESERVED_CONTENT_INTACT (a restored block as it was when
+  // restored), and INV_MEMFD_RESTORED_CONTENT for every memfd kernel N has
+  // retrieved from LUO so far (call it again after retrieving). Violations
+  // are recorded as kernel N's findings (and returned). Nothing to check
+  // before the first kexec.
   std::vector<Finding> check_handover();
 
   Kernel* current() { return kernels_.empty() ? nullptr : kernels_.back().get(); }
@@ -53,6 +58,8 @@ class Machine {
   // Digests of preserved blocks taken at kexec time (what kernel N-1 handed
   // over), checked by check_handover().
   const std::map<PreservedBlock, std::uint64_t>& handed_over() const { return handed_over_; }
+  // The memfds kernel N-1's LUO serialized at its reboot (what they held then).
+  const std::vector<LuoHandedMemfd>& luo_handed_over() const { return luo_handed_; }
   std::uint64_t digest(phys_addr_t phys, std::uint64_t len) const;
 
  private:
@@ -60,6 +67,7 @@ class Machine {
   PhysImage image_;
   std::vector<std::unique_ptr<Kernel>> kernels_;
   std::map<PreservedBlock, std::uint64_t> handed_over_;
+  std::vector<LuoHandedMemfd> luo_handed_;
 };
 
 }  // namespace khospec::model

@@ -145,4 +145,26 @@ std::vector<std::uint8_t> PhysImage::save_elf() const {
   return write_elf_core(elf);
 }
 
+std::uint64_t image_digest(const PhysImage& image, phys_addr_t phys, std::uint64_t len) {
+  auto fnv = [](std::uint64_t h, const std::uint8_t* p, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+  };
+  static const std::array<std::uint8_t, PhysImage::kPageSize> zero{};
+  std::uint64_t h = 1469598103934665603ull;
+  std::vector<std::uint8_t> page(PhysImage::kPageSize);
+  for (std::uint64_t off = 0; off < len; off += PhysImage::kPageSize) {
+    const std::uint64_t a = phys + off;
+    const std::uint8_t* bytes = zero.data();
+    if (a % PhysImage::kPageSize != 0) {
+      image.read(a, page);
+      bytes = page.data();
+    } else if (const auto* pg = image.page_data(a / PhysImage::kPageSize)) {
+      bytes = pg;
+    }
+    h = fnv(h, bytes, PhysImage::kPageSize);
+  }
+  return h;
+}
+
 }  // namespace khospec::model

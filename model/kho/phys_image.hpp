@@ -62,6 +62,10 @@ class PhysImage {
   std::map<std::uint64_t, std::unique_ptr<Page>> pages_;  // pfn -> contents (null: all zeros)
 };
 
+// FNV-1a over [phys, phys + len), page by page (pages that read as zeros
+// without a copy): the content digest of preserved blocks.
+std::uint64_t image_digest(const PhysImage& image, phys_addr_t phys, std::uint64_t len);
+
 // What the running kernel's page allocator does for KHO metadata and client
 // buffers (kzalloc / get_zeroed_page / alloc_pages / folio_alloc). The model's
 // implementation never returns scratch (MIGRATE_CMA) memory for these

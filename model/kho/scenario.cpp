@@ -11,6 +11,7 @@
 
 #include "core/parse.hpp"
 #include "model/kho/clients.hpp"
+#include "model/kho/luo.hpp"
 
 namespace khospec::model {
 
@@ -23,6 +24,17 @@ struct Fail {
 };
 
 [[noreturn]] void fail(const YAML::Node& n, std::string msg) { throw Fail{n.Mark().line + 1, std::move(msg)}; }
+
+// "1,3" -> {"1", "3"}
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+bool truthy(const std::string& v) { return v == "true" || v == "yes" || v == "1" || v == "on"; }
 
 // Which arguments each op takes (everything else is an error).
 const std::map<std::string, std::set<std::string>>& op_args() {
@@ -42,7 +54,16 @@ const std::map<std::string, std::set<std::string>>& op_args() {
       {"fail_notifier", {"client", "on", "error"}},
       {"kexec_load", {}},
       {"dump", {}},
-      {"expect", {"finding", "kernel", "absent", "test_kho", "revived", "ret"}},
+      {"memfd_create", {"name", "pages", "holes", "pos", "sealing", "tag"}},
+      {"memfd_write", {"memfd", "offset", "text"}},
+      {"memfd_seal", {"memfd", "seals"}},
+      {"luo_create_session", {"session"}},
+      {"luo_preserve_fd", {"session", "memfd", "token"}},
+      {"luo_retrieve_session", {"session"}},
+      {"luo_retrieve_fd", {"session", "token", "memfd"}},
+      {"luo_finish", {"session"}},
+      {"luo_close", {"session"}},
+      {"expect", {"finding", "kernel", "absent", "test_kho", "revived", "ret", "session"}},
   };
   return m;
 }
@@ -67,9 +88,11 @@ void apply_kernel_keys(const YAML::Node& map, KernelConfig& k, const std::string
     std::string key = kv.first.as<std::string>();
     const YAML::Node& v = kv.second;
     if (key == "era") {
-      auto e = parse_era(v.as<std::string>());
-      if (!e) fail(v, where + ".era: unknown era '" + v.as<std::string>() + "' (v6.16, v6.18, v6.19, kho-v2, kho-v3, kho-v4)");
-      k.era = *e;
+      // An era, or a release: then the kernel runs that release.
+      auto r = registry::resolve(v.as<std::string>());
+      if (!r) fail(v, where + ".era: unknown era or release '" + v.as<std::string>() + "' (" + registry::valid_names() + ")");
+      k.era = r->era->id;
+      k.release = uname_release(*r);
     } else if (key == "cmdline") {
       k.cmdline = v.as<std::string>();
     } else if (key == "test_kho") {
@@ -98,8 +121,10 @@ void apply_kernel_keys(const YAML::Node& map, KernelConfig& k, const std::string
 
 std::string errno_name(int err) {
   static const std::map<int, const char*> names = {
-      {0, "0"}, {-2, "-ENOENT"}, {-7, "-E2BIG"}, {-11, "-EAGAIN"}, {-12, "-ENOMEM"}, {-14, "-EFAULT"},
-      {-16, "-EBUSY"}, {-17, "-EEXIST"}, {-22, "-EINVAL"}, {-95, "-EOPNOTSUPP"}, {-99, "-EADDRNOTAVAIL"}};
+      {0, "0"},          {-1, "-EPERM"},   {-2, "-ENOENT"}, {-5, "-EIO"},    {-7, "-E2BIG"},
+      {-9, "-EBADF"},    {-11, "-EAGAIN"}, {-12, "-ENOMEM"}, {-14, "-EFAULT"}, {-16, "-EBUSY"},
+      {-17, "-EEXIST"},  {-22, "-EINVAL"}, {-25, "-ENOTTY"}, {-27, "-EFBIG"}, {-28, "-ENOSPC"},
+      {-95, "-EOPNOTSUPP"}, {-99, "-EADDRNOTAVAIL"}};
   auto it = names.find(err);
   return it != names.end() ? it->second : std::to_string(err);
 }
@@ -170,9 +195,13 @@ std::optional<Scenario> parse_scenario(std::string_view text, std::string_view n
           if (!kv.second.IsScalar()) fail(kv.second, step.op + "." + key + ": expected a scalar");
           step.args[key] = kv.second.Scalar();
           // Validate the kinds now so a run never stops halfway on a typo.
-          if (key == "era" && !parse_era(kv.second.Scalar())) fail(kv.second, step.op + ".era: unknown era");
+          if (key == "era" && !parse_era(kv.second.Scalar())) fail(kv.second, step.op + ".era: unknown era or release");
+          if (key == "holes")
+            for (const auto& h : split_list(kv.second.Scalar()))
+              if (!parse_size(h)) fail(kv.second, step.op + ".holes: '" + h + "' is not a page index");
           if ((key == "phys" || key == "order" || key == "size" || key == "nr" || key == "count" ||
-               key == "value" || key == "kernel" || key == "seed") &&
+               key == "value" || key == "kernel" || key == "seed" || key == "pages" || key == "pos" ||
+               key == "token" || key == "seals" || key == "offset") &&
               !parse_size(kv.second.Scalar()))
             fail(kv.second, step.op + "." + key + ": '" + kv.second.Scalar() + "' is not a number");
         }
@@ -202,17 +231,31 @@ ScenarioRun run_scenario(const Scenario& s) {
   auto kcfg = [&](const ScenarioStep& st) {
     KernelConfig k = s.kernel;
     for (const auto& [key, v] : st.args) {
-      if (key == "era") k.era = *parse_era(v);
+      if (key == "era") {
+        const auto r = *registry::resolve(v);
+        k.era = r.era->id;
+        k.release = uname_release(r);
+      }
       else if (key == "cmdline") k.cmdline = v;
-      else if (key == "test_kho") k.test_kho = v == "true" || v == "yes" || v == "1" || v == "on";
-      else if (key == "debug") k.debug = v == "true" || v == "yes" || v == "1" || v == "on";
+      else if (key == "test_kho") k.test_kho = truthy(v);
+      else if (key == "debug") k.debug = truthy(v);
       else if (key == "release") k.release = v;
       else if (key == "seed") k.seed = *parse_size(v);
-      else if (key == "exhaust_scratch") k.exhaust_scratch = v == "true" || v == "yes" || v == "1" || v == "on";
+      else if (key == "exhaust_scratch") k.exhaust_scratch = truthy(v);
     }
     return k;
   };
   int last_ret = 0;
+  // Userspace's names for its fds in the current kernel (they die with it).
+  std::map<std::string, int> memfd_fd, session_fd;
+  auto arg = [](const ScenarioStep& st, const char* key) {
+    auto it = st.args.find(key);
+    return it == st.args.end() ? std::string() : it->second;
+  };
+  auto fd_of = [](const std::map<std::string, int>& fds, const std::string& name) {
+    auto it = fds.find(name);
+    return it == fds.end() ? -1 : it->second;
+  };
   for (const auto& st : s.steps) {
     StepResult r;
     r.op = st.op;
@@ -236,6 +279,8 @@ ScenarioRun run_scenario(const Scenario& s) {
         break;
       }
       k = next;
+      memfd_fd.clear();
+      session_fd.clear();
       r.result = std::string(boot_phase_name(k->phase())) + (k->kho_boot() ? ", KHO revival" : ", no revival");
     } else if (st.op == "finalize") {
       const auto& era = k->era();
@@ -289,6 +334,53 @@ ScenarioRun run_scenario(const Scenario& s) {
       }
     } else if (st.op == "kexec_load") {
       ret(k->kexec_file_load());
+    } else if (st.op == "memfd_create") {
+      // A memfd of `pages` pages, each written with "KHO-LUO-MEMFD page I of
+      // TAG" except the holes, then lseek(pos).
+      const int fd = k->memfd_create(truthy(arg(st, "sealing")));
+      std::set<std::uint64_t> holes;
+      for (const auto& h : split_list(arg(st, "holes"))) holes.insert(*parse_size(h));
+      const std::uint64_t pages = num(st, "pages", 1);
+      const std::string tag = st.args.count("tag") ? arg(st, "tag") : arg(st, "name");
+      int e = k->memfd_truncate(fd, pages * PAGE_SIZE_4K);
+      for (std::uint64_t i = 0; i < pages && !e; ++i) {
+        if (holes.count(i)) continue;
+        const std::string text = "KHO-LUO-MEMFD page " + std::to_string(i) + " of " + tag;
+        e = k->memfd_write(fd, i * PAGE_SIZE_4K, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+      }
+      if (!e) e = k->memfd_seek(fd, num(st, "pos", 0));
+      memfd_fd[arg(st, "name")] = fd;
+      ret(e);
+      if (!e) r.result = "fd " + std::to_string(fd);
+    } else if (st.op == "memfd_write") {
+      const std::string text = arg(st, "text");
+      ret(k->memfd_write(fd_of(memfd_fd, arg(st, "memfd")), num(st, "offset"),
+                         std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size())));
+    } else if (st.op == "memfd_seal") {
+      ret(k->memfd_add_seals(fd_of(memfd_fd, arg(st, "memfd")), static_cast<std::uint32_t>(num(st, "seals"))));
+    } else if (st.op == "luo_create_session" || st.op == "luo_retrieve_session") {
+      const std::string name = arg(st, "session");
+      const int fd = st.op == "luo_create_session" ? k->luo_create_session(name) : k->luo_retrieve_session(name);
+      ret(fd < 0 ? fd : 0);
+      if (fd >= 0) {
+        session_fd[name] = fd;
+        r.result = "fd " + std::to_string(fd);
+      }
+    } else if (st.op == "luo_preserve_fd") {
+      ret(k->luo_preserve_fd(fd_of(session_fd, arg(st, "session")), fd_of(memfd_fd, arg(st, "memfd")), num(st, "token")));
+    } else if (st.op == "luo_retrieve_fd") {
+      const int fd = k->luo_retrieve_fd(fd_of(session_fd, arg(st, "session")), num(st, "token"));
+      ret(fd < 0 ? fd : 0);
+      if (fd >= 0) {
+        if (st.args.count("memfd")) memfd_fd[arg(st, "memfd")] = fd;
+        r.result = "fd " + std::to_string(fd);
+        m.check_handover();  // INV_MEMFD_RESTORED_CONTENT against what kernel N-1 serialized
+      }
+    } else if (st.op == "luo_finish") {
+      ret(k->luo_finish(fd_of(session_fd, arg(st, "session"))));
+    } else if (st.op == "luo_close") {
+      ret(k->luo_close(fd_of(session_fd, arg(st, "session"))));
+      session_fd.erase(arg(st, "session"));
     } else if (st.op == "dump") {
       r.result = "tables below";
       r.note = "dump";
@@ -320,6 +412,14 @@ ScenarioRun run_scenario(const Scenario& s) {
           for (const auto& reg : rm->regions()) rev |= reg.name == st.args.at("revived") && reg.revived;
         ok = ok && rev;
         what += " revived " + st.args.at("revived");
+      }
+      if (st.args.count("session")) {
+        // A session the previous kernel handed over was retrieved here.
+        bool found = false;
+        if (const LuoClient* l = k->luo())
+          for (const auto& n : l->retrieved_sessions()) found |= n == st.args.at("session");
+        ok = ok && found;
+        what += " session " + st.args.at("session") + " retrieved";
       }
       if (st.args.count("ret")) {
         auto want = parse_size(st.args.at("ret"));
@@ -356,7 +456,7 @@ void render_run_text(std::ostream& out, const Scenario& s, const ScenarioRun& ru
   if (!run.error.empty()) out << "  error: " << run.error << "\n";
   for (const auto& kp : m.kernels()) {
     const Kernel& k = *kp;
-    out << "\n== kernel " << k.index() + 1 << " (" << era_name(k.config().era) << ", "
+    out << "\n== kernel " << k.index() + 1 << " (" << era_name(k.config().era) << " release " << k.release().version << ", "
         << (k.kho_boot() ? "KHO boot" : "cold boot") << ", KHO " << (k.kho_enabled() ? "on" : "off")
         << ", state " << out_state_name(k.out_state()) << ", phase " << boot_phase_name(k.phase()) << ") ==\n";
     for (const auto& t : k.timeline()) out << "  " << t.what << "\n";
@@ -423,9 +523,8 @@ bool write_run_files(const ScenarioRun& run, const std::string& dir, std::string
       fs::path p = b.name == "fdt" ? kd / "out_fdt.dtb" : kd / "sub_fdts" / (b.name + (b.fdt ? ".dtb" : ".bin"));
       if (!write(p, b.bytes)) return false;
     }
-    std::string phys, lens;
-    for (const auto& a : k.scratch()) phys += hex(a.addr) + "\n", lens += hex(a.size) + "\n";
-    if (!text(kd / "scratch_phys.txt", phys) || !text(kd / "scratch_len.txt", lens)) return false;
+    for (const auto& f : k.debugfs_out_files())
+      if (!text(kd / (f.name + ".txt"), f.text)) return false;
   }
   return write(fs::path(dir) / "memory.elf", m.image().save_elf());
 }
@@ -434,14 +533,52 @@ bool write_run_files(const ScenarioRun& run, const std::string& dir, std::string
 
 std::vector<std::string> builtin_scenarios() {
   return {"chain", "abort-dangling-map", "stale-map", "unfinalized-load", "reserve-mem-in-scratch",
-          "abort-loses-preservations", "order-above-max", "scratch-underflow", "deserialize-reserve-fails"};
+          "abort-loses-preservations", "order-above-max", "scratch-underflow", "deserialize-reserve-fails",
+          "luo-memfd", "luo-flb-missing"};
 }
 
 std::optional<std::string> builtin_scenario_text(const std::string& name, KhoEra era) {
   std::string e(era_name(era));
   const EraTraits& t = era_traits(era);
-  std::string release = t.finalize == FinalizeModel::none ? "7.3.4" : std::string(e.substr(1)) + ".0";
+  // The era's model release (registry::default_release()).
+  std::string release = uname_release(registry::Resolved{&t, nullptr});
   std::string head = "machine: {ram: 2G}\nkernel:\n  era: " + e + "\n  release: \"" + release + "\"\n";
+  if (name == "luo-memfd" && t.luo) {
+    // The luo-memfd-2stage capture of shared/dumps (7.3.4), in every era with LUO.
+    return "name: luo-memfd\n"
+           "description: a LUO session with a 5-page memfd (page 3 a hole, f_pos 1234) survives the kexec (serialized at "
+           "liveupdate_reboot(), retrieved and finished in the next kernel; docs/kernel-behaviour.md 9)\n" + head +
+           "  cmdline: \"kho=on liveupdate=on reserve_mem=4M:4096:trace\"\n"
+           "steps:\n"
+           "  - boot\n"
+           "  - memfd_create: {name: m, pages: 5, holes: \"3\", pos: 1234, tag: kho-dump-session}\n"
+           "  - luo_create_session: {session: kho-dump-session}\n"
+           "  - luo_preserve_fd: {session: kho-dump-session, memfd: m, token: 0x1234abcd}\n"
+           "  - expect: {ret: 0}\n"
+           "  - kexec_load\n"
+           "  - kexec\n"
+           "  - luo_retrieve_session: {session: kho-dump-session}\n"
+           "  - luo_retrieve_fd: {session: kho-dump-session, token: 0x1234abcd, memfd: m}\n"
+           "  - expect: {ret: 0}\n"
+           "  - luo_finish: {session: kho-dump-session}\n"
+           "  - expect: {ret: 0}\n"
+           "  - expect: {session: kho-dump-session}\n"
+           "  - expect: {finding: INV_MEMFD_RESTORED_CONTENT, absent: true}\n"
+           "  - expect: {finding: INV_LUO_SERIALIZED_PRESERVED, absent: true}\n"
+           "  - expect: {finding: INV_KHO_BLOCK_CHAIN_VALID, absent: true}\n"
+           "  - expect: {finding: INV_MEMFD_FOLIO_ENTRY_EXACT, absent: true}\n"
+           "  - expect: {finding: INV_KHO_HANDOVER_COMPLETE, absent: true}\n"
+           "  - expect: {finding: INV_KHO_PRESERVED_CONTENT_INTACT, absent: true}\n";
+  }
+  if (name == "luo-flb-missing" && era == KhoEra::v6_19) {
+    return "name: luo-flb-missing\n"
+           "description: 6.19 writes luo-v1 without the luo-flb node, which 7.0 requires, so live update from 6.19 to 7.0 "
+           "panics the new kernel (luo_flb_setup_incoming(), docs/kernel-behaviour.md 9)\n"
+           "machine: {ram: 2G}\nkernel:\n  era: \"6.19\"\n"
+           "  cmdline: \"kho=on liveupdate=on\"\n"
+           "steps:\n  - boot\n  - luo_create_session: {session: s}\n  - kexec_load\n"
+           "  - kexec: {era: \"7.0\"}\n  - expect: {finding: HAZARD_LUO_PANIC, kernel: 2}\n";
+  }
   if (name == "chain") {
     return "name: chain\n"
            "description: kernel 1 -> kernel 2 -> kernel 3, with reserve_mem and test_kho\n" + head +

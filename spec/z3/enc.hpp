@@ -101,6 +101,9 @@ enum class Mutation {
   alloc_scratch_check_dropped,  // should_skip_region() forgets KHO_SCRATCH
   preserve_scratch_check_dropped,  // kho_preserve_*: debug scratch check missing
   split_order_off_by_one,  // greedy split uses ilog2(n) + 1
+  folio_info_pfn_not_phys,  // test_kho stores pfn | order instead of phys | order
+  memfd_folio_flags_shift_off_by_one,  // memfd folio flags at bit 51, not 52
+  kho_block_count_per_block_off_by_one,  // one entry more per block than fits
 };
 
 struct OpResult {

@@ -63,7 +63,8 @@ void window_family(std::vector<Obligation>& out, const ProveOptions& opts, Mutat
 void encoding_family(std::vector<Obligation>& out, const ProveOptions& opts, Mutation mut);  // obl_encoding.cpp
 void sm_family(std::vector<Obligation>& out, const ProveOptions& opts, Mutation mut);        // obl_sm.cpp
 void boot_family(std::vector<Obligation>& out, const ProveOptions& opts, Mutation mut);      // obl_boot.cpp
+void luo_family(std::vector<Obligation>& out, const ProveOptions& opts, Mutation mut);       // obl_luo.cpp
 inline constexpr Family kFamilies[] = {memblock_family, scratch_family, preserve_family, window_family,
-                                       encoding_family, sm_family,      boot_family};
+                                       encoding_family, sm_family,      boot_family,    luo_family};
 
 }  // namespace khospec::spec::z3enc
