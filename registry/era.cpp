@@ -98,22 +98,14 @@ constexpr Release kReleases[] = {
 // mm/memfd_luo.c, "memfd-v2" (seals) from 7.1 (8a552d68a86e); kexec-metadata:
 // 76aa46b9e404 "kho: kexec-metadata: track previous kernel chain" (7.1).
 constexpr ClientFormat kClients[] = {
-    {"memblock", "memblock", "memblock-v1", BlobKind::fdt, "6.16", "", 0, "",
-     "reserve_mem_kho_revive() (mm/memblock.c)"},
-    {"kho_test", "kho_test", "kho-test-v1", BlobKind::fdt, "6.17", "", 0, "", "kho_test_restore() (lib/test_kho.c)"},
-    {"luo", "LUO", "luo-v1", BlobKind::fdt, "6.19", "7.1", 0, "",
-     "luo_early_startup() (kernel/liveupdate/luo_core.c)"},
-    {"luo-flb", "LUO", "luo-flb-v1", BlobKind::fdt, "7.0", "7.1", 0, "",
-     "luo_flb_setup_incoming() (kernel/liveupdate/luo_flb.c)"},
-    {"luo", "LUO", "luo-v5", BlobKind::raw, "7.2", "", 0, "luo_ser",
-     "luo_early_startup() (kernel/liveupdate/luo_core.c)"},
-    {"memfd", "", "memfd-v1", BlobKind::raw, "6.19", "7.0", 0, "memfd_luo_ser_v1",
-     "memfd_luo_retrieve() (mm/memfd_luo.c)"},
-    // MEMFD_LUO_ALL_SEALS: F_SEAL_SEAL | SHRINK | GROW | WRITE | FUTURE_WRITE | EXEC (8a552d68a86e).
-    {"memfd", "", "memfd-v2", BlobKind::raw, "7.1", "", 0, "memfd_luo_ser_v2",
-     "memfd_luo_retrieve() (mm/memfd_luo.c)", 0x3f},
-    {"kexec-metadata", "kexec-metadata", "", BlobKind::raw, "7.1", "", 1, "kho_kexec_metadata",
-     "kho_in_kexec_metadata() (kernel/liveupdate/kexec_handover.c)"},
+    {"memblock", "memblock", "memblock-v1", BlobKind::fdt, "6.16", ""},
+    {"kho_test", "kho_test", "kho-test-v1", BlobKind::fdt, "6.17", ""},
+    {"luo", "LUO", "luo-v1", BlobKind::fdt, "6.19", "7.1"},
+    {"luo-flb", "LUO", "luo-flb-v1", BlobKind::fdt, "7.0", "7.1"},
+    {"luo", "LUO", "luo-v5", BlobKind::raw, "7.2", ""},
+    {"memfd", "", "memfd-v1", BlobKind::raw, "6.19", "7.0"},
+    {"memfd", "", "memfd-v2", BlobKind::raw, "7.1", ""},
+    {"kexec-metadata", "kexec-metadata", "", BlobKind::raw, "7.1", "", 1},
 };
 
 struct Version {
@@ -184,31 +176,6 @@ int compare_versions(std::string_view a, std::string_view b) {
 bool writes(const Release& r, const ClientFormat& f) {
   return compare_versions(r.version, f.first_release) >= 0 &&
          (f.last_release.empty() || compare_versions(r.version, f.last_release) <= 0);
-}
-
-bool written_under(std::string_view root_compatible, const ClientFormat& f) {
-  bool shipped = false;
-  for (const Era& e : kEras) {
-    if (e.compatible != root_compatible) continue;
-    for (const Release& r : releases_of(e.id)) {
-      shipped = true;
-      if (writes(r, f)) return true;
-    }
-  }
-  return !shipped;
-}
-
-std::vector<const ClientFormat*> formats_of_node(std::string_view node) {
-  std::vector<const ClientFormat*> out;
-  for (const ClientFormat& f : kClients)
-    if (!node.empty() && f.node == node) out.push_back(&f);
-  return out;
-}
-
-const ClientFormat* format_by_label(std::string_view label) {
-  for (const ClientFormat& f : kClients)
-    if (f.label() == label) return &f;
-  return nullptr;
 }
 
 std::string Resolved::describe() const {

@@ -15,7 +15,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace khospec::registry {
 
@@ -103,9 +102,6 @@ struct ClientFormat {
   std::string_view first_release;
   std::string_view last_release;    // "" while current
   std::uint32_t struct_version = 0; // the version field its reader checks (compatible "")
-  std::string_view layout = "";     // a struct blob's layout schema (schemas/layouts/), "" for an FDT
-  std::string_view reader = "";     // the kernel function that reads it in the next kernel
-  std::uint32_t seals = 0;          // memfd: the seals it can carry (MEMFD_LUO_ALL_SEALS)
 
   // "memfd-v2", or "kexec-metadata version 1" for a struct without a string.
   std::string label() const;
@@ -122,14 +118,6 @@ std::string_view era_name(EraId id);
 std::span<const Release> releases_of(EraId e);
 // The client formats a release writes (and reads).
 bool writes(const Release& r, const ClientFormat& f);
-// True when some release of an era whose root compatible is `root_compatible`
-// writes `f`; also true for every format when no shipped era uses that
-// compatible (kho-v2, RFC layouts): the hand-over names no release to judge by.
-bool written_under(std::string_view root_compatible, const ClientFormat& f);
-// The formats a root FDT child named `node` can hold (every era), and the format
-// of a LUO file with handler compatible `compatible` (nullptr when none).
-std::vector<const ClientFormat*> formats_of_node(std::string_view node);
-const ClientFormat* format_by_label(std::string_view label);
 // -1, 0, 1 like strcmp, by numeric major.minor ("7.4-rc1" sorts as 7.4).
 int compare_versions(std::string_view a, std::string_view b);
 

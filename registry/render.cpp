@@ -137,13 +137,12 @@ void render_markdown(std::ostream& out) {
   for (const Era& e : eras())
     if (!e.not_shipped.empty()) out << "\n" << e.name << " never shipped: " << e.not_shipped << ".\n";
   out << "\n## Client formats\n\n"
-         "| family | root child | compatible | blob | releases | next kernel's reader |\n"
-         "|---|---|---|---|---|---|\n";
+         "| family | root child | compatible | blob | releases |\n"
+         "|---|---|---|---|---|\n";
   for (const ClientFormat& f : client_formats()) {
     out << "| " << f.family << " | " << (f.node.empty() ? "(a LUO file)" : "`" + std::string(f.node) + "`") << " | "
         << (f.compatible.empty() ? "struct version " + std::to_string(f.struct_version) : "`" + std::string(f.compatible) + "`") << " | " << (f.kind == BlobKind::fdt ? "FDT" : "struct") << " | " << f.first_release << " - "
-        << (f.last_release.empty() ? std::string("current") : std::string(f.last_release)) << " | "
-        << (f.layout.empty() ? std::string() : "layout `" + std::string(f.layout) + "`; ") << f.reader << " |\n";
+        << (f.last_release.empty() ? std::string("current") : std::string(f.last_release)) << " |\n";
   }
 }
 
@@ -195,8 +194,6 @@ void render_json(std::ostream& out) {
     w.key("kind").value(f.kind == BlobKind::fdt ? "fdt" : "raw");
     w.key("first_release").value(f.first_release);
     w.key("last_release").value(f.last_release);
-    w.key("layout").value(f.layout);
-    w.key("reader").value(f.reader);
     w.end_object();
   }
   w.end_array();

@@ -117,6 +117,8 @@ void summarize_map(Walk& w, HandoverNode& root, const MapDecode& map) {
     p.second += b.size();
     total += b.size();
   }
+  // The map's blocks count against the same budget as the clients' entries (--map-limit).
+  w.spend(map.blocks.size(), m.path);
   add_field(m, "blocks", map.blocks.size(), false);
   add_field(m, "bytes", total);
   add_text(m, "complete", map.complete ? "yes" : "no");
@@ -236,27 +238,27 @@ void follow_client(Walk& w, Report& report, HandoverNode& root, const fdt::FlatT
                (is->last_release.empty() ? "+" : " - " + std::string(is->last_release)) + ")";
     w.add("kho_client_format_mismatch", path,
           "/" + name + " holds " + holds + ", but a " + w.root_compatible() + " hand-over's /" + name + " is " +
-              expected_labels() + ": " + std::string(reader->reader) + " refuses it and the client's state is lost");
+              expected_labels() + ": " + std::string(registry::identity(*reader).reader) + " refuses it and the client's state is lost");
   }
   client.format = use ? use->label() : (actual.empty() ? std::string() : printable(actual));
-  if (use && use->kind == registry::BlobKind::raw && !c.blob_size) extent = layout(use->layout).size;
+  if (use && use->kind == registry::BlobKind::raw && !c.blob_size) extent = layout(registry::identity(*use).layout).size;
   client.size = extent;
   // The blob is the client's first pointer.
   const bool restored_as_folio = use && use->family == "luo" && use->kind == registry::BlobKind::raw;
   w.require(client, c.phys, std::max<std::uint64_t>(extent, 1), restored_as_folio ? Claim::folio : Claim::covered,
-            std::nullopt, use ? std::string(use->reader) : std::string());
+            std::nullopt, use ? std::string(registry::identity(*use).reader) : std::string());
   if (use) {
     if (use->kind == registry::BlobKind::fdt && sub && sub->ok()) {
       if (use->family == "memblock") read_memblock(w, client, sub->flat);
       else if (use->family == "kho_test") read_test_kho(w, client, sub->flat);
       else if (use->family == "luo") read_luo_fdt(w, client, sub->flat);
     } else if (use->kind == registry::BlobKind::raw) {
-      const std::uint64_t want = std::min<std::uint64_t>(std::max<std::uint64_t>(layout(use->layout).size, 1), extent);
+      const std::uint64_t want = std::min<std::uint64_t>(std::max<std::uint64_t>(layout(registry::identity(*use).layout).size, 1), extent);
       raw = w.read(path, c.phys, want, "blob").value_or(std::vector<std::uint8_t>());
       if (use->family == "kexec-metadata") {
-        if (c.blob_size && *c.blob_size != layout(use->layout).size && !w.blocked("kho_blob_size_mismatch"))
+        if (c.blob_size && *c.blob_size != layout(registry::identity(*use).layout).size && !w.blocked("kho_blob_size_mismatch"))
           add_at(report, w.opts(), "kho_blob_size_mismatch", path, t.prop(*c.node, "blob-size"),
-                 "blob-size " + hex(*c.blob_size) + " but struct kho_kexec_metadata is " + dec(layout(use->layout).size) +
+                 "blob-size " + hex(*c.blob_size) + " but struct kho_kexec_metadata is " + dec(layout(registry::identity(*use).layout).size) +
                      " bytes");
         read_kexec_metadata(w, client, raw, c.blob_size);
       } else if (use->family == "luo") {
@@ -347,7 +349,7 @@ Handover follow_raw_blob(std::span<const std::uint8_t> bytes, std::string_view l
     if (actual != f->label())
       w.add("kho_client_format_mismatch", client.path,
             client.path + " holds " + (actual.empty() ? std::string("a struct that is no luo_ser") : "a struct with compatible '" + printable(actual) + "'") +
-                ", not " + f->label() + ": " + std::string(f->reader) + " refuses it and the preserved sessions are lost");
+                ", not " + f->label() + ": " + std::string(registry::identity(*f).reader) + " refuses it and the preserved sessions are lost");
     else
       read_luo_ser(w, client, bytes, std::nullopt);
   }

@@ -20,7 +20,8 @@ constexpr std::uint64_t kKnownFolioFlags = 0x3;  // MEMFD_LUO_FOLIO_DIRTY | MEMF
 
 void read_memfd(Walk& w, HandoverNode& file, const registry::ClientFormat& f, std::uint64_t data) {
   const std::string path = file.path + " -> memfd";
-  const Layout& l = layout(f.layout);
+  const registry::ClientIdentity& id = registry::identity(f);
+  const Layout& l = layout(id.layout);
   HandoverNode node = make_node("memfd", "memfd", path, data, l.size);
   node.format = f.label();
   if (data == 0) {
@@ -35,7 +36,7 @@ void read_memfd(Walk& w, HandoverNode& file, const registry::ClientFormat& f, st
     return;
   }
   const Struct s(l, *bytes, w.endian());
-  const bool v2 = f.seals != 0;
+  const bool v2 = id.seals != 0;
   const std::uint64_t pos = s.u("pos"), size = s.u("size"), nr = s.u("nr_folios");
   add_field(node, "pos", pos, false);
   add_field(node, "size", size);
@@ -47,9 +48,9 @@ void read_memfd(Walk& w, HandoverNode& file, const registry::ClientFormat& f, st
   const std::uint64_t vm_off = s.offset("folios");
   const Vmalloc v = vmalloc_desc(std::span(*bytes).subspan(vm_off, std::min<std::uint64_t>(16, bytes->size() - vm_off)),
                                  w.endian());
-  if (v2 && (s.u("seals") & ~std::uint64_t{f.seals}))
+  if (v2 && (s.u("seals") & ~std::uint64_t{id.seals}))
     w.add("kho_memfd_invalid", path,
-          "seals " + hex(s.u("seals")) + " outside " + f.label() + "'s MEMFD_LUO_ALL_SEALS " + hex(f.seals) +
+          "seals " + hex(s.u("seals")) + " outside " + f.label() + "'s MEMFD_LUO_ALL_SEALS " + hex(id.seals) +
               ": memfd_luo_retrieve() returns -EOPNOTSUPP and the file cannot be retrieved");
   if (v2 && s.u("flags") != 0)
     w.add("kho_memfd_unexpected", path,

@@ -11,7 +11,7 @@
 
 #include "conformance/handover/walk.hpp"
 #include "fdt/tree.hpp"
-#include "registry/era.hpp"
+#include "registry/clients.hpp"
 
 namespace khospec::conformance::follow {
 

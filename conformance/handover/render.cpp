@@ -13,21 +13,23 @@ namespace {
 
 using follow::hex;
 
-// How deep below `n` (at depth `d`) the output goes.
-bool show_children(const HandoverNode& n, int d, const RenderOptions& ro) {
-  if (ro.depth >= 0 && d >= ro.depth) return false;
-  if (ro.summary) {
-    if (n.kind == "handover") return true;
-    if (n.kind == "map") return true;  // its per-order summary
-    return false;
-  }
-  return true;
+// The structures that can number in the millions (map blocks, folios, chunk and
+// kho_block pages): --summary counts them instead of listing them.
+bool bulk(const std::string& kind) {
+  return kind == "block" || kind == "folio" || kind == "kho_block" || kind == "vmalloc_chunk";
 }
 
-std::map<std::string, std::uint64_t> hidden_counts(const HandoverNode& n) {
+// Whether `c`, a child of a node at depth `d`, is shown.
+bool shown(const HandoverNode& c, int d, const RenderOptions& ro) {
+  if (ro.depth >= 0 && d >= ro.depth) return false;
+  return !(ro.summary && bulk(c.kind));
+}
+
+// What is left out below `n`: counts per kind.
+std::map<std::string, std::uint64_t> hidden_counts(const HandoverNode& n, int d, const RenderOptions& ro) {
   std::map<std::string, std::uint64_t> c;
-  for (const auto& ch : n.children) ++c[ch.kind];
-  if (n.omitted) c["(not kept)"] += n.omitted;
+  for (const auto& ch : n.children)
+    if (!shown(ch, d, ro)) ++c[ch.kind];
   return c;
 }
 
@@ -44,23 +46,20 @@ std::string head_line(const HandoverNode& n) {
 
 void text(std::ostream& o, const HandoverNode& n, int d, const RenderOptions& ro) {
   const std::string ind(static_cast<std::size_t>(d) * 4, ' ');
-  const bool kids = show_children(n, d, ro);
   const bool leaf = n.kind == "block";
   o << ind << head_line(n);
-  if (leaf && n.fields.empty()) {
+  if (leaf && n.fields.empty() && n.children.empty()) {
     o << "\n";
     return;
   }
   o << " {\n";
   for (const auto& f : n.fields) o << ind << "    " << f.name << " = " << f.text << "\n";
-  if (kids) {
-    for (const auto& c : n.children) text(o, c, d + 1, ro);
-    if (n.omitted) o << ind << "    (" << n.omitted << " more not kept: --map-limit bounds the tree)\n";
-  } else if (!n.children.empty() || n.omitted) {
-    std::string s;
-    for (const auto& [k, c] : hidden_counts(n)) s += (s.empty() ? "" : ", ") + std::to_string(c) + " " + k;
-    o << ind << "    (" << s << " not shown)\n";
-  }
+  for (const auto& c : n.children)
+    if (shown(c, d, ro)) text(o, c, d + 1, ro);
+  if (n.omitted) o << ind << "    (" << n.omitted << " more followed and checked, not kept)\n";
+  std::string s;
+  for (const auto& [k, c] : hidden_counts(n, d, ro)) s += (s.empty() ? "" : ", ") + std::to_string(c) + " " + k;
+  if (!s.empty()) o << ind << "    (" << s << " not shown)\n";
   o << ind << "}\n";
 }
 
@@ -87,14 +86,12 @@ void json(JsonWriter& w, const HandoverNode& n, int d, const RenderOptions& ro) 
   }
   w.end_array();
   w.key("children").begin_array();
-  const bool kids = show_children(n, d, ro);
-  if (kids)
-    for (const auto& c : n.children) json(w, c, d + 1, ro);
+  for (const auto& c : n.children)
+    if (shown(c, d, ro)) json(w, c, d + 1, ro);
   w.end_array();
   w.key("omitted").value(n.omitted);
   w.key("not_shown").begin_object();
-  if (!kids)
-    for (const auto& [k, c] : hidden_counts(n)) w.key(k).value(c);
+  for (const auto& [k, c] : hidden_counts(n, d, ro)) w.key(k).value(c);
   w.end_object();
   w.end_object();
 }

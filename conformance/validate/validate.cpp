@@ -11,6 +11,7 @@
 #include "core/parse.hpp"
 #include "core/rules.hpp"
 #include "fdt/reader.hpp"
+#include "registry/clients.hpp"
 
 namespace khospec::conformance {
 
