@@ -129,14 +129,15 @@ bool Walk::in_image(std::uint64_t phys, std::uint64_t len) const { return image_
 std::optional<std::vector<std::uint8_t>> Walk::read(const std::string& path, std::uint64_t phys, std::uint64_t len,
                                                     std::string_view what) {
   if (len > (std::uint64_t{64} << 20)) len = std::uint64_t{64} << 20;  // never more than a sub-FDT may be
-  if (image_) {
-    if (auto v = image_->read_vec(phys, static_cast<std::size_t>(len))) return v;
-  }
+  // A client blob given on its own, without --memory: its pointers are shown, not
+  // followed (as a root FDT's are without an image).
+  if (!image_) return std::nullopt;
+  if (auto v = image_->read_vec(phys, static_cast<std::size_t>(len))) return v;
   if (!missing_.count(phys) && !blocked("kho_image_addr_missing")) {
     missing_.insert(phys);
     add("kho_image_addr_missing", path,
-        std::string(what) + " " + hex(phys) + " (" + hex(len) + " bytes) is not in the memory image" +
-            (image_ ? " " + image_->name() : std::string()));
+        std::string(what) + " " + hex(phys) + " (" + hex(len) + " bytes) is not in the memory image " +
+            image_->name());
   }
   return std::nullopt;
 }
