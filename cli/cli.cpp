@@ -24,7 +24,7 @@ const std::vector<Command>& commands() {
         {"live", true, "the running kernel's out or in side, as validate --live reads it"},
         {"root", true, "with --live: a directory standing for / (tests, chroots)"},
         {"depth", true, "with --memory: print the followed hand-over this many levels deep (0 = the root only)"},
-        {"summary", false, "with --memory: the map per order and each client's own fields, counting the rest"},
+        {"summary", false, "with --memory: count blocks, folios and chunk pages instead of listing them"},
         {"map-limit", true, "stop walking the map and the clients after this many blocks and entries (default 1048576)"},
         {"release", true, "the writer's release (uname -r) that kexec-metadata must name"}},
        cmd_dump},

@@ -267,7 +267,7 @@ std::vector<Rule> make_rules() {
    "point each child at its own blob, with the compatible of the era that writes the root"},
   {"kho_client_unknown", I, "client", {"family:container", "family:abi"},
    "a root child no client khospec knows (or one the kernels of this root's era do not read)",
-   "only the blob's preservation is checked; registry/era.cpp lists the known clients (docs/eras.md)",
+   "only the blob's preservation is checked; registry/clients.cpp lists the known clients (docs/eras.md their releases)",
    "kho_retrieve_subtree()", "conformance/corpus/handover/bad/unknown-client-fail.kho.yaml", "-"},
   {"kho_follow_limit", E, "client", {"family:container", "family:abi"},
    "the walk behind the root reached --map-limit (blocks and entries); what follows is not checked",

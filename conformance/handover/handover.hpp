@@ -14,7 +14,8 @@
 // A finding names the whole pointer path as its node
 // (`/LUO -> session "s" -> file token 0x1234abcd -> memfd folio 3`).
 // Formats are decided by the root compatible (registry::written_under()) plus the
-// content (compatible strings, versions); the client table is registry::client_formats().
+// content (compatible strings, versions); the client table is registry::client_formats()
+// with the identities of registry/clients.cpp.
 #pragma once
 
 #include <cstdint>
@@ -105,8 +106,8 @@ Handover follow_raw_blob(std::span<const std::uint8_t> bytes, std::string_view l
 void check_metadata_chain(const std::vector<const Handover*>& in_boot_order, const std::vector<std::string>& files,
                           Report& report);
 
-// Rendering: `depth` levels below the root (-1: all); `summary` keeps the map
-// summary and each client's own fields, and counts what it leaves out.
+// Rendering: `depth` levels below the root (-1: all); `summary` counts the bulk
+// (map blocks, folios, vmalloc chunk and kho_block pages) instead of listing it.
 struct RenderOptions {
   int depth = -1;
   bool summary = false;
