@@ -1,5 +1,7 @@
-// The followed hand-over: layouts the readers name exist, and corpus images of
-// every client format read back as written.
+// The followed hand-over: the layouts the readers name exist. The readers are
+// exercised end to end by the corpus (conformance/corpus/handover/: a case that
+// fires per check, clean controls per era) and on the real 7.3 captures
+// (conformance/validate/followed_captures_test.cpp).
 #include <gtest/gtest.h>
 
 #include "conformance/handover/handover.hpp"
