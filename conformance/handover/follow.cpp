@@ -4,6 +4,7 @@
 // reader of its format family. The blob itself is the first pointer the
 // cardinal rule checks.
 #include <algorithm>
+#include <cstring>
 #include <map>
 
 #include "conformance/handover/readers.hpp"
@@ -83,6 +84,7 @@ std::unique_ptr<SubFdt> open_sub_fdt(Walk& w, const std::string& path, std::uint
 // The string a struct blob starts with (luo_ser.compatible), when it is one: NUL-
 // terminated within the field and printable. "" otherwise.
 std::string struct_tag(std::span<const std::uint8_t> head) {
+  if (head.empty() || head[0] < 0x21 || head[0] > 0x7e) return {};  // no string: no layout to read
   const Struct s(layout("luo_ser"), head, fdt::Endian::little);
   bool terminated = false;
   const std::string c = s.str("compatible", &terminated);
@@ -94,6 +96,7 @@ std::string struct_tag(std::span<const std::uint8_t> head) {
 
 // A version-1 kho_kexec_metadata by content: version 1 and a NUL-terminated release.
 bool looks_like_metadata(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() < 4 || fdt::load_u32(bytes.data(), fdt::Endian::little) != 1) return false;  // version 1
   const Layout& km = layout("kho_kexec_metadata");
   if (!km.size || bytes.size() < km.size) return false;
   const Struct s(km, bytes, fdt::Endian::little);
@@ -324,9 +327,11 @@ std::string recognise_raw_blob(std::span<const std::uint8_t> bytes, std::string_
     return f->label();  // checked as that format, whatever its bytes say (follow_raw_blob())
   }
   // By content alone: a luo_ser ("luo-v..."), or a version-1 kexec-metadata of exactly its size.
-  if (const std::string l = struct_tag(bytes); l.rfind("luo-v", 0) == 0 && bytes.size() >= layout("luo_ser").size)
+  // (Cheap tests first: most inputs that reach here are broken FDTs, and a layout is a schema file to parse.)
+  if (bytes.size() >= 5 && std::memcmp(bytes.data(), "luo-v", 5) == 0 && bytes.size() >= layout("luo_ser").size &&
+      struct_tag(bytes).rfind("luo-v", 0) == 0)
     return "luo-v5";
-  if (bytes.size() == layout("kho_kexec_metadata").size && looks_like_metadata(bytes)) return "kexec-metadata version 1";
+  if (looks_like_metadata(bytes) && bytes.size() == layout("kho_kexec_metadata").size) return "kexec-metadata version 1";
   return {};
 }
 

@@ -33,19 +33,18 @@ std::string printable(std::string_view s) {
 }
 
 const Layout& layout(std::string_view name) {
-  // Parsed once: SchemaSet::layout() reads every schema on first use.
-  static const std::map<std::string, Layout, std::less<>> all = [] {
-    std::map<std::string, Layout, std::less<>> m;
-    for (const char* n : {"luo_ser", "luo_session_ser", "luo_session_header_ser", "luo_file_ser", "luo_flb_header_ser",
-                          "luo_flb_ser", "kho_block_header_ser", "memfd_luo_ser_v1", "memfd_luo_ser_v2",
-                          "memfd_luo_folio_ser", "kho_vmalloc", "kho_vmalloc_chunk", "kho_kexec_metadata"}) {
-      if (auto l = SchemaSet::builtin().layout(n)) m.emplace(n, std::move(*l));
-    }
-    return m;
-  }();
+  // Parsed on first use, one schema file per layout (the schema pack carries no
+  // layout fields yet): a hand-over without clients parses none.
+  static std::mutex mu;
+  static std::map<std::string, Layout, std::less<>> cache;
   static const Layout none;
-  auto it = all.find(name);
-  return it == all.end() ? none : it->second;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache.find(name);
+  if (it == cache.end()) {
+    auto l = SchemaSet::builtin().layout(name);
+    it = cache.emplace(std::string(name), l ? std::move(*l) : Layout{}).first;
+  }
+  return it->second.size ? it->second : none;
 }
 
 const LayoutField* Struct::find(std::string_view field) const {
