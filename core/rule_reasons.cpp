@@ -121,7 +121,11 @@ constexpr std::pair<std::string_view, std::string_view> kReasons[] = {
     {"kho_metadata_chain", "the kernel reports a wrong kexec history; no client state depends on it"},
     // live
     {"kho_live_source", "says what was read; nothing is wrong"},
-    {"kho_live_no_fdt", "there is nothing to check: a clean result would vouch for a hand-over khospec never saw"},
+    {"kho_live_no_fdt", "the machine is not handing anything over yet (or khospec may not read it): nothing is "
+                        "lost, but nothing was checked either, so it is not silent"},
+    {"kho_live_debugfs_truncated", "a debugfs artefact: the root is read from memory instead and checked whole"},
+    {"kho_live_root_from_memory", "says where the root was read; nothing is wrong"},
+    {"kho_live_unverified", "the hand-over was not checked: not silent, but nothing in it is known to be wrong"},
 };
 
 }  // namespace
