@@ -13,7 +13,7 @@ namespace khospec::cli {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
-      {"dump", "dump [--offsets] [--memory IMAGE [--memory-base ADDR]] FILE|- ... | --live out|in",
+      {"dump", "dump [--offsets] [--memory IMAGE [--memory-base ADDR] [--depth N] [--summary]] FILE|- ... | --live out|in",
        "print KHO FDTs as a tree with every value decoded natively",
        {{"offsets", false, "show the byte offset of every node and property"},
         {"memory", true, "also decode and print the preserved-memory map from this memory image (ELF core or raw)"},
@@ -22,7 +22,11 @@ const std::vector<Command>& commands() {
         {"scratch", true, "with --memory: scratch areas to check (ADDR+SIZE[,..], PHYS_FILE:LEN_FILE or a dir)"},
         {"fdt-phys", true, "with --memory: physical address of the root FDT (no FILE: the root is read there)"},
         {"live", true, "the running kernel's out or in side, as validate --live reads it"},
-        {"root", true, "with --live: a directory standing for / (tests, chroots)"}},
+        {"root", true, "with --live: a directory standing for / (tests, chroots)"},
+        {"depth", true, "with --memory: print the followed hand-over this many levels deep (0 = the root only)"},
+        {"summary", false, "with --memory: count blocks, folios and chunk pages instead of listing them"},
+        {"map-limit", true, "stop walking the map and the clients after this many blocks and entries (default 1048576)"},
+        {"release", true, "the writer's release (uname -r) that kexec-metadata must name"}},
        cmd_dump},
       {"corpus", "corpus build OUT_DIR [--src DIR] | corpus check FILE|DIR ...",
        "compile the conformance corpus to .dtb, or check sources against their EXPECT headers",
@@ -51,7 +55,8 @@ const std::vector<Command>& commands() {
         {"scratch", true, "scratch areas: ADDR+SIZE[,..], PHYS_FILE:LEN_FILE, or a dir with scratch_phys/scratch_len"},
         {"fdt-phys", true, "physical address of the root FDT (else searched in small images)"},
         {"kho-v1-bitmap", true, "kho-v1 bitmap size: auto (default), 512 (6.16/6.17) or page (6.18+)"},
-        {"map-limit", true, "stop walking the memory map after this many chunks/nodes/blocks (default 1048576)"},
+        {"map-limit", true, "stop walking the map and the clients after this many blocks and entries (default 1048576)"},
+        {"release", true, "the writer's release (uname -r): kexec-metadata's previous_release must name it"},
         {"live", true, "read the running kernel's out or in side (debugfs /sys/kernel/debug/kho, RFC sysfs)"},
         {"root", true, "file system root for --live (a fake tree in tests; default /)"},
         {"W", true, "-W no-RULE disables RULE, -W RULE makes it a warning (RULE may be FAMILY:*); repeatable"},

@@ -4,6 +4,7 @@
 #include "cli/cli.hpp"
 #include "cli/output.hpp"
 #include "core/json.hpp"
+#include "conformance/handover/handover.hpp"
 #include "fdt/reader.hpp"
 
 namespace khospec::cli {
@@ -11,7 +12,13 @@ namespace khospec::cli {
 int cmd_dump(Context& ctx) {
   // --live follows memory (/proc/kcore) like --memory does: the same path.
   if (ctx.opts.extra.count("memory") || ctx.opts.extra.count("live")) return dump_with_memory(ctx);  // cmd_validate.cpp
-  for (const char* o : {"memory-base", "kho-v1-bitmap", "scratch", "fdt-phys"}) {
+  // A client blob on its own (7.x sub_fdts/LUO, kexec-metadata) is decoded as what it is.
+  if (ctx.opts.args.size() == 1 && ctx.opts.args.front() != "-") {
+    std::vector<std::uint8_t> b;
+    if (read_input(ctx, ctx.opts.args.front(), b) && !conformance::recognise_raw_blob(b, ctx.opts.args.front()).empty())
+      return dump_with_memory(ctx);
+  }
+  for (const char* o : {"memory-base", "kho-v1-bitmap", "scratch", "fdt-phys", "depth", "summary"}) {
     if (ctx.opts.extra.count(o)) return usage_error(ctx, std::string("--") + o + " needs --memory IMAGE");
   }
   if (ctx.opts.args.empty()) return usage_error(ctx, "dump needs at least one FILE (or - for stdin)");

@@ -96,6 +96,11 @@ TEST(RuleRegistry, EveryRuleHasAnExampleThatFiresIt) {
   }
 }
 
+// docs/rules.md gives each rule's reason: the consequence its level stands for.
+TEST(RuleRegistry, EveryRuleSaysWhyItHasItsLevel) {
+  for (const auto& r : rules()) EXPECT_FALSE(r.reason.empty()) << r.id << " has no reason (core/rule_reasons.cpp)";
+}
+
 TEST(RuleRegistry, GoodFilesAreSilentAndEveryFiredRuleIsRegistered) {
   for (const auto& p : corpus_files("good")) {
     Report r = run_source(p);

@@ -103,6 +103,11 @@ void write_json(JsonWriter& w, const AbiSet& set) {
       w.key("offset").value(f.offset);
       w.key("size").value(f.size);
       if (f.count != 1) w.key("count").value(f.count);
+      if (f.bit_width) {
+        w.key("bits").begin_array();
+        w.value(static_cast<std::uint64_t>(f.bit_lsb)).value(static_cast<std::uint64_t>(f.bit_width));
+        w.end_array();
+      }
       write_value(w, f.value);
       if (!f.layout.empty()) w.key("layout").value(f.layout);
       w.end_object();

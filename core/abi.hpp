@@ -54,6 +54,7 @@ struct Field {
   std::uint64_t offset = 0, size = 0, count = 1;
   Value value;               // value.type "struct" + layout: an inline packed struct
   std::string layout;        // inline struct layout name ("" if none)
+  unsigned bit_lsb = 0, bit_width = 0;  // a C bit-field of the unit (width 0: the whole field)
 };
 
 struct Layout {

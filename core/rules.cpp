@@ -142,7 +142,7 @@ std::vector<Rule> make_rules() {
   {"schema_maximum", E, "schema", {"family:container", "family:abi"}, "a value is above the schema's maximum",
    "see the schema's description of the property (e.g. an RFC ftrace cpu at or above CONFIG_NR_CPUS)", "",
    "conformance/corpus/rfc-ftrace/bad/cpu-too-large-fail.kho.yaml", "stay within the documented bound"},
-  {"schema_multiple_of", W, "schema", {"family:container", "family:abi"}, "a pointer or size is not aligned as the schema says (page alignment)",
+  {"schema_multiple_of", E, "schema", {"family:container", "family:abi"}, "a pointer or size is not aligned as the schema says (page alignment)",
    "KHO blobs and map roots are page allocations (kho_alloc_preserve(), get_zeroed_page())",
    "kho_alloc_preserve()", "conformance/corpus/kho-v4/bad/unaligned-preserved-data-fail.kho.yaml",
    "point at the page-aligned allocation"},
@@ -217,7 +217,7 @@ std::vector<Rule> make_rules() {
    "conformance/corpus/image/bad/radix-index-fail.kho.yaml", "-"},
   {"kho_map_too_many", E, "map", {"family:container", "family:abi"}, "the map has more chunks, nodes or blocks than khospec walks (1M)",
    "a corrupt map; decoding stopped", "", "conformance/corpus/image/bad/radix-too-many-fail.kho.yaml", "-"},
-  {"kho_map_overlap", W, "map", {"family:container", "family:abi"}, "preserved blocks of different orders overlap",
+  {"kho_map_overlap", E, "map", {"family:container", "family:abi"}, "preserved blocks of different orders overlap",
    "the producer does not prevent overlapping preservations; the next kernel reserves both", "kho_preserve_folio()",
    "conformance/corpus/image/bad/cross-order-overlap-fail.kho.yaml", "preserve each range once"},
   // --------------------------------------------------------------------- xref
@@ -230,10 +230,6 @@ std::vector<Rule> make_rules() {
   {"kho_blob_size_mismatch", W, "xref", {"family:container", "family:abi"}, "blob-size differs from the FDT blob's totalsize or the packed struct's size",
    "7.3 writes the exact byte length (FDT totalsize, 73 for kexec-metadata, 32 for luo_ser)", "kho_add_subtree()",
    "conformance/corpus/image/bad/blob-size-mismatch-fail.kho.yaml", "-"},
-  {"kho_blob_not_preserved", E, "xref", {"family:container", "family:abi", "family:map"}, "a sub-blob's pages are not in the preserved set",
-   "KHO stores only the pointer; the client must preserve the blob itself (kho_preserve_folio/pages, "
-   "kho_alloc_preserve), or the next kernel may overwrite it", "kho_add_subtree()",
-   "conformance/corpus/image/bad/blob-not-preserved-fail.kho.yaml", "preserve the blob's pages"},
   {"kho_fdt_not_preserved", E, "xref", {"family:container", "family:abi", "family:map"}, "the root FDT's own page (found in the image) is not preserved as a block",
    "kho_finalize() (6.16) / kho_init() (6.19+) preserve the root FDT page", "kho_finalize(), kho_alloc_preserve()",
    "conformance/corpus/image/bad/root-fdt-not-preserved-fail.kho.yaml", "-"},
@@ -252,21 +248,76 @@ std::vector<Rule> make_rules() {
    "kho_preserve_folio() WARN_ON (6.18+)", "conformance/corpus/image/bad/scratch-overlap-fail.kho.yaml",
    "never preserve scratch memory"},
   // ------------------------------------------------------------------- client
-  {"kho_reserve_mem_not_preserved", E, "client", {"family:container", "family:map"}, "a reserve-mem range is not exactly covered by preserved blocks",
-   "reserve_mem_kho_finalize() preserves every range; the next kernel revives it from KHO", "reserve_mem_kho_finalize()",
-   "conformance/corpus/image/bad/reserve-mem-not-preserved-fail.kho.yaml", "preserve the range"},
-  {"kho_test_folio_not_preserved", E, "client", {"family:container", "family:map"}, "a test_kho folio is not preserved with its order",
-   "kho_test_restore() restores each folio with kho_restore_folio()", "kho_test_restore()",
-   "conformance/corpus/image/bad/test-kho-folio-not-preserved-fail.kho.yaml", "-"},
-  {"kho_vmalloc_invalid", E, "client", {"family:container", "family:map"}, "a struct kho_vmalloc (test_kho folios_info) is inconsistent: flags, a repeating chunk, blocks beyond total_pages",
+  {"kho_not_preserved", E, "client", {"family:container", "family:abi", "family:map"},
+   "the cardinal rule: a range the hand-over points to (a blob, a reserve_mem range, a vmalloc chunk or block, a "
+   "kho_block, a LUO session, file or FLB block, a memfd_luo_ser, a folio) is not preserved, or not at the order "
+   "the kernel restores it with",
+   "KHO hands over only what the map records; every client preserves what it points to (kho_preserve_folio/pages, "
+   "kho_alloc_preserve, kho_preserve_vmalloc), and the next kernel restores it at that order "
+   "(kho_restore_folio, kho_restore_pages, kho_restore_free)",
+   "kho_restore_folio(), kho_restore_pages(), kho_restore_free() (kernel/liveupdate/kexec_handover.c, 7.3)",
+   "conformance/corpus/handover/bad/memfd-folio-not-preserved-fail.kho.yaml",
+   "preserve the range with the call its reader restores it with"},
+  {"kho_client_format_mismatch", E, "client", {"family:container", "family:abi"},
+   "a client blob (or a LUO file) is not the format its node implies under this root compatible; the finding names both",
+   "each client's reader checks its own compatible (fdt_node_check_compatible(), strncmp() of luo_ser, the LUO "
+   "file handler's strcmp()) and refuses anything else", "reserve_mem_kho_revive(), kho_test_restore(), "
+   "luo_early_startup(), luo_file_deserialize()",
+   "conformance/corpus/handover/bad/swapped-sub-blobs-fail.kho.yaml",
+   "point each child at its own blob, with the compatible of the era that writes the root"},
+  {"kho_client_unknown", I, "client", {"family:container", "family:abi"},
+   "a root child no client khospec knows (or one the kernels of this root's era do not read)",
+   "only the blob's preservation is checked; registry/clients.cpp lists the known clients (docs/eras.md their releases)",
+   "kho_retrieve_subtree()", "conformance/corpus/handover/bad/unknown-client-fail.kho.yaml", "-"},
+  {"kho_follow_limit", E, "client", {"family:container", "family:abi"},
+   "the walk behind the root reached --map-limit (blocks and entries); what follows is not checked",
+   "a clean result would vouch for structures khospec never read; raise --map-limit", "",
+   "conformance/corpus/handover/bad/follow-limit-fail.kho.yaml", "raise --map-limit"},
+  {"kho_block_chain_invalid", E, "client", {"family:container", "family:abi"},
+   "a kho_block chain (LUO sessions, files) has a misaligned or repeating block, more than 10000 blocks, or a count "
+   "of 0 or above what fits the block",
+   "kho_block_set_restore() refuses the whole set and the client's restore fails",
+   "kho_block_set_restore(), kho_block_set_is_cyclic() (kernel/liveupdate/kho_block.c, 7.2+)",
+   "conformance/corpus/handover/bad/kho-block-count-fail.kho.yaml", "-"},
+  {"kho_luo_invalid", E, "client", {"family:container", "family:abi"},
+   "LUO state the next kernel cannot deserialize: a short luo_ser, a session name without NUL, empty or twice, a file "
+   "count that disagrees with its entries, a duplicate token, a count beyond the luo-v1 arrays, a bad FLB header",
+   "luo_session_deserialize() stops at the first bad entry; no session can then be retrieved (/dev/liveupdate fails)",
+   "luo_early_startup(), luo_session_deserialize(), luo_file_deserialize(), luo_flb_setup_incoming() "
+   "(kernel/liveupdate/, 6.19+)",
+   "conformance/corpus/handover/bad/luo-file-count-fail.kho.yaml", "-"},
+  {"kho_luo_file_unknown", W, "client", {"family:container", "family:abi"},
+   "a LUO file whose handler compatible is not a mainline handler (memfd-v1, memfd-v2)",
+   "a next kernel without that handler fails luo_file_deserialize() with -ENOENT; whether it has one depends on its "
+   "configuration, not on the hand-over", "luo_file_deserialize()",
+   "conformance/corpus/handover/bad/luo-file-unknown-fail.kho.yaml", "-"},
+  {"kho_memfd_invalid", E, "client", {"family:container", "family:abi"},
+   "memfd state the next kernel misreads or loses: seals outside the version's mask, nr_folios not the folio array's "
+   "entries, a folio index beyond the size or overlapping another, a non-empty file without folios",
+   "memfd_luo_preserve_folios() writes one entry per pinned folio in index order below the size",
+   "memfd_luo_retrieve(), memfd_luo_retrieve_folios() (mm/memfd_luo.c, 6.19+)",
+   "conformance/corpus/handover/bad/memfd-seals-fail.kho.yaml", "-"},
+  {"kho_memfd_unexpected", W, "client", {"family:container", "family:abi"},
+   "memfd state the writer never produces but the reader accepts: pos beyond size, folios out of index order, "
+   "unknown flag bits, a pfn 0 entry", "restored as is (vfs_setpos(), shmem_add_to_page_cache())",
+   "memfd_luo_retrieve()", "conformance/corpus/handover/bad/memfd-pos-beyond-size-fail.kho.yaml", "-"},
+  {"kho_test_invalid", E, "client", {"family:container", "family:abi"},
+   "test_kho's nr_folios is more than folios_info holds, or an entry names no page order",
+   "kho_test_restore_data() reads nr_folios entries", "kho_test_restore_data() (lib/test_kho.c, 6.17+)",
+   "conformance/corpus/handover/bad/test-kho-nr-folios-fail.kho.yaml", "-"},
+  {"kho_vmalloc_invalid", E, "client", {"family:container", "family:map"}, "a struct kho_vmalloc (test_kho folios_info, a memfd folio array) is inconsistent: flags, a repeating chunk, blocks beyond total_pages",
    "kho_restore_vmalloc() rejects unknown flags and checks idx + contig <= total_pages and idx == total_pages at the end",
    "kho_restore_vmalloc() (kernel/kexec_handover.c, 6.18+)", "conformance/corpus/image/bad/vmalloc-total-pages-fail.kho.yaml", "-"},
-  {"kho_vmalloc_not_preserved", E, "client", {"family:container", "family:map"}, "a vmalloc chunk page or data block is not preserved",
-   "kho_preserve_vmalloc() preserves every chunk page (order 0) and every data block", "kho_preserve_vmalloc()",
-   "conformance/corpus/image/bad/vmalloc-chunk-not-preserved-fail.kho.yaml", "-"},
-  {"kho_metadata_invalid", W, "client", {"family:container"}, "the kexec-metadata blob is not struct kho_kexec_metadata version 1 (73 bytes)",
-   "a version mismatch makes the next kernel ignore the metadata", "kho_kexec_metadata (include/linux/kho/abi/kexec_metadata.h)",
+  {"kho_metadata_invalid", W, "client", {"family:container"}, "the kexec-metadata blob is not a sound struct kho_kexec_metadata version 1: another version, a release without NUL or empty, a kexec_count of 0",
+   "a version mismatch makes the next kernel ignore the metadata; an unterminated release is cut by strscpy()",
+   "kho_in_kexec_metadata() (kernel/liveupdate/kexec_handover.c, 7.1+)",
    "conformance/corpus/image/bad/metadata-version-fail.kho.yaml", "-"},
+  {"kho_metadata_chain", W, "client", {"family:container"},
+   "kexec-metadata across hand-overs: kexec_count does not go up by one from one kernel to the next, or "
+   "previous_release does not name the writer (--release)",
+   "each kernel writes its own uname -r and the count it received + 1",
+   "kho_out_kexec_metadata() (kernel/liveupdate/kexec_handover.c, 7.1+)",
+   "conformance/corpus/handover/bad/metadata-release-fail.kho.yaml", "-"},
   // --------------------------------------------------------------------- live
   {"kho_live_source", I, "live", {}, "names the live source that was read (debugfs, RFC sysfs)",
    "", "", "conformance/live/live_test.cpp", "-"},
@@ -431,7 +482,11 @@ std::vector<Rule> make_rules() {
 }  // namespace
 
 const std::vector<Rule>& rules() {
-  static const std::vector<Rule> table = make_rules();
+  static const std::vector<Rule> table = [] {
+    auto t = make_rules();
+    for (auto& r : t) r.reason = rule_reason(r.id, r.family, r.level);
+    return t;
+  }();
   return table;
 }
 
@@ -457,7 +512,8 @@ const std::vector<std::pair<std::string_view, std::string_view>>& rule_families(
       {"map", "the preserved-memory map decoded from the image"},
       {"xref", "cross-references: sub-blob pointers, blob-size, blob preservation"},
       {"scratch", "scratch areas (--scratch)"},
-      {"client", "client formats behind the sub-blobs (memblock, test_kho, kexec-metadata)"},
+      {"client", "the followed hand-over: every client structure behind the root (memblock, test_kho, kexec-metadata, "
+                 "LUO sessions and files, memfd), its identity and the cardinal rule"},
       {"live", "live reads (--live)"},
       {"lint", "`khospec schema lint` on schema files"},
       {"compat", "`khospec compat OLD NEW`: changes between two schema sets or ABI dumps"},

@@ -32,10 +32,13 @@ struct Rule {
   std::string_view kernel;   // kernel function / header the rule mirrors ("" if none)
   std::string_view example;  // file that fires it, relative to the repository
   std::string_view fix;
+  std::string_view reason = {};  // why this level: the consequence (core/rule_reasons.cpp)
 };
 
 // Every rule, in documentation order (families in pipeline order).
 const std::vector<Rule>& rules();
+// Why a rule has its level (core/rule_reasons.cpp): "" when none is recorded.
+std::string_view rule_reason(std::string_view id, std::string_view family, Level level);
 // nullptr when `id` is not registered.
 const Rule* find_rule(std::string_view id);
 // The registered default level (Level::error for an unregistered ID).

@@ -33,6 +33,7 @@ __all__ = [
     "compat",
     "compat_matrix",
     "dump",
+    "handover",
     "known_abis",
     "model",
     "preserved",
@@ -97,13 +98,38 @@ def dump(blob: BlobLike, endian: str = "little") -> Dict[str, Any]:
     return _core.dump(_blob(blob), endian)
 
 
+def handover(
+    blob: BlobLike,
+    memory: Optional[MemoryImage] = None,
+    depth: Optional[int] = None,
+    summary: bool = False,
+    release: Optional[str] = None,
+) -> Optional[Dict[str, Any]]:
+    """The followed hand-over, the tree ``khospec dump -f json --memory`` prints.
+
+    Each node is ``{"kind", "name", "format", "path", "phys", "size", "order",
+    "preserved", "fields": [{"name", "value", "number"}], "children": [...],
+    "omitted", "not_shown"}``: the root, the map summary (blocks per order) and
+    every client decoded (reserve_mem regions, kexec-metadata, test_kho folios,
+    LUO sessions -> files -> memfd -> folios). ``depth`` cuts the tree that many
+    levels below the root; ``summary`` counts blocks, folios and chunk pages
+    instead of listing them. A KHO root needs ``memory``; a client blob on its own
+    (debugfs ``sub_fdts/LUO``, ``kexec-metadata``) does not. ``None`` when there
+    is nothing to follow; ``validate`` says why.
+    """
+    if depth is not None and depth < 0:
+        raise ValueError("depth must be 0 or more")
+    text = _core.handover_json(_blob(blob), memory, -1 if depth is None else depth, summary, "little", release)
+    return json.loads(text) if text else None
+
+
 def known_abis() -> List[str]:
     """Every ABI name ``validate(abi=...)`` accepts besides ``"auto"``."""
     return _core.known_abis()
 
 
 def rules() -> List[Dict[str, str]]:
-    """The rule registry (docs/rules.md): id, level, family, summary, hint, kernel, fix."""
+    """The rule registry (docs/rules.md): id, level, family, summary, hint, kernel, fix, reason."""
     return _core.rules()
 
 

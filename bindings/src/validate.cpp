@@ -1,6 +1,9 @@
 // validate(), dump(), known_abis(), rules().
 #include "bindings/src/common.hpp"
 
+#include <sstream>
+
+#include "core/json.hpp"
 #include "fdt/reader.hpp"
 #include "fdt/tree.hpp"
 
@@ -135,6 +138,32 @@ py::dict do_dump(const PyBlob& blob, const std::string& endian) {
   return out;
 }
 
+// The followed hand-over (conformance/handover/) as the JSON `dump -f json
+// --memory` prints under "handover"; "" when there is none (no image for a root,
+// or bytes that are neither a KHO root nor a client blob).
+std::string do_handover_json(const PyBlob& blob, const PyImage* memory, int depth, bool summary,
+                             const std::string& endian, const std::optional<std::string>& release) {
+  conformance::ValidateOptions vo;
+  vo.read.file = blob.name;
+  vo.endian = parse_endian(endian);
+  vo.scratch = blob.scratch;
+  if (release) vo.release = *release;
+  Report r;
+  conformance::Validation v;
+  {
+    py::gil_scoped_release nogil;
+    v = conformance::validate(blob.data, memory ? memory->image.get() : nullptr, vo, r);
+  }
+  if (!v.handover) return {};
+  std::ostringstream o;
+  JsonWriter w(o, 0);
+  conformance::RenderOptions ro;
+  ro.depth = depth;
+  ro.summary = summary;
+  conformance::write_handover_json(w, *v.handover, ro);
+  return o.str();
+}
+
 }  // namespace
 
 void init_validate(py::module_& m) {
@@ -146,6 +175,8 @@ void init_validate(py::module_& m) {
   }, py::arg("blob"), py::arg("memory") = nullptr, py::arg("abi") = "auto", py::arg("rules") = py::none(),
      py::arg("as_era") = py::none(), py::arg("endian") = "little", py::arg("kho_v1_bitmap") = py::none());
   m.def("dump", &do_dump, py::arg("blob"), py::arg("endian") = "little");
+  m.def("handover_json", &do_handover_json, py::arg("blob"), py::arg("memory") = nullptr, py::arg("depth") = -1,
+        py::arg("summary") = false, py::arg("endian") = "little", py::arg("release") = py::none());
   m.def("known_abis", [] { return conformance::known_abis(); });
   m.def("rules", [] {
     py::list l;
@@ -158,6 +189,7 @@ void init_validate(py::module_& m) {
       d["hint"] = std::string(r.hint);
       d["kernel"] = std::string(r.kernel);
       d["fix"] = std::string(r.fix);
+      d["reason"] = std::string(r.reason);
       l.append(d);
     }
     return l;

@@ -28,6 +28,14 @@ std::vector<std::string> strings(const YAML::Node& n) {
 }
 
 // Constraints common to properties (schema keywords) and layout fields.
+// `bits: [LSB, WIDTH]` of a bit-field (schemas and ABI dumps alike).
+void read_bits(const YAML::Node& f, abi::Field& fl) {
+  const YAML::Node b = f["bits"];
+  if (!b || !b.IsSequence() || b.size() != 2) return;
+  fl.bit_lsb = static_cast<unsigned>(yaml_u64(b[0]).value_or(0));
+  fl.bit_width = static_cast<unsigned>(yaml_u64(b[1]).value_or(0));
+}
+
 void read_constraints(const YAML::Node& y, abi::Value& v) {
   if (has(y["const"])) v.values.push_back(yaml_str(y["const"]));
   for (const auto& e : strings(y["enum"])) v.values.push_back(e);
@@ -138,6 +146,7 @@ class SchemaReader {
         fl.value.type = yaml_str(f["type"]);
         fl.value.len = fl.size;
         fl.layout = yaml_str(f["layout"]);
+        read_bits(f, fl);
         read_constraints(f, fl.value);
         out.fields.push_back(std::move(fl));
       }
@@ -359,6 +368,7 @@ struct JsonReader {
         fl.count = yaml_u64(f["count"]).value_or(1);
         if (!value(f, fl.value, wf)) return std::nullopt;
         fl.layout = yaml_str(f["layout"]);
+        read_bits(f, fl);
         lo.fields.push_back(std::move(fl));
       }
       s.layouts.push_back(std::move(lo));

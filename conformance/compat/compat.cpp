@@ -533,7 +533,7 @@ class Checker {
         change("compat_layout_field_moved", at, f.name,
                Kind::both, b->name + "." + f.name + " moved: offset " + std::to_string(f.offset) + " -> " +
                                std::to_string(g.offset));
-      if (f.size != g.size || f.count != g.count)
+      if (f.size != g.size || f.count != g.count || f.bit_lsb != g.bit_lsb || f.bit_width != g.bit_width)
         change("compat_layout_field_resized", at, f.name, Kind::both,
                b->name + "." + f.name + " resized: " + std::to_string(f.size) + " x " + std::to_string(f.count) +
                    " -> " + std::to_string(g.size) + " x " + std::to_string(g.count) + " bytes");

@@ -15,6 +15,7 @@ extern "C" {
 #include "core/elf.hpp"
 #include "core/parse.hpp"
 #include "conformance/corpus/memgen.hpp"
+#include "conformance/corpus/memgen_internal.hpp"
 #include "conformance/memmap/memmap.hpp"
 #include "fdt/builder.hpp"
 
@@ -23,7 +24,7 @@ extern "C" {
 
 namespace khospec::conformance {
 
-namespace {
+namespace memgen {
 
 std::string trim(std::string_view s) {
   auto b = s.find_first_not_of(" \t\r");
@@ -32,25 +33,11 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
-std::vector<std::string> split_ws(std::string_view s) {
-  std::vector<std::string> out;
-  std::istringstream in{std::string(s)};
-  for (std::string w; in >> w;) out.push_back(w);
-  return out;
-}
-
-// A located compile error, thrown inside this file only and turned into
-// Compiled::error by compile_source().
-struct SourceError {
-  YAML::Mark mark;
-  std::string message;
-};
-
 [[noreturn]] void fail(const YAML::Node& at, std::string message) {
   throw SourceError{at.Mark(), std::move(message)};
 }
 
-std::uint64_t number(const YAML::Node& n, std::uint64_t max = ~std::uint64_t{0}) {
+std::uint64_t number(const YAML::Node& n, std::uint64_t max) {
   if (!n.IsScalar()) fail(n, "expected a number");
   auto v = parse_u64(trim(n.Scalar()));
   if (!v) fail(n, "'" + n.Scalar() + "' is not a number (decimal, 0x hex or 0b binary)");
@@ -74,6 +61,41 @@ std::vector<std::uint8_t> hex_bytes(const YAML::Node& n) {
   if (digits.size() % 2) fail(n, "!bytes: odd number of hex digits");
   for (std::size_t i = 0; i < digits.size(); i += 2)
     out.push_back(static_cast<std::uint8_t>(std::stoul(digits.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+void poke(Pages& pages, std::uint64_t addr, std::span<const std::uint8_t> bytes) {
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const std::uint64_t a = addr + i;
+    auto& pg = pages[a & ~(kPageSize - 1)];
+    if (pg.empty()) pg.assign(kPageSize, 0);
+    pg[a & (kPageSize - 1)] = bytes[i];
+  }
+}
+
+void touch(Pages& pages, std::uint64_t addr, std::uint64_t len) {
+  for (std::uint64_t a = addr & ~(kPageSize - 1); a < addr + len; a += kPageSize) {
+    auto& pg = pages[a];
+    if (pg.empty()) pg.assign(kPageSize, 0);
+  }
+}
+
+void poke64(Pages& pages, std::uint64_t addr, std::uint64_t v) {
+  std::uint8_t b[8];
+  fdt::store_u64(b, v, fdt::Endian::little);
+  poke(pages, addr, b);
+}
+
+}  // namespace memgen
+
+namespace {
+
+using namespace memgen;
+
+std::vector<std::string> split_ws(std::string_view s) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(s)};
+  for (std::string w; in >> w;) out.push_back(w);
   return out;
 }
 
@@ -212,30 +234,6 @@ void apply_raw(std::vector<std::uint8_t>& blob, const YAML::Node& ops) {
 
 // ------------------------------------------------------------- memory images
 
-using Pages = std::map<std::uint64_t, std::vector<std::uint8_t>>;
-
-void poke(Pages& pages, std::uint64_t addr, std::span<const std::uint8_t> bytes) {
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    const std::uint64_t a = addr + i;
-    auto& pg = pages[a & ~(kPageSize - 1)];
-    if (pg.empty()) pg.assign(kPageSize, 0);
-    pg[a & (kPageSize - 1)] = bytes[i];
-  }
-}
-
-void touch(Pages& pages, std::uint64_t addr, std::uint64_t len) {
-  for (std::uint64_t a = addr & ~(kPageSize - 1); a < addr + len; a += kPageSize) {
-    auto& pg = pages[a];
-    if (pg.empty()) pg.assign(kPageSize, 0);
-  }
-}
-
-void poke64(Pages& pages, std::uint64_t addr, std::uint64_t v) {
-  std::uint8_t b[8];
-  fdt::store_u64(b, v, fdt::Endian::little);
-  poke(pages, addr, b);
-}
-
 std::vector<std::pair<std::uint64_t, unsigned>> block_list(const YAML::Node& n) {
   std::vector<std::pair<std::uint64_t, unsigned>> out;
   if (!n || !n.IsSequence()) fail(n, "blocks: takes a list of [phys, order]");
@@ -343,7 +341,8 @@ std::vector<std::uint8_t> build(const YAML::Node& doc);
 }  // namespace
 
 std::vector<std::uint8_t> build_memory(const YAML::Node& spec, std::span<const std::uint8_t> root_blob) {
-  static const std::set<std::string> kKeys = {"format", "chunks", "radix", "place", "write", "elf", "empty"};
+  static const std::set<std::string> kKeys = {"format", "chunks", "radix", "place", "write", "elf", "empty",
+                                              "luo", "memfd", "kexec-metadata"};
   if (!spec.IsMap()) fail(spec, "memory: takes a map");
   for (const auto& kv : spec) {
     if (!kKeys.count(kv.first.as<std::string>())) fail(kv.first, "unknown memory key '" + kv.first.as<std::string>() + "'");
@@ -352,6 +351,7 @@ std::vector<std::uint8_t> build_memory(const YAML::Node& spec, std::span<const s
   Pages pages;
   if (spec["chunks"]) gen_chunks(pages, spec["chunks"]);
   if (spec["radix"]) gen_radix(pages, spec["radix"]);
+  gen_clients(pages, spec);  // luo, memfd, kexec-metadata (memgen_clients.cpp)
   if (const auto& place = spec["place"]) {
     if (!place.IsSequence()) fail(place, "place: takes a list");
     for (const auto& p : place) {

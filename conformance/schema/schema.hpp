@@ -53,6 +53,9 @@ struct SchemaDoc {
 struct LayoutField {
   std::string name;
   std::uint64_t offset = 0, size = 0, count = 1;
+  // A C bit-field (`bits: [LSB, WIDTH]`): bits [LSB, LSB+WIDTH) of the little-endian
+  // storage unit at offset/size (GCC's layout on little-endian); width 0: the whole unit.
+  unsigned bit_lsb = 0, bit_width = 0;
 };
 struct Layout {
   std::string name;

@@ -108,7 +108,11 @@ struct Linter {
       add("schema_bad_layout", l, "layout has no numeric size", "layout");
       return;
     }
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;
+    struct Span {
+      std::uint64_t begin, end;
+      std::uint64_t bits_lo = 0, bits_hi = 0;  // a bit-field's bits within its unit (hi 0: whole)
+    };
+    std::vector<Span> spans;
     for (const auto& f : l["fields"]) {
       keywords(f, implemented_field_keywords(), "layout/" + str(f["name"]));
       auto off = num(f["offset"]);
@@ -125,11 +129,27 @@ struct Linter {
       if (end > *size)
         add("schema_bad_layout", f, "field '" + str(f["name"]) + "' ends at " + std::to_string(end) +
                                         ", past the struct size " + std::to_string(*size), "layout");
-      for (const auto& s : spans) {
-        if (*off < s.second && s.first < end)
-          add("schema_bad_layout", f, "field '" + str(f["name"]) + "' overlaps an earlier field", "layout");
+      Span me{*off, end};
+      if (const auto& b = f["bits"]) {
+        const bool pair = b.IsSequence() && b.size() == 2;
+        const std::uint64_t lsb = pair ? num(b[0]).value_or(~std::uint64_t{0}) : ~std::uint64_t{0};
+        const std::uint64_t width = pair ? num(b[1]).value_or(0) : 0;
+        if (width == 0 || lsb > 64 || count != 1 || *sz > 8 || lsb + width > *sz * 8) {
+          add("schema_bad_layout", b, "field '" + str(f["name"]) + "': bits takes [LSB, WIDTH] inside its one storage unit",
+              "layout");
+        } else {
+          me.bits_lo = lsb;
+          me.bits_hi = lsb + width;
+        }
       }
-      spans.push_back({*off, end});
+      for (const auto& s : spans) {
+        // Bit-fields may share a storage unit when their bits do not overlap.
+        const bool same_unit_bits = s.bits_hi && me.bits_hi && s.begin == me.begin && s.end == me.end;
+        const bool overlap = same_unit_bits ? me.bits_lo < s.bits_hi && s.bits_lo < me.bits_hi
+                                            : me.begin < s.end && s.begin < me.end;
+        if (overlap) add("schema_bad_layout", f, "field '" + str(f["name"]) + "' overlaps an earlier field", "layout");
+      }
+      spans.push_back(me);
     }
   }
 

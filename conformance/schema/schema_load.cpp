@@ -97,7 +97,7 @@ const SV& implemented_layout_keywords() {
 }
 const SV& implemented_field_keywords() {
   static const SV v = {"name", "offset", "size", "type", "count", "description", "const", "minimum", "maximum",
-                       "multipleOf", "layout", "points-to"};
+                       "multipleOf", "layout", "points-to", "bits"};
   return v;
 }
 const SV& implemented_types() {
@@ -280,6 +280,10 @@ std::optional<Layout> SchemaSet::layout(std::string_view name) const {
     lf.offset = num(f["offset"]).value_or(0);
     lf.size = num(f["size"]).value_or(0);
     lf.count = num(f["count"]).value_or(1);
+    if (const auto& b = f["bits"]; b && b.IsSequence() && b.size() == 2) {
+      lf.bit_lsb = static_cast<unsigned>(num(b[0]).value_or(0));
+      lf.bit_width = static_cast<unsigned>(num(b[1]).value_or(0));
+    }
     l.fields.push_back(lf);
   }
   return l;

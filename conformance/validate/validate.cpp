@@ -11,6 +11,7 @@
 #include "core/parse.hpp"
 #include "core/rules.hpp"
 #include "fdt/reader.hpp"
+#include "registry/clients.hpp"
 
 namespace khospec::conformance {
 
@@ -51,18 +52,6 @@ struct Ctx {
   bool blocked(const char* rule) const { return any_error(report) && prereq_failed(rule, report); }
 };
 
-std::optional<std::uint64_t> number(const fdt::Property* p) {
-  if (!p || !p->value) return std::nullopt;
-  switch (p->value->type) {
-    case fdt::PropType::u32:
-    case fdt::PropType::u64:
-    case fdt::PropType::phys_addr:
-      return p->value->number;
-    default:
-      return std::nullopt;
-  }
-}
-
 std::optional<std::uint64_t> number(const fdt::FlatProp* p) {
   if (!p || !p->value_ok) return std::nullopt;
   switch (p->type) {
@@ -73,10 +62,6 @@ std::optional<std::uint64_t> number(const fdt::FlatProp* p) {
     default:
       return std::nullopt;
   }
-}
-
-std::uint64_t page_round_up(std::uint64_t v) {
-  return v > ~std::uint64_t{0} - (kPageSize - 1) ? ~std::uint64_t{0} & ~(kPageSize - 1) : (v + kPageSize - 1) & ~(kPageSize - 1);
 }
 
 // Looks for the root FDT in a small image: a page start whose bytes begin with the blob.
@@ -260,185 +245,70 @@ struct Pipeline {
   Validation& v;  // validate()'s return value, built in place
   std::vector<Report> pending;
 
-  void client_checks(const std::string& file, const Validation& sub, const fdt::FlatNode& at) {
-    if (!v.map || !v.map->complete) return;
-    Ctx cx{file, report, v.flat};
-    const auto& blocks = v.map->blocks;
-    if (sub.abi == "memblock-v1") {
-      for (const auto& n : sub.tree().root.children) {
-        auto start = number(n.prop("start")), size = number(n.prop("size"));
-        if (!start || !size || cx.blocked("kho_reserve_mem_not_preserved")) continue;
-        if (!covered(blocks, *start, *size))
-          cx.add("kho_reserve_mem_not_preserved", &at, nullptr,
-                 "reserve_mem '" + n.name + "' [" + hex(*start) + ", +" + hex(*size) +
-                     ") is not covered by preserved blocks");
-      }
-    } else if (sub.abi == "kho-test-v1") {
-      const fdt::Node* data = sub.tree().root.child("data");
-      if (!data) return;
-      auto nr = number(data->prop("nr_folios"));
-      const fdt::Property* fi = data->prop("folios_info");
-      if (!nr || !fi || !fi->value) return;
-      const auto& w = fi->value->numbers;
-      std::vector<std::uint64_t> folios;
-      // Later test_kho: folios_info is a 16-byte struct kho_vmalloc {first, total_pages,
-      // flags, order} (kho_test_preserve(), kho_preserve_vmalloc()); the first version
-      // stored nr_folios inline u64 (phys | order) entries.
-      const bool vmalloc_form = fi->raw.size() == 16 && (w[0] & (kPageSize - 1)) == 0 && w[0] != 0 &&
-                                ((w[1] >> 32) & 0xffff) != 0 && ((w[1] >> 32) & 0xffff) <= 3;
-      if (vmalloc_form) {
-        if (!follow_vmalloc(file, at, nullptr, w[0], w[1], *nr, folios)) return;  // findings at the root's node
-      } else if (w.size() == *nr) {
-        folios = w;
-      } else {
-        return;
-      }
-      for (std::uint64_t e : folios) {
-        const std::uint64_t phys = e & ~(kPageSize - 1);
-        const unsigned order = static_cast<unsigned>(e & (kPageSize - 1));
-        if (!std::binary_search(blocks.begin(), blocks.end(), PreservedBlock{phys, order}))
-          cx.add("kho_test_folio_not_preserved", &at, nullptr,
-                 "folio " + hex(phys) + " order " + std::to_string(order) + " is not a preserved block of that order");
-      }
-    }
-  }
-
-  // Follows a struct kho_vmalloc (kho_restore_vmalloc(): chunk list of up to
-  // 511 block pointers, each block 2^order pages) and returns the first
-  // `nr` u64 entries of the preserved array in `out`.
-  bool follow_vmalloc(const std::string& file, const fdt::FlatNode& at, const fdt::FlatProp* prop, std::uint64_t first,
-                      std::uint64_t word1, std::uint64_t nr, std::vector<std::uint64_t>& out) {
-    Ctx cx{file, report, v.flat};
-    const auto& blocks = v.map->blocks;
-    const std::uint64_t total_pages = word1 & 0xffffffffu;
-    const unsigned flags = static_cast<unsigned>((word1 >> 32) & 0xffff);
-    const unsigned order = static_cast<unsigned>((word1 >> 48) & 0xffff);
-    if (order > kMaxPageOrder + 8 || flags & ~3u) {
-      cx.add("kho_vmalloc_invalid", &at, prop, "kho_vmalloc flags " + hex(flags) + " order " + std::to_string(order));
-      return false;
-    }
-    std::vector<std::uint8_t> bytes;
-    std::set<std::uint64_t> seen;
-    std::uint64_t pages = 0;
-    const std::uint64_t contig = std::uint64_t{1} << order;
-    for (std::uint64_t chunk = first; chunk != 0;) {
-      if (chunk % kPageSize || !seen.insert(chunk).second || seen.size() > 4096) {
-        cx.add("kho_vmalloc_invalid", &at, prop, "vmalloc chunk " + hex(chunk) + " is misaligned or repeats");
-        return false;
-      }
-      auto page = image->read_vec(chunk, kPageSize);
-      if (!page) {
-        cx.add("kho_image_addr_missing", &at, prop, "folios_info: vmalloc chunk " + hex(chunk) + " is not in the memory image");
-        return false;
-      }
-      if (!covered(blocks, chunk, kPageSize))
-        cx.add("kho_vmalloc_not_preserved", &at, prop, "vmalloc chunk page " + hex(chunk) + " is not preserved");
-      for (std::size_t i = 1; i < kPageSize / 8; ++i) {
-        const std::uint64_t phys = fdt::load_u64(page->data() + i * 8, fdt::Endian::little);
-        if (phys == 0) break;
-        if (pages + contig > total_pages) {
-          cx.add("kho_vmalloc_invalid", &at, prop,
-                 "vmalloc blocks exceed total_pages " + std::to_string(total_pages) + " (idx + contig > total_pages)");
-          return false;
-        }
-        if (!covered(blocks, phys, kPageSize << order))
-          cx.add("kho_vmalloc_not_preserved", &at, prop,
-                 "vmalloc block " + hex(phys) + " (order " + std::to_string(order) + ") is not preserved");
-        auto blk = image->read_vec(phys, static_cast<std::size_t>(kPageSize << order));
-        if (!blk) {
-          cx.add("kho_image_addr_missing", &at, prop, "vmalloc block " + hex(phys) + " is not in the memory image");
-          return false;
-        }
-        bytes.insert(bytes.end(), blk->begin(), blk->end());
-        pages += contig;
-      }
-      chunk = fdt::load_u64(page->data(), fdt::Endian::little);
-    }
-    if (pages != total_pages) {
-      cx.add("kho_vmalloc_invalid", &at, prop,
-             "vmalloc chunks hold " + std::to_string(pages) + " pages, total_pages says " + std::to_string(total_pages));
-      return false;
-    }
-    if (nr > bytes.size() / 8) {
-      cx.add("kho_vmalloc_invalid", &at, prop, "nr_folios " + std::to_string(nr) + " does not fit the vmalloc array");
-      return false;
-    }
-    for (std::uint64_t i = 0; i < nr; ++i) out.push_back(fdt::load_u64(bytes.data() + i * 8, opts.endian));
-    return true;
-  }
-
-  void follow_blob(const std::string& file, const fdt::FlatNode& child, const fdt::FlatProp* ptr_prop,
-                   std::uint64_t phys, std::optional<std::uint64_t> blob_size) {
+  // The sub-blobs the followed hand-over found, and the container and schema
+  // checks of those that are (or must be) FDTs: their findings follow the
+  // root's, so a broken sub-FDT never suppresses its siblings' checks.
+  void check_sub_blobs(const std::string& file, const fdt::FlatNode& root, const Handover& h) {
     Ctx cx{file, report, v.flat};
     const fdt::FlatTree& t = v.flat;
-    SubBlob sb;
-    sb.node = std::string(t.path(child));
-    sb.phys = phys;
-    sb.size = blob_size;
-    std::uint8_t hdr[40] = {};
-    sb.in_image = image->read(phys, hdr);
-    if (!sb.in_image && blob_size && *blob_size < sizeof hdr) sb.in_image = image->read(phys, std::span(hdr, *blob_size));
-    if (!sb.in_image) {
-      if (!cx.blocked("kho_image_addr_missing"))
-        cx.add("kho_image_addr_missing", &child, ptr_prop,
-               "blob " + hex(phys) + " is not in the memory image " + image->name());
+    const std::string root_compat = t.prop(root, "compatible") ? follow_first_string(*t.prop(root, "compatible")) : "";
+    for (const auto& c : h.root.children) {
+      if (c.kind != "client") continue;
+      const int ci = t.child(root, c.name);
+      if (ci < 0) continue;
+      const fdt::FlatNode& child = t.nodes[static_cast<std::size_t>(ci)];
+      const fdt::FlatProp* ptr_prop = t.prop(child, is_v1(v.abi) ? "fdt" : "preserved-data");
+      SubBlob sb;
+      sb.node = std::string(t.path(child));
+      sb.phys = c.phys;
+      const HandoverField* blob = c.field("blob");
+      sb.in_image = !blob || blob->text != "not in the image";
+      if (sb.in_image) sb.size = c.size;
+      if (auto bs = c.field("blob-size")) sb.size = bs->number;
+      sb.preserved = c.preserved;
+      sb.abi = c.format;
+      const bool fdt_magic = blob && blob->text == "FDT";
+      // Where the next kernel expects an FDT: every kho-v1 child (`fdt`), and a child
+      // whose formats under this root are all FDTs (memblock, kho_test, LUO before 7.2).
+      bool must_be_fdt = is_v1(v.abi);
+      if (!must_be_fdt) {
+        std::size_t n = 0, fdts = 0;
+        for (const auto* f : registry::formats_of_node(c.name)) {
+          if (!registry::written_under(root_compat, *f)) continue;
+          ++n;
+          fdts += f->kind == registry::BlobKind::fdt;
+        }
+        must_be_fdt = n > 0 && n == fdts;
+      }
+      if (sb.in_image && (fdt_magic || (must_be_fdt && c.format.empty())) && opts.follow_blobs) {
+        std::uint8_t hdr[40] = {};
+        const bool full = image->read(c.phys, hdr);
+        const std::uint64_t total = full ? fdt::peek_fdt_totalsize(hdr).value_or(0) : 0;
+        std::uint64_t len = fdt_magic ? std::max<std::uint64_t>(total, c.size) : sizeof hdr;
+        len = std::min<std::uint64_t>(len, opts.read.max_size + 1);
+        auto bytes = image->read_vec(c.phys, static_cast<std::size_t>(len));
+        if (!bytes) bytes = image->read_vec(c.phys, sizeof hdr);
+        if (!bytes) bytes = std::vector<std::uint8_t>(hdr, hdr + sizeof hdr);
+        ValidateOptions so = opts;
+        so.abi = "auto";
+        so.read.file = file + ":" + sb.node + "@" + hex(c.phys);
+        so.fdt_phys.reset();
+        so.follow_blobs = false;
+        Report nested;
+        Validation sub = validate(*bytes, nullptr, so, nested);
+        if (!sub.blob.ok())
+          cx.add("kho_subfdt_invalid", &child, ptr_prop,
+                 "the blob at " + hex(c.phys) + " is not a valid FDT (findings for " + so.read.file + " follow)");
+        if (sb.abi.empty()) sb.abi = sub.abi;
+        pending.push_back(std::move(nested));
+      }
       v.subs.push_back(sb);
-      return;
     }
-    const std::optional<std::uint32_t> fdt_size = fdt::peek_fdt_totalsize(hdr);
-    const bool is_fdt = fdt_size.has_value();
-    const bool must_be_fdt = is_v1(v.abi) || child.name == "memblock" || child.name == "kho_test";
-    std::uint64_t extent = blob_size.value_or(kPageSize);
-    if (is_fdt) {
-      const std::uint64_t total = *fdt_size;
-      if (!blob_size) sb.size = total;
-      extent = blob_size.value_or(total);
-      if (blob_size && *blob_size != total && !cx.blocked("kho_blob_size_mismatch"))
-        cx.add("kho_blob_size_mismatch", &child, t.prop(child, "blob-size"),
-               "blob-size " + hex(*blob_size) + " but the FDT at " + hex(phys) + " has totalsize " + hex(total));
-    } else if (child.name == "kexec-metadata") {
-      // struct kho_kexec_metadata { u32 version; char previous_release[65]; u32 kexec_count; } __packed
-      const std::uint32_t version = fdt::load_u32(hdr, opts.endian);
-      if (blob_size && *blob_size != 73 && !cx.blocked("kho_blob_size_mismatch"))
-        cx.add("kho_blob_size_mismatch", &child, t.prop(child, "blob-size"),
-               "blob-size " + hex(*blob_size) + " but struct kho_kexec_metadata is 73 bytes");
-      if (version != 1)
-        cx.add("kho_metadata_invalid", &child, ptr_prop,
-               "kexec-metadata version " + std::to_string(version) + ", expected 1");
-    }
-    // The blob's pages must be preserved by its owner (docs/kernel-abi.md §2, "Blob ownership").
-    if (v.map && v.map->complete && !cx.blocked("kho_blob_not_preserved")) {
-      const std::uint64_t first = phys & ~(kPageSize - 1);
-      const std::uint64_t last = page_round_up(phys + std::max<std::uint64_t>(extent, 1));
-      sb.preserved = covered(v.map->blocks, first, last > first ? last - first : kPageSize);
-      if (!*sb.preserved)
-        cx.add("kho_blob_not_preserved", &child, ptr_prop,
-               "blob " + hex(phys) + " (" + hex(extent) + " bytes) is not covered by preserved blocks");
-    }
-    if ((is_fdt || must_be_fdt) && opts.follow_blobs) {
-      std::uint64_t len = is_fdt ? extent : sizeof hdr;
-      if (is_fdt && blob_size) len = std::max<std::uint64_t>(len, *fdt_size);
-      len = std::min<std::uint64_t>(len, opts.read.max_size + 1);
-      auto bytes = image->read_vec(phys, static_cast<std::size_t>(len));
-      if (!bytes) bytes = image->read_vec(phys, sizeof hdr);
-      if (!bytes) bytes = std::vector<std::uint8_t>(hdr, hdr + sizeof hdr);
-      ValidateOptions so = opts;
-      so.abi = "auto";
-      so.read.file = file + ":" + sb.node + "@" + hex(phys);
-      so.fdt_phys.reset();
-      so.follow_blobs = false;
-      Report nested;
-      Validation sub = validate(*bytes, nullptr, so, nested);
-      sb.abi = sub.abi;
-      if (!sub.blob.ok())
-        cx.add("kho_subfdt_invalid", &child, ptr_prop,
-               "the blob at " + hex(phys) + " is not a valid FDT (findings for " + so.read.file + " follow)");
-      // Appended after every blob was followed: a broken sub-FDT must not
-      // suppress the checks of its siblings through the prerequisites.
-      pending.push_back(std::move(nested));
-      if (sub.blob.ok()) client_checks(file, sub, child);
-    }
-    v.subs.push_back(sb);
+  }
+
+  static std::string follow_first_string(const fdt::FlatProp& p) {
+    std::string s(reinterpret_cast<const char*>(p.raw.data()), p.raw.size());
+    return s.substr(0, s.find('\0'));
   }
 
   void run(std::span<const std::uint8_t> bytes) {
@@ -447,6 +317,14 @@ struct Pipeline {
     // The decode is read in place during open()'s structure walk (the flat decode
     // read_flat() returns: views into the blob, no tree); Validation::tree() builds
     // the owning tree only for a consumer that asks.
+    // A client blob on its own (7.x debugfs sub_fdts/LUO, kexec-metadata): not an
+    // FDT; checked as the struct its name and content say it is.
+    if (const std::string raw = recognise_raw_blob(bytes, file); !raw.empty()) {
+      v.abi = raw;
+      FollowOptions fo = follow_options(file);
+      v.handover = follow_raw_blob(bytes, raw, image, fo, report);
+      return;
+    }
     v.blob = fdt::Blob::open(bytes, opts.read, report, &v.flat);
     if (!v.blob.ok()) return;
 
@@ -603,8 +481,23 @@ struct Pipeline {
         cx.add("kho_fdt_not_preserved", &root, nullptr,
                "the root FDT page " + hex(page) + " is not in the preserved set");
     }
-    for (const auto& c : children) follow_blob(file, *c.node, c.ptr, c.phys, c.size);
+    // Every client behind the root, through the image (conformance/handover/).
+    FollowOptions fo = follow_options(file);
+    fo.fdt_phys = v.fdt_phys;
+    v.handover = follow_handover(t, v.abi, *image, v.map ? &*v.map : nullptr, fo, report);
+    if (!children.empty()) check_sub_blobs(file, root, *v.handover);
     for (const auto& r : pending) report.append(r);
+  }
+
+  FollowOptions follow_options(const std::string& file) const {
+    FollowOptions fo;
+    fo.file = file;
+    fo.endian = opts.endian;
+    fo.max_items = opts.map.max_items;
+    fo.max_nodes = opts.max_nodes;
+    fo.max_fdt = opts.read.max_size;
+    fo.release = opts.release;
+    return fo;
   }
 };
 
@@ -663,6 +556,8 @@ bool apply_validate_args(const std::vector<std::string>& args, ValidateOptions& 
       opts.fdt_phys = parse_u64(v);
     } else if (a == "--kho-v1-bitmap" && (v == "512" || v == "page" || v == "auto")) {
       opts.map.v1_bitmap = v == "512" ? BitmapSize::b512 : v == "page" ? BitmapSize::page : BitmapSize::automatic;
+    } else if (a == "--release" && !v.empty()) {
+      opts.release = v;
     } else if (a == "--map-limit" && parse_u64(v) && *parse_u64(v) > 0) {
       opts.map.max_items = static_cast<std::size_t>(*parse_u64(v));
     } else if (a == "--scratch") {

@@ -5,6 +5,11 @@
 // A failed stage suppresses the rules that list it as a prerequisite
 // (core/rules.cpp), so one broken header is one finding.
 //
+// With an image, every client behind the root is followed and checked
+// (Validation::handover, conformance/handover/); a client blob given on its own
+// (7.x debugfs sub_fdts/LUO, kexec-metadata) is recognised by name and content
+// and checked as what it is.
+//
 // This is also the hook for model tests: the KHO lifecycle model can hand
 // validate() the FDT bytes and a MemoryImage built from its own memory and
 // compare Validation::map->blocks with its preserved set.
@@ -17,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "conformance/handover/handover.hpp"
 #include "conformance/image/image.hpp"
 #include "fdt/inspect.hpp"
 #include "conformance/memmap/memmap.hpp"
@@ -68,6 +74,8 @@ struct ValidateOptions {
   const SchemaSet* schemas = nullptr;     // nullptr: the built-in schemas
   bool follow_blobs = true;               // with an image: validate the sub-blobs too
   std::optional<ReaderProfile> as_reader; // check against another era's reader (kho_reader_*)
+  std::string release;                    // the writer's release (uname -r): kexec-metadata names it
+  std::size_t max_nodes = 1u << 17;       // nodes the followed hand-over keeps (the rest are counted)
 };
 
 struct SubBlob {
@@ -99,6 +107,10 @@ struct Validation {
   std::optional<MapDecode> map;           // with an image and a decodable map
   std::optional<std::uint64_t> fdt_phys;  // where the root FDT was found in the image
   std::vector<SubBlob> subs;
+  // The followed hand-over (conformance/handover/handover.hpp): a root with an
+  // image, or a client blob given on its own (then `abi` is its format label and
+  // `blob` is not ok()).
+  std::optional<Handover> handover;
 
  private:
   mutable std::shared_ptr<const fdt::Tree> tree_;
@@ -108,7 +120,7 @@ Validation validate(std::span<const std::uint8_t> bytes, const MemoryImage* imag
                     Report& report);
 
 // Applies the validate options found in `args` (a corpus source's `# ARGS:`
-// line): --endian, --abi, --memory-base, --scratch, --fdt-phys, --kho-v1-bitmap, --map-limit
+// line): --endian, --abi, --memory-base, --scratch, --fdt-phys, --kho-v1-bitmap, --map-limit, --release
 // (VALUE as the next word or after '='). Returns false and sets `error` for
 // anything else.
 bool apply_validate_args(const std::vector<std::string>& args, ValidateOptions& opts,
