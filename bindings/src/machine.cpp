@@ -96,6 +96,21 @@ void init_machine(py::module_& m) {
       })
       .def("abort", [](const PyKernel& k) { return k.k().debugfs_finalize_write(0); })
       .def("kexec_load", [](const PyKernel& k) { return k.k().kexec_file_load(); })
+      .def("memfd_create", [](const PyKernel& k) { return k.k().memfd_create(); },
+           "memfd_create(2): an fd number, or a negative errno")
+      .def("memfd_write", [](const PyKernel& k, int fd, std::uint64_t offset, const py::buffer& data) {
+        const auto b = to_bytes(data);
+        return k.k().memfd_write(fd, offset, b);
+      }, "pwrite(2) into a memfd: 0 or a negative errno")
+      .def("memfd_truncate", [](const PyKernel& k, int fd, std::uint64_t size) { return k.k().memfd_truncate(fd, size); },
+           "ftruncate(2) of a memfd: 0 or a negative errno")
+      .def("memfd_seek", [](const PyKernel& k, int fd, std::uint64_t pos) { return k.k().memfd_seek(fd, pos); },
+           "lseek(fd, pos, SEEK_SET) (memfd-luo hands f_pos over): 0 or a negative errno")
+      .def("luo_create_session", [](const PyKernel& k, const std::string& name) { return k.k().luo_create_session(name); },
+           "LIVEUPDATE_IOCTL_CREATE_SESSION: a session fd, or a negative errno")
+      .def("luo_preserve_fd", [](const PyKernel& k, int session, int fd, std::uint64_t token) {
+        return k.k().luo_preserve_fd(session, fd, token);
+      }, "LIVEUPDATE_SESSION_PRESERVE_FD: 0 or a negative errno")
       .def("restore_folio", [](const PyKernel& k, std::uint64_t phys) -> py::object {
         unsigned order = 0;
         if (!k.k().kho_restore_folio(phys, &order)) return py::none();

@@ -122,7 +122,7 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     if args.list:
         for s in scenarios.SCENARIOS:
-            print(f"{s.name:28} {s.description}")
+            print(f"{s.name:28} {s.description}" + (f"  [not in the tier: {s.known}]" if s.known else ""))
         return 0
     if args.list_tier:
         for s in scenarios.SCENARIOS:

@@ -21,6 +21,10 @@ def run_model(scenario, releases, cmdlines):
     out = []
     try:
         k = m.boot(model.resolve_era(releases[0])[0], cmdlines[0], test_kho=scenario.test_kho)
+        if scenario.luo:
+            err = _luo_prep(k)
+            if err:
+                return out, f"model: {err}"
         for n in range(1, len(releases) + 1):
             if n < len(releases) and k.kexec_load() != 0:
                 return out, f"the model's kexec_file_load() failed in stage {n}"
@@ -34,6 +38,24 @@ def run_model(scenario, releases, cmdlines):
     except Exception as e:  # a model error is reported, never hidden
         return out, f"model: {e}"
     return out, None
+
+
+def _luo_prep(k):
+    """What khospec-agent luo-prep does in the guest (vmtest/guest/agent.c)."""
+    from khospec_vmtest.scenarios import LUO_SESSION, LUO_TOKEN
+    fd = k.memfd_create()
+    if fd < 0:
+        return f"memfd_create: {fd}"
+    for page in (0, 1, 2, 4):  # page 3 stays a hole
+        if k.memfd_write(fd, page * 4096, bytes([0x40 + page * 7]) * 4096) != 0:
+            return "memfd_write failed"
+    if k.memfd_truncate(fd, 5 * 4096) != 0 or k.memfd_seek(fd, 1234) != 0:
+        return "memfd_truncate/seek failed"
+    s = k.luo_create_session(LUO_SESSION)
+    if s < 0:
+        return f"luo_create_session: {s}"
+    rc = k.luo_preserve_fd(s, fd, LUO_TOKEN)
+    return f"luo_preserve_fd: {rc}" if rc != 0 else None
 
 
 def _orders(blocks):
