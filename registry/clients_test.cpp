@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 #include <string>
 
 namespace khospec::registry {
@@ -31,7 +34,11 @@ TEST(Clients, IdentityByNodeAndRootCompatible) {
 }
 
 TEST(Clients, EveryFormatHasOneIdentity) {
-  EXPECT_EQ(client_identities().size(), client_formats().size());
+  // One identity per compatible: two kho_test rows share kho-test-v1 (its
+  // folios_info layout changed under the same compatible, registry/era.cpp).
+  std::set<std::string> labels;
+  for (const ClientFormat& f : client_formats()) labels.insert(f.label());
+  EXPECT_EQ(client_identities().size(), labels.size());
   for (const ClientFormat& f : client_formats()) {
     const ClientIdentity& i = identity(f);
     EXPECT_EQ(i.label, f.label()) << f.label() << " has no identity in registry/clients.cpp";

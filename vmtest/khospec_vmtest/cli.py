@@ -102,7 +102,8 @@ def _text(results, out):
             for t in f.get("next_kernel_trouble") or []:
                 out.write(f"      kernel says: {t}\n")
             out.write("    verdicts: " + ("the kernel failed" if f.get("kernel_failed") else "the kernel accepted it") +
-                      ", khospec " + ("flagged it (exit 100)" if f["khospec_rc"] == 100 else "said clean") +
+                      ", khospec " + ("flagged it (exit 100)" if f["khospec_rc"] == 100 else
+                                      "warned (exit 0)" if f["khospec_findings"] else "said clean") +
                       (": khospec is wrong" if f.get("kernel_failed") and f["khospec_rc"] != 100 else "") + "\n")
         if r.get("work"):
             out.write(f"  work directory kept: {r['work']}\n")
