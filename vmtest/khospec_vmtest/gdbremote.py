@@ -9,18 +9,27 @@ class RemoteError(RuntimeError):
     pass
 
 
+def connect_unix(path, timeout):
+    """A connected socket to QEMU's Unix socket `path` (QEMU creates it a
+    moment after it starts), or None after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(path)
+            return sock
+        except OSError:
+            sock.close()
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.05)
+
+
 class Gdb:
     def __init__(self, path, timeout=30.0):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.connect(path)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RemoteError(f"no gdbstub at {path}")
-                time.sleep(0.05)
+        self.sock = connect_unix(path, timeout)
+        if self.sock is None:
+            raise RemoteError(f"no gdbstub at {path}")
         self.buf = b""
         self.phys = False
         self.request("?")

@@ -1,8 +1,8 @@
 """A QMP (QEMU Machine Protocol) client: JSON lines over a Unix socket."""
 
 import json
-import socket
-import time
+
+from khospec_vmtest.gdbremote import connect_unix
 
 
 class QmpError(RuntimeError):
@@ -11,16 +11,9 @@ class QmpError(RuntimeError):
 
 class Qmp:
     def __init__(self, path, timeout=30.0):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.connect(path)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise QmpError(f"no QMP socket at {path}")
-                time.sleep(0.05)
+        self.sock = connect_unix(path, timeout)
+        if self.sock is None:
+            raise QmpError(f"no QMP socket at {path}")
         self.file = self.sock.makefile("rwb")
         self._line()  # greeting
         self.execute("qmp_capabilities")
