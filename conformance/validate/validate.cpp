@@ -169,7 +169,8 @@ std::string_view detect_abi_flat(const fdt::FlatTree& t) {
     const fdt::FlatProp* p = t.prop(n, "compatible");
     if (!p || p->raw.empty() || p->raw.back() != 0 || p->raw.front() == 0) return std::nullopt;
     std::string_view all(reinterpret_cast<const char*>(p->raw.data()), p->raw.size() - 1);
-    if (all.find(std::string_view("\0\0", 2)) != std::string_view::npos) return std::nullopt;  // an empty entry
+    // An empty entry, inside or last ("a\0\0"): decode_string_list() refuses both.
+    if (all.back() == 0 || all.find(std::string_view("\0\0", 2)) != std::string_view::npos) return std::nullopt;
     return all;
   };
   auto first = [](std::string_view all) { return all.substr(0, all.find('\0')); };
