@@ -1,9 +1,12 @@
 """The guest's initramfs: busybox-static, kexec-tools with its shared libraries,
 the static khospec binary, our agent, /init, and the plan for every stage."""
 
+import fcntl
+import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 
 from khospec_vmtest.kernels import REPO, KernelError
 
@@ -30,23 +33,40 @@ def _copy_with_libs(binary, root):
             shutil.copy2(lib, d)
 
 
-def agent(cache):
-    """khospec-agent, built static against a 7.x <linux/liveupdate.h> (Debian's linux-source)."""
-    out = os.path.join(cache, "khospec-agent")
-    src = os.path.join(GUEST, "agent.c")
-    if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(src):
-        return out
+def _liveupdate_header():
     tree = subprocess.run([os.path.join(REPO, "scripts", "kernel-source"), "7.3"], stdout=subprocess.PIPE,
                           text=True)
     header = os.path.join(tree.stdout.strip(), "include/uapi/linux/liveupdate.h")
     if tree.returncode != 0 or not os.path.exists(header):
         raise KernelError("the agent needs <linux/liveupdate.h> from scripts/kernel-source 7.3")
-    inc = os.path.join(cache, "agent-include", "linux")
-    os.makedirs(inc, exist_ok=True)
-    shutil.copy2(header, inc)
-    subprocess.run(["gcc", "-static", "-O2", "-Wall", "-o", out + ".tmp", src, "-I", os.path.dirname(inc)],
-                   check=True)
-    os.replace(out + ".tmp", out)
+    return header
+
+
+def agent(cache, src=None, header=None):
+    """khospec-agent, built static against a 7.x <linux/liveupdate.h> (Debian's linux-source).
+
+    Cached under the hash of its inputs, not their mtimes (a fresh clone's files
+    are all newer than the cache); built under a lock, since the ctest tier runs
+    two scenarios at once and both may find it missing."""
+    src = src or os.path.join(GUEST, "agent.c")
+    header = header or _liveupdate_header()
+    h = hashlib.sha256()
+    for f in (src, header):
+        with open(f, "rb") as fh:
+            h.update(fh.read())
+    out = os.path.join(cache, f"khospec-agent-{h.hexdigest()[:16]}")
+    os.makedirs(cache, exist_ok=True)
+    with open(os.path.join(cache, "khospec-agent.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(out):
+            return out
+        with tempfile.TemporaryDirectory(dir=cache) as tmp:
+            inc = os.path.join(tmp, "linux")
+            os.makedirs(inc)
+            shutil.copy2(header, os.path.join(inc, "liveupdate.h"))
+            built = os.path.join(tmp, "khospec-agent")
+            subprocess.run(["gcc", "-static", "-O2", "-Wall", "-o", built, src, "-I", tmp], check=True)
+            os.replace(built, out)
     return out
 
 

@@ -157,3 +157,23 @@ def test_json_errors_are_json(capsys):
     doc = json.loads(capsys.readouterr().out)
     assert doc["ok"] is False and "no such kernel image" in doc["error"]
     assert cli.main(["--khospec", "/bin/true", "nope"]) == 1
+
+
+def test_agent_is_built_once_when_scenarios_race(tmp_path):
+    # The ctest tier runs two scenarios at once on a cold cache (CI, stop 24):
+    # both must get the same complete binary, built once, keyed by its inputs.
+    from concurrent.futures import ProcessPoolExecutor
+    from khospec_vmtest import initramfs
+    src, header = tmp_path / "agent.c", tmp_path / "liveupdate.h"
+    header.write_text("#define KHOSPEC_ANSWER 42\n")
+    src.write_text('#include <linux/liveupdate.h>\nint main(void) { return KHOSPEC_ANSWER; }\n')
+    cache = tmp_path / "cache"
+    with ProcessPoolExecutor(4) as ex:
+        outs = list(ex.map(initramfs.agent, [str(cache)] * 4, [str(src)] * 4, [str(header)] * 4))
+    assert len(set(outs)) == 1
+    import subprocess
+    assert subprocess.run([outs[0]]).returncode == 42
+    assert sorted(p.name for p in cache.iterdir() if p.name.startswith("khospec-agent-")) == [
+        outs[0].rsplit("/", 1)[1]]
+    src.write_text('#include <linux/liveupdate.h>\nint main(void) { return KHOSPEC_ANSWER + 1; }\n')
+    assert initramfs.agent(str(cache), str(src), str(header)) != outs[0]  # a changed source rebuilds
