@@ -213,13 +213,27 @@ void TestKhoClient::init(Kernel& k) {
   save(k);
 }
 
+std::uint64_t TestKhoClient::folio_bytes() const {
+  std::uint64_t sum = 0;
+  for (const auto& f : folios_) sum += PAGE_SIZE_4K << f.order;
+  return sum;
+}
+
 void TestKhoClient::save(Kernel& k) {
   std::mt19937_64 rng(k.config().seed);
   std::uint64_t total = 0;
   std::vector<std::uint8_t> all;
-  // folio_alloc(GFP_KERNEL | __GFP_NORETRY, get_random_u32() % NR_PAGE_ORDERS)
-  while (total < k.config().test_kho_max_mem) {
+  // lib/test_kho.c kho_test_generate_data(), 6.17-7.3: a random order below
+  // NR_PAGE_ORDERS, capped near the end to get_order(max_mem - total) - 1 so the
+  // folios never pass max_mem (get_order() rounds up).
+  const std::uint64_t max_mem = (k.config().test_kho_max_mem + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1);
+  while (total < max_mem) {
     unsigned order = static_cast<unsigned>(rng() % (MAX_PAGE_ORDER + 1));
+    if (total + (PAGE_SIZE_4K << order) > max_mem) {
+      order = 0;
+      while ((PAGE_SIZE_4K << order) < max_mem - total) ++order;  // get_order()
+      if (order) --order;
+    }
     phys_addr_t p = k.alloc_pages(order);
     if (!p) break;
     std::vector<std::uint8_t> data(PAGE_SIZE_4K << order);

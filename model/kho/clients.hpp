@@ -51,6 +51,7 @@ class TestKhoClient : public KhoClient {
   int on_finalize(Kernel& k) override;
   bool restored_ok() const { return restored_ok_; }
   std::size_t folio_count() const { return folios_.size(); }
+  std::uint64_t folio_bytes() const;
   phys_addr_t fdt() const { return fdt_; }  // the kho-test-v1 FDT it wrote or read
   // INV_FOLIO_INFO_ENTRY_EXACT on the saved FDT (run when it is written);
   // the violations, also recorded as k's findings.

@@ -130,10 +130,18 @@ std::vector<Finding> Kernel::check_invariants() {
         v.add("INV_KHO_PRESERVED_RESERVED", "error", "preserved " + hex(b.phys) + " is not reserved");
     }
     // A restored block is its owner's (kho_restore_free() gives it back to buddy).
-    for (const auto& [s, e] : buddy_.free_ranges())
-      for (const auto& b : incoming_)
-        if (!restored_.count(b.phys / PAGE_SIZE_4K) && overlap(s, e - s, b.phys, block_bytes(b.order)))
-          v.add("INV_BUDDY_DISJOINT_PRESERVED", "error", "buddy-free " + hex(s) + " overlaps preserved " + hex(b.phys));
+    // Free ranges are sorted and disjoint: only the last one starting below a
+    // block's end can reach into it (a lookup per block, not a pass over all).
+    const auto& free = buddy_.free_ranges();
+    for (const auto& b : incoming_) {
+      if (restored_.count(b.phys / PAGE_SIZE_4K)) continue;
+      auto it = free.lower_bound(b.phys + block_bytes(b.order));
+      if (it == free.begin()) continue;
+      --it;
+      if (it->second > b.phys)
+        v.add("INV_BUDDY_DISJOINT_PRESERVED", "error",
+              "buddy-free " + hex(it->first) + " overlaps preserved " + hex(b.phys));
+    }
   }
   // Item 26: scratch never reaches the unmovable pool.
   for (const auto& [s, e] : buddy_.free_ranges())

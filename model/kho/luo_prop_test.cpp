@@ -144,6 +144,8 @@ TEST(LuoProp, TestKhoFolioInfoRoundTrips) {
       if (auto* x = dynamic_cast<TestKhoClient*>(c.get())) t = x;
     RC_ASSERT(t != nullptr);
     RC_ASSERT(t->check_folios_info(k1).empty());  // INV_FOLIO_INFO_ENTRY_EXACT
+    // kho_test_generate_data()'s cap: the folios fill max_mem exactly (real 7.3: 8 MiB).
+    RC_ASSERT(t->folio_bytes() == cfg.test_kho_max_mem);
     const auto& era = k1.era();
     if (era.finalize == FinalizeModel::notifier_abort) RC_ASSERT(k1.debugfs_finalize_write(1) == 0);
     if (era.finalize == FinalizeModel::refresh) RC_ASSERT(k1.kho_finalize() == 0);

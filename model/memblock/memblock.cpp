@@ -519,8 +519,8 @@ int Memblock::memblock_setclr_flag(MemblockTypeId tid, phys_addr_t base, phys_ad
                                    bool set, std::uint32_t flag) {
   if (failed_) return MODEL_EFAULT;
   Scope scope(*this, "memblock_setclr_flag");
-  std::optional<MemblockType> before;
-  if (cfg_.self_check && scope.outer()) before = type(tid);
+  std::optional<MemblockWindow> before;
+  if (cfg_.self_check && scope.outer()) before = memblock_window(type(tid), base, size);
   int start_rgn = 0, end_rgn = 0;
   const int ret = memblock_isolate_range(tid, base, size, &start_rgn, &end_rgn);
   if (ret) return ret;
@@ -530,8 +530,10 @@ int Memblock::memblock_setclr_flag(MemblockTypeId tid, phys_addr_t base, phys_ad
     r.flags = set ? (r.flags | flag) : (r.flags & ~flag);
   }
   merge_regions(t, start_rgn, end_rgn);
-  if (before && before->max == t.max)
-    record(check_setclr_flags_only(*before, t, base, size, flag), "memblock_setclr_flag");
+  if (before && before->part.max == t.max)
+    record(check_setclr_flags_only(before->part, memblock_window_after(t, before->span), base, size, flag,
+                                   before->span),
+           "memblock_setclr_flag");
   return 0;
 }
 
@@ -558,11 +560,11 @@ template <class Fn>
 int checked_add(Memblock& mb, bool self_check, MemblockTypeId tid, phys_addr_t base,
                 phys_addr_t size, std::vector<InvariantViolation>& out, Fn&& fn) {
   if (!self_check) return fn();
-  const MemblockType before = mb.type(tid);
+  const MemblockWindow before = memblock_window(mb.type(tid), base, size);
   const int ret = fn();
   const MemblockType& after = mb.type(tid);
-  if (ret == 0 && !mb.failed() && after.max == before.max) {
-    auto v = check_add_monotone(before, after, base, size);
+  if (ret == 0 && !mb.failed() && after.max == before.part.max) {
+    auto v = check_add_monotone(before.part, memblock_window_after(after, before.span), base, size, before.span);
     out.insert(out.end(), v.begin(), v.end());
   }
   return ret;

@@ -393,17 +393,33 @@ class Memblock {
 
 // ---- transition invariants (spec/kho.md §2.3, items 6, 7, 13) -----------------
 
+// The address span [lo, hi) a self-check compares (default: everything).
+struct CheckSpan {
+  phys_addr_t lo = 0;
+  phys_addr_t hi = PHYS_ADDR_MAX;
+};
 // INV_MEMBLOCK_ADD_MONOTONE: coverage(after) = coverage(before) ∪ [base, base+size),
-// and every part covered before keeps its flags and nid.
+// and every part covered before keeps its flags and nid (within `span`).
 std::vector<InvariantViolation> check_add_monotone(const MemblockType& before,
                                                    const MemblockType& after, phys_addr_t base,
-                                                   phys_addr_t size);
+                                                   phys_addr_t size, CheckSpan span = {});
 // INV_MEMBLOCK_SETCLR_FLAGS_ONLY: coverage and nids unchanged; flags change only
-// inside [base, base+size), and only in `flag`.
+// inside [base, base+size), and only in `flag` (within `span`).
 std::vector<InvariantViolation> check_setclr_flags_only(const MemblockType& before,
                                                         const MemblockType& after,
                                                         phys_addr_t base, phys_addr_t size,
-                                                        std::uint32_t flag);
+                                                        std::uint32_t flag, CheckSpan span = {});
+// What the self-checks of one call on [base, base+size) compare: the regions it
+// overlaps and two neighbours each side (isolation splits the former, merging
+// joins the latter), and the span they cover. Whole-array snapshots made every
+// call O(n log n), so a hand-over of a million blocks took hours.
+struct MemblockWindow {
+  MemblockType part;  // the window's regions, `t`'s other fields
+  CheckSpan span;
+};
+MemblockWindow memblock_window(const MemblockType& t, phys_addr_t base, phys_addr_t size);
+// The regions of `t` that meet `span` (the same call's window after it ran).
+MemblockType memblock_window_after(const MemblockType& t, CheckSpan span);
 // INV_MEMBLOCK_SCRATCH_ONLY_ALLOC: [addr, addr+size) lies inside memory regions
 // flagged KHO_SCRATCH and outside `reserved_before`.
 std::vector<InvariantViolation> check_scratch_alloc(const MemblockType& memory,

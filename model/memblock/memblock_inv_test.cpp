@@ -114,6 +114,33 @@ TEST(MemblockInvariants, SetclrFlagsOnly) {
             Ids{"INV_MEMBLOCK_SETCLR_FLAGS_ONLY"});
 }
 
+// The self-checks compare a window of each call, not the whole array: the
+// regions the call overlaps and two neighbours each side. On a real call the
+// windowed checks agree with the whole-array ones; a planted change inside the
+// window fires; the window of a call among many regions stays small.
+TEST(MemblockInvariants, WindowedChecksSeeWhatWholeArraysSee) {
+  Memblock mb = clean();
+  for (phys_addr_t i = 0; i < 64; ++i) ASSERT_EQ(mb.memblock_reserve(i * 2 * SZ_1M, SZ_1M), 0);
+  const MemblockType before = mb.reserved();
+  const MemblockWindow w = memblock_window(before, 40 * SZ_1M, 3 * SZ_1M);
+  EXPECT_LE(w.part.cnt(), 6u);
+  EXPECT_LE(w.span.lo, 40 * SZ_1M);
+  EXPECT_GE(w.span.hi, 43 * SZ_1M);
+  ASSERT_EQ(mb.memblock_reserve(40 * SZ_1M, 3 * SZ_1M), 0);  // joins [40M,41M) and [42M,43M)
+  const MemblockType after_w = memblock_window_after(mb.reserved(), w.span);
+  EXPECT_TRUE(check_add_monotone(w.part, after_w, 40 * SZ_1M, 3 * SZ_1M, w.span).empty());
+  EXPECT_TRUE(check_add_monotone(before, mb.reserved(), 40 * SZ_1M, 3 * SZ_1M).empty());
+  EXPECT_EQ(ids(check_add_monotone(w.part, w.part, 40 * SZ_1M, 3 * SZ_1M, w.span)),
+            Ids{"INV_MEMBLOCK_ADD_MONOTONE"});
+  const MemblockWindow f = memblock_window(mb.reserved(), 40 * SZ_1M, SZ_1M);
+  ASSERT_EQ(mb.memblock_reserved_mark_noinit(40 * SZ_1M, SZ_1M), 0);
+  const MemblockType flagged = memblock_window_after(mb.reserved(), f.span);
+  EXPECT_TRUE(check_setclr_flags_only(f.part, flagged, 40 * SZ_1M, SZ_1M, MEMBLOCK_RSRV_NOINIT, f.span).empty());
+  EXPECT_EQ(ids(check_setclr_flags_only(f.part, flagged, 44 * SZ_1M, SZ_1M, MEMBLOCK_RSRV_NOINIT, f.span)),
+            Ids{"INV_MEMBLOCK_SETCLR_FLAGS_ONLY"});
+  EXPECT_TRUE(mb.check_invariants().empty());
+}
+
 // choose_memblock_flags() (6.16+) returns MEMBLOCK_KHO_SCRATCH while
 // scratch-only is on, so allocations come from scratch memory; an allocation
 // outside it is planted.

@@ -78,13 +78,16 @@ Cover cover_at(const MemblockType& t, phys_addr_t a) {
   return {};
 }
 std::vector<phys_addr_t> cuts(const MemblockType& a, const MemblockType& b,
-                              std::initializer_list<phys_addr_t> extra) {
+                              std::initializer_list<phys_addr_t> extra, CheckSpan span) {
   std::vector<phys_addr_t> c(extra);
+  c.push_back(span.lo);
+  c.push_back(span.hi);
   for (const auto* t : {&a, &b})
     for (const auto& r : t->regions) {
       c.push_back(r.base);
       c.push_back(r.end());
     }
+  std::erase_if(c, [&](phys_addr_t x) { return x < span.lo || x > span.hi; });
   std::sort(c.begin(), c.end());
   c.erase(std::unique(c.begin(), c.end()), c.end());
   return c;
@@ -105,11 +108,11 @@ std::vector<InvariantViolation> Memblock::check_invariants() const {
 
 std::vector<InvariantViolation> check_add_monotone(const MemblockType& before,
                                                    const MemblockType& after, phys_addr_t base,
-                                                   phys_addr_t size) {
+                                                   phys_addr_t size, CheckSpan span) {
   std::vector<InvariantViolation> out;
   size = std::min(size, PHYS_ADDR_MAX - base);
   const phys_addr_t end = base + size;
-  const auto c = cuts(before, after, {base, end});
+  const auto c = cuts(before, after, {base, end}, span);
   for (std::size_t i = 0; i + 1 < c.size(); ++i) {
     const phys_addr_t a = c[i];
     const Cover was = cover_at(before, a);
@@ -133,11 +136,11 @@ std::vector<InvariantViolation> check_add_monotone(const MemblockType& before,
 std::vector<InvariantViolation> check_setclr_flags_only(const MemblockType& before,
                                                         const MemblockType& after,
                                                         phys_addr_t base, phys_addr_t size,
-                                                        std::uint32_t flag) {
+                                                        std::uint32_t flag, CheckSpan span) {
   std::vector<InvariantViolation> out;
   size = std::min(size, PHYS_ADDR_MAX - base);
   const phys_addr_t end = base + size;
-  const auto c = cuts(before, after, {base, end});
+  const auto c = cuts(before, after, {base, end}, span);
   for (std::size_t i = 0; i + 1 < c.size(); ++i) {
     const phys_addr_t a = c[i];
     const Cover was = cover_at(before, a);
@@ -157,6 +160,51 @@ std::vector<InvariantViolation> check_setclr_flags_only(const MemblockType& befo
     if (out.size() > 8) break;
   }
   return out;
+}
+
+namespace {
+// `t` with `regions` only (copying the whole array is what the windows avoid).
+MemblockType with_regions(const MemblockType& t, const std::vector<MemblockRegion>& regions) {
+  MemblockType w;
+  w.id = t.id;
+  w.regions = RegionArray(regions);
+  w.max = t.max;
+  w.total_size = t.total_size;
+  w.array_is_static = t.array_is_static;
+  w.array_base = t.array_base;
+  w.empty_nid = t.empty_nid;
+  return w;
+}
+}  // namespace
+
+MemblockWindow memblock_window(const MemblockType& t, phys_addr_t base, phys_addr_t size) {
+  constexpr std::size_t pad = 2;
+  size = std::min(size, PHYS_ADDR_MAX - base);
+  const phys_addr_t end = base + size;
+  const std::size_t n = t.cnt();
+  std::size_t first = t.regions.first_ending_above(base);
+  first = first > pad ? first - pad : 0;
+  std::size_t last = first;  // one past the regions starting at or below `end`
+  while (last < n && t.regions[last].base <= end) ++last;
+  last = std::min(n, last + pad);
+  MemblockWindow w;
+  std::vector<MemblockRegion> part;
+  part.reserve(last - first);
+  for (std::size_t i = first; i < last; ++i) part.push_back(t.regions[i]);
+  w.span.lo = part.empty() ? base : std::min(base, part.front().base);
+  w.span.hi = part.empty() ? end : std::max(end, part.back().end());
+  // Past either end of the array nothing is covered, before or after.
+  if (first == 0) w.span.lo = 0;
+  if (last == n) w.span.hi = PHYS_ADDR_MAX;
+  w.part = with_regions(t, part);
+  return w;
+}
+
+MemblockType memblock_window_after(const MemblockType& t, CheckSpan span) {
+  std::vector<MemblockRegion> part;
+  for (std::size_t i = t.regions.first_ending_above(span.lo); i < t.cnt() && t.regions[i].base < span.hi; ++i)
+    part.push_back(t.regions[i]);
+  return with_regions(t, part);
 }
 
 std::vector<InvariantViolation> check_scratch_alloc(const MemblockType& memory,

@@ -23,13 +23,6 @@ class Scenario:
     known: str = ""              # why it is out of the tier: a known, open disagreement
 
 
-# Open: the model's test_kho lacks kho_test_generate_data()'s max_mem cap, so it
-# preserves up to ~3 MiB more folio bytes than 7.3 (vmtest: kernel 0x806000,
-# model 0xb65000). Adding the cap makes the compat matrix's misread runs
-# quadratic in memblock's flag checks; until that is fixed these scenarios run
-# by name (khospec vmtest test-kho) and report the difference, outside the tier.
-TEST_KHO_OPEN = "model parity: test_kho's max_mem cap is not modelled yet (docs/vmtest.md)"
-
 LUO_SESSION = "kho-dump-session"
 LUO_TOKEN = 0x1234ABCD
 
@@ -47,14 +40,12 @@ SCENARIOS = [
     Scenario("scratch-400pct", "scratch as a percentage of memblock reservations",
              "kho_scratch=400% reserve_mem=4M:4096:trace"),
     Scenario("mem6g", "6 GiB of RAM: memory above 4 GiB", "reserve_mem=4M:4096:trace", ram="6G"),
-    Scenario("test-kho", "lib/test_kho.c: a folio FDT and a kho_vmalloc array", test_kho=True, tier=False,
-             known=TEST_KHO_OPEN),
+    Scenario("test-kho", "lib/test_kho.c: a folio FDT and a kho_vmalloc array", test_kho=True),
     Scenario("test-kho-reserve-mem", "test_kho beside a reserve_mem range", "reserve_mem=4M:4096:trace",
-             test_kho=True, tier=False, known=TEST_KHO_OPEN),
+             test_kho=True),
     Scenario("recursive-3stage", "k1 -> k2 -> k3: reservations revived and handed on",
              "kho_scratch=64M,192M,96M reserve_mem=4M:4096:trace reserve_mem=12K:4096:small", stages=3),
-    Scenario("recursive-test-kho-3stage", "test_kho through three kernels", stages=3, test_kho=True, tier=False,
-             known=TEST_KHO_OPEN),
+    Scenario("recursive-test-kho-3stage", "test_kho through three kernels", stages=3, test_kho=True),
     Scenario("luo-memfd", "a LUO session with one memfd (5 pages, one a hole), retrieved in k2",
              "liveupdate=on reserve_mem=4M:4096:trace", luo=True),
     Scenario("chain-7.2-7.3", "a 7.2 kernel hands over to 7.3", "reserve_mem=4M:4096:trace",
