@@ -33,6 +33,7 @@ __all__ = [
     "compat",
     "compat_matrix",
     "dump",
+    "kernel_image",
     "known_abis",
     "model",
     "preserved",
@@ -95,6 +96,22 @@ def dump(blob: BlobLike, endian: str = "little") -> Dict[str, Any]:
     ``bytes`` when the length is wrong for the type.
     """
     return _core.dump(_blob(blob), endian)
+
+
+def kernel_image(path: str) -> Dict[str, Any]:
+    """Read a kernel image like ``khospec kimage``: bzImage, arm64 Image or Image.gz, vmlinux.
+
+    Returns ``{"ok": bool, "image": {...} | None, "error": {"kind", "message"} | None}``.
+    ``image`` holds ``format``, ``arch``, ``compression``, ``release`` ("7.3.4"),
+    ``major``, ``minor``, ``banner``, ``config`` (every ``CONFIG_*`` of the embedded
+    .config, unset ones as ``"n"``; None when the image was built without
+    CONFIG_IKCONFIG, said in ``config_missing``), ``config_text``,
+    ``sections_known`` and ``liveupdate_sections`` (name, size, version, strings).
+    A bad image is ``ok`` False with ``error.kind`` one of not_kernel_image,
+    truncated, unknown_compression, corrupt, unsupported; an unreadable file
+    raises OSError.
+    """
+    return _core.kernel_image(path)
 
 
 def known_abis() -> List[str]:
