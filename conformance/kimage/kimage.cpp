@@ -82,17 +82,30 @@ std::string release_of_banner(std::string_view banner) {
   return std::string(banner.substr(0, banner.find(' ')));
 }
 
-// The first "Linux version <digit>..." string in the bytes.
-std::optional<std::string> find_banner(Bytes b) {
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// A "Linux version <digit>..." string in the bytes. A kernel holds two
+// (init/version.c's and init/version-timestamp.c's, the one linux_banner
+// names after the final link): the one ending like the setup header's string
+// when there is one, else the longest (the timestamped one).
+std::optional<std::string> find_banner(Bytes b, const std::string& setup_version) {
   std::string_view text = as_text(b);
   constexpr std::string_view kPrefix = "Linux version ";
+  std::string tail = setup_version.find('#') == std::string::npos ? "" : setup_version.substr(setup_version.find('#'));
+  std::optional<std::string> best;
   for (std::size_t at = text.find(kPrefix); at != std::string_view::npos; at = text.find(kPrefix, at + 1)) {
     std::size_t v = at + kPrefix.size();
-    if (v < text.size() && text[v] >= '0' && text[v] <= '9') {
-      if (auto s = c_string(b, at, 1024)) return s;
-    }
+    if (v >= text.size() || text[v] < '0' || text[v] > '9') continue;
+    auto s = c_string(b, at, 1024);
+    if (!s) continue;
+    std::string t = trimmed(*s);
+    if (!tail.empty() && t.size() >= tail.size() && t.compare(t.size() - tail.size(), tail.size(), tail) == 0) return t;
+    if (!best || t.size() > best->size()) best = t;
   }
-  return std::nullopt;
+  return best;
 }
 
 // ---- ELF64 (vmlinux, and the stripped vmlinux.bin inside a bzImage) ----
@@ -246,7 +259,7 @@ KernelImageResult read_kernel_bytes(Bytes kernel, KernelImage k, const std::stri
       if (k.arch.empty()) k.arch = machine_name(e.machine);
       if (k.banner.empty()) {
         if (auto s = banner_from_symtab(kernel, e)) {
-          k.banner = *s;
+          k.banner = trimmed(*s);
           k.notes.push_back("banner: the linux_banner symbol of " + where);
         }
       }
@@ -257,7 +270,7 @@ KernelImageResult read_kernel_bytes(Bytes kernel, KernelImage k, const std::stri
     }
   }
   if (k.banner.empty()) {
-    if (auto s = find_banner(kernel)) {
+    if (auto s = find_banner(kernel, k.setup_version)) {
       k.banner = *s;
       k.notes.push_back("banner: the 'Linux version' string in " + where);
     }
