@@ -104,6 +104,12 @@ const std::vector<Command>& commands() {
        "`khospec vmtest --help` lists scenarios and options",
        {},
        nullptr},
+      {"kimage", "kimage IMAGE [--option NAME ...] [--config]",
+       "what a kernel image says about its kernel: format, release, embedded .config (IKCONFIG), .liveupdate_* sections",
+       {{"option", true, "show this config option (KEXEC_HANDOVER, CONFIG_LIVEUPDATE ...); repeatable; "
+                         "default: the options KHO and LUO depend on"},
+        {"config", false, "print the whole embedded .config"}},
+       cmd_kimage},
       {"eras", "eras [--markdown]",
        "list the KHO eras, the kernel releases that write them and the client formats of each release",
        {{"markdown", false, "print the generated docs/eras.md"}},

@@ -27,6 +27,21 @@ add_library(khospec_yaml_cpp INTERFACE)
 target_link_libraries(khospec_yaml_cpp INTERFACE "$<IF:${_static},${YAML_CPP_STATIC_LIBRARY},yaml-cpp::yaml-cpp>")
 target_include_directories(khospec_yaml_cpp INTERFACE $<TARGET_PROPERTY:yaml-cpp::yaml-cpp,INTERFACE_INCLUDE_DIRECTORIES>)
 
+# The decompressors for kernel images (conformance/kimage): zlib1g-dev,
+# liblzma-dev, libzstd-dev, liblz4-dev, libbz2-dev. khospec_decompress picks
+# the shared or, for the static khospec binary, the static libraries.
+add_library(khospec_decompress INTERFACE)
+foreach(_lib z lzma zstd lz4 bz2)
+  find_library(KHOSPEC_LIB_${_lib} NAMES ${_lib} REQUIRED)
+  find_library(KHOSPEC_LIB_${_lib}_STATIC NAMES lib${_lib}.a REQUIRED)
+  target_link_libraries(khospec_decompress INTERFACE
+    "$<IF:${_static},${KHOSPEC_LIB_${_lib}_STATIC},${KHOSPEC_LIB_${_lib}}>")
+endforeach()
+foreach(_h zlib.h lzma.h zstd.h lz4frame.h bzlib.h)
+  string(MAKE_C_IDENTIFIER ${_h} _id)
+  find_path(KHOSPEC_INCLUDE_${_id} ${_h} REQUIRED)
+endforeach()
+
 find_package(GTest REQUIRED)
 include(GoogleTest)
 

@@ -33,7 +33,11 @@ __all__ = [
     "compat",
     "compat_matrix",
     "dump",
+<<<<<<< HEAD
     "handover",
+=======
+    "kernel_image",
+>>>>>>> i20-kimage
     "known_abis",
     "model",
     "preserved",
@@ -98,6 +102,7 @@ def dump(blob: BlobLike, endian: str = "little") -> Dict[str, Any]:
     return _core.dump(_blob(blob), endian)
 
 
+<<<<<<< HEAD
 def handover(
     blob: BlobLike,
     memory: Optional[MemoryImage] = None,
@@ -121,6 +126,22 @@ def handover(
         raise ValueError("depth must be 0 or more")
     text = _core.handover_json(_blob(blob), memory, -1 if depth is None else depth, summary, "little", release)
     return json.loads(text) if text else None
+=======
+def kernel_image(path: str) -> Dict[str, Any]:
+    """Read a kernel image like ``khospec kimage``: bzImage, arm64 Image or Image.gz, vmlinux.
+
+    Returns ``{"ok": bool, "image": {...} | None, "error": {"kind", "message"} | None}``.
+    ``image`` holds ``format``, ``arch``, ``compression``, ``release`` ("7.3.4"),
+    ``major``, ``minor``, ``banner``, ``config`` (every ``CONFIG_*`` of the embedded
+    .config, unset ones as ``"n"``; None when the image was built without
+    CONFIG_IKCONFIG, said in ``config_missing``), ``config_text``,
+    ``sections_known`` and ``liveupdate_sections`` (name, size, version, strings).
+    A bad image is ``ok`` False with ``error.kind`` one of not_kernel_image,
+    truncated, unknown_compression, corrupt, unsupported; an unreadable file
+    raises OSError.
+    """
+    return _core.kernel_image(path)
+>>>>>>> i20-kimage
 
 
 def known_abis() -> List[str]:

@@ -16,4 +16,5 @@ PYBIND11_MODULE(_core, m) {
   init_memblock(m);
   init_machine(m);
   init_simulate(m);
+  init_kimage(m);
 }
