@@ -33,11 +33,8 @@ __all__ = [
     "compat",
     "compat_matrix",
     "dump",
-<<<<<<< HEAD
     "handover",
-=======
     "kernel_image",
->>>>>>> i20-kimage
     "known_abis",
     "model",
     "preserved",
@@ -102,7 +99,6 @@ def dump(blob: BlobLike, endian: str = "little") -> Dict[str, Any]:
     return _core.dump(_blob(blob), endian)
 
 
-<<<<<<< HEAD
 def handover(
     blob: BlobLike,
     memory: Optional[MemoryImage] = None,
@@ -126,7 +122,8 @@ def handover(
         raise ValueError("depth must be 0 or more")
     text = _core.handover_json(_blob(blob), memory, -1 if depth is None else depth, summary, "little", release)
     return json.loads(text) if text else None
-=======
+
+
 def kernel_image(path: str) -> Dict[str, Any]:
     """Read a kernel image like ``khospec kimage``: bzImage, arm64 Image or Image.gz, vmlinux.
 
@@ -141,7 +138,6 @@ def kernel_image(path: str) -> Dict[str, Any]:
     raises OSError.
     """
     return _core.kernel_image(path)
->>>>>>> i20-kimage
 
 
 def known_abis() -> List[str]:
