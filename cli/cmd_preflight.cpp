@@ -7,7 +7,6 @@
 #include "cli/cli.hpp"
 #include "cli/handover_input.hpp"
 #include "cli/output.hpp"
-#include "conformance/kimage/kimage.hpp"
 #include "core/json.hpp"
 #include "core/parse.hpp"
 #include "crosscheck/preflight.hpp"
@@ -36,51 +35,19 @@ int fail(Context& ctx, const std::string& kind, const std::string& message) {
 }
 
 // B from --kernel / --release / --era (exactly one).
-std::optional<NextKernel> next_kernel(Context& ctx, int& rc) {
+std::optional<NextKernel> next_kernel_option(Context& ctx, int& rc) {
   auto& x = ctx.opts.extra;
   const int named = static_cast<int>(x.count("kernel") + x.count("release") + x.count("era"));
   if (named != 1) {
-    rc = usage_error(ctx, "preflight needs the next kernel: exactly one of --kernel IMAGE, --release X.Y, --era ERA");
+    rc = fail(ctx, "usage", "preflight needs the next kernel: exactly one of --kernel IMAGE, --release X.Y, --era ERA");
     return std::nullopt;
   }
-  NextKernel b;
-  if (x.count("cmdline")) b.cmdline = x["cmdline"];
-  if (x.count("kernel")) {
-    ReadOptions ro;
-    ro.strings = preflight_probe_strings();
-    auto r = read_kernel_image(x["kernel"], ro);
-    if (!r.ok()) {
-      rc = fail(ctx, r.error_kind, x["kernel"] + ": " + r.error + " (khospec kimage shows what the image holds)");
-      return std::nullopt;
-    }
-    b.named = x["kernel"];
-    b.source = "kernel image";
-    b.release = r.image->release;
-    if (!registry::resolve(b.release)) {
-      rc = fail(ctx, "unknown_release",
-                x["kernel"] + ": release " + b.release + " has no KHO era khospec knows (" + registry::valid_names() + ")");
-      return std::nullopt;
-    }
-    if (r.image->config) b.config = r.image->config->values;
-    // A compatible B's release writes that its image does not hold.
-    auto res = registry::resolve(b.release);
-    for (const auto& f : registry::client_formats()) {
-      if (f.compatible.empty() || !registry::kernel_writes(*res->era, *res->release, f)) continue;
-      if (f.family == "kho_test" && (!b.config || b.config->count("CONFIG_TEST_KEXEC_HANDOVER") == 0)) continue;
-      auto it = r.image->strings.find(std::string(f.compatible));
-      if (it != r.image->strings.end() && !it->second) b.missing_compatibles.insert(std::string(f.compatible));
-    }
-    return b;
-  }
-  const std::string name = x.count("release") ? x["release"] : x["era"];
-  auto res = registry::resolve(name);
-  if (!res) {
-    rc = usage_error(ctx, "'" + name + "' is not " + registry::valid_names());
-    return std::nullopt;
-  }
-  b.named = name;
-  b.source = x.count("release") ? "release" : "era";
-  if (x.count("release")) b.release = name;
+  const std::string kind = x.count("kernel") ? "kernel" : x.count("release") ? "release" : "era";
+  std::optional<std::string> cmdline;
+  if (x.count("cmdline")) cmdline = x["cmdline"];
+  std::string error_kind, error;
+  auto b = next_kernel(kind, x[kind], cmdline, error_kind, error);
+  if (!b) rc = fail(ctx, error_kind, error);
   return b;
 }
 
@@ -88,16 +55,27 @@ std::optional<NextKernel> next_kernel(Context& ctx, int& rc) {
 
 int cmd_preflight(Context& ctx) {
   int rc = exit_clean;
-  auto b = next_kernel(ctx, rc);
+  auto b = next_kernel_option(ctx, rc);
   if (!b) return rc;
   PreflightOptions po;
   if (ctx.opts.extra.count("ram")) {
     auto v = parse_size(ctx.opts.extra["ram"]);
-    if (!v || *v < (64u << 20)) return usage_error(ctx, "--ram: '" + ctx.opts.extra["ram"] + "' is not a RAM size (e.g. 2G)");
+    if (!v || *v < (64u << 20)) return fail(ctx, "usage", "--ram: '" + ctx.opts.extra["ram"] + "' is not a RAM size (e.g. 2G)");
     po.ram = *v;
   }
   Setup s;
-  if (int r = setup(ctx, s, true); r != exit_clean) return r;
+  {
+    // setup() says what is wrong on stderr; -f json gets it as the error document too.
+    std::ostringstream why;
+    Context quiet{ctx.opts, ctx.out, why, ctx.in};
+    if (int r = setup(quiet, s, true); r != exit_clean) {
+      std::string msg = why.str();
+      const std::string prefix = "khospec: error: ";
+      if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
+      while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+      return fail(ctx, "input", msg);
+    }
+  }
   if (!s.image) return fail(ctx, "no_memory", "preflight follows A's hand-over in memory: give --memory IMAGE (or --live out)");
   if (s.inputs.size() != 1 || !s.inputs[0].root)
     return fail(ctx, "usage", "preflight takes one hand-over: A's root FDT (FILE, --fdt-phys ADDR or --live out)");

@@ -8,6 +8,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "conformance/kimage/kimage.hpp"
 #include "core/json.hpp"
 #include "core/parse.hpp"
 #include "model/kho/clients.hpp"
@@ -28,12 +29,15 @@ std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
 // B's RAM when not given: what the image reaches, at least 2 GiB, in the
 // QEMU-like layout of model::machine_with_ram() (RAM above 3 GiB sits from 4 GiB).
+// Segments past 2^46 (a kcore's non-RAM windows) do not count; at most 256 GiB
+// (the layout matters to B's model, not every byte of a large host).
 std::uint64_t ram_for(const MemoryImage& image) {
   std::uint64_t top = 0;
-  for (const auto& s : image.segments()) top = std::max<std::uint64_t>(top, s.paddr + s.size);
+  for (const auto& s : image.segments())
+    if (s.paddr + s.size <= (1ull << 46)) top = std::max<std::uint64_t>(top, s.paddr + s.size);
   std::uint64_t bytes = top > (4ull << 30) ? top - (1ull << 30) : top;
   bytes = (bytes + (1ull << 30) - 1) & ~((1ull << 30) - 1);
-  return std::max<std::uint64_t>(bytes, 2ull << 30);
+  return std::clamp<std::uint64_t>(bytes, 2ull << 30, 256ull << 30);
 }
 
 // Scratch for B when A's is not known: the largest pageblock-aligned run of
@@ -385,6 +389,8 @@ bool Preflight::all_revive() const {
   return std::all_of(items.begin(), items.end(), [](const PreflightItem& i) { return i.outcome == "revive"; });
 }
 
+namespace {
+// The compatibles preflight asks B's image about (every client format and root of the registry).
 std::vector<std::string> preflight_probe_strings() {
   std::vector<std::string> v;
   for (const auto& f : registry::client_formats())
@@ -392,6 +398,57 @@ std::vector<std::string> preflight_probe_strings() {
   for (const auto& e : registry::eras())
     if (std::find(v.begin(), v.end(), e.compatible) == v.end()) v.emplace_back(e.compatible);
   return v;
+}
+}  // namespace
+
+std::optional<NextKernel> next_kernel(const std::string& kind, const std::string& name,
+                                      std::optional<std::string> cmdline, std::string& error_kind, std::string& error) {
+  NextKernel b;
+  b.named = name;
+  b.cmdline = std::move(cmdline);
+  if (kind != "kernel") {
+    if (!registry::resolve(name)) {
+      error_kind = "usage";
+      error = "'" + name + "' is not " + registry::valid_names();
+      return std::nullopt;
+    }
+    b.source = kind;
+    if (kind == "release") b.release = name;
+    return b;
+  }
+  ReadOptions ro;
+  ro.strings = preflight_probe_strings();
+  auto r = read_kernel_image(name, ro);
+  if (!r.ok()) {
+    error_kind = r.error_kind;
+    error = name + ": " + r.error + " (khospec kimage shows what the image holds)";
+    return std::nullopt;
+  }
+  b.source = "kernel image";
+  b.release = r.image->release;
+  auto res = registry::resolve(b.release);
+  if (!res) {
+    error_kind = "unknown_release";
+    error = name + ": release " + b.release + " has no KHO era khospec knows (" + registry::valid_names() + ")";
+    return std::nullopt;
+  }
+  if (r.image->config) b.config = r.image->config->values;
+  // A compatible B's release writes that its image does not hold; families its
+  // configuration leaves out are said by the configuration instead.
+  auto built = [&](std::string_view option) {
+    if (!b.config) return true;
+    auto it = b.config->find("CONFIG_" + std::string(option));
+    return it != b.config->end() && (it->second == "y" || it->second == "m");
+  };
+  for (const auto& f : registry::client_formats()) {
+    if (f.compatible.empty() || !registry::kernel_writes(*res->era, *res->release, f)) continue;
+    if ((f.family == "kho_test" && !built("TEST_KEXEC_HANDOVER")) || (f.family == "memfd" && !built("LIVEUPDATE_MEMFD")) ||
+        ((f.family == "luo" || f.family == "luo-flb" || f.family == "memfd") && !built("LIVEUPDATE")))
+      continue;
+    auto it = r.image->strings.find(std::string(f.compatible));
+    if (it != r.image->strings.end() && !it->second) b.missing_compatibles.insert(std::string(f.compatible));
+  }
+  return b;
 }
 
 std::optional<Preflight> preflight(const Validation& a, const MemoryImage& image, NextKernel nb,

@@ -68,8 +68,11 @@ struct PreflightOptions {
 std::optional<Preflight> preflight(const Validation& a, const MemoryImage& image, NextKernel b,
                                    const PreflightOptions& opts, std::string& error);
 
-// The compatibles preflight asks B's image about (every client format of the registry).
-std::vector<std::string> preflight_probe_strings();
+// B as the user names it: a kernel image (`kind` "kernel"), a release or an era.
+// nullopt with `error_kind` (usage, not_kernel_image, ..., unknown_release) and
+// `error` set when it cannot be known.
+std::optional<NextKernel> next_kernel(const std::string& kind, const std::string& name,
+                                      std::optional<std::string> cmdline, std::string& error_kind, std::string& error);
 
 void render_preflight_text(std::ostream& out, const Preflight& p);
 void write_preflight_json(JsonWriter& w, const Preflight& p);

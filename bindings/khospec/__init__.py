@@ -37,6 +37,7 @@ __all__ = [
     "kernel_image",
     "known_abis",
     "model",
+    "preflight",
     "preserved",
     "prove",
     "rules",
@@ -138,6 +139,42 @@ def kernel_image(path: str) -> Dict[str, Any]:
     raises OSError.
     """
     return _core.kernel_image(path)
+
+
+def preflight(
+    blob: BlobLike,
+    memory: Optional[MemoryImage] = None,
+    *,
+    kernel: Optional[str] = None,
+    release: Optional[str] = None,
+    era: Optional[str] = None,
+    cmdline: Optional[str] = None,
+    scratch: Optional[List[Tuple[int, int]]] = None,
+    fdt_phys: Optional[int] = None,
+    ram: int = 0,
+) -> Dict[str, Any]:
+    """Before ``kexec -e``: what the next kernel (B) makes of everything this one preserved,
+    like ``khospec preflight``.
+
+    ``blob`` is A's root FDT (a path, bytes, a :class:`Blob`; ``Blob.from_live("out")`` brings
+    its memory and scratch), ``memory`` A's memory image (``fdt_phys`` where the root lies in it).
+    Name B by exactly one of ``kernel`` (an image path: its release, IKCONFIG and compatibles),
+    ``release`` ("7.3") or ``era`` ("kho-v4"); ``cmdline`` is B's command line (None: assumed
+    ``kho=on liveupdate=on`` plus A's reserve_mem names, said in ``notes``); ``scratch`` A's
+    scratch areas as ``(addr, size)``.
+
+    Returns ``{"a", "b", "items", "all_revive", "notes", "b_log"}``; each item is ``{"kind",
+    "name", "path", "outcome", "why", "decided_by"}`` with outcome ``revive``, ``refuse``,
+    ``misread``, ``dropped`` or ``unknown``. Raises ValueError for an unknown release or era,
+    a bad image or a hand-over that cannot be followed, OSError for an unreadable file.
+    """
+    named = [(k, v) for k, v in (("kernel", kernel), ("release", release), ("era", era)) if v is not None]
+    if len(named) != 1:
+        raise ValueError("name the next kernel with exactly one of kernel=, release=, era=")
+    kind, name = named[0]
+    text = _core.preflight_json(_blob(blob), memory, kind, name, cmdline, scratch, fdt_phys, ram)
+    result: Dict[str, Any] = json.loads(text)
+    return result
 
 
 def known_abis() -> List[str]:

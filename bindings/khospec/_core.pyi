@@ -221,3 +221,14 @@ def kernel_image(path: str) -> Dict[str, Any]:
     ``{"ok", "image", "error"}``; ``image`` has format, arch, compression, release,
     major, minor, banner, config (``{"CONFIG_X": "y"}`` or None with config_missing),
     liveupdate_sections. OSError when the file cannot be read."""
+def preflight_json(
+    blob: Blob,
+    memory: Optional[MemoryImage] = None,
+    kind: str = "release",
+    name: str = "",
+    cmdline: Optional[str] = None,
+    scratch: Optional[List[Tuple[int, int]]] = None,
+    fdt_phys: Optional[int] = None,
+    ram: int = 0,
+) -> str:
+    """``khospec.preflight()``'s JSON text (the ``preflight`` object of ``khospec -f json preflight``)."""

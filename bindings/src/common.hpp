@@ -100,5 +100,6 @@ void init_memblock(py::module_& m);
 void init_machine(py::module_& m);
 void init_simulate(py::module_& m);
 void init_kimage(py::module_& m);
+void init_preflight(py::module_& m);
 
 }  // namespace khospec::bindings

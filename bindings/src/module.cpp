@@ -17,4 +17,5 @@ PYBIND11_MODULE(_core, m) {
   init_machine(m);
   init_simulate(m);
   init_kimage(m);
+  init_preflight(m);
 }

@@ -89,6 +89,11 @@ bool ReserveMemClient::revive(Kernel& k, const ReserveMemParam& p, Region& out) 
   if (k.kho_retrieve_subtree("memblock", &phys, &size)) return false;
   BlobFdt f(k.image(), phys);
   if (!f.ok) return false;
+  if (!k.writes("memblock-v1")) {
+    // KernelConfig::absent_formats: this build's reader has another compatible.
+    k.log("FDT 'memblock' is incompatible with this kernel's memblock compatible");
+    return false;
+  }
   if (int e = fdt_node_check_compatible(f.fdt(), 0, "memblock-v1"); e) {
     k.log("FDT 'memblock' is incompatible with 'memblock-v1': " + std::to_string(e));
     return false;
