@@ -1,4 +1,4 @@
-// khospec compat OLD NEW [--direction both|forward|backward] [--allow FILE]
+// khospec compat OLD NEW [--memory-old IMAGE] [--memory-new IMAGE] [--direction both|forward|backward] [--allow FILE]
 // khospec compat --matrix [--markdown]
 // khospec model abi-dump --era ERA
 #include <fstream>
@@ -7,6 +7,7 @@
 #include "cli/cli.hpp"
 #include "cli/output.hpp"
 #include "conformance/compat/compat.hpp"
+#include "conformance/compat/inputs.hpp"
 #include "crosscheck/compat_matrix.hpp"
 #include "core/json.hpp"
 #include "core/rules.hpp"
@@ -56,8 +57,11 @@ int cmd_compat(Context& ctx) {
   if (x.count("matrix")) return run_matrix(ctx);
   if (x.count("markdown")) return usage_error(ctx, "--markdown applies to --matrix");
   if (ctx.opts.args.size() != 2)
-    return usage_error(ctx, "compat needs OLD and NEW (schema files, schema directories or ABI dumps), or --matrix");
+    return usage_error(ctx, "compat needs OLD and NEW (two hand-overs' root FDTs, or schema files, schema directories "
+                            "or ABI dumps), or --matrix");
   CompatOptions opts;
+  if (x.count("memory-old")) opts.old_memory = x["memory-old"];
+  if (x.count("memory-new")) opts.new_memory = x["memory-new"];
   if (x.count("direction")) {
     auto d = parse_direction(x["direction"]);
     if (!d) return usage_error(ctx, "--direction must be both, forward or backward, not '" + x["direction"] + "'");
@@ -87,8 +91,20 @@ int cmd_compat(Context& ctx) {
   Report load;
   auto res = compat_check_paths(old_path, new_path, opts, load);
   if (!res) {
+    if (ctx.opts.json()) {
+      JsonWriter w(ctx.out);
+      w.begin_object();
+      write_json_preamble(w, "compat");
+      w.key("old").value(escape_nonprintable(old_path));
+      w.key("new").value(escape_nonprintable(new_path));
+      w.key("usable").value(false);
+      write_json_diagnostics(w, load.diagnostics());
+      w.end_object();
+      ctx.out << '\n';
+    }
     for (const auto& d : load.diagnostics()) render_text(ctx.err, d);
-    ctx.err << "khospec: error: cannot compare " << old_path << " and " << new_path << "\n";
+    ctx.err << "khospec: error: cannot compare " << escape_nonprintable(old_path) << " and "
+            << escape_nonprintable(new_path) << "\n";
     return exit_error;
   }
   Report shown = rules.filter(res->report);
@@ -122,7 +138,7 @@ int cmd_compat(Context& ctx) {
     w.end_object();
     ctx.out << '\n';
   } else {
-    ctx.out << "# compat " << old_path << " -> " << new_path << " (direction: " << direction_name(opts.direction)
+    ctx.out << "# compat " << escape_nonprintable(old_path) << " -> " << escape_nonprintable(new_path) << " (direction: " << direction_name(opts.direction)
             << ")\n";
     for (const auto& [cat, desc] : compat_categories()) {
       std::vector<const Diagnostic*> ds;

@@ -373,9 +373,11 @@ std::vector<Rule> make_rules() {
    "the compatibility checker follows points-to into the pointed-to layout", "",
    "schemas/tests/bad/points-to-unknown-fail.yaml", "name a layout's `layout: name:`, fdt or blob"},
   // ------------------------------------------------------------------- compat
-  {"compat_input_invalid", E, "compat", {}, "an input of `khospec compat` is not a schema file, schema directory or ABI dump",
-   "pass schemas (.yaml, a directory) or `khospec model abi-dump` output (.json)", "",
-   "conformance/compat/cases/input-invalid-fail/", "fix the path or regenerate the dump"},
+  {"compat_input_invalid", E, "compat", {},
+   "an input of `khospec compat` is not a hand-over (a root FDT, with an ELF core as --memory-old/--memory-new), "
+   "schema file, schema directory or ABI dump, or the two sides are not alike",
+   "pass two hand-overs' root FDTs, or schemas (.yaml, a directory) or `khospec model abi-dump` output (.json)", "",
+   "conformance/compat/cases/input-invalid-fail/", "the message names what was given and the command to run instead"},
   {"compat_format_removed", E, "compat", {}, "a compatible OLD describes is missing from NEW: new readers cannot read that format",
    "", "",
    "conformance/compat/cases/format-removed-fail/", "keep the schema, or pair it with its successor explicitly"},

@@ -187,14 +187,26 @@ def rules() -> List[Dict[str, str]]:
     return _core.rules()
 
 
-def compat(old: str, new: str, direction: str = "both", allow: Optional[str] = None) -> Report:
-    """Compare two schema files, schema directories or ABI dumps like ``khospec compat``.
+def compat(
+    old: str,
+    new: str,
+    direction: str = "both",
+    allow: Optional[str] = None,
+    old_memory: Optional[str] = None,
+    new_memory: Optional[str] = None,
+) -> Report:
+    """Compare two hand-overs, schema files, schema directories or ABI dumps like ``khospec compat``.
 
+    ``old`` and ``new`` are both hand-overs (a root FDT: debugfs ``kho/out/fdt``,
+    a capture's ``out_fdt.dtb``; ``old_memory`` / ``new_memory``: its memory
+    image, an ELF core, to follow the clients) or both schema-side inputs.
     ``direction``: ``"both"``, ``"forward"`` (new kernel reads old data) or
-    ``"backward"``. ``allow``: a compat-allow.yaml path. An unusable input
-    gives a report with ``compat_input_invalid`` and ``exit_code`` 1.
+    ``"backward"``. ``allow``: a compat-allow.yaml path. An unusable input (an
+    ELF core or a client sub-blob given as the hand-over, binary data, a
+    hand-over against a schema) gives a report with ``compat_input_invalid``
+    saying what was given and what to run, and ``exit_code`` 1.
     """
-    return _core.compat(old, new, direction, allow)
+    return _core.compat(old, new, direction, allow, old_memory, new_memory)
 
 
 def compat_matrix() -> Dict[str, Any]:

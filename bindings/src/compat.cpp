@@ -12,8 +12,11 @@ namespace khospec::bindings {
 
 void init_compat(py::module_& m) {
   m.def("compat", [](const std::string& old_path, const std::string& new_path, const std::string& direction,
-                     const std::optional<std::string>& allow) {
+                     const std::optional<std::string>& allow, const std::optional<std::string>& old_memory,
+                     const std::optional<std::string>& new_memory) {
     conformance::CompatOptions o;
+    o.old_memory = old_memory.value_or("");
+    o.new_memory = new_memory.value_or("");
     auto d = conformance::parse_direction(direction);
     if (!d) throw py::value_error("direction must be 'both', 'forward' or 'backward', not '" + direction + "'");
     o.direction = *d;
@@ -39,7 +42,8 @@ void init_compat(py::module_& m) {
     PyReport r = make_report(res->report);
     for (const auto& a : res->allowed) r.allowed.push_back({a.change.diag, a.reason});
     return r;
-  }, py::arg("old"), py::arg("new"), py::arg("direction") = "both", py::arg("allow") = py::none());
+  }, py::arg("old"), py::arg("new"), py::arg("direction") = "both", py::arg("allow") = py::none(),
+     py::arg("old_memory") = py::none(), py::arg("new_memory") = py::none());
   m.def("compat_matrix_json", [] {
     std::ostringstream s;
     {

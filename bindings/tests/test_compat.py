@@ -73,3 +73,49 @@ def test_compat_matrix() -> None:
     assert clients[("luo", "v6.19", "v6.18")]["outcome"] == "ignored"
     assert clients[("kho_test", "v6.18", "v6.19")]["outcome"] == "refuse"
     assert all(c["abi"]["outcome"] == c["model"]["outcome"] for c in m["clients"])
+
+
+def _dumps(source_dir: pathlib.Path) -> pathlib.Path:
+    import os
+
+    import pytest
+
+    d = pathlib.Path(os.environ.get("KHOSPEC_DUMPS_DIR", source_dir.parent / "shared/dumps"))
+    if not (d / "kho-v4-linux-7.3").is_dir():
+        if "KHOSPEC_DUMPS_DIR" in os.environ:
+            raise AssertionError(f"KHOSPEC_DUMPS_DIR={d} holds no captures")
+        pytest.skip(f"no real captures at {d} (set KHOSPEC_DUMPS_DIR)")
+    return d
+
+
+def test_compat_real_handovers(source_dir: pathlib.Path) -> None:
+    d = _dumps(source_dir)
+    a = d / "kho-v1-linux-6.16/reserve-mem-1-2stage/k1"
+    b = d / "kho-v4-linux-7.3/luo-memfd-2stage/k1"
+    r = khospec.compat(str(a / "out_fdt.dtb"), str(b / "out_fdt.dtb"),
+                       old_memory=str(a / "memory.elf"), new_memory=str(b / "memory.elf"))
+    assert r.exit_code == 100
+    rules = {d.rule for d in r}
+    assert "compat_version_bumped" in rules and "compat_break_without_version_bump" not in rules
+    # LUO and kexec-metadata are new clients of the 7.3 hand-over.
+    added = {d.node for d in r if d.rule == "compat_node_added"}
+    assert {"/LUO", "/kexec-metadata"} <= added
+    same = khospec.compat(str(b / "out_fdt.dtb"), str(b / "out_fdt.dtb"),
+                          old_memory=str(b / "memory.elf"), new_memory=str(b / "memory.elf"))
+    assert same.exit_code == 0 and len(list(same)) == 0
+
+
+def test_compat_real_wrong_inputs(source_dir: pathlib.Path) -> None:
+    d = _dumps(source_dir)
+    k1 = d / "kho-v4-linux-7.3/luo-memfd-2stage/k1"
+    for given, memory, says in [
+        (k1 / "memory.elf", None, "ELF core"),
+        (k1 / "out_sub_fdt_memblock.dtb", None, "sub-FDT"),
+        (k1 / "out_sub_blob_LUO.bin", None, "client blob"),
+        (k1 / "out_fdt.dtb", k1 / "out_fdt.dtb", "not a memory image"),
+        (source_dir / "schemas", None, "like with like"),
+    ]:
+        r = khospec.compat(str(given), str(k1 / "out_fdt.dtb"), new_memory=str(memory) if memory else None)
+        assert r.exit_code == 1, given
+        msgs = [x.message for x in r if x.rule == "compat_input_invalid"]
+        assert msgs and any(says in m for m in msgs), (given, msgs)

@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "conformance/compat/abi.hpp"
+#include "conformance/compat/inputs.hpp"
 #include "conformance/schema/schema.hpp"
 #include "core/rules.hpp"
 
@@ -631,9 +632,24 @@ CompatResult compat_check(const abi::AbiSet& old_set, const abi::AbiSet& new_set
 
 std::optional<CompatResult> compat_check_paths(const std::string& old_path, const std::string& new_path,
                                                const CompatOptions& opts, Report& load) {
-  auto o = load_abi_input(old_path, load);
-  auto n = load_abi_input(new_path, load);
+  auto o = load_compat_input(old_path, opts.old_memory, "--memory-old", load);
+  auto n = load_compat_input(new_path, opts.new_memory, "--memory-new", load);
   if (!o || !n) return std::nullopt;
+  // Like with like: a hand-over's named clients against a schema's client pattern is noise, not a diff.
+  const bool observed_o = !o->formats.empty() && o->formats.front().status == "observed";
+  const bool observed_n = !n->formats.empty() && n->formats.front().status == "observed";
+  if (observed_o != observed_n) {
+    const std::string& h = observed_o ? old_path : new_path;
+    const std::string& sch = observed_o ? new_path : old_path;
+    load.add(make_finding("compat_input_invalid", escape_nonprintable(sch), std::nullopt, "", "",
+                          escape_nonprintable(h) + " is a hand-over and " + escape_nonprintable(sch) +
+                              " a schema input: compat compares like with like (two hand-overs, or two schema "
+                              "inputs); `khospec validate " + escape_nonprintable(h) +
+                              "` checks a hand-over against the schemas, `khospec validate --as ERA " +
+                              escape_nonprintable(h) + "` against another era's reader",
+                          "compat"));
+    return std::nullopt;
+  }
   return compat_check(*o, *n, opts);
 }
 

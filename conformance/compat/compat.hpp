@@ -54,6 +54,9 @@ bool parse_allow_list(const std::string& text, const std::string& file, AllowLis
 struct CompatOptions {
   Direction direction = Direction::both;
   const AllowList* allow = nullptr;
+  // Memory images (ELF cores) of hand-over inputs, old and new ("" none):
+  // the clients behind each root are followed (conformance/compat/handover_abi.hpp).
+  std::string old_memory, new_memory;
 };
 
 // One change between OLD and NEW, classified.
@@ -79,9 +82,11 @@ struct CompatResult {
 
 CompatResult compat_check(const abi::AbiSet& old_set, const abi::AbiSet& new_set, const CompatOptions& opts);
 
-// Loads OLD and NEW (schema file, schema directory or ABI dump; see
-// conformance/compat/abi.hpp load_abi_input) and compares them. nullopt when an input
-// cannot be used; its findings (compat_input_invalid, schema_yaml_error) are in `load`.
+// Loads OLD and NEW (schema file, schema directory or ABI dump, or a hand-over's
+// root FDT with opts.old_memory / new_memory; conformance/compat/inputs.hpp) and
+// compares them. Both must be hand-overs, or both schema-side inputs. nullopt when
+// an input cannot be used; its findings (compat_input_invalid, schema_yaml_error)
+// are in `load`, every message saying what was given and what to run instead.
 std::optional<CompatResult> compat_check_paths(const std::string& old_path, const std::string& new_path,
                                                const CompatOptions& opts, Report& load);
 
