@@ -28,7 +28,8 @@ std::vector<std::uint8_t> write_elf_core(const std::vector<ElfRun>& runs) {
     ph.p_type = PT_LOAD;
     ph.p_flags = PF_R;
     ph.p_offset = off;
-    ph.p_vaddr = ph.p_paddr = runs[i].paddr;
+    ph.p_paddr = runs[i].paddr;
+    ph.p_vaddr = runs[i].vaddr.value_or(runs[i].paddr);
     ph.p_filesz = ph.p_memsz = runs[i].bytes.size();
     ph.p_align = 1;
     std::memcpy(out.data() + sizeof eh + i * sizeof ph, &ph, sizeof ph);
@@ -49,7 +50,7 @@ std::vector<std::uint8_t> write_elf_core(const std::map<std::uint64_t, std::vect
     }
   }
   std::vector<ElfRun> elf;
-  for (const auto& [addr, bytes] : runs) elf.push_back({addr, bytes});
+  for (const auto& [addr, bytes] : runs) elf.push_back({addr, bytes, std::nullopt});
   return write_elf_core(elf);
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -14,9 +15,11 @@ namespace khospec {
 struct ElfRun {
   std::uint64_t paddr = 0;
   std::span<const std::uint8_t> bytes;
+  std::optional<std::uint64_t> vaddr;  // p_vaddr (default: paddr); /proc/kcore's windows differ
 };
 
-// `runs` must be sorted by address and must not overlap.
+// A memory image's runs are sorted by address and do not overlap; a kcore's
+// windows (the direct map, the kernel image) may alias the same physical bytes.
 std::vector<std::uint8_t> write_elf_core(const std::vector<ElfRun>& runs);
 
 // Pages (address -> bytes), each run of consecutive pages one PT_LOAD.

@@ -2,13 +2,13 @@
 // for the live reader's tests and the CLI's.
 #pragma once
 
-#include <elf.h>
-
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "core/elf.hpp"
 
 namespace khospec::conformance::test {
 
@@ -23,31 +23,9 @@ struct Segment {
 };
 
 inline std::vector<std::uint8_t> kcore(const std::vector<Segment>& segs) {
-  Elf64_Ehdr eh{};
-  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
-  eh.e_ident[EI_CLASS] = ELFCLASS64;
-  eh.e_ident[EI_DATA] = ELFDATA2LSB;
-  eh.e_ident[EI_VERSION] = EV_CURRENT;
-  eh.e_type = ET_CORE;
-  eh.e_machine = EM_X86_64;
-  eh.e_version = EV_CURRENT;
-  eh.e_phoff = sizeof eh;
-  eh.e_ehsize = sizeof eh;
-  eh.e_phentsize = sizeof(Elf64_Phdr);
-  eh.e_phnum = static_cast<Elf64_Half>(segs.size());
-  std::vector<std::uint8_t> out(sizeof eh + segs.size() * sizeof(Elf64_Phdr));
-  std::memcpy(out.data(), &eh, sizeof eh);
-  for (std::size_t i = 0; i < segs.size(); ++i) {
-    Elf64_Phdr ph{};
-    ph.p_type = PT_LOAD;
-    ph.p_offset = out.size();
-    ph.p_vaddr = segs[i].vaddr;
-    ph.p_paddr = segs[i].paddr;
-    ph.p_filesz = ph.p_memsz = segs[i].bytes.size();
-    std::memcpy(out.data() + sizeof eh + i * sizeof ph, &ph, sizeof ph);
-    out.insert(out.end(), segs[i].bytes.begin(), segs[i].bytes.end());
-  }
-  return out;
+  std::vector<ElfRun> runs;
+  for (const auto& s : segs) runs.push_back({s.paddr, s.bytes, s.vaddr});
+  return write_elf_core(runs);
 }
 
 // RAM [0, 4 MiB) holding `roots` (phys -> FDT), and the kernel image whose

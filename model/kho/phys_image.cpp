@@ -152,7 +152,7 @@ std::vector<std::uint8_t> PhysImage::save_elf() const {
   std::vector<ElfRun> elf;
   for (const auto& [s, e] : segs) {
     data.push_back(read(s, static_cast<std::size_t>(e - s)));
-    elf.push_back({s, data.back()});
+    elf.push_back({s, data.back(), std::nullopt});
   }
   return write_elf_core(elf);
 }
