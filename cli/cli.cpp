@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "cli/cli.hpp"
+#include "cli/json_errors.hpp"
 #include "core/parse.hpp"
 
 #ifndef KHOSPEC_VERSION
@@ -233,8 +234,55 @@ std::optional<registry::Resolved> era_option(Context& ctx, std::string_view name
   return r;
 }
 
+namespace {
+
+// -f json / --format json / --format=json anywhere before "--".
+bool wants_json(const std::vector<std::string>& argv) {
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    if (argv[i] == "--") break;
+    if ((argv[i] == "-f" || argv[i] == "--format") && i + 1 < argv.size() && argv[i + 1] == "json") return true;
+    if (argv[i] == "--format=json") return true;
+  }
+  return false;
+}
+
+int run_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err, std::istream& in,
+                const std::vector<CommandOverride>& overrides, bool json);
+
+}  // namespace
+
 int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err, std::istream& in,
         const std::vector<CommandOverride>& overrides) {
+  if (!wants_json(argv)) return run_command(argv, out, err, in, overrides, false);
+  // Every path prints one JSON document: what failed before a command printed
+  // its own gets the error envelope, carrying what went to stderr.
+  TeeBuf tee(err.rdbuf());
+  std::ostream err_tee(&tee);
+  return run_command(argv, out, err_tee, in, overrides, true);
+}
+
+namespace {
+
+// The command word of argv ("" when none), for the envelope.
+std::string command_word(const std::vector<std::string>& argv) {
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    if (argv[i] == "--") break;
+    if (common_takes_value(argv[i])) {
+      ++i;
+      continue;
+    }
+    if (!argv[i].empty() && argv[i][0] != '-') return argv[i];
+  }
+  return "";
+}
+
+int run_command(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err, std::istream& in,
+                const std::vector<CommandOverride>& overrides, bool json) {
+  auto* tee = json ? dynamic_cast<TeeBuf*>(err.rdbuf()) : nullptr;
+  auto fail = [&](int rc, std::string_view kind, std::ostream& to) {
+    if (tee) write_error_document(to, command_word(argv), kind, error_message(tee->text()));
+    return rc;
+  };
   // Pass 1: find the command word (the first bare argument).
   const Command* cmd = nullptr;
   std::size_t cmd_index = argv.size();
@@ -250,7 +298,7 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
       if (!cmd) {
         err << "khospec: error: unknown command '" << a << "'\n";
         print_usage(err);
-        return exit_error;
+        return fail(exit_error, "usage", out);
       }
       cmd_index = i;
       break;
@@ -366,7 +414,7 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
   if (!bad.empty()) {
     err << "khospec: error: " << bad << "\n";
     err << "Try 'khospec --help'.\n";
-    return exit_error;
+    return fail(exit_error, "usage", out);
   }
   if (help) {
     if (cmd) print_command_help(out, *cmd);
@@ -374,8 +422,9 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
     return exit_clean;
   }
   if (!cmd) {
+    err << "khospec: error: no command given\n";
     print_usage(err);
-    return exit_error;
+    return fail(exit_error, "usage", out);
   }
 
   std::ofstream file;
@@ -384,10 +433,13 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
     file.open(o.output, std::ios::binary | std::ios::trunc);
     if (!file) {
       err << "khospec: error: cannot write '" << o.output << "'\n";
-      return exit_error;
+      return fail(exit_error, "input", out);
     }
     dest = &file;
   }
+  CountingBuf counted(dest->rdbuf());
+  std::ostream counted_out(&counted);
+  if (json) dest = &counted_out;
   Context ctx{std::move(o), *dest, err, in};
   int (*impl)(Context&) = cmd->run;
   for (const auto& ov : overrides)
@@ -398,8 +450,9 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
   } catch (const std::exception& e) {
     // Commands report bad input as findings; anything escaping is our bug.
     err << "khospec: internal error: " << e.what() << "\n";
-    return exit_error;
+    return counted.written() ? exit_error : fail(exit_error, "internal", *dest);
   }
+  if (rc == exit_error && json && !counted.written()) fail(rc, "error", *dest);
   dest->flush();
   if (!*dest) {
     err << "khospec: error: writing the output failed\n";
@@ -407,5 +460,7 @@ int run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& e
   }
   return rc;
 }
+
+}  // namespace
 
 }  // namespace khospec::cli

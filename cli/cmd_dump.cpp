@@ -23,18 +23,24 @@ int cmd_dump(Context& ctx) {
   }
   if (ctx.opts.args.empty()) return usage_error(ctx, "dump needs at least one FILE (or - for stdin)");
   std::vector<NamedBlob> inputs;
-  bool io_error = false;
+  std::vector<Diagnostic> unread;
   for (const auto& path : ctx.opts.args) {
     NamedBlob nb;
     nb.name = path;
-    if (!read_input(ctx, path, nb.bytes)) {
-      io_error = true;
+    std::ostringstream why;
+    Context quiet{ctx.opts, ctx.out, why, ctx.in};
+    if (!read_input(quiet, path, nb.bytes)) {
+      ctx.err << why.str();
+      std::string msg = why.str();
+      if (msg.rfind("khospec: error: ", 0) == 0) msg = msg.substr(16);
+      while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+      unread.push_back(unread_input(path, msg));
       continue;
     }
     inputs.push_back(std::move(nb));
   }
-  int rc = dump_blobs(ctx, inputs, "dump");
-  return io_error ? exit_error : rc;
+  int rc = dump_blobs(ctx, inputs, "dump", unread);
+  return unread.empty() ? rc : exit_error;
 }
 
 }  // namespace khospec::cli

@@ -146,10 +146,20 @@ int setup(Context& ctx, Setup& s, bool dump) {
   }
   if (ctx.opts.args.empty())
     return usage_error(ctx, std::string(dump ? "dump" : "validate") + " needs at least one FILE (or - for stdin)");
+  // An unreadable FILE does not stop the others (as dump).
   for (const auto& path : ctx.opts.args) {
     Input in;
     in.name = path;
-    if (!read_input(ctx, path, in.bytes)) return exit_error;
+    std::ostringstream why;
+    Context quiet{ctx.opts, ctx.out, why, ctx.in};
+    if (!read_input(quiet, path, in.bytes)) {
+      ctx.err << why.str();
+      std::string msg = why.str();
+      if (msg.rfind("khospec: error: ", 0) == 0) msg = msg.substr(16);
+      while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+      s.unread.push_back(unread_input(path, msg));
+      continue;
+    }
     s.inputs.push_back(std::move(in));
   }
   return exit_clean;
@@ -270,7 +280,9 @@ int run(Context& ctx, bool dump) {
       w.end_object();
     }
     w.end_array();
-    write_json_diagnostics(w, shown.diagnostics());
+    std::vector<Diagnostic> diags = s.unread;
+    diags.insert(diags.end(), shown.diagnostics().begin(), shown.diagnostics().end());
+    write_json_diagnostics(w, diags);
     w.end_object();
   } else {
     if (ctx.opts.verbosity >= 0) {
@@ -295,12 +307,14 @@ int run(Context& ctx, bool dump) {
       }
       if (!dump) {
         std::size_t e = shown.count(Level::error), wn = shown.count(Level::warning);
-        ctx.out << s.inputs.size() << " file(s): " << e << " error(s), " << wn << " warning(s)\n";
+        ctx.out << s.inputs.size() << " file(s)"
+                << (s.unread.empty() ? "" : " (" + std::to_string(s.unread.size()) + " more unreadable)") << ": " << e
+                << " error(s), " << wn << " warning(s)\n";
       }
     }
     print_text_diagnostics(ctx, shown);
   }
-  return findings_exit_code(ctx, shown);
+  return s.unread.empty() ? findings_exit_code(ctx, shown) : exit_error;
 }
 
 std::string md_escape(std::string_view s) {

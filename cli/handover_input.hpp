@@ -29,6 +29,7 @@ struct Setup {
   RuleConfig rules;
   std::vector<Input> inputs;
   Report pre;  // image and live findings
+  std::vector<Diagnostic> unread;  // FILEs that could not be read (said on stderr; JSON lists them)
 };
 
 // Parses the options (and reads the inputs) of validate, or of dump when `dump`

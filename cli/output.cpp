@@ -40,7 +40,17 @@ void write_json_preamble(JsonWriter& w, std::string_view command) {
   w.key("command").value(command);
 }
 
-int dump_blobs(Context& ctx, const std::vector<NamedBlob>& blobs, std::string_view command) {
+Diagnostic unread_input(const std::string& path, const std::string& message) {
+  Diagnostic d;
+  d.type = "cli";
+  d.level = Level::error;
+  d.file = path;
+  d.message = message;
+  return d;
+}
+
+int dump_blobs(Context& ctx, const std::vector<NamedBlob>& blobs, std::string_view command,
+               const std::vector<Diagnostic>& unread) {
   fdt::InspectOptions io;
   io.read.max_size = ctx.opts.max_size;
   io.decode = conformance::kho_decode_options(ctx.opts.endian);
@@ -88,7 +98,9 @@ int dump_blobs(Context& ctx, const std::vector<NamedBlob>& blobs, std::string_vi
       w.end_object();
     }
     w.end_array();
-    write_json_diagnostics(w, all.diagnostics());
+    std::vector<Diagnostic> diags = unread;
+    diags.insert(diags.end(), all.diagnostics().begin(), all.diagnostics().end());
+    write_json_diagnostics(w, diags);
     w.end_object();
   } else {
     print_text_diagnostics(ctx, all);

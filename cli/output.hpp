@@ -18,7 +18,12 @@ struct NamedBlob {
 // Inspects every blob (container checks + typed decoding), prints the trees
 // (text) or a {"format_version":1,...,"files":[...],"diagnostics":[...]}
 // document (json), and returns the findings exit code.
-int dump_blobs(Context& ctx, const std::vector<NamedBlob>& blobs, std::string_view command);
+// `unread`: inputs that could not be read (already said on stderr), listed
+// among the JSON diagnostics (type "cli") so -f json carries them too.
+int dump_blobs(Context& ctx, const std::vector<NamedBlob>& blobs, std::string_view command,
+               const std::vector<Diagnostic>& unread = {});
+// The diagnostic for an input read_input() could not read.
+Diagnostic unread_input(const std::string& path, const std::string& message);
 
 // Reads a whole input: a file, or "-" = ctx.in (bounded by --max-size, so an
 // oversized input is still diagnosed as fdt_too_large). Prints

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import subprocess
@@ -36,3 +37,52 @@ def test_stdin_and_main_function(corpus: pathlib.Path, capsysbinary) -> None:  #
     assert main.main(["rules"]) == 0
     out = capsysbinary.readouterr().out
     assert b"fdt_bad_magic" in out
+
+
+def native(*args: str) -> "subprocess.CompletedProcess[bytes]":
+    return subprocess.run([os.environ["KHOSPEC_BIN"], *args], capture_output=True, check=False)
+
+
+# One error path per command (and the dispatcher's own): with -f json each prints
+# exactly one JSON document naming the error, exit 1 (docs/cli.md "JSON output").
+ERROR_PATHS = [
+    ["validate", "/nonexistent"],
+    ["validate", "--live", "out", "--root", "/nonexistent"],
+    ["dump", "/nonexistent"],
+    ["memblock", "replay", "/nonexistent"],
+    ["compat", "/nonexistent", "/nonexistent2"],
+    ["simulate", "nope"],
+    ["kimage", "/nonexistent"],
+    ["preflight", "--release", "7.3"],
+    ["schema", "/nonexistent"],
+    ["corpus", "check", "/nonexistent"],
+    ["model", "abi-dump", "--era", "nope"],
+    ["prove", "--only", "nope/*"],
+    ["rules", "--bogus"],
+    ["eras", "--bogus"],
+    ["demo", "--bogus"],
+    ["frobnicate"],
+    [],
+    ["validate", "-o", "/nonexistent/dir/out.json", "x"],
+]
+
+
+def test_every_error_path_prints_one_json_document() -> None:
+    for args in ERROR_PATHS:
+        r = native("-f", "json", *args)
+        assert r.returncode == 1, (args, r.stdout, r.stderr)
+        doc = json.loads(r.stdout)
+        assert doc["format_version"] == 1 and doc["tool"].startswith("khospec"), args
+        errors = [d for d in doc.get("diagnostics", []) if d["level"] == "error"]
+        said = (doc.get("error") or {}).get("message") or (errors[0]["message"] if errors else "")
+        assert said, (args, doc)
+        assert b"khospec: error: " in r.stderr, args
+
+
+def test_validate_goes_on_past_an_unreadable_file(corpus: pathlib.Path) -> None:
+    good = str(corpus / "kho-v1/good/docs-example-root.dtb")
+    r = native("-f", "json", "validate", "/nonexistent", good)
+    assert r.returncode == 1
+    doc = json.loads(r.stdout)
+    assert [f["file"] for f in doc["files"]] == [good]
+    assert doc["diagnostics"][0]["type"] == "cli" and doc["diagnostics"][0]["file"] == "/nonexistent"
