@@ -176,14 +176,21 @@ void print_command_help(std::ostream& o, const Command& c) {
   o << "usage: khospec [OPTIONS] " << c.synopsis << "\n\n" << c.summary << "\n";
   if (!c.options.empty()) {
     o << "\nOptions:\n";
+    auto lhs_of = [](const OptionSpec& opt) {
+      return (opt.name.size() == 1 ? "-" : "--") + std::string(opt.name) +
+             (opt.era ? " ERA" : opt.takes_value ? " VALUE" : "");
+    };
+    // The help column: after the longest name (up to 26), two spaces at least.
+    std::size_t col = 0;
+    for (const auto& opt : c.options) col = std::max(col, std::min<std::size_t>(lhs_of(opt).size(), 26));
+    col += 2;
     for (const auto& opt : c.options) {
-      std::string lhs = (opt.name.size() == 1 ? "-" : "--") + std::string(opt.name) +
-                        (opt.era ? " ERA" : opt.takes_value ? " VALUE" : "");
+      const std::string lhs = lhs_of(opt);
       o << "  " << lhs;
-      for (std::size_t i = lhs.size(); i < 20; ++i) o << ' ';
-      if (lhs.size() >= 20) o << "\n" << std::string(22, ' ');  // a long name gets its own line
+      if (lhs.size() + 2 > col) o << "\n" << std::string(col + 2, ' ');  // a long name gets its own line
+      else o << std::string(col - lhs.size(), ' ');
       o << opt.help << '\n';
-      if (opt.era) o << std::string(22, ' ') << "ERA: " << registry::valid_names() << '\n';
+      if (opt.era) o << std::string(col + 2, ' ') << "ERA: " << registry::valid_names() << '\n';
     }
   }
   o << "\nCommon options: see `khospec --help`.\n";
@@ -357,8 +364,10 @@ int run_command(const std::vector<std::string>& argv, std::ostream& out, std::os
     } else if (a == "-o" || a == "--output") {
       value(o.output);
     } else if (a == "-q" || a == "--quiet") {
+      if (o.verbosity > 0) bad = "-q and -v contradict each other: give one";
       o.verbosity = -1;
     } else if (a == "-v" || a == "--verbose") {
+      if (o.verbosity < 0) bad = "-q and -v contradict each other: give one";
       o.verbosity = 1;
     } else if (a == "--werror") {
       o.werror = true;
@@ -411,6 +420,8 @@ int run_command(const std::vector<std::string>& argv, std::ostream& out, std::os
       }
     }
   }
+  if (bad.empty() && o.werror && o.exit_zero)
+    bad = "--werror and --exit-zero contradict each other (warnings as findings, findings never fail): give one";
   if (!bad.empty()) {
     err << "khospec: error: " << bad << "\n";
     err << "Try 'khospec --help'.\n";

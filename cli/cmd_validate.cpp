@@ -86,6 +86,11 @@ int setup(Context& ctx, Setup& s, bool dump) {
     if (!x.count("memory")) return usage_error(ctx, "--memory-base needs --memory IMAGE");
     base = *v;
   }
+  if (ctx.opts.multi["memory"].size() > 1)
+    return usage_error(ctx, "--memory given " + std::to_string(ctx.opts.multi["memory"].size()) +
+                                " times: one memory image per run (an ELF core can hold every page)");
+  if (x.count("fdt-phys") && !x.count("memory") && !x.count("live"))
+    return usage_error(ctx, "--fdt-phys says where the root lies in a memory image: it needs --memory IMAGE");
   if (x.count("memory")) {
     MemoryImage img;
     std::string err;
@@ -204,7 +209,7 @@ void write_memory_json(JsonWriter& w, const Validation& v, const MemoryImage& im
   w.end_object();
 }
 
-void print_memory_text(std::ostream& o, const Validation& v) {
+void print_memory_text(std::ostream& o, const Validation& v, const MemoryImage& img, bool given) {
   if (!v.map) {
     o << "# preserved-memory map: not decoded (see diagnostics)\n";
     return;
@@ -213,7 +218,14 @@ void print_memory_text(std::ostream& o, const Validation& v) {
   for (const auto& b : v.map->blocks) total += b.size();
   o << "# preserved-memory map: " << v.map->format << ", " << v.map->blocks.size() << " block(s), " << hex(total)
     << " bytes" << (v.map->complete ? "" : " (incomplete)") << "\n";
-  if (v.fdt_phys) o << "# root FDT found in the image at " << hex(*v.fdt_phys) << "\n";
+  if (v.fdt_phys && !given) o << "# root FDT found in the image at " << hex(*v.fdt_phys) << "\n";
+  if (v.fdt_phys && given) {
+    // --fdt-phys is taken as given; say whether the image agrees.
+    const auto there = img.read_vec(*v.fdt_phys, v.blob.bytes().size());
+    const bool same = there && std::equal(there->begin(), there->end(), v.blob.bytes().begin());
+    o << "# root FDT at " << hex(*v.fdt_phys) << " (--fdt-phys): "
+      << (same ? "the image holds it there" : "the image does NOT hold this FDT there; check the address") << "\n";
+  }
 }
 
 int run(Context& ctx, bool dump) {
@@ -301,7 +313,7 @@ int run(Context& ctx, bool dump) {
           if (dump) fdt::render_tree_text(ctx.out, v.tree(), ro);
         }
         if (img && s.inputs[i].root && v.blob.ok()) {
-          print_memory_text(ctx.out, v);
+          print_memory_text(ctx.out, v, *img, s.vo.fdt_phys.has_value());
           if (dump && v.handover) render_handover_text(ctx.out, *v.handover, s.render);
         }
       }

@@ -441,9 +441,11 @@ bool read_file(const std::string& path, std::vector<std::uint8_t>& out, std::str
       break;
     }
   }
+  const int read_errno = errno;
   if (f != stdin) std::fclose(f);
   if (bad) {
-    error = path + ": read error";
+    error = path + (read_errno == EISDIR ? ": is a directory (a debugfs tree is read with --live out|in --root DIR)"
+                                         : ": read error: " + std::string(std::strerror(read_errno)));
     return false;
   }
   return true;

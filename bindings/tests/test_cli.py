@@ -86,3 +86,28 @@ def test_validate_goes_on_past_an_unreadable_file(corpus: pathlib.Path) -> None:
     doc = json.loads(r.stdout)
     assert [f["file"] for f in doc["files"]] == [good]
     assert doc["diagnostics"][0]["type"] == "cli" and doc["diagnostics"][0]["file"] == "/nonexistent"
+
+
+def test_messages_say_what_is_wrong(corpus: pathlib.Path, source_dir: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    good = str(corpus / "kho-v1/good/docs-example-root.dtb")
+    cases = [
+        (["validate", str(tmp_path)], b"is a directory"),
+        (["validate", "--memory", str(tmp_path), good], b"is a directory; --memory takes one ELF core"),
+        (["validate", "--fdt-phys", "0x1000", good], b"it needs --memory IMAGE"),
+        (["validate", "--memory", good, "--memory", good, good], b"--memory given 2 times"),
+        (["-q", "-v", "validate", good], b"-q and -v contradict"),
+        (["--werror", "--exit-zero", "validate", good], b"--werror and --exit-zero contradict"),
+    ]
+    for args, said in cases:
+        r = native(*args)
+        assert r.returncode == 1, (args, r.stderr)
+        assert said in r.stderr, (args, r.stderr)
+    # --fdt-phys is checked against the image, not echoed as "found".
+    stage = source_dir / "../shared/dumps/kho-v4-linux-7.3/reserve-mem-1-2stage/k1"
+    right = native("validate", "--memory", str(stage / "memory.elf"), "--fdt-phys", "0x1f5000",
+                   str(stage / "mem_out_fdt_0x1f5000.bin"))
+    assert b"(--fdt-phys): the image holds it there" in right.stdout, right.stdout
+    wrong = native("validate", "--memory", str(stage / "memory.elf"), "--fdt-phys", "0x3ce000",
+                   str(stage / "mem_out_fdt_0x1f5000.bin"))
+    assert b"does NOT hold this FDT there" in wrong.stdout, wrong.stdout
+    assert b"found in the image" not in wrong.stdout

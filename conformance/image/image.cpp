@@ -73,6 +73,12 @@ bool MemoryImage::from_file(const std::string& path, std::optional<std::uint64_t
   struct stat st {};
   std::uint64_t total = 0;
   if (::fstat(fd, &st) == 0 && st.st_size > 0) total = static_cast<std::uint64_t>(st.st_size);
+  if (S_ISDIR(st.st_mode)) {
+    // An input problem (exit 1), not a broken image: say what a memory image is.
+    error = path + ": is a directory; --memory takes one ELF core (QEMU dump-guest-memory, /proc/kcore, a "
+                   "capture's memory.elf) or a raw image with --memory-base";
+    return false;
+  }
   MemoryImage img;
   img.name_ = path;
   img.owner_ = holder;

@@ -367,7 +367,9 @@ struct Pipeline {
         if (other)
           cx.add("kho_abi_properties_mismatch", &ch, other,
                  "'" + std::string(other->name) + "' belongs to " + (v1 ? "kho-v2+ (preserved-data, blob-size)" : "kho-v1 (fdt)") +
-                     " but the root says " + v.abi + "; that kernel never reads it");
+                     " but the root is checked as " + v.abi +
+                     (detected != v.abi ? " (--abi; its compatible says " + std::string(detected) + ")" : "") +
+                     "; that kernel never reads it");
       }
     }
     if (opts.as_reader && is_kho_root(detected) && detected != opts.as_reader->compatible &&
