@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 BlobLike = Union[Blob, bytes, bytearray, memoryview, str]
+MemoryLike = Union[MemoryImage, str, None]
 
 
 def _blob(blob: BlobLike) -> Blob:
@@ -57,36 +58,54 @@ def _blob(blob: BlobLike) -> Blob:
     raise TypeError(f"expected a Blob, bytes or a path, not {type(blob).__name__}")
 
 
+def _memory(memory: MemoryLike) -> Optional[MemoryImage]:
+    if memory is None or isinstance(memory, MemoryImage):
+        return memory
+    if isinstance(memory, str):
+        return MemoryImage.from_file(memory)
+    raise TypeError(f"memory: expected a MemoryImage or a path, not {type(memory).__name__}")
+
+
 def validate(
     blob: BlobLike,
-    memory: Optional[MemoryImage] = None,
+    memory: MemoryLike = None,
     abi: str = "auto",
     rules: Optional[Mapping[str, str]] = None,
     as_era: Optional[str] = None,
     endian: str = "little",
     kho_v1_bitmap: Optional[str] = None,
+    scratch: Optional[List[Tuple[int, int]]] = None,
+    fdt_phys: Optional[int] = None,
 ) -> Report:
     """Check a KHO hand-over like ``khospec validate``.
 
-    ``rules`` maps a rule ID (or ``FAMILY:*``) to ``"off"``, ``"warning"`` or
-    ``"error"`` (the CLI's ``-W``/``-E``). ``as_era`` checks the blob against
-    another era's reader (``validate --as``). With ``memory`` the preserved
-    map and the sub-blobs are followed too and ``Report.preserved`` is set.
+    ``blob`` and ``memory`` take paths or objects alike. ``rules`` maps a rule ID
+    (or ``FAMILY:*``) to ``"off"``, ``"warning"`` or ``"error"`` (the CLI's
+    ``-W``/``-E``). ``as_era`` checks the blob against another era's reader
+    (``validate --as``). With ``memory`` the preserved map and the sub-blobs are
+    followed too and ``Report.preserved`` is set; ``scratch`` (``(addr, size)``
+    pairs) and ``fdt_phys`` (where the root lies in ``memory``) are ``--scratch``
+    and ``--fdt-phys``. ValueError for a bad option, LookupError for an unknown
+    rule, OSError for an unreadable path.
     """
     try:
-        return _core.validate(_blob(blob), memory, abi, dict(rules) if rules else None, as_era, endian,
-                              kho_v1_bitmap)
+        return _core.validate(_blob(blob), _memory(memory), abi, dict(rules) if rules else None, as_era, endian,
+                              kho_v1_bitmap, scratch, fdt_phys)
     except KeyError as e:  # unknown rule in `rules`
         raise LookupError(str(e.args[0]) if e.args else "unknown rule") from None
 
 
-def preserved(blob: BlobLike, memory: MemoryImage, kho_v1_bitmap: Optional[str] = None) -> Iterator[Tuple[int, int]]:
+def preserved(blob: BlobLike, memory: MemoryLike, kho_v1_bitmap: Optional[str] = None) -> Iterator[Tuple[int, int]]:
     """Iterate the preserved set ``(phys, order)`` the blob's memory map describes in ``memory``.
 
     Nothing is yielded when the map cannot be decoded; ``validate`` says why.
+    ValueError without ``memory``: the map lives there.
     """
-    report = _core.validate(_blob(blob), memory, "auto", None, None, "little", kho_v1_bitmap)
-    yield from report.preserved or ()
+    image = _memory(memory)
+    if image is None:
+        raise ValueError("preserved() reads the map in memory: give memory= (a MemoryImage or a path)")
+    report = _core.validate(_blob(blob), image, "auto", None, None, "little", kho_v1_bitmap)
+    return iter(report.preserved or ())
 
 
 def dump(blob: BlobLike, endian: str = "little") -> Dict[str, Any]:

@@ -1,5 +1,7 @@
 #include "bindings/src/common.hpp"
 
+#include "fdt/reader.hpp"
+
 #include <fstream>
 
 namespace khospec::bindings {
@@ -27,16 +29,12 @@ py::bytes as_pybytes(const std::vector<std::uint8_t>& v) {
 }
 
 std::vector<std::uint8_t> read_file(const std::string& path, std::size_t max) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    PyErr_SetFromErrnoWithFilename(PyExc_OSError, path.c_str());
-    throw py::error_already_set();
-  }
+  // The CLI's reader: the same errors ("is a directory", ...) as OSError.
   std::vector<std::uint8_t> v;
-  char buf[65536];
-  while (in && v.size() <= max) {
-    in.read(buf, sizeof buf);
-    v.insert(v.end(), buf, buf + in.gcount());
+  std::string error;
+  if (!fdt::read_file(path, v, error, max)) {
+    PyErr_SetString(PyExc_OSError, error.c_str());
+    throw py::error_already_set();
   }
   return v;
 }

@@ -29,7 +29,9 @@ RuleConfig rule_config(const std::optional<std::map<std::string, std::string>>& 
 PyReport do_validate(const PyBlob& blob, const PyImage* memory, const std::string& abi,
                      const std::optional<std::map<std::string, std::string>>& rules,
                      const std::optional<std::string>& as_era, const std::string& endian,
-                     const std::optional<std::string>& kho_v1_bitmap) {
+                     const std::optional<std::string>& kho_v1_bitmap,
+                     const std::optional<std::vector<std::pair<std::uint64_t, std::uint64_t>>>& scratch,
+                     std::optional<std::uint64_t> fdt_phys) {
   conformance::ValidateOptions vo;
   vo.read.file = blob.name;
   vo.endian = parse_endian(endian);
@@ -48,12 +50,19 @@ PyReport do_validate(const PyBlob& blob, const PyImage* memory, const std::strin
     else if (*kho_v1_bitmap != "auto") throw py::value_error("kho_v1_bitmap must be 'auto', '512' or 'page'");
   }
   vo.scratch = blob.scratch;
+  if (scratch) {
+    std::vector<conformance::ScratchArea> areas;
+    for (const auto& [addr, size] : *scratch) areas.push_back({addr, size});
+    vo.scratch = areas;
+  }
+  if (fdt_phys && !memory && !blob.memory) throw py::value_error("fdt_phys says where the root lies in memory: give memory=");
+  vo.fdt_phys = fdt_phys;
   // A live 7.x root comes with /proc/kcore: follow the map there unless told otherwise.
   PyImage live;
   if (!memory && blob.memory) {
     live.image = blob.memory;
     memory = &live;
-    vo.fdt_phys = blob.fdt_phys;
+    if (!vo.fdt_phys) vo.fdt_phys = blob.fdt_phys;
   }
   RuleConfig rc = rule_config(rules);
   Report all;
@@ -167,13 +176,9 @@ std::string do_handover_json(const PyBlob& blob, const PyImage* memory, int dept
 }  // namespace
 
 void init_validate(py::module_& m) {
-  m.def("validate", [](const PyBlob& blob, const PyImage* memory, const std::string& abi,
-                       const std::optional<std::map<std::string, std::string>>& rules,
-                       const std::optional<std::string>& as_era, const std::string& endian,
-                       const std::optional<std::string>& kho_v1_bitmap) {
-    return do_validate(blob, memory, abi, rules, as_era, endian, kho_v1_bitmap);
-  }, py::arg("blob"), py::arg("memory") = nullptr, py::arg("abi") = "auto", py::arg("rules") = py::none(),
-     py::arg("as_era") = py::none(), py::arg("endian") = "little", py::arg("kho_v1_bitmap") = py::none());
+  m.def("validate", &do_validate, py::arg("blob"), py::arg("memory") = nullptr, py::arg("abi") = "auto",
+        py::arg("rules") = py::none(), py::arg("as_era") = py::none(), py::arg("endian") = "little",
+        py::arg("kho_v1_bitmap") = py::none(), py::arg("scratch") = py::none(), py::arg("fdt_phys") = py::none());
   m.def("dump", &do_dump, py::arg("blob"), py::arg("endian") = "little");
   m.def("handover_json", &do_handover_json, py::arg("blob"), py::arg("memory") = nullptr, py::arg("depth") = -1,
         py::arg("summary") = false, py::arg("endian") = "little", py::arg("release") = py::none());

@@ -185,3 +185,24 @@ def test_from_live_reads_a_truncated_7x_root_through_kcore(tmp_path: pathlib.Pat
     report = khospec.validate(blob)
     assert report.exit_code == 0, [str(d) for d in report.diagnostics]
     assert sorted(report.preserved) == sorted(k1.preserved)
+
+
+def test_paths_options_and_exceptions_like_the_cli(source_dir: pathlib.Path) -> None:
+    d = source_dir / "../shared/dumps/kho-v4-linux-7.3/reserve-mem-1-2stage/k1"
+    root, mem = str(d / "mem_out_fdt_0x1f5000.bin"), str(d / "memory.elf")
+    # Paths for blob and memory alike; --fdt-phys and --scratch as arguments.
+    r = khospec.validate(root, mem, fdt_phys=0x1F5000, scratch=[(0x75800000, 0x7400000)])
+    assert r.abi == "kho-v4" and len(r.preserved) == 5
+    assert len(list(khospec.preserved(root, mem))) == 5
+    with pytest.raises(ValueError, match="give memory="):
+        khospec.preserved(root, None)
+    with pytest.raises(ValueError, match="give memory="):
+        khospec.validate(root, fdt_phys=0x1F5000)
+    with pytest.raises(OSError, match="is a directory"):
+        khospec.Blob.from_file(str(d))
+    with pytest.raises(OSError, match="is a directory"):
+        khospec.MemoryImage.from_file(str(d))
+    with pytest.raises(OSError):
+        khospec.validate(root, "/nonexistent/memory.elf")
+    with pytest.raises(TypeError, match="memory: expected"):
+        khospec.validate(root, 42)  # type: ignore[arg-type]
