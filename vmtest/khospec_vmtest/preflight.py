@@ -38,7 +38,7 @@ def command(khospec, core, root_phys, b_kernel, b_cmdline, scratch):
     cmd = [khospec, "-f", "json", "preflight", "--memory", core, "--fdt-phys", hex(root_phys),
            "--kernel", b_kernel, "--cmdline", b_cmdline]
     if scratch:
-        cmd += ["--scratch", ",".join(f"{p:#x}:{n:#x}" for p, n in scratch)]
+        cmd += ["--scratch", ",".join(f"{p:#x}+{n:#x}" for p, n in scratch)]
     return cmd
 
 

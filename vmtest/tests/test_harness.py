@@ -228,7 +228,7 @@ def test_scratch_is_read_from_the_serial_log_so_far(tmp_path):
     assert preflight.guest_scratch(str(p), 2) == []
     assert preflight.guest_scratch(str(tmp_path / "missing"), 1) == []
     cmd = preflight.command("khospec", "c.elf", 0x1000, "bz", "kho=on", [(0x7A000000, 0x6800000)])
-    assert cmd[-2:] == ["--scratch", "0x7a000000:0x6800000"] and "--cmdline" in cmd
+    assert cmd[-2:] == ["--scratch", "0x7a000000+0x6800000"] and "--cmdline" in cmd
 
 
 def _prediction(**outcomes):
