@@ -176,6 +176,11 @@ def observe(item, ev, luo_session, luo_token):
     if kind == "test_kho":
         return ("revive", ev.line("test_kho")) if ev.has("test_kho") else ("not-revived", "no 'KHO restore succeeded'")
     if kind == "luo":
+        k, agent = ev.first("agent-failed")
+        if ev.has("luo") and k and k[1] == "open /dev/liveupdate" and "Input/output error" in agent:
+            # luo_open(), 7.3: a failed session deserialization makes every open
+            # of /dev/liveupdate EIO: B's LUO took the state but serves nothing.
+            return "not-revived", f"{ev.line('luo')}; but {agent}"
         if ev.has("luo"):
             return "revive", ev.line("luo")
         k, line = ev.first("luo-refused")

@@ -302,19 +302,22 @@ def test_everything_revived_as_predicted_agrees():
 
 def test_a_client_b_has_no_handler_for_is_dropped_and_costs_its_session():
     ev = preflight.Evidence(_b(B_NO_HANDLER))
-    good = _prediction(luo_session="dropped", luo_file="dropped", memfd="dropped")
+    good = _prediction(luo="refuse", luo_session="dropped", luo_file="dropped", memfd="dropped")
     rows = preflight.compare(good, ev, "kho-dump-session", 0x1234ABCD)
     by = {r["kind"]: r for r in rows}
     assert by["memfd"]["observed"] == "dropped" and "memfd-v2" in by["memfd"]["evidence"]
     assert by["luo_session"]["observed"] == "dropped" and by["luo_session"]["same_outcome"]
-    assert by["luo"]["observed"] == "revive" and by["reserve_mem"]["observed"] == "revive"
+    assert by["reserve_mem"]["observed"] == "revive"
+    # luo_open(), 7.3: LUO took A's state, but every open of /dev/liveupdate is EIO.
+    assert by["luo"]["observed"] == "not-revived" and "Input/output error" in by["luo"]["evidence"]
     assert preflight.agrees(rows)
     # A prediction that the session survives its file is wrong on this kernel.
-    rows = preflight.compare(_prediction(luo_file="dropped", memfd="dropped"), ev, "kho-dump-session", 0x1234ABCD)
+    rows = preflight.compare(_prediction(luo="refuse", luo_file="dropped", memfd="dropped"), ev, "kho-dump-session",
+                             0x1234ABCD)
     assert not preflight.agrees(rows)
     assert [r["kind"] for r in rows if r["agree"] is False] == ["luo_session"]
     # "refuse" for a dropped file is still "not revived": agrees, finer outcome differs.
-    rows = preflight.compare(_prediction(luo_session="refuse", luo_file="refuse", memfd="refuse"), ev,
+    rows = preflight.compare(_prediction(luo="refuse", luo_session="refuse", luo_file="refuse", memfd="refuse"), ev,
                              "kho-dump-session", 0x1234ABCD)
     assert preflight.agrees(rows) and not {r["kind"]: r for r in rows}["memfd"]["same_outcome"]
 
