@@ -88,6 +88,7 @@ int cmd_schema(Context& ctx);
 int cmd_rules(Context& ctx);
 int cmd_eras(Context& ctx);
 int cmd_kimage(Context& ctx);
+int cmd_preflight(Context& ctx);
 // spec/'s Z3 proof obligations: cmd_prove runs the program khospec-prove
 // (cmd_prove.cpp); cmd_prove_in_process runs them here and is defined in the
 // library khospec_cli_prove (cmd_prove_in_process.cpp), which links Z3.

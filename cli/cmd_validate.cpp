@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/cli.hpp"
+#include "cli/handover_input.hpp"
 #include "cli/output.hpp"
 #include "conformance/image/image.hpp"
 #include "conformance/live/live.hpp"
@@ -25,24 +26,8 @@ using namespace khospec::conformance;
 
 std::string hex(std::uint64_t v) { return hex_u64(v); }
 
-struct Input {
-  std::string name;
-  std::vector<std::uint8_t> bytes;
-  bool root = true;
-};
+}  // namespace
 
-
-struct Setup {
-  ValidateOptions vo;
-  RenderOptions render;
-  std::optional<MemoryImage> image;
-  RuleConfig rules;
-  std::vector<Input> inputs;
-  Report pre;  // image and live findings
-};
-
-// Parses the command options shared by validate and dump --memory. Returns
-// exit_clean on success, or the exit code to return.
 int setup(Context& ctx, Setup& s, bool dump) {
   auto& x = ctx.opts.extra;
   s.vo.endian = ctx.opts.endian;
@@ -169,6 +154,8 @@ int setup(Context& ctx, Setup& s, bool dump) {
   }
   return exit_clean;
 }
+
+namespace {
 
 void write_memory_json(JsonWriter& w, const Validation& v, const MemoryImage& img) {
   w.key("memory").begin_object();

@@ -97,52 +97,65 @@ ClientCell abi_client_cell(EraId w, EraId r, const std::string& client, const st
   return c;
 }
 
-// One model run per pair: kernel A (writer's model release, every client
-// in use: reserve_mem "trace", test_kho, kexec-metadata, a LUO session
-// "matrix" with a 2-page memfd) kexecs into kernel B; each of B's clients
-// is asked what it got.
-std::vector<ClientCell> run_client_cells(EraId w, EraId r) {
-  const std::string cmdline = "kho=on liveupdate=on reserve_mem=4M:4096:trace";
-  auto cfg = [&](EraId e) {
-    model::KernelConfig k = *model::kernel_config_for(registry::era_name(e), cmdline);
-    k.test_kho = true;
-    k.test_kho_max_mem = 1u << 20;
-    return k;
-  };
-  model::Machine m(model::machine_with_ram(2ull << 30));
-  model::Kernel& a = m.boot_cold(cfg(w));
-  const std::vector<std::uint8_t> bytes(64, 0x5a);
-  bool memfd_sent = false, luo_sent = false;
+model::KernelConfig matrix_kernel_config(EraId e) {
+  model::KernelConfig k = *model::kernel_config_for(registry::era_name(e), kMatrixCmdline);
+  k.test_kho = true;
+  k.test_kho_max_mem = 1u << 20;
+  return k;
+}
+
+const std::vector<std::uint8_t>& matrix_memfd_bytes() {
+  static const std::vector<std::uint8_t> bytes(64, 0x5a);
+  return bytes;
+}
+
+namespace {
+
+template <class T>
+T* client_of(model::Kernel& k) {
+  for (auto& c : k.clients())
+    if (auto* t = dynamic_cast<T*>(c.get())) return t;
+  return nullptr;
+}
+
+}  // namespace
+
+MatrixWriter boot_matrix_writer(model::Machine& m, EraId w) {
+  MatrixWriter out;
+  model::Kernel& a = m.boot_cold(matrix_kernel_config(w));
+  out.a = &a;
   if (model::LuoClient* l = a.luo(); l && l->enabled()) {
     const int s = a.luo_create_session("matrix");
-    luo_sent = s >= 0;
+    out.luo_sent = s >= 0;
     const int fd = a.memfd_create();
-    if (s >= 0 && a.memfd_truncate(fd, 2 * model::PAGE_SIZE_4K) == 0 && a.memfd_write(fd, 100, bytes) == 0)
-      memfd_sent = a.luo_preserve_fd(s, fd, 1) == 0;
+    if (s >= 0 && a.memfd_truncate(fd, 2 * model::PAGE_SIZE_4K) == 0 && a.memfd_write(fd, 100, matrix_memfd_bytes()) == 0)
+      out.memfd_sent = a.luo_preserve_fd(s, fd, 1) == 0;
   }
-  auto test_kho = [](model::Kernel& k) -> model::TestKhoClient* {
-    for (auto& c : k.clients())
-      if (auto* t = dynamic_cast<model::TestKhoClient*>(c.get())) return t;
-    return nullptr;
-  };
-  auto metadata = [](model::Kernel& k) -> model::KexecMetadataClient* {
-    for (auto& c : k.clients())
-      if (auto* t = dynamic_cast<model::KexecMetadataClient*>(c.get())) return t;
-    return nullptr;
-  };
-  auto reserve_mem = [](model::Kernel& k) -> model::ReserveMemClient* {
-    for (auto& c : k.clients())
-      if (auto* t = dynamic_cast<model::ReserveMemClient*>(c.get())) return t;
-    return nullptr;
-  };
-  const bool test_kho_sent = test_kho(a) && test_kho(a)->folio_count() > 0;
-  const std::uint32_t a_count = metadata(a) ? metadata(a)->count() : 0;
-  const auto& t = registry::era(w);
-  int err = 0;
-  if (t.finalize == registry::FinalizeModel::notifier_abort) err = a.debugfs_finalize_write(1);
-  if (t.finalize == registry::FinalizeModel::refresh) err = a.kho_finalize();
-  if (!err) err = a.kexec_file_load();
-  model::Kernel* b = err ? nullptr : m.kexec(cfg(r));
+  auto* t = client_of<model::TestKhoClient>(a);
+  out.test_kho_sent = t && t->folio_count() > 0;
+  auto* md = client_of<model::KexecMetadataClient>(a);
+  out.kexec_count = md ? md->count() : 0;
+  const auto& traits = registry::era(w);
+  if (traits.finalize == registry::FinalizeModel::notifier_abort) out.err = a.debugfs_finalize_write(1);
+  if (traits.finalize == registry::FinalizeModel::refresh) out.err = a.kho_finalize();
+  if (!out.err) out.err = a.kexec_file_load();
+  return out;
+}
+
+// One model run per pair: boot_matrix_writer()'s kernel A kexecs into kernel
+// B; each of B's clients is asked what it got.
+std::vector<ClientCell> run_client_cells(EraId w, EraId r) {
+  model::Machine m(model::machine_with_ram(2ull << 30));
+  const MatrixWriter mw = boot_matrix_writer(m, w);
+  model::Kernel& a = *mw.a;
+  const std::vector<std::uint8_t>& bytes = matrix_memfd_bytes();
+  const bool memfd_sent = mw.memfd_sent, luo_sent = mw.luo_sent, test_kho_sent = mw.test_kho_sent;
+  const std::uint32_t a_count = mw.kexec_count;
+  const int err = mw.err;
+  auto test_kho = [](model::Kernel& k) { return client_of<model::TestKhoClient>(k); };
+  auto metadata = [](model::Kernel& k) { return client_of<model::KexecMetadataClient>(k); };
+  auto reserve_mem = [](model::Kernel& k) { return client_of<model::ReserveMemClient>(k); };
+  model::Kernel* b = err ? nullptr : m.kexec(matrix_kernel_config(r));
   std::vector<ClientCell> out;
   auto cell = [&](const std::string& client, bool sent, const std::string& sent_what) -> ClientCell* {
     out.push_back({w, r, client, "", "", "", ""});

@@ -10,12 +10,18 @@
 // pairs again per KHO client (ClientCell).
 #pragma once
 
+#include <cstdint>
 #include <iosfwd>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "model/kho/era.hpp"
+#include "model/kho/kernel.hpp"
+
+namespace khospec::model {
+class Machine;
+}
 
 namespace khospec::conformance {
 
@@ -60,6 +66,22 @@ const std::vector<std::string>& matrix_clients();
 // and, for memfd, the pair's LUO outcome.
 ClientCell abi_client_cell(registry::EraId writer, registry::EraId reader, const std::string& client,
                            const std::string& root_outcome, const std::string& luo_outcome);
+// Kernel A of a client-matrix pair, booted on `m`: the writer era's model
+// release with every client in use (reserve_mem "trace", test_kho,
+// kexec-metadata, a LUO session "matrix" holding a 2-page memfd as token 1
+// with matrix_memfd_bytes() at offset 100), finalized where the era needs it
+// and loaded for kexec. Preflight's tests boot B from the same hand-over.
+struct MatrixWriter {
+  model::Kernel* a = nullptr;
+  int err = 0;  // finalize / kexec_file_load
+  bool luo_sent = false, memfd_sent = false, test_kho_sent = false;
+  std::uint32_t kexec_count = 0;
+};
+inline constexpr const char* kMatrixCmdline = "kho=on liveupdate=on reserve_mem=4M:4096:trace";
+model::KernelConfig matrix_kernel_config(registry::EraId e);
+MatrixWriter boot_matrix_writer(model::Machine& m, registry::EraId writer);
+const std::vector<std::uint8_t>& matrix_memfd_bytes();
+
 // The model column of every client cell of one pair (one model run).
 std::vector<ClientCell> run_client_cells(registry::EraId writer, registry::EraId reader);
 

@@ -251,6 +251,15 @@ std::string read_ikconfig(Bytes b, KernelImage& k) {
 
 // What every format shares once the kernel's own bytes are at hand: the banner,
 // the configuration, and (for an ELF) the sections.
+// The strings the current call looks for (set by inspect_kernel_image()).
+thread_local const std::vector<std::string>* t_strings = nullptr;
+
+void find_strings(Bytes kernel, KernelImage& k) {
+  if (!t_strings) return;
+  const std::string_view all = as_text(kernel);
+  for (const auto& s : *t_strings) k.strings[s] = all.find(std::string_view(s.c_str(), s.size() + 1)) != std::string_view::npos;
+}
+
 KernelImageResult read_kernel_bytes(Bytes kernel, KernelImage k, const std::string& where) {
   if (kernel.size() >= 4 && std::memcmp(kernel.data(), ELFMAG, SELFMAG) == 0) {
     Elf e = read_elf(kernel);
@@ -284,6 +293,7 @@ KernelImageResult read_kernel_bytes(Bytes kernel, KernelImage k, const std::stri
   if (!parse_release(k.release, k.major, k.minor))
     return fail("corrupt", "release '" + k.release + "' does not start with MAJOR.MINOR");
   if (auto err = read_ikconfig(kernel, k); !err.empty()) return fail("corrupt", err);
+  find_strings(kernel, k);
   KernelImageResult r;
   r.image = std::move(k);
   return r;
@@ -419,12 +429,15 @@ KernelConfig parse_kernel_config(std::string text) {
   return c;
 }
 
-KernelImageResult inspect_kernel_image(std::span<const std::uint8_t> bytes) {
+KernelImageResult inspect_kernel_image(std::span<const std::uint8_t> bytes, const ReadOptions& opts) {
   if (bytes.empty()) return fail("not_kernel_image", "the file is empty");
-  return inspect(bytes, 0);
+  t_strings = &opts.strings;
+  auto r = inspect(bytes, 0);
+  t_strings = nullptr;
+  return r;
 }
 
-KernelImageResult read_kernel_image(const std::filesystem::path& path) {
+KernelImageResult read_kernel_image(const std::filesystem::path& path, const ReadOptions& opts) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return fail("io", "'" + path.string() + "' is a directory");
   std::ifstream f(path, std::ios::binary);
@@ -436,7 +449,7 @@ KernelImageResult read_kernel_image(const std::filesystem::path& path) {
     if (bytes.size() > kMaxImage) return fail("io", "'" + path.string() + "' is larger than 2 GiB");
   }
   if (f.bad()) return fail("io", "reading '" + path.string() + "' failed");
-  return inspect_kernel_image(bytes);
+  return inspect_kernel_image(bytes, opts);
 }
 
 }  // namespace khospec::conformance

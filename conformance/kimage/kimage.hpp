@@ -51,6 +51,10 @@ struct KernelImage {
   bool sections_known = false;    // an ELF was read: `sections` is the whole answer
   std::vector<LiveupdateSection> sections;
   std::vector<std::string> notes; // what was read where (shown with -v)
+  // Each string asked for (ReadOptions::strings) -> whether the kernel's bytes hold
+  // it NUL-terminated: a reader's compatible is a string literal of the kernel, so
+  // a missing one means the kernel cannot match it (a bumped or configured-out client).
+  std::map<std::string, bool> strings;
 };
 
 struct KernelImageResult {
@@ -60,9 +64,13 @@ struct KernelImageResult {
   bool ok() const { return image.has_value(); }
 };
 
+struct ReadOptions {
+  std::vector<std::string> strings;  // look for these in the (decompressed) kernel: KernelImage::strings
+};
+
 // Inspects an image in memory or on disk; never throws on bad input.
-KernelImageResult inspect_kernel_image(std::span<const std::uint8_t> bytes);
-KernelImageResult read_kernel_image(const std::filesystem::path& path);
+KernelImageResult inspect_kernel_image(std::span<const std::uint8_t> bytes, const ReadOptions& opts = {});
+KernelImageResult read_kernel_image(const std::filesystem::path& path, const ReadOptions& opts = {});
 
 // Parses .config text (the IKCONFIG block, or a build tree's .config).
 KernelConfig parse_kernel_config(std::string text);

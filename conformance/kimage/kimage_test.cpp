@@ -75,6 +75,27 @@ TEST(BzImage, UncompressedPayloadIsRead) {
   EXPECT_TRUE(r.image->sections_known);
 }
 
+// Compatible strings are literals of the kernel: preflight asks whether B's
+// kernel holds A's ("memfd-v2" absent: a bumped or configured-out handler). Found
+// NUL-terminated in the decompressed payload only, never as a prefix of another.
+TEST(BzImage, StringsAreLookedForInTheDecompressedKernel) {
+  Bytes body = kernel_body();
+  const std::string lit = "memfd-v2";
+  body.insert(body.begin() + 100, lit.begin(), lit.end());
+  body.insert(body.begin() + 100 + static_cast<long>(lit.size()), 0);
+  const std::string longer = "luo-v55";
+  body.insert(body.begin() + 200, longer.begin(), longer.end());
+  body.insert(body.begin() + 200 + static_cast<long>(longer.size()), 0);
+  ReadOptions opts;
+  opts.strings = {"memfd-v2", "memfd-v9", "luo-v5"};
+  auto r = inspect_kernel_image(bzimage_of(Compression::xz, body), opts);
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_TRUE(r.image->strings.at("memfd-v2"));
+  EXPECT_FALSE(r.image->strings.at("memfd-v9"));
+  EXPECT_FALSE(r.image->strings.at("luo-v5"));  // only "luo-v55" is there
+  EXPECT_TRUE(inspect(bzimage_of(Compression::xz, body)).image->strings.empty());  // none asked
+}
+
 TEST(BzImage, LzoIsNamedAndRefused) {
   Bytes lzo = {0x89, 'L', 'Z', 'O', 0x00, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0};
   auto r = inspect(bzimage(lzo));

@@ -62,6 +62,7 @@ Kernel::Kernel(Board board, KernelConfig cfg, BootInfo boot, int index)
 Kernel::~Kernel() = default;
 
 bool Kernel::writes(std::string_view label) const {
+  if (cfg_.absent_formats.count(std::string(label))) return false;
   for (const auto& f : registry::client_formats())
     if (f.label() == label && registry::kernel_writes(era_, release_, f)) return true;
   return false;

@@ -122,6 +122,11 @@ struct KernelConfig {
   // Parity with a capture: place reserve_mem regions where that kernel did
   // (name -> physical address) instead of letting the model allocate them.
   std::map<std::string, phys_addr_t> reserve_mem_at;  // early memblock allocations besides the memmap
+  // Client formats this kernel's build lacks although its release has them
+  // (labels: "memfd-v2", "luo-v5"): a handler configured out
+  // (CONFIG_LIVEUPDATE_MEMFD=n) or a compatible bumped in its source. It then
+  // neither writes nor reads them (preflight: B known from its image).
+  std::set<std::string> absent_formats;
 };
 
 // A kernel that runs `name`, an era or a release ("kho-v4", "7.2", "6.19.3"):

@@ -61,6 +61,42 @@ Kernel& Machine::boot_cold(KernelConfig cfg) {
   return k;
 }
 
+Kernel* Machine::boot_from_handover(KernelConfig cfg, const std::vector<ScratchArea>& scratch, phys_addr_t fdt_phys,
+                                    std::uint64_t fdt_size) {
+  kernels_.clear();
+  handed_over_.clear();
+  luo_handed_.clear();
+  // Segments as kexec_file_load() places them: the kernel 2 MiB aligned, then
+  // the scratch array and the setup_data record, all inside one scratch area.
+  const std::vector<std::uint8_t> array = encode_scratch_array(scratch);
+  const std::uint64_t need = cfg.kernel_image_size + 2 * PAGE_SIZE_4K + (2u << 20);
+  const ScratchArea* area = nullptr;
+  for (const auto& a : scratch)
+    if (a.size >= need && (!area || a.size > area->size)) area = &a;
+  if (!area) return nullptr;
+  const phys_addr_t kimg = (area->addr + (2u << 20) - 1) & ~phys_addr_t{(2u << 20) - 1};
+  const phys_addr_t array_at = kimg + ((cfg.kernel_image_size + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1));
+  const phys_addr_t record_at = array_at + ((array.size() + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1));
+  image_.write(array_at, array);
+  KhoBootData d;
+  d.fdt_addr = fdt_phys;
+  d.fdt_size = fdt_size;
+  d.scratch_addr = array_at;
+  d.scratch_size = array.size();
+  const std::vector<std::uint8_t> record = encode_setup_data(d);
+  image_.write(record_at, record);
+  BootInfo b;
+  b.kexec = true;
+  b.kernel_image = kimg;
+  b.handoff_record = record_at;
+  b.handoff_len = record.size();
+  kernels_.push_back(std::make_unique<Kernel>(board(), std::move(cfg), b, 0));
+  Kernel& k = *kernels_.back();
+  install_clients(k);
+  k.boot();
+  return &k;
+}
+
 Kernel* Machine::kexec(KernelConfig cfg) {
   Kernel* prev = current();
   if (!prev) return nullptr;

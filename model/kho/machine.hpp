@@ -36,6 +36,13 @@ class Machine {
 
   // Power on and boot kernel 1.
   Kernel& boot_cold(KernelConfig cfg);
+  // Boot a kernel kexec'd by one this machine did not run: the machine's image
+  // already holds that kernel's memory (PhysImage::set_source()), and `kho` says
+  // where its root FDT and scratch array are. The hand-off record and the new
+  // kernel's image are placed in the first scratch area large enough, as kexec
+  // places its segments. nullptr when no scratch area can hold them.
+  Kernel* boot_from_handover(KernelConfig cfg, const std::vector<ScratchArea>& scratch, phys_addr_t fdt_phys,
+                             std::uint64_t fdt_size);
   // kexec -e from the current kernel into a kernel built from `cfg`; the new
   // kernel sees only what is in the image. nullptr when nothing is loaded.
   // check_handover() runs for the current pair first (what its kernel

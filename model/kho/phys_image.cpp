@@ -7,7 +7,19 @@
 
 namespace khospec::model {
 
+PhysImage::Pages::const_iterator PhysImage::find(std::uint64_t pfn) const {
+  auto it = pages_.find(pfn);
+  if (it != pages_.end() || !source_ || source_lacks_.count(pfn)) return it;
+  auto page = std::make_unique<Page>();
+  if (!source_(pfn, page->data())) {
+    source_lacks_.insert(pfn);
+    return pages_.end();
+  }
+  return pages_.emplace(pfn, std::move(page)).first;
+}
+
 PhysImage::Page& PhysImage::page_for_write(std::uint64_t pfn) {
+  find(pfn);  // a partial write keeps the rest of the source's page
   auto& slot = pages_[pfn];
   if (!slot) slot = std::make_unique<Page>(Page{});
   return *slot;
@@ -30,7 +42,7 @@ void PhysImage::read(phys_addr_t addr, std::span<std::uint8_t> out) const {
     phys_addr_t a = addr + done;
     std::size_t off = a % kPageSize;
     std::size_t n = std::min<std::size_t>(kPageSize - off, out.size() - done);
-    auto it = pages_.find(a / kPageSize);
+    auto it = find(a / kPageSize);
     if (it == pages_.end() || !it->second) {
       std::memset(out.data() + done, 0, n);
     } else {
@@ -93,15 +105,15 @@ void PhysImage::write_u64(phys_addr_t addr, std::uint64_t v) {
   write_u32(addr + 4, static_cast<std::uint32_t>(v >> 32));
 }
 
-bool PhysImage::touched(phys_addr_t addr) const { return pages_.count(addr / kPageSize) > 0; }
+bool PhysImage::touched(phys_addr_t addr) const { return find(addr / kPageSize) != pages_.end(); }
 
 const std::uint8_t* PhysImage::page_data(std::uint64_t pfn) const {
-  auto it = pages_.find(pfn);
+  auto it = find(pfn);
   return it == pages_.end() || !it->second ? nullptr : it->second->data();
 }
 
 PhysImage::PageView PhysImage::page_view(std::uint64_t pfn) const {
-  auto it = pages_.find(pfn);
+  auto it = find(pfn);
   if (it == pages_.end()) return {};
   return {true, it->second ? it->second->data() : nullptr};
 }

@@ -9,8 +9,10 @@
 
 #include <cstdint>
 #include <array>
+#include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -48,6 +50,14 @@ class PhysImage {
   std::vector<std::pair<phys_addr_t, phys_addr_t>> runs() const;
   void clear() { pages_.clear(); }
 
+  // Pages this image has not stored are read from `source` on first use (and
+  // kept): a machine whose RAM is another kernel's memory (preflight boots the
+  // next kernel of the model from a real hand-over), without copying gigabytes.
+  // `source` fills one page and returns false when it has none (reads as zeros,
+  // not touched).
+  using PageSource = std::function<bool(std::uint64_t pfn, std::uint8_t* page)>;
+  void set_source(PageSource source) { source_ = std::move(source); }
+
   // Raw image: the bytes of [base, base + len) (untouched pages as zeros).
   std::vector<std::uint8_t> save_raw(phys_addr_t base, std::uint64_t len) const;
   void load_raw(phys_addr_t base, std::span<const std::uint8_t> bytes);
@@ -59,7 +69,12 @@ class PhysImage {
  private:
   using Page = std::array<std::uint8_t, kPageSize>;
   Page& page_for_write(std::uint64_t pfn);
-  std::map<std::uint64_t, std::unique_ptr<Page>> pages_;  // pfn -> contents (null: all zeros)
+  using Pages = std::map<std::uint64_t, std::unique_ptr<Page>>;
+  // pages_ entry of pfn, fetched from source_ when missing (end() when neither has it).
+  Pages::const_iterator find(std::uint64_t pfn) const;
+  mutable Pages pages_;  // pfn -> contents (null: all zeros); mutable: filled from source_ on reads
+  PageSource source_;
+  mutable std::set<std::uint64_t> source_lacks_;
 };
 
 // FNV-1a over [phys, phys + len), page by page (pages that read as zeros

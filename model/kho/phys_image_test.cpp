@@ -81,3 +81,34 @@ TEST(PhysImage, RandomWritesMatchAFlatBuffer) {
 
 }  // namespace
 }  // namespace khospec::model
+
+namespace khospec::model {
+namespace {
+
+// A page source stands in for memory the image has not stored (preflight's
+// machine is the previous kernel's memory): read on first use, kept, and a
+// partial write keeps the rest of the source's page.
+TEST(PhysImageSource, PagesComeFromTheSourceOnFirstUse) {
+  PhysImage img;
+  int calls = 0;
+  img.set_source([&](std::uint64_t pfn, std::uint8_t* page) {
+    ++calls;
+    if (pfn != 5) return false;
+    for (std::size_t i = 0; i < PhysImage::kPageSize; ++i) page[i] = static_cast<std::uint8_t>(i);
+    return true;
+  });
+  EXPECT_EQ(img.read_u32(5 * 4096 + 4), 0x07060504u);
+  EXPECT_TRUE(img.touched(5 * 4096));
+  EXPECT_EQ(img.read_u32(5 * 4096 + 8), 0x0b0a0908u);
+  EXPECT_EQ(calls, 1);  // kept
+  img.write_u32(5 * 4096 + 4, 0xdeadbeef);
+  EXPECT_EQ(img.read_u32(5 * 4096), 0x03020100u);
+  EXPECT_EQ(img.read_u32(5 * 4096 + 4), 0xdeadbeefu);
+  EXPECT_EQ(img.read_u32(6 * 4096), 0u);  // the source has none: zeros, not touched
+  EXPECT_FALSE(img.touched(6 * 4096));
+  EXPECT_EQ(img.read_u32(6 * 4096 + 8), 0u);
+  EXPECT_EQ(calls, 2);  // an absent page is asked once
+}
+
+}  // namespace
+}  // namespace khospec::model
