@@ -30,7 +30,6 @@ class Scenario:
 LUO_SESSION = "kho-dump-session"
 LUO_TOKEN = 0x1234ABCD
 PREFLIGHT_CMDLINE = "liveupdate=on reserve_mem=4M:4096:trace"
-WAITING = "waiting for khospec preflight"
 
 SCENARIOS = [
     Scenario("kho-only", "kexec-metadata only (always present from 7.1)"),
@@ -62,17 +61,17 @@ SCENARIOS = [
     # `khospec preflight` about the core with B's bzImage and command line; B's
     # dmesg, debugfs in/ and the agent then say what it revived.
     Scenario("preflight-7.2-7.3", "preflight: 7.2 hands a LUO memfd and reserve_mem to 7.3 (revive)",
-             PREFLIGHT_CMDLINE, luo=True, kernels=["7.2", "7.3"], preflight=True, tier=False, known=WAITING),
+             PREFLIGHT_CMDLINE, luo=True, kernels=["7.2", "7.3"], preflight=True),
     Scenario("preflight-7.3-7.2", "preflight: 7.3 hands a LUO memfd and reserve_mem to 7.2 (revive)",
-             PREFLIGHT_CMDLINE, luo=True, kernels=["7.3", "7.2"], preflight=True, tier=False, known=WAITING),
+             PREFLIGHT_CMDLINE, luo=True, kernels=["7.3", "7.2"], preflight=True),
     Scenario("preflight-memfd-bump", "preflight: B's memfd handler is memfd-v9, A's memfd is memfd-v2",
-             PREFLIGHT_CMDLINE, luo=True, kernels=["7.3", "7.3-memfd-bump"], preflight=True, tier=False, known=WAITING),
+             PREFLIGHT_CMDLINE, luo=True, kernels=["7.3", "7.3-memfd-bump"], preflight=True),
     Scenario("preflight-no-memfd", "preflight: B is built without LIVEUPDATE_MEMFD",
-             PREFLIGHT_CMDLINE, luo=True, kernels=["7.3", "7.3-no-memfd"], preflight=True, tier=False, known=WAITING),
+             PREFLIGHT_CMDLINE, luo=True, kernels=["7.3", "7.3-no-memfd"], preflight=True),
     Scenario("preflight-no-kho", "preflight: B's command line has no kho=on",
-             PREFLIGHT_CMDLINE, luo=True, no_kho_on=(2,), preflight=True, tier=False, known=WAITING),
+             PREFLIGHT_CMDLINE, luo=True, no_kho_on=(2,), preflight=True),
     Scenario("preflight-no-reserve-name", "preflight: A reserves 'trace', B's command line does not name it",
-             cmdlines=["reserve_mem=4M:4096:trace", ""], preflight=True, tier=False, known=WAITING),
+             cmdlines=["reserve_mem=4M:4096:trace", ""], preflight=True),
 ]
 
 
