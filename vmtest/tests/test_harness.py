@@ -362,3 +362,14 @@ def test_preflight_verdict_counts_the_comparison_and_panics_not_refusals():
     bad_guest = {"guest_live_out": {"rc": 1, "findings": []}}
     assert run.judge(_pf_result(stage2=bad_guest), scenarios.by_name("preflight-no-kho"))
     assert not run.judge(_pf_result(stage2=bad_guest), sc)
+
+
+def test_a_stop_before_the_stage_reached_init_is_recognised(tmp_path):
+    # Under load the guest once stopped again at the same machine_kexec before
+    # the next kernel said anything: that stop is not the next stage's.
+    p = tmp_path / "serial.log"
+    p.write_text(LOG.split("@@VMTEST 2 boot")[0])
+    assert run.reached_init(str(p), 1) and not run.reached_init(str(p), 2)
+    p.write_text(LOG)
+    assert run.reached_init(str(p), 2)
+    assert not run.reached_init(str(tmp_path / "missing"), 1)
