@@ -49,7 +49,8 @@ def _kernels_for(sc, args, cache):
     out = []
     for r in rels:
         if (r, sc.test_kho) not in key:
-            key[(r, sc.test_kho)] = kernels.test_kernel(r, sc.test_kho)
+            release, variant = scenarios.kernel_name(r)
+            key[(r, sc.test_kho)] = kernels.test_kernel(release, sc.test_kho, variant)
         out.append(key[(r, sc.test_kho)])
     return out
 
@@ -92,6 +93,7 @@ def _text(results, out):
                 out.write("      next kernel did not say: " + "; ".join(e["not_revived"]) + "\n")
             for t in e.get("trouble") or []:
                 out.write(f"      kernel says: {t}\n")
+        _text_preflight(r.get("preflight"), out)
         f = r.get("fault_result")
         if f:
             out.write(f"  fault: {f['applied']}\n")
@@ -107,6 +109,30 @@ def _text(results, out):
                       (": khospec is wrong" if f.get("kernel_failed") and f["khospec_rc"] != 100 else "") + "\n")
         if r.get("work"):
             out.write(f"  work directory kept: {r['work']}\n")
+
+
+def _text_preflight(pf, out):
+    if not pf:
+        return
+    p = pf["prediction"]
+    out.write(f"  preflight before the jump (B {pf['b_kernel']}):\n    cmdline: {pf['b_cmdline']}\n")
+    if pf.get("scratch"):
+        out.write("    scratch: " + ", ".join(f"{a}:{b}" for a, b in pf["scratch"]) + "\n")
+    if p.get("error"):
+        out.write(f"    error: {p['error']}\n")
+    for row in pf.get("rows") or []:
+        mark = {True: "agree", False: "DISAGREE", None: "not observable"}[row.get("agree")]
+        finer = "" if row.get("agree") is None or not row.get("finer") else \
+            (" (same outcome)" if row.get("same_outcome") else " (finer outcome differs)")
+        out.write(f"    {row['kind']} {row.get('name') or ''}: predicted {row['predicted']}, "
+                  f"B: {row['observed'] or '?'} -> {mark}{finer}\n")
+        if row.get("why"):
+            out.write(f"        why: {row['why']}\n")
+        if row.get("evidence"):
+            out.write(f"        B: {row['evidence']}\n")
+    if pf.get("b_in_sub_fdts") is not None:
+        out.write("    B's debugfs in/sub_fdts: " + (", ".join(pf["b_in_sub_fdts"]) or "(none)") + "\n")
+    out.write("    preflight and B " + ("agree" if pf.get("agree") else "DISAGREE") + "\n")
 
 
 def _fail(args, message):

@@ -60,9 +60,11 @@ def load(bzimage, system_map=None):
     return KernelImage(bzimage, system_map, _release(bzimage), syms["machine_kexec"], syms["kho_out"])
 
 
-def test_kernel(release, test_kho=False):
-    """The project's test kernel for `release`, built once and cached."""
-    cmd = [os.path.join(REPO, "scripts", "test-kernel")] + (["--test-kho"] if test_kho else []) + [release]
+def test_kernel(release, test_kho=False, variant=None):
+    """The project's test kernel for `release` (a variant of it: "memfd-bump",
+    "no-memfd"), built once and cached."""
+    cmd = [os.path.join(REPO, "scripts", "test-kernel")] + (["--test-kho"] if test_kho else []) + \
+        (["--variant", variant] if variant else []) + [release]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=None, text=True)
     if r.returncode != 0:
         raise KernelError(f"scripts/test-kernel {' '.join(cmd[1:])} failed (exit {r.returncode})")

@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 
-from khospec_vmtest import faults, guestlog, initramfs, model_parity
+from khospec_vmtest import faults, guestlog, initramfs, model_parity, preflight
 from khospec_vmtest.gdbremote import Gdb
 from khospec_vmtest.qmp import Qmp
 from khospec_vmtest.scenarios import LUO_SESSION, LUO_TOKEN, expected_revivals, stage_cmdline
@@ -25,6 +25,15 @@ def accel(choice):
         return "kvm"
     except OSError:
         return "tcg"
+
+
+def reached_init(serial_path, stage):
+    """Whether the serial log shows `stage`'s /init (its "@@VMTEST N boot" line)."""
+    try:
+        with open(serial_path, errors="replace") as f:
+            return any(s.n == stage and s.release for s in guestlog.parse(f.read()))
+    except OSError:
+        return False
 
 
 def host_validate(khospec, core, root_phys):
@@ -98,6 +107,17 @@ def run(sc, kernels, opts):
         gdb.add_breakpoint(kernels[0].machine_kexec)
         for n in range(1, sc.stages + 1):
             state = gdb.cont(opts.timeout)
+            # A stop before this stage's kernel reached /init is not its
+            # machine_kexec: the previous kernel stopped again on the same
+            # address (seen under load, A and B sharing it). Step off, go on.
+            for _ in range(3):
+                if state != "stopped" or n == 1 or reached_init(serial, n):
+                    break
+                res.setdefault("spurious_stops", []).append(n)
+                gdb.remove_breakpoint(kernels[n - 1].machine_kexec)
+                gdb.step()
+                gdb.add_breakpoint(kernels[n - 1].machine_kexec)
+                state = gdb.cont(opts.timeout)
             if n == sc.stages:
                 if state != "exited":
                     res["error"] = f"stage {n} stopped at machine_kexec though it is the last"
@@ -111,6 +131,14 @@ def run(sc, kernels, opts):
             root = struct.unpack("<Q", gdb.read(k.kho_out, 8))[0] - PAGE_OFFSET
             host[n] = host_validate(opts.khospec, core, root)
             host[n]["root"] = root
+            if sc.preflight and n == 1:
+                # The prediction, before the jump: B's image and command line,
+                # the scratch A hands over (as /init printed it).
+                scratch = preflight.guest_scratch(serial, n)
+                res["preflight"] = {"prediction": preflight.predict(opts.khospec, core, root, kernels[n].bzimage,
+                                                                    cmdlines[n], scratch),
+                                    "b_kernel": kernels[n].bzimage, "b_cmdline": cmdlines[n],
+                                    "scratch": [[hex(p), hex(ln)] for p, ln in scratch]}
             if opts.fault and n == 1:
                 fn, _, kwargs = faults.FAULTS[opts.fault]
                 try:
@@ -174,8 +202,9 @@ def run(sc, kernels, opts):
                     model_parity.placement_note(_blocks(h["report"]), model[n - 1]),
                     model_parity.scratch_note(entry.get("scratch_len"), model[n - 1])) if x]
             entry["next_kernel"] = nxt.revived() if nxt else []
-            entry["not_revived"] = [x for x in expected_revivals(sc, n)
-                                    if not any(r.startswith(x) for r in entry["next_kernel"])]
+            # A preflight scenario's expectations are the prediction's (res["preflight"]).
+            entry["not_revived"] = [] if sc.preflight else [
+                x for x in expected_revivals(sc, n) if not any(r.startswith(x) for r in entry["next_kernel"])]
         res["stages"].append(entry)
     # Scratch reuse across kexecs: a KHO-booted kernel hands on the scratch it
     # booted from (kho_populate(), 7.3); the model must agree stage by stage.
@@ -190,6 +219,14 @@ def run(sc, kernels, opts):
                 e.setdefault("model_parity", []).append(
                     f"scratch reuse: kernel {'reuses' if real_same else 'moves'} stage 1's scratch, model "
                     f"{'reuses' if model_same else 'moves'} it")
+    if sc.preflight and "preflight" in res:
+        b = next((s for s in stages if s.n == 2), None)
+        ev = preflight.Evidence(b)
+        pf = res["preflight"]
+        pf["rows"] = preflight.compare(pf["prediction"], ev, LUO_SESSION, LUO_TOKEN) \
+            if not pf["prediction"]["error"] else []
+        pf["b_in_sub_fdts"] = ev.in_blobs
+        pf["agree"] = not pf["prediction"]["error"] and preflight.agrees(pf["rows"])
     if fault_note:
         res["fault_result"] = {"applied": fault_note.get("applied"),
                                "khospec_rc": fault_note["khospec"]["rc"] if "khospec" in fault_note else None,
@@ -219,6 +256,8 @@ def judge(res, sc):
     the next kernel fails, khospec must have said so before the jump."""
     if res["error"] or len(res["stages"]) != sc.stages:
         return False
+    if sc.preflight:
+        return judge_preflight(res, sc)
     if res.get("fault"):
         f = res.get("fault_result") or {}
         f["kernel_failed"] = kernel_failed(res)
@@ -235,5 +274,31 @@ def judge(res, sc):
         if e.get("model_parity"):
             return False
         if "host" in e and "model_parity" not in e:
+            return False
+    return True
+
+
+FATAL = ("Kernel panic", "BUG:")
+
+
+def judge_preflight(res, sc):
+    """A preflight run agrees when A's hand-over was sound (guest, host, model),
+    B booted without a panic, and B did with every item what khospec preflight
+    said before the jump. B's refusals are expected here, so its complaints are
+    shown, not counted; stages booted without kho=on have no KHO debugfs to judge."""
+    pf = res.get("preflight")
+    if not pf or not pf.get("agree"):
+        return False
+    for e in res["stages"]:
+        if not e["booted"] or any(t.startswith(FATAL) or any(f in t for f in FATAL) for t in e.get("trouble") or []):
+            return False
+        if e["stage"] not in sc.no_kho_on:
+            for side in ("guest_live_in", "guest_live_out"):
+                v = e.get(side)
+                if v is not None and v["rc"] != 0:
+                    return False
+        if e.get("host") and e["host"]["rc"] != 0:
+            return False
+        if "host" in e and e.get("model_parity") != []:
             return False
     return True

@@ -2,18 +2,19 @@
 one scenario per capture folder) plus chains across releases.
 
 A scenario is data: its stages' command lines, kernels and clients. Each stage
-N boots ``kernels[N-1]`` (a release, "7.3", or "user" for --kernel/--next-kernel).
+N boots ``kernels[N-1]``: a release ("7.3") or a test-kernel variant of one
+("7.3-memfd-bump", "7.3-no-memfd": scripts/test-kernel --variant).
 """
 
-from dataclasses import dataclass, field
-from typing import List, Optional
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
 
 
 @dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
-    cmdline: str = ""            # extra kernel parameters, every stage
+    cmdline: str = ""            # extra kernel parameters, every stage (unless `cmdlines`)
     stages: int = 2
     ram: str = "2G"
     test_kho: bool = False       # a kernel with TEST_KEXEC_HANDOVER
@@ -21,10 +22,14 @@ class Scenario:
     kernels: Optional[List[str]] = None  # per stage; None: the user's / default release
     tier: bool = True            # part of the ctest vmtest tier
     known: str = ""              # why it is out of the tier: a known, open disagreement
+    cmdlines: Optional[List[str]] = None  # per stage extra parameters, instead of `cmdline`
+    no_kho_on: Tuple[int, ...] = ()      # stages booted without kho=on
+    preflight: bool = False      # at stage 1's kexec: `khospec preflight`, compared with what stage 2 revived
 
 
 LUO_SESSION = "kho-dump-session"
 LUO_TOKEN = 0x1234ABCD
+PREFLIGHT_CMDLINE = "liveupdate=on reserve_mem=4M:4096:trace"
 
 SCENARIOS = [
     Scenario("kho-only", "kexec-metadata only (always present from 7.1)"),
@@ -52,6 +57,21 @@ SCENARIOS = [
              kernels=["7.2", "7.3"]),
     Scenario("chain-7.3-7.2", "a 7.3 kernel hands over to 7.2", "reserve_mem=4M:4096:trace",
              kernels=["7.3", "7.2"]),
+    # Preflight proved (issue 20): at stage 1's machine_kexec the host asks
+    # `khospec preflight` about the core with B's bzImage and command line; B's
+    # dmesg, debugfs in/ and the agent then say what it revived.
+    Scenario("preflight-7.2-7.3", "preflight: 7.2 hands a LUO memfd and reserve_mem to 7.3 (revive)",
+             PREFLIGHT_CMDLINE, luo=True, kernels=["7.2", "7.3"], preflight=True),
+    Scenario("preflight-7.3-7.2", "preflight: 7.3 hands a LUO memfd and reserve_mem to 7.2 (revive)",
+             PREFLIGHT_CMDLINE, luo=True, kernels=["7.3", "7.2"], preflight=True),
+    Scenario("preflight-memfd-bump", "preflight: B's memfd handler is memfd-v9, A's memfd is memfd-v2",
+             PREFLIGHT_CMDLINE, luo=True, kernels=["7.3", "7.3-memfd-bump"], preflight=True),
+    Scenario("preflight-no-memfd", "preflight: B is built without LIVEUPDATE_MEMFD",
+             PREFLIGHT_CMDLINE, luo=True, kernels=["7.3", "7.3-no-memfd"], preflight=True),
+    Scenario("preflight-no-kho", "preflight: B's command line has no kho=on",
+             PREFLIGHT_CMDLINE, luo=True, no_kho_on=(2,), preflight=True),
+    Scenario("preflight-no-reserve-name", "preflight: A reserves 'trace', B's command line does not name it",
+             cmdlines=["reserve_mem=4M:4096:trace", ""], preflight=True),
 ]
 
 
@@ -62,11 +82,27 @@ def by_name(name):
     return None
 
 
+def stage_extras(s, stage):
+    """The scenario's own kernel parameters for `stage` (1-based)."""
+    return s.cmdlines[stage - 1] if s.cmdlines else s.cmdline
+
+
 def stage_cmdline(s, stage):
     # no_timer_check: a loaded TCG host can fail the IO-APIC timer check and panic.
-    parts = ["console=ttyS0", "nokaslr", "no_timer_check", "kho=on", "loglevel=4", "panic=-1", s.cmdline,
+    kho = "" if stage in s.no_kho_on else "kho=on"
+    parts = ["console=ttyS0", "nokaslr", "no_timer_check", kho, "loglevel=4", "panic=-1", stage_extras(s, stage),
              f"khospec.stage={stage}"]
     return " ".join(p for p in parts if p)
+
+
+def kernel_name(name):
+    """"7.3-memfd-bump" -> ("7.3", "memfd-bump"); "7.3" -> ("7.3", None)."""
+    release, _, variant = name.partition("-")
+    return release, variant or None
+
+
+def _reserve_names(params):
+    return [p.split(":")[-1] for p in params.split() if p.startswith("reserve_mem=")]
 
 
 def expected_revivals(s, stage):
@@ -74,7 +110,9 @@ def expected_revivals(s, stage):
     wording). test_kho generates data on a cold boot only (lib/test_kho.c
     kho_test_init(), 7.3): a KHO-booted kernel restores and hands on nothing."""
     out = ["kho: found hand-over", "kexec-metadata: from"]
-    out += [f"reserve_mem: revived '{p.split(':')[-1]}'" for p in s.cmdline.split() if p.startswith("reserve_mem=")]
+    # A range is revived when both kernels name it (reserve_mem_kho_revive(), 7.3).
+    nxt = _reserve_names(stage_extras(s, stage + 1)) if stage < s.stages else []
+    out += [f"reserve_mem: revived '{n}'" for n in _reserve_names(stage_extras(s, stage)) if n in nxt]
     if s.test_kho and stage == 1:
         out.append("test_kho: restore succeeded")
     if s.luo and stage == 1:
