@@ -234,6 +234,15 @@ void judge_luo(Run& r, const HandoverNode& client, bool root_ok) {
   } else if (!panic.empty()) {
     state = "refuse";
     r.set(li, state, "B panics: " + panic + " (the whole boot fails)", by);
+  } else if (!l->enabled()) {
+    // luo_early_startup(): no live update without liveupdate=on, nor without KHO
+    // (kho=on): no /dev/liveupdate, so nothing of A's LUO is reachable.
+    state = "refuse";
+    const std::string off = last_log(*r.b, "luo: Disabling liveupdate");
+    r.set(li, state,
+          (off.empty() ? std::string("B's command line has no liveupdate=on") : off) +
+              ": B has no /dev/liveupdate, no session of A comes back",
+          "B's command line");
   } else {
     state = "revive";
     r.set(li, state, "B reads " + quoted(client.format), by);

@@ -147,6 +147,15 @@ TEST(Preflight, CommandLineDecidesReserveMemAndKho) {
   for (const auto& i : no_kho.items) got[i.kind] = i.outcome;
   EXPECT_EQ(got["root"], "revive");
   EXPECT_EQ(got["reserve_mem"], "revive");
+  // LUO disables itself without KHO (luo_early_startup(), 7.3: "Disabling liveupdate
+  // because KHO is disabled"); real 7.3 then has no /dev/liveupdate (vmtest preflight-no-kho).
+  EXPECT_EQ(got["luo"], "refuse");
+  EXPECT_EQ(got["luo_session"], "refuse");
+  for (const auto& i : no_kho.items) {
+    if (i.kind == "luo") {
+      EXPECT_EQ(i.decided_by, "B's command line") << i.why;
+    }
+  }
   bool said = false;
   for (const auto& n : no_kho.notes) said |= n.find("no kho=on") != std::string::npos;
   EXPECT_TRUE(said);
