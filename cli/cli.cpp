@@ -53,7 +53,7 @@ const std::vector<Command>& commands() {
        {{"abi", true, "auto (default: by compatible and properties) or kho-v1..kho-v4, memblock-v1, ..."},
         {"memory", true, "memory image (ELF core: QEMU dump-guest-memory, /proc/kcore; or raw with --memory-base)"},
         {"memory-base", true, "physical address of a raw image's first byte"},
-        {"scratch", true, "scratch areas: ADDR+SIZE[,..], PHYS_FILE:LEN_FILE, or a dir with scratch_phys/scratch_len"},
+        {"scratch", true, "scratch areas: ADDR+SIZE[,..], PHYS_FILE:LEN_FILE, or a dir (debugfs kho/out, a capture or simulate stage)"},
         {"fdt-phys", true, "physical address of the root FDT (else searched in small images)"},
         {"kho-v1-bitmap", true, "kho-v1 bitmap size: auto (default), 512 (6.16/6.17) or page (6.18+)"},
         {"map-limit", true, "stop walking the map and the clients after this many blocks and entries (default 1048576)"},

@@ -11,7 +11,7 @@ namespace khospec::cli {
 namespace {
 
 int run_one(Context& ctx, const model::Scenario& s, const std::string& out_dir, bool& all_ok) {
-  auto run = model::run_scenario(s);
+  auto run = model::run_scenario(s, !out_dir.empty());
   bool verbose = ctx.opts.verbosity > 0;
   if (ctx.opts.verbosity >= 0) model::render_run_text(ctx.out, s, run, verbose);
   if (!out_dir.empty()) {

@@ -75,7 +75,8 @@ constexpr std::pair<std::string_view, std::string_view> kReasons[] = {
                       "is kho_not_preserved"},
     {"kho_map_misaligned", "the next kernel reads a node from the wrong place: the preserved set is misread"},
     {"kho_map_order_invalid", "no page size gives that order: the block is misread or dropped"},
-    {"kho_map_order_above_max", "real 7.3 kernels write such blocks and read them back; only unusual"},
+    {"kho_map_order_above_max", "memblock keeps the block, but a 6.16-6.19 kernel cannot restore it; radix-era "
+                                "kernels can, so a radix map never reports it"},
     {"kho_map_chunk_capacity", "the reader walks past the chunk: the preserved set is misread"},
     {"kho_map_order_unsorted", "the reader does not depend on the order; nothing is misread"},
     {"kho_map_cycle", "the reader loops or stops early: the preserved set is misread"},

@@ -189,10 +189,12 @@ std::vector<Rule> make_rules() {
   {"kho_map_order_invalid", E, "map", {"family:container", "family:abi"}, "a chunk order or radix key encodes an order no page size allows",
    "the order must keep PAGE_SIZE << order inside 64 bits", "kho_mem_deserialize(), kho_radix_decode_key()",
    "conformance/corpus/image/bad/chunk-order-invalid-fail.kho.yaml", "-"},
-  {"kho_map_order_above_max", W, "map", {"family:container", "family:abi"}, "a preserved block is larger than MAX_PAGE_ORDER (10)",
-   "memblock reserves it, but kho_restore_folio() refuses such a folio; kho_preserve_pages() of a large range can "
-   "produce it (seen on 7.3: order 14)", "kho_restore_folio()",
-   "conformance/corpus/image/bad/order-above-max-fail.kho.yaml", "restore such ranges with kho_restore_pages()"},
+  {"kho_map_order_above_max", W, "map", {"family:container", "family:abi"},
+   "a kho-v1 chunk list holds a block larger than MAX_PAGE_ORDER (10)",
+   "memblock reserves it, but the 6.16-6.19 restore path refuses an order above MAX_PAGE_ORDER; a radix map "
+   "(kho-v2+) may hold one (kho_preserve_pages() splits by alignment, 7.3 writes order 14) and 7.x restores it",
+   "kho_restore_folio(), kho_restore_page()",
+   "conformance/corpus/image/bad/order-above-max-fail.kho.yaml", "preserve the range in blocks of at most order 10"},
   {"kho_map_chunk_capacity", E, "map", {"family:container", "family:abi"}, "a chunk's num_elms exceeds KHOSER_BITMAP_SIZE (255 for 4 KiB pages)",
    "the kernel would read past the chunk page", "kho_mem_deserialize()",
    "conformance/corpus/image/bad/chunk-capacity-fail.kho.yaml", "-"},

@@ -331,7 +331,9 @@ MapDecode decode_radix(const MemoryImage& image, std::uint64_t root, const MapOp
     }
   }
   std::sort(out.blocks.begin(), out.blocks.end());
-  report_big_orders(out, em);
+  // No kho_map_order_above_max here: the radix eras' kho_restore_page() has no
+  // order limit and kho_restore_pages() restores such a block as order-0 pages
+  // (kernel/liveupdate/kexec_handover.c, 7.3), so the next kernel revives it.
   out.complete = complete;
   return out;
 }

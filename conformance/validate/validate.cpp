@@ -108,13 +108,20 @@ bool parse_scratch_files(const std::string& phys_text, const std::string& len_te
 bool parse_scratch(const std::string& arg, std::vector<ScratchArea>& out, std::string& error) {
   std::error_code ec;
   if (fs::is_directory(arg, ec)) {
-    // 7.4-rc1 names the debugfs files bootmem_phys / bootmem_len.
-    for (auto [pn, ln] : {std::pair{"scratch_phys", "scratch_len"}, std::pair{"bootmem_phys", "bootmem_len"},
-                          std::pair{"out_scratch_phys.txt", "out_scratch_len.txt"}}) {
-      std::string pt, lt;
-      if (read_text_file(fs::path(arg) / pn, pt) && read_text_file(fs::path(arg) / ln, lt)) return parse_scratch_files(pt, lt, out, error);
+    // The debugfs names (7.4-rc1 renames scratch_* to bootmem_*), as captures
+    // save them (out_NAME.txt, which simulate --out writes too) and as
+    // simulate wrote them before (NAME.txt).
+    for (const char* stem : {"scratch", "bootmem"}) {
+      const std::string pn = std::string(stem) + "_phys", ln = std::string(stem) + "_len";
+      for (auto [p, l] : {std::pair{pn, ln}, std::pair{"out_" + pn + ".txt", "out_" + ln + ".txt"},
+                          std::pair{pn + ".txt", ln + ".txt"}}) {
+        std::string pt, lt;
+        if (read_text_file(fs::path(arg) / p, pt) && read_text_file(fs::path(arg) / l, lt))
+          return parse_scratch_files(pt, lt, out, error);
+      }
     }
-    error = arg + ": no scratch_phys/scratch_len (bootmem_phys/bootmem_len, or out_scratch_phys.txt/out_scratch_len.txt) in this directory";
+    error = arg + ": no scratch_phys/scratch_len in this directory (nor out_scratch_phys.txt/out_scratch_len.txt, "
+                  "scratch_phys.txt/scratch_len.txt, or the bootmem_* forms of 7.4)";
     return false;
   }
   if (arg.find('+') != std::string::npos) {

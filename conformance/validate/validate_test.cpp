@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "conformance/corpus/corpus_source.hpp"
 #include "core/file.hpp"
 #include "core/test_seed.hpp"
@@ -71,6 +73,35 @@ TEST(Scratch, ValuesFilesAndDirectories) {
     ASSERT_EQ(s.size(), 3u);
     EXPECT_EQ(s[1].size, 0u);  // the real zero-size global scratch area
   }
+}
+
+// A directory may hold the debugfs files (kho_out_debugfs_init(): scratch_*,
+// bootmem_* from 7.4-rc1), a capture's out_*.txt (what simulate --out writes
+// too) or the NAME.txt of older simulate output; each spelling is read alone.
+TEST(Scratch, EverySpellingOfTheDirectory) {
+  const fs::path base = fs::temp_directory_path() / ("khospec-scratch-" + std::to_string(::getpid()));
+  int n = 0;
+  for (const char* stem : {"scratch", "bootmem"})
+    for (auto [pre, suf] : {std::pair{"", ""}, std::pair{"out_", ".txt"}, std::pair{"", ".txt"}}) {
+      const fs::path d = base / std::to_string(n++);
+      fs::create_directories(d);
+      std::ofstream(d / (std::string(pre) + stem + "_phys" + suf)) << "0x7f400000\n0x62000000\n";
+      std::ofstream(d / (std::string(pre) + stem + "_len" + suf)) << "0xc00000\n0x14400000\n";
+      std::vector<ScratchArea> s;
+      std::string err;
+      ASSERT_TRUE(parse_scratch(d.string(), s, err)) << d << ": " << err;
+      ASSERT_EQ(s.size(), 2u) << d;
+      EXPECT_EQ(s[1].addr, 0x62000000u) << d;
+      EXPECT_EQ(s[1].size, 0x14400000u) << d;
+    }
+  const fs::path half = base / "half";  // a phys file without its len file is not a pair
+  fs::create_directories(half);
+  std::ofstream(half / "out_scratch_phys.txt") << "0x1000\n";
+  std::vector<ScratchArea> s;
+  std::string err;
+  EXPECT_FALSE(parse_scratch(half.string(), s, err));
+  EXPECT_NE(err.find("out_scratch_phys.txt"), std::string::npos) << err;
+  fs::remove_all(base);
 }
 
 TEST(Abi, DetectedFromCompatibleAndProperties) {

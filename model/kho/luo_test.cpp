@@ -218,8 +218,8 @@ TEST(LuoBootMemory, Release74NamesFilesAndParameter) {
   const fs::path dir = fs::temp_directory_path() / ("khospec-luo-test-" + std::to_string(::getpid()));
   std::string error;
   ASSERT_TRUE(write_run_files(run, dir.string(), error)) << error;
-  EXPECT_TRUE(fs::exists(dir / "k1" / "bootmem_phys.txt"));
-  EXPECT_FALSE(fs::exists(dir / "k1" / "scratch_phys.txt"));
+  EXPECT_TRUE(fs::exists(dir / "k1" / "out_bootmem_phys.txt"));
+  EXPECT_FALSE(fs::exists(dir / "k1" / "out_scratch_phys.txt"));
   fs::remove_all(dir);
 }
 

@@ -52,6 +52,7 @@ Kernel& Machine::boot_cold(KernelConfig cfg) {
   kernels_.clear();
   handed_over_.clear();
   luo_handed_.clear();
+  memory_at_kexec_.clear();
   BootInfo b;
   b.kernel_image = cfg_.firmware_kernel_load;
   kernels_.push_back(std::make_unique<Kernel>(board(), std::move(cfg), b, 0));
@@ -66,6 +67,7 @@ Kernel* Machine::boot_from_handover(KernelConfig cfg, const std::vector<ScratchA
   kernels_.clear();
   handed_over_.clear();
   luo_handed_.clear();
+  memory_at_kexec_.clear();
   // Segments as kexec_file_load() places them: the kernel 2 MiB aligned, then
   // the scratch array and the setup_data record, all inside one scratch area.
   const std::vector<std::uint8_t> array = encode_scratch_array(scratch);
@@ -106,6 +108,7 @@ Kernel* Machine::kexec(KernelConfig cfg) {
   // what is handed over is the preserved set and content after them.
   auto info = prev->kernel_kexec();
   if (!info) return nullptr;
+  if (keep_memory_at_kexec_) memory_at_kexec_[prev->index()] = image_.save_elf();
   std::map<PreservedBlock, std::uint64_t> handed;
   if (attached)
     for (const auto& b : prev->outgoing_at_kexec()) handed[b] = digest(b.phys, PAGE_SIZE_4K << b.order);
@@ -119,6 +122,11 @@ Kernel* Machine::kexec(KernelConfig cfg) {
   k.boot();
   check_handover();
   return &k;
+}
+
+const std::vector<std::uint8_t>* Machine::memory_at_kexec(int index) const {
+  const auto it = memory_at_kexec_.find(index);
+  return it == memory_at_kexec_.end() ? nullptr : &it->second;
 }
 
 std::vector<Finding> Machine::check_handover() {

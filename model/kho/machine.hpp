@@ -69,12 +69,23 @@ class Machine {
   const std::vector<LuoHandedMemfd>& luo_handed_over() const { return luo_handed_; }
   std::uint64_t digest(phys_addr_t phys, std::uint64_t len) const;
 
+  // With keep_memory_at_kexec(true), kexec() saves the image as an ELF core
+  // right after the outgoing kernel's kernel_kexec() (reboot hooks run, LUO
+  // serialized, segments in place): the memory a capture of that kernel
+  // holds, before the next kernel reuses any page. Off by default (a copy
+  // per kexec); simulate --out turns it on.
+  void keep_memory_at_kexec(bool on) { keep_memory_at_kexec_ = on; }
+  // Kernel `index`'s memory at its kexec, or nullptr (not kexeced, or not kept).
+  const std::vector<std::uint8_t>* memory_at_kexec(int index) const;
+
  private:
   MachineConfig cfg_;
   PhysImage image_;
   std::vector<std::unique_ptr<Kernel>> kernels_;
   std::map<PreservedBlock, std::uint64_t> handed_over_;
   std::vector<LuoHandedMemfd> luo_handed_;
+  bool keep_memory_at_kexec_ = false;
+  std::map<int, std::vector<std::uint8_t>> memory_at_kexec_;  // kernel index -> ELF core
 };
 
 }  // namespace khospec::model

@@ -220,10 +220,11 @@ std::optional<Scenario> parse_scenario(std::string_view text, std::string_view n
   return s;
 }
 
-ScenarioRun run_scenario(const Scenario& s) {
+ScenarioRun run_scenario(const Scenario& s, bool keep_memory) {
   ScenarioRun run;
   run.machine = std::make_unique<Machine>(s.machine);
   Machine& m = *run.machine;
+  m.keep_memory_at_kexec(keep_memory);
   auto num = [](const ScenarioStep& st, const char* k, std::uint64_t dflt = 0) {
     auto it = st.args.find(k);
     return it == st.args.end() ? dflt : *parse_size(it->second);
@@ -519,14 +520,24 @@ bool write_run_files(const ScenarioRun& run, const std::string& dir, std::string
   for (const auto& kp : m.kernels()) {
     const Kernel& k = *kp;
     fs::path kd = fs::path(dir) / ("k" + std::to_string(k.index() + 1));
+    fs::create_directories(kd, ec);
     for (const auto& b : k.debugfs_out_blobs()) {
-      fs::path p = b.name == "fdt" ? kd / "out_fdt.dtb" : kd / "sub_fdts" / (b.name + (b.fdt ? ".dtb" : ".bin"));
-      if (!write(p, b.bytes)) return false;
+      const std::string name = b.name == "fdt" ? "out_fdt.dtb"
+                               : b.fdt        ? "out_sub_fdt_" + b.name + ".dtb"
+                                              : "out_sub_blob_" + b.name + ".bin";
+      if (!write(kd / name, b.bytes)) return false;
     }
     for (const auto& f : k.debugfs_out_files())
-      if (!text(kd / (f.name + ".txt"), f.text)) return false;
+      if (!text(kd / ("out_" + f.name + ".txt"), f.text)) return false;
+    const bool last = kp == m.kernels().back();
+    const std::vector<std::uint8_t>* mem = m.memory_at_kexec(k.index());
+    if (!mem && !last) {
+      error = "kernel " + std::to_string(k.index() + 1) + "'s memory at kexec was not kept (run_scenario(s, true))";
+      return false;
+    }
+    if (!write(kd / "memory.elf", mem ? *mem : m.image().save_elf())) return false;
   }
-  return write(fs::path(dir) / "memory.elf", m.image().save_elf());
+  return true;
 }
 
 // ---------------------------------------------------------------- built-ins ----

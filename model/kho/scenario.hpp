@@ -57,14 +57,20 @@ struct ScenarioRun {
   std::string error;              // a step that could not run (e.g. kexec without an image)
 };
 
-ScenarioRun run_scenario(const Scenario& s);
+// keep_memory: save each kernel's memory at its kexec (Machine::keep_memory_at_kexec()),
+// which write_run_files() needs.
+ScenarioRun run_scenario(const Scenario& s, bool keep_memory = false);
 
 std::string errno_name(int err);
 // Readable timeline: per kernel its memblock tables, scratch, preserved set,
 // state changes, dmesg lines and findings.
 void render_run_text(std::ostream& out, const Scenario& s, const ScenarioRun& run, bool verbose);
-// Writes kN/out_fdt.dtb, kN/sub_fdts/NAME.dtb, kN/scratch_{phys,len}.txt,
-// memory.elf into `dir`; returns false with `error` set on I/O failure.
+// Writes, per kernel N of the run, what a capture of that kernel holds (the
+// layout of shared/dumps): kN/out_fdt.dtb, kN/out_sub_fdt_NAME.dtb or
+// kN/out_sub_blob_NAME.bin, kN/out_scratch_{phys,len}.txt (out_bootmem_* where
+// the release names them so) and kN/memory.elf, the memory at its kexec (the
+// last kernel: at the end of the run). The run must come from
+// run_scenario(s, true). Returns false with `error` set on failure.
 bool write_run_files(const ScenarioRun& run, const std::string& dir, std::string& error);
 
 }  // namespace khospec::model
