@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include "cli/cli.hpp"
+#include "cli/json_errors.hpp"
 #include "cli/output.hpp"
 #include "core/json.hpp"
 #include "conformance/handover/handover.hpp"
@@ -31,10 +32,7 @@ int cmd_dump(Context& ctx) {
     Context quiet{ctx.opts, ctx.out, why, ctx.in};
     if (!read_input(quiet, path, nb.bytes)) {
       ctx.err << why.str();
-      std::string msg = why.str();
-      if (msg.rfind("khospec: error: ", 0) == 0) msg = msg.substr(16);
-      while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-      unread.push_back(unread_input(path, msg));
+      unread.push_back(unread_input(path, error_message(why.str())));
       continue;
     }
     inputs.push_back(std::move(nb));

@@ -6,6 +6,7 @@
 
 #include "cli/cli.hpp"
 #include "cli/handover_input.hpp"
+#include "cli/json_errors.hpp"
 #include "cli/output.hpp"
 #include "core/json.hpp"
 #include "core/parse.hpp"
@@ -69,11 +70,7 @@ int cmd_preflight(Context& ctx) {
     std::ostringstream why;
     Context quiet{ctx.opts, ctx.out, why, ctx.in};
     if (int r = setup(quiet, s, true); r != exit_clean) {
-      std::string msg = why.str();
-      const std::string prefix = "khospec: error: ";
-      if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
-      while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-      return fail(ctx, "input", msg);
+      return fail(ctx, "input", error_message(why.str()));
     }
   }
   if (!s.image) return fail(ctx, "no_memory", "preflight follows A's hand-over in memory: give --memory IMAGE (or --live out)");

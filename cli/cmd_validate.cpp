@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/cli.hpp"
+#include "cli/json_errors.hpp"
 #include "cli/handover_input.hpp"
 #include "cli/output.hpp"
 #include "conformance/image/image.hpp"
@@ -159,10 +160,7 @@ int setup(Context& ctx, Setup& s, bool dump) {
     Context quiet{ctx.opts, ctx.out, why, ctx.in};
     if (!read_input(quiet, path, in.bytes)) {
       ctx.err << why.str();
-      std::string msg = why.str();
-      if (msg.rfind("khospec: error: ", 0) == 0) msg = msg.substr(16);
-      while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-      s.unread.push_back(unread_input(path, msg));
+      s.unread.push_back(unread_input(path, error_message(why.str())));
       continue;
     }
     s.inputs.push_back(std::move(in));

@@ -109,16 +109,6 @@ const std::vector<std::uint8_t>& matrix_memfd_bytes() {
   return bytes;
 }
 
-namespace {
-
-template <class T>
-T* client_of(model::Kernel& k) {
-  for (auto& c : k.clients())
-    if (auto* t = dynamic_cast<T*>(c.get())) return t;
-  return nullptr;
-}
-
-}  // namespace
 
 MatrixWriter boot_matrix_writer(model::Machine& m, EraId w) {
   MatrixWriter out;
@@ -131,9 +121,9 @@ MatrixWriter boot_matrix_writer(model::Machine& m, EraId w) {
     if (s >= 0 && a.memfd_truncate(fd, 2 * model::PAGE_SIZE_4K) == 0 && a.memfd_write(fd, 100, matrix_memfd_bytes()) == 0)
       out.memfd_sent = a.luo_preserve_fd(s, fd, 1) == 0;
   }
-  auto* t = client_of<model::TestKhoClient>(a);
+  auto* t = model::client_of<model::TestKhoClient>(a);
   out.test_kho_sent = t && t->folio_count() > 0;
-  auto* md = client_of<model::KexecMetadataClient>(a);
+  auto* md = model::client_of<model::KexecMetadataClient>(a);
   out.kexec_count = md ? md->count() : 0;
   const auto& traits = registry::era(w);
   if (traits.finalize == registry::FinalizeModel::notifier_abort) out.err = a.debugfs_finalize_write(1);
@@ -152,9 +142,9 @@ std::vector<ClientCell> run_client_cells(EraId w, EraId r) {
   const bool memfd_sent = mw.memfd_sent, luo_sent = mw.luo_sent, test_kho_sent = mw.test_kho_sent;
   const std::uint32_t a_count = mw.kexec_count;
   const int err = mw.err;
-  auto test_kho = [](model::Kernel& k) { return client_of<model::TestKhoClient>(k); };
-  auto metadata = [](model::Kernel& k) { return client_of<model::KexecMetadataClient>(k); };
-  auto reserve_mem = [](model::Kernel& k) { return client_of<model::ReserveMemClient>(k); };
+  auto test_kho = [](model::Kernel& k) { return model::client_of<model::TestKhoClient>(k); };
+  auto metadata = [](model::Kernel& k) { return model::client_of<model::KexecMetadataClient>(k); };
+  auto reserve_mem = [](model::Kernel& k) { return model::client_of<model::ReserveMemClient>(k); };
   model::Kernel* b = err ? nullptr : m.kexec(matrix_kernel_config(r));
   std::vector<ClientCell> out;
   auto cell = [&](const std::string& client, bool sent, const std::string& sent_what) -> ClientCell* {

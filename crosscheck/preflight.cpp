@@ -108,12 +108,6 @@ std::string last_log(const Kernel& k, std::string_view prefix) {
   return out;
 }
 
-template <class T>
-T* client_of(Kernel& k) {
-  for (auto& c : k.clients())
-    if (auto* t = dynamic_cast<T*>(c.get())) return t;
-  return nullptr;
-}
 
 std::string config_value(const NextKernel& b, const std::string& option) {
   if (!b.config) return "";
@@ -166,12 +160,9 @@ bool judge_root(Run& r) {
           "kho_mem_deserialize()");
     return false;
   }
+  // (A B built without CONFIG_KEXEC_HANDOVER never reaches the model: preflight().)
   std::string why, by;
-  const std::string cfg_kho = config_value(r.nb, "KEXEC_HANDOVER");
-  if (cfg_kho == "n") {
-    why = "B is built without CONFIG_KEXEC_HANDOVER: it cannot revive a hand-over";
-    by = "B's configuration";
-  } else if (!r.b->kho_enabled()) {
+  if (!r.b->kho_enabled()) {
     why = "B's command line has no kho=on" +
           std::string(config_value(r.nb, "KEXEC_HANDOVER_ENABLE_DEFAULT") == "y" ? "" :
                       " (and KHO is not enabled by default)") + ": B boots cold";
@@ -188,7 +179,7 @@ bool judge_root(Run& r) {
 }
 
 void judge_reserve_mem(Run& r, const HandoverNode& client, bool root_ok) {
-  auto* rm = client_of<model::ReserveMemClient>(*r.b);
+  auto* rm = model::client_of<model::ReserveMemClient>(*r.b);
   for (const auto& n : client.children) {
     if (n.kind != "reserve_mem") continue;
     const std::size_t i = r.add("reserve_mem", n.name, n.path);
@@ -358,7 +349,7 @@ void judge_clients(Run& r, bool root_ok) {
       continue;
     }
     if (family == "kexec-metadata") {
-      auto* md = client_of<model::KexecMetadataClient>(*r.b);
+      auto* md = model::client_of<model::KexecMetadataClient>(*r.b);
       const auto* count = c.field("kexec_count");
       if (!md) {
         r.set(i, "dropped", r.b_name() + " has no kexec-metadata: the blob stays reserved and is lost", "B's release");
@@ -370,7 +361,7 @@ void judge_clients(Run& r, bool root_ok) {
               "kho_in_kexec_metadata()");
       }
     } else if (family == "kho_test") {
-      auto* t = client_of<model::TestKhoClient>(*r.b);
+      auto* t = model::client_of<model::TestKhoClient>(*r.b);
       if (!t)
         r.set(i, "dropped", "B has no test_kho (CONFIG_TEST_KEXEC_HANDOVER): its folios stay reserved and are lost",
               "B's configuration");

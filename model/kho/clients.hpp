@@ -16,6 +16,13 @@ namespace khospec::model {
 // release's client formats), in initcall order (fs: kexec-metadata, device:
 // test_kho, late: memblock, LUO).
 void install_clients(Kernel& k);
+// The kernel's client of type T (ReserveMemClient, TestKhoClient, ...), or nullptr.
+template <class T>
+T* client_of(Kernel& k) {
+  for (auto& c : k.clients())
+    if (auto* t = dynamic_cast<T*>(c.get())) return t;
+  return nullptr;
+}
 
 // mm/memblock.c reserve_mem= with KHO (reserve_mem_kho_*), all eras.
 class ReserveMemClient : public KhoClient {
