@@ -109,7 +109,6 @@ const std::vector<std::uint8_t>& matrix_memfd_bytes() {
   return bytes;
 }
 
-
 MatrixWriter boot_matrix_writer(model::Machine& m, EraId w) {
   MatrixWriter out;
   model::Kernel& a = m.boot_cold(matrix_kernel_config(w));
