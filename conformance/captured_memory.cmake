@@ -1,4 +1,4 @@
-# One captured stage (../shared/dumps/<set>/<scenario>/kN) with memory.elf:
+# One captured stage (KHOSPEC_DUMPS_DIR/<set>/<scenario>/kN) with memory.elf:
 # the preserved set khospec decodes from the stage's memory image must equal the
 # block list of the stage's decoded.txt (written by the capture's own,
 # independent decoder).

@@ -1,7 +1,7 @@
 // Physical memory images for following KHO pointers: a raw image placed at
 // --memory-base, or an ELF64 core whose PT_LOAD segments carry p_paddr = the
-// physical address (QEMU dump-guest-memory, /proc/kcore, the captures under
-// ../shared/dumps/*/memory.elf). The ELF headers are parsed by hand with
+// physical address (QEMU dump-guest-memory, /proc/kcore, the captures'
+// memory.elf). The ELF headers are parsed by hand with
 // <elf.h> structs and strict bounds checks (this is not an FDT); a malformed
 // image is a kho_image_* finding, never a crash.
 #pragma once

@@ -1,4 +1,4 @@
-// The followed hand-over on the real 7.3 captures (../shared/dumps/kho-v4-linux-7.3):
+// The followed hand-over on the real 7.3 captures (kho-v4-linux-7.3 in KHOSPEC_DUMPS_DIR):
 //   - luo-memfd: k1's pages plus k2's mem_prev_preserved_* pages (the session, file,
 //     memfd and folio structures k1 serialized at reboot, re-read by k2 before
 //     /dev/liveupdate was opened), with luo_ser.sessions_pa set to the session block

@@ -108,7 +108,7 @@ struct KernelConfig {
   bool test_kho = false;           // CONFIG_TEST_KEXEC_HANDOVER
   std::uint64_t test_kho_max_mem = 8u << 20;
   std::uint64_t seed = 1;          // test_kho's random orders and contents
-  // Boot footprint (RSRV_KERN), calibrated on the shared/dumps 6.16 captures:
+  // Boot footprint (RSRV_KERN), calibrated on the captured 6.16 hand-overs:
   // a tinyconfig image of 8 MiB (iomem "Kernel code".."Kernel bss") and
   // 13.5 MiB of other early allocations (plus the 32 MiB memmap and a 4 MiB
   // reserve_mem) give the captured 116 MiB lowmem scratch area at 200% on a

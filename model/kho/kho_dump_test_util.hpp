@@ -1,4 +1,4 @@
-// Reading the real captures in shared/dumps for tests: memory.elf into a
+// Reading the real captures (KHOSPEC_DUMPS_DIR) for tests: memory.elf into a
 // PhysImage, the decoders' decoded.txt into block lists and node lists, and
 // the per-object page files (mem_chunk_*, mem_bitmap_*, mem_radix_*).
 #pragma once

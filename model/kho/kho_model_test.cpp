@@ -173,7 +173,7 @@ TEST(KhoHazards, EveryBuiltinHazardReproduces) {
   EXPECT_GE(ran, 17);  // 12 KHO hazards, luo-memfd in 4 eras, luo-flb-missing
 }
 
-// shared/dumps/kho-v1-linux-6.16: scratch sizes of the captured scenarios
+// The captured 6.16 hand-overs (kho-v1-linux-6.16): scratch sizes of the captured scenarios
 // (out_scratch_len.txt). Scale mode depends on the boot footprint, which is
 // calibrated on reserve-mem-1 and kho-only; explicit sizes are exact.
 TEST(KhoParity616, ScratchSizesOfCapturedScenarios) {

@@ -1,5 +1,5 @@
 // Parity of the KHO model with the hand-overs captured from booted kernels
-// (shared/dumps). For each capture folder, the model runs the same machine
+// (KHOSPEC_DUMPS_DIR). For each capture folder, the model runs the same machine
 // size and command line -- with reserve_mem regions pinned where the real
 // kernel placed them -- and must reproduce: the root FDT's structure (node
 // and property order, compatible strings, property lengths, one page), the

@@ -12,7 +12,7 @@ namespace khospec::model {
 MachineConfig machine_with_ram(std::uint64_t bytes, int nodes) {
   // QEMU pc (i440fx) e820: [4K, 639K) and [1M, lowmem - 128K) below 4 GiB,
   // where lowmem is all of RAM up to 3.5 GiB and 3 GiB beyond (gigabyte
-  // alignment); the rest starts at 4 GiB. (shared/dumps iomem.txt: a 2 GiB
+  // alignment); the rest starts at 4 GiB. (The captures' iomem: a 2 GiB
   // guest has System RAM 00100000-7ffdffff.)
   MachineConfig c;
   std::vector<std::pair<phys_addr_t, std::uint64_t>> ranges;

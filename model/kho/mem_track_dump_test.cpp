@@ -1,4 +1,4 @@
-// The trackers against real captures (shared/dumps, see its READMEs):
+// The trackers against real captures (KHOSPEC_DUMPS_DIR):
 //   - 6.16 (kho-v1, 512-byte bitmaps): re-preserving the captured blocks with
 //     an allocator that hands out the captured addresses, in the order the
 //     kernel allocated them, and serializing must give the captured chunk pages
@@ -22,7 +22,7 @@
 #include "model/kho/mem_track_test_util.hpp"
 
 #ifndef KHOSPEC_DUMPS_DIR
-#error "KHOSPEC_DUMPS_DIR (path of shared/dumps) must be defined by CMake"
+#error "KHOSPEC_DUMPS_DIR (the captures' folder) must be defined by CMake"
 #endif
 
 namespace khospec::model {

@@ -63,7 +63,7 @@ class PhysImage {
   void load_raw(phys_addr_t base, std::span<const std::uint8_t> bytes);
   // ELF64 little-endian core with one PT_LOAD per run (p_paddr = physical
   // address), the shape of QEMU dump-guest-memory output and of the
-  // memory.elf files in shared/dumps.
+  // memory.elf files of the captured hand-overs.
   std::vector<std::uint8_t> save_elf() const;
 
  private:

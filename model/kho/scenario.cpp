@@ -555,7 +555,7 @@ std::optional<std::string> builtin_scenario_text(const std::string& name, KhoEra
   std::string release = uname_release(registry::Resolved{&t, nullptr});
   std::string head = "machine: {ram: 2G}\nkernel:\n  era: " + e + "\n  release: \"" + release + "\"\n";
   if (name == "luo-memfd" && t.luo) {
-    // The luo-memfd-2stage capture of shared/dumps (7.3.4), in every era with LUO.
+    // The luo-memfd-2stage capture (7.3.4), in every era with LUO.
     return "name: luo-memfd\n"
            "description: a LUO session with a 5-page memfd (page 3 a hole, f_pos 1234) survives the kexec (serialized at "
            "liveupdate_reboot(), retrieved and finished in the next kernel; docs/kernel-behaviour.md 9)\n" + head +

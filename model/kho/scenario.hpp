@@ -66,7 +66,7 @@ std::string errno_name(int err);
 // state changes, dmesg lines and findings.
 void render_run_text(std::ostream& out, const Scenario& s, const ScenarioRun& run, bool verbose);
 // Writes, per kernel N of the run, what a capture of that kernel holds (the
-// layout of shared/dumps): kN/out_fdt.dtb, kN/out_sub_fdt_NAME.dtb or
+// layout of the captured hand-overs): kN/out_fdt.dtb, kN/out_sub_fdt_NAME.dtb or
 // kN/out_sub_blob_NAME.bin, kN/out_scratch_{phys,len}.txt (out_bootmem_* where
 // the release names them so) and kN/memory.elf, the memory at its kexec (the
 // last kernel: at the end of the run). The run must come from

@@ -1,4 +1,4 @@
-"""The built-in scenarios: the 7.3 capture set (../shared/dumps/kho-v4-linux-7.3,
+"""The built-in scenarios: the 7.3 capture set (kho-v4-linux-7.3,
 one scenario per capture folder) plus chains across releases.
 
 A scenario is data: its stages' command lines, kernels and clients. Each stage
