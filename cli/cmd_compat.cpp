@@ -40,6 +40,7 @@ int run_matrix(Context& ctx) {
     JsonWriter w(ctx.out);
     w.begin_object();
     write_json_preamble(w, "compat");
+    w.key("ok").value(m.all_agree());
     w.key("matrix").raw(body.str());
     w.end_object();
     ctx.out << '\n';
@@ -135,6 +136,7 @@ int cmd_compat(Context& ctx) {
     }
     w.end_array();
     write_json_diagnostics(w, shown.diagnostics());
+    w.key("ok").value(shown.exit_code(ctx.opts.werror) == exit_clean);
     w.end_object();
     ctx.out << '\n';
   } else {

@@ -192,6 +192,7 @@ int corpus_check(Context& ctx) {
     w->end_array();
     w->key("passed").value(passed);
     w->key("failed").value(failed);
+    w->key("ok").value(failed == 0 && !io_error);
     w->end_object();
   } else if (ctx.opts.verbosity >= 0) {
     ctx.out << passed << " passed, " << failed << " failed\n";

@@ -2,6 +2,8 @@
 #include <fstream>
 
 #include "cli/cli.hpp"
+#include "cli/output.hpp"
+#include "core/json.hpp"
 #include "model/memblock/memblock_replay.hpp"
 
 namespace khospec::cli {
@@ -12,6 +14,11 @@ int cmd_memblock(Context& ctx) {
     return usage_error(ctx, "usage: khospec memblock replay TRACE|- (docs/model-memblock.md has the format)");
   model::ReplayOptions ro;
   ro.json = ctx.opts.json();
+  // The whole trace parses before the document starts, so it always ran.
+  ro.json_preamble = [](JsonWriter& w) {
+    write_json_preamble(w, "memblock");
+    w.key("ok").value(true);
+  };
   if (a[1] == "-") return model::memblock_replay(ctx.in, "-", ctx.out, ctx.err, ro);
   std::ifstream in(a[1]);
   if (!in) return usage_error(ctx, a[1] + ": cannot open");

@@ -95,15 +95,6 @@ int missing_helper(Context& ctx, const std::string& dir) {
                           " (the only one that loads the Z3 solver), which is neither next to khospec (" +
                           (dir.empty() ? "unknown directory" : dir) +
                           ") nor in PATH; build or install it with khospec (CMake target " + std::string(kHelper) + ")";
-  if (ctx.opts.json()) {
-    JsonWriter w(ctx.out);
-    w.begin_object();
-    write_json_preamble(w, "prove");
-    w.key("error").value(msg);
-    w.key("missing").value(kHelper);
-    w.end_object();
-    ctx.out << "\n";
-  }
   return usage_error(ctx, msg);
 }
 

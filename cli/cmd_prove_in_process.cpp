@@ -13,6 +13,7 @@
 #include <cstdlib>
 
 #include "cli/cli.hpp"
+#include "cli/output.hpp"
 #include "core/json.hpp"
 #include "spec/prove.hpp"
 #include "spec/registry.hpp"
@@ -66,10 +67,11 @@ int cmd_prove_in_process(Context& ctx) {
   if (ex.count("list")) {
     if (ctx.opts.json()) {
       JsonWriter w(ctx.out);
-      w.begin_object().key("obligations").begin_array();
-      for (const auto& i : infos) {
-        spec::write_json(w, i);
-      }
+      w.begin_object();
+      write_json_preamble(w, "prove");
+      w.key("ok").value(true);
+      w.key("obligations").begin_array();
+      for (const auto& i : infos) spec::write_json(w, i);
       w.end_array().end_object();
       ctx.out << "\n";
     } else {
@@ -109,7 +111,11 @@ int cmd_prove_in_process(Context& ctx) {
             << " unexpected (" << secs << " s solver time, k=" << o.k << ", bmc=" << o.bmc_steps << ")\n";
   } else {
     JsonWriter w(ctx.out);
-    w.begin_object().key("obligations").begin_array();
+    w.begin_object();
+    write_json_preamble(w, "prove");
+    // ok: every obligation ended as spec/kho.md expects (the exit code's verdict).
+    w.key("ok").value(bad == 0);
+    w.key("obligations").begin_array();
     for (const auto& r : results) spec::write_json(w, r);
     w.end_array();
     w.key("summary").begin_object();

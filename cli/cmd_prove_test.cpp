@@ -139,6 +139,9 @@ TEST(ProveCli, CommonOptionsReachTheHelper) {
   const std::string doc = slurp(file);
   EXPECT_NE(doc.find("\"verdict\": \"proved\""), std::string::npos) << doc;
   EXPECT_NE(doc.find("\"summary\""), std::string::npos) << doc;
+  // The envelope every command's document opens with (docs/cli.md "JSON output").
+  EXPECT_EQ(doc.rfind("{\n  \"format_version\": 1,\n  \"tool\": \"khospec ", 0), 0u) << doc;
+  EXPECT_NE(doc.find("\"command\": \"prove\",\n  \"ok\": true"), std::string::npos) << doc;
   fs::remove_all(d);
 }
 
@@ -153,7 +156,8 @@ TEST(ProveCli, MissingHelperIsAClearError) {
   auto j = in_process({"-f", "json", "prove", "--list"}, false);
   EXPECT_EQ(j.rc, 1);
   EXPECT_NE(j.out.find("\"command\": \"prove\""), std::string::npos) << j.out;
-  EXPECT_NE(j.out.find("\"missing\": \"khospec-prove\""), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find("\"ok\": false"), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find("\"message\": \"prove runs the program khospec-prove"), std::string::npos) << j.out;
   EXPECT_NE(j.err.find("khospec-prove"), std::string::npos);
   // The real binary, alone in a directory (a hard link keeps /proc/self/exe there).
   const fs::path d = fs::path(KHOSPEC_BIN).parent_path() / ("prove-cli-test-alone-" + std::to_string(getpid()));
@@ -164,7 +168,7 @@ TEST(ProveCli, MissingHelperIsAClearError) {
   ASSERT_FALSE(ec) << ec.message();
   auto alone = spawn((d / "khospec").string(), {"-f", "json", "prove", "--list"}, "PATH=/nonexistent/khospec-test");
   EXPECT_EQ(alone.rc, 1);
-  EXPECT_NE(alone.out.find("\"missing\": \"khospec-prove\""), std::string::npos) << alone.out;
+  EXPECT_NE(alone.out.find("\"message\": \"prove runs the program khospec-prove"), std::string::npos) << alone.out;
   EXPECT_NE(alone.err.find("neither next to khospec (" + d.string() + ") nor in PATH"), std::string::npos) << alone.err;
   // Other commands do not need it.
   EXPECT_EQ(spawn((d / "khospec").string(), {"--version"}, "PATH=/nonexistent/khospec-test").rc, 0);

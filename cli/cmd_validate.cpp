@@ -293,6 +293,8 @@ int run(Context& ctx, bool dump) {
     std::vector<Diagnostic> diags = s.unread;
     diags.insert(diags.end(), shown.diagnostics().begin(), shown.diagnostics().end());
     write_json_diagnostics(w, diags);
+    // ok: every input read and no finding that fails the run (--exit-zero aside).
+    w.key("ok").value(s.unread.empty() && shown.exit_code(ctx.opts.werror) == exit_clean);
     w.end_object();
   } else {
     if (ctx.opts.verbosity >= 0) {
@@ -381,6 +383,7 @@ int cmd_rules(Context& ctx) {
     JsonWriter w(ctx.out);
     w.begin_object();
     write_json_preamble(w, "rules");
+    w.key("ok").value(true);
     w.key("rules").begin_array();
     for (const auto& r : all) {
       w.begin_object();

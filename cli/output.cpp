@@ -101,6 +101,7 @@ int dump_blobs(Context& ctx, const std::vector<NamedBlob>& blobs, std::string_vi
     std::vector<Diagnostic> diags = unread;
     diags.insert(diags.end(), all.diagnostics().begin(), all.diagnostics().end());
     write_json_diagnostics(w, diags);
+    w.key("ok").value(unread.empty() && all.exit_code(ctx.opts.werror) == exit_clean);
     w.end_object();
   } else {
     print_text_diagnostics(ctx, all);

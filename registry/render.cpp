@@ -151,9 +151,7 @@ void render_markdown(std::ostream& out) {
   }
 }
 
-void render_json(std::ostream& out) {
-  JsonWriter w(out);
-  w.begin_object();
+void write_json_fields(JsonWriter& w) {
   w.key("eras").begin_array();
   for (const Era& e : eras()) {
     w.begin_object();
@@ -204,8 +202,6 @@ void render_json(std::ostream& out) {
     w.end_object();
   }
   w.end_array();
-  w.end_object();
-  out << "\n";
 }
 
 }  // namespace khospec::registry

@@ -79,6 +79,54 @@ def test_every_error_path_prints_one_json_document() -> None:
         assert b"khospec: error: " in r.stderr, args
 
 
+def test_every_command_prints_the_envelope(corpus: pathlib.Path, source_dir: pathlib.Path) -> None:
+    """Success paths too: one document opening with format_version, tool, command, ok."""
+    good = str(corpus / "kho-v1/good/docs-example-root.dtb")
+    trace = str(source_dir / "model/memblock/testdata/alloc-sentinel-ends.trace")
+    kho = source_dir / "schemas/kho"
+    cases = [
+        ["validate", good],
+        ["dump", good],
+        ["simulate", "stale-map"],
+        ["simulate", "--list"],
+        ["memblock", "replay", trace],
+        ["compat", "--exit-zero", str(kho / "kho-v1.yaml"), str(kho / "kho-v2.yaml")],
+        ["prove", "--list", "--only", "kho/radix*"],
+        ["eras"],
+        ["rules"],
+        ["demo"],
+    ]
+    for args in cases:
+        r = native("-f", "json", *args)
+        assert r.returncode in (0, 100), (args, r.stderr)
+        doc = json.loads(r.stdout)
+        assert list(doc)[:3] == ["format_version", "tool", "command"], (args, list(doc))
+        assert doc["format_version"] == 1 and doc["command"] == args[0], args
+        assert "ok" in doc, (args, list(doc))
+
+
+def test_simulate_json_says_what_the_text_says() -> None:
+    """-f json simulate: the runs, kernels and findings the text timeline prints."""
+    text = native("simulate", "stale-map").stdout.decode()
+    doc = json.loads(native("-f", "json", "simulate", "stale-map").stdout)
+    assert doc["ok"] is True and len(doc["runs"]) == 1
+    run = doc["runs"][0]
+    assert run["scenario"] == "stale-map" and run["era"] == "v6.19"
+    ids = [f["id"] for k in run["kernels"] for f in k["findings"]]
+    assert "INV_MAP_FRESH_AT_KEXEC" in ids
+    for k in run["kernels"]:
+        for line in k["timeline"]:
+            assert line in text
+    errors = sum(f["level"] == "error" for k in run["kernels"] for f in k["findings"])
+    assert f"{errors} invariant violation(s)" in text
+    assert run["result"]["invariant_violations"] == errors
+    # -v adds every block and the memblock tables.
+    v = json.loads(native("-v", "-f", "json", "simulate", "--era", "kho-v4", "chain").stdout)
+    k1 = v["runs"][0]["kernels"][0]
+    assert k1["memblock"]["reserved"]["cnt"] == len(k1["memblock"]["reserved"]["regions"])
+    assert len(k1["outgoing_blocks"]["blocks"]) == k1["outgoing_blocks"]["count"]
+
+
 def test_validate_goes_on_past_an_unreadable_file(corpus: pathlib.Path) -> None:
     good = str(corpus / "kho-v1/good/docs-example-root.dtb")
     r = native("-f", "json", "validate", "/nonexistent", good)

@@ -11,6 +11,8 @@
 
 #include "model/kho/machine.hpp"
 
+namespace khospec { class JsonWriter; }
+
 namespace khospec::model {
 
 struct ScenarioStep {
@@ -65,6 +67,9 @@ std::string errno_name(int err);
 // Readable timeline: per kernel its memblock tables, scratch, preserved set,
 // state changes, dmesg lines and findings.
 void render_run_text(std::ostream& out, const Scenario& s, const ScenarioRun& run, bool verbose);
+// The same as one JSON object (scenario_json.cpp); `verbose` adds every block
+// and the memblock tables, as -v does to the text.
+void write_run_json(JsonWriter& w, const Scenario& s, const ScenarioRun& run, bool verbose);
 // Writes, per kernel N of the run, what a capture of that kernel holds (the
 // layout of the captured hand-overs): kN/out_fdt.dtb, kN/out_sub_fdt_NAME.dtb or
 // kN/out_sub_blob_NAME.bin, kN/out_scratch_{phys,len}.txt (out_bootmem_* where

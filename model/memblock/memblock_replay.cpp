@@ -351,6 +351,7 @@ int memblock_replay(std::istream& in, std::string_view name, std::ostream& out, 
   JsonWriter w(out);
   if (opts.json) {
     w.begin_object();
+    if (opts.json_preamble) opts.json_preamble(w);
     w.key("trace").value(name);
     w.key("calls").begin_array();
   }

@@ -23,10 +23,14 @@
 #include <iosfwd>
 #include <string_view>
 
+namespace khospec { class JsonWriter; }
+
 namespace khospec::model {
 
 struct ReplayOptions {
   bool json = false;
+  // Called first inside the JSON document (the CLI's envelope keys).
+  void (*json_preamble)(JsonWriter&) = nullptr;
 };
 
 // Reads a memblock call trace, executes it, writes results to `out`.
