@@ -20,6 +20,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 from . import _core
 from ._core import Blob, Diagnostic, Error, MemoryImage, Report
 from . import model
+from .model import simulate
 
 __version__: str = _core.__version__
 
@@ -41,6 +42,7 @@ __all__ = [
     "preserved",
     "prove",
     "rules",
+    "simulate",
     "validate",
 ]
 
@@ -74,7 +76,7 @@ def validate(
     as_era: Optional[str] = None,
     endian: str = "little",
     kho_v1_bitmap: Optional[str] = None,
-    scratch: Optional[List[Tuple[int, int]]] = None,
+    scratch: Union[List[Tuple[int, int]], str, None] = None,
     fdt_phys: Optional[int] = None,
 ) -> Report:
     """Check a KHO hand-over like ``khospec validate``.
@@ -84,10 +86,13 @@ def validate(
     ``-W``/``-E``). ``as_era`` checks the blob against another era's reader
     (``validate --as``). With ``memory`` the preserved map and the sub-blobs are
     followed too and ``Report.preserved`` is set; ``scratch`` (``(addr, size)``
-    pairs) and ``fdt_phys`` (where the root lies in ``memory``) are ``--scratch``
-    and ``--fdt-phys``. ValueError for a bad option, LookupError for an unknown
+    pairs, or any ``--scratch`` spelling: ``"ADDR+SIZE,..."``, a directory of
+    scratch files) and ``fdt_phys`` (where the root lies in ``memory``) are
+    ``--scratch`` and ``--fdt-phys``. ValueError for a bad option, LookupError for an unknown
     rule, OSError for an unreadable path.
     """
+    if isinstance(scratch, str):
+        scratch = _core.parse_scratch(scratch)
     try:
         return _core.validate(_blob(blob), _memory(memory), abi, dict(rules) if rules else None, as_era, endian,
                               kho_v1_bitmap, scratch, fdt_phys)
@@ -242,8 +247,29 @@ def abi_dump(era: str) -> Dict[str, Any]:
     return json.loads(_core.abi_dump_json(era))
 
 
-def prove(only: Optional[str] = None, era: Optional[str] = None, timeout: Optional[float] = None) -> List[Dict[str, Any]]:
-    """Run the spec's Z3 proof obligations (``khospec prove``); one dict per obligation."""
+def prove(
+    only: Optional[str] = None,
+    era: Optional[str] = None,
+    timeout: Optional[float] = None,
+    k: Optional[int] = None,
+    bmc: Optional[int] = None,
+    jobs: int = 2,
+    lemmas: bool = True,
+    list_only: bool = False,
+) -> List[Dict[str, Any]]:
+    """Run the spec's Z3 proof obligations like ``khospec prove``; one dict per obligation.
+
+    ``only`` (glob or substring), ``era``, ``timeout`` (seconds per query), ``k``
+    (region bound, 2..8), ``bmc`` (state-machine depth, 1..16), ``jobs`` and
+    ``lemmas=False`` (``--no-lemmas``) are the CLI's options; ``list_only=True``
+    lists the selection without solving (``--list``). ValueError for a bad value
+    or a pattern that matches nothing.
+    """
     from . import _prove  # loads the solver: only when asked to prove
 
-    return list(json.loads(_prove.run(only, era, timeout)))
+    extra: Dict[str, Any] = {"jobs": jobs, "lemmas": lemmas, "list": list_only}
+    if k is not None:
+        extra["k"] = k
+    if bmc is not None:
+        extra["bmc"] = bmc
+    return list(json.loads(_prove.run(only, era, timeout, **extra)))

@@ -62,11 +62,15 @@ def scenarios() -> List[str]:
     return _core.scenarios()
 
 
-def simulate(scenario: str = "chain", era: Optional[str] = None) -> List[Dict[str, Any]]:
-    """Run a scenario: a built-in name (every era, or ``era``), a YAML file or YAML text.
+def simulate(scenario: str = "chain", era: Optional[str] = None, out: Optional[str] = None) -> List[Dict[str, Any]]:
+    """Run a scenario like ``khospec simulate``: a built-in name (every era, or ``era``), a YAML file or YAML text.
 
     Returns one dict per run: ``name``, ``era``, ``ok``, ``error``, ``steps``,
     ``kernels`` (each with ``incoming``/``outgoing`` blocks and ``findings``)
-    and ``text`` (the CLI's rendering).
+    and ``text`` (the CLI's rendering). ``out`` writes what ``--out DIR`` writes
+    (per kernel ``kN/out_fdt.dtb``, sub-blobs, scratch files and ``memory.elf``
+    at its kexec; a built-in under ``DIR/ERA/``). ``ValueError`` for a name that
+    is no built-in or a scenario with errors, ``OSError`` for a file that cannot
+    be read or written.
     """
-    return _core.simulate(scenario, era)
+    return _core.simulate(scenario, era, out)

@@ -53,7 +53,8 @@ PyImage image_from_elf(std::vector<std::uint8_t> elf, const std::string& name) {
 }  // namespace
 
 void init_machine(py::module_& m) {
-  py::class_<PyKernel>(m, "Kernel")
+  py::class_<PyKernel>(m, "Kernel",
+                      "One kernel of a Machine's chain: its preservation API, debugfs out/, memblock and findings.")
       .def_property_readonly("era", [](const PyKernel& k) { return std::string(k.k().era().name); })
       .def_property_readonly("index", [](const PyKernel& k) { return k.k().index() + 1; })  // kernel 1, 2, 3...
       .def_property_readonly("kho_boot", [](const PyKernel& k) { return k.k().kho_boot(); })
@@ -162,7 +163,8 @@ void init_machine(py::module_& m) {
         return "<Kernel " + std::to_string(k.k().index() + 1) + " " + std::string(k.k().era().name) + ">";
       });
 
-  py::class_<MachineHolder, std::shared_ptr<MachineHolder>>(m, "Machine")
+  py::class_<MachineHolder, std::shared_ptr<MachineHolder>>(m, "Machine",
+                                                          "The KHO model's machine: boot a kernel of a release, preserve, kexec from bytes.")
       .def(py::init([](const py::object& ram, int nodes, const std::string& arch) {
         if (nodes < 1 || nodes > 64) throw py::value_error("nodes must be 1..64");
         auto cfg = model::machine_with_ram(size_arg(ram), nodes);

@@ -6,7 +6,7 @@
 namespace khospec::bindings {
 
 void init_memblock(py::module_& m) {
-  py::class_<model::Memblock>(m, "Memblock")
+  py::class_<model::Memblock>(m, "Memblock", "The memblock model: mm/memblock.c's regions and calls, per era.")
       .def(py::init([](const std::string& era) {
         model::MemblockConfig c;
         if (era == "v6.12") c.era = model::Era::v6_12;

@@ -80,7 +80,7 @@ void init_simulate(py::module_& m) {
                           r.describe());
   }, py::arg("name"));
   m.def("scenarios", [] { return model::builtin_scenarios(); });
-  m.def("simulate", [](const std::string& scenario, const std::optional<std::string>& era) {
+  m.def("simulate", [](const std::string& scenario, const std::optional<std::string>& era, const std::optional<std::string>& out_dir) {
     // A built-in name, a YAML file or YAML text.
     std::vector<std::pair<std::string, std::string>> texts;  // (display name, yaml)
     const auto names = model::builtin_scenarios();
@@ -98,6 +98,13 @@ void init_simulate(py::module_& m) {
       } else {
         texts.push_back({"<text>", scenario});
       }
+    } else if (scenario.find('/') == std::string::npos && scenario.find('.') == std::string::npos &&
+               !std::ifstream(scenario)) {
+      // A bare word that names no built-in: a misspelt name, not a missing file.
+      std::string known;
+      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+      throw py::value_error("'" + scenario + "' is neither a built-in scenario (" + known +
+                            ") nor a scenario file or YAML text");
     } else {
       auto b = read_file(scenario, 1u << 20);  // OSError for a missing file
       texts.push_back({scenario, std::string(b.begin(), b.end())});
@@ -115,12 +122,23 @@ void init_simulate(py::module_& m) {
       model::ScenarioRun run;
       {
         py::gil_scoped_release nogil;
-        run = model::run_scenario(*s);
+        run = model::run_scenario(*s, out_dir.has_value());
+      }
+      if (out_dir) {
+        // As `simulate --out`: one folder per era for a built-in.
+        const std::string dir = texts.size() > 1 || std::find(names.begin(), names.end(), scenario) != names.end()
+                                    ? *out_dir + "/" + std::string(registry::era_name(s->kernel.era))
+                                    : *out_dir;
+        std::string error;
+        if (!model::write_run_files(run, dir, error)) {
+          PyErr_SetString(PyExc_OSError, error.c_str());
+          throw py::error_already_set();
+        }
       }
       out.append(run_to_dict(*s, run));
     }
     return out;
-  }, py::arg("scenario") = "chain", py::arg("era") = py::none());
+  }, py::arg("scenario") = "chain", py::arg("era") = py::none(), py::arg("out") = py::none());
 }
 
 }  // namespace khospec::bindings

@@ -183,6 +183,14 @@ void init_validate(py::module_& m) {
   m.def("handover_json", &do_handover_json, py::arg("blob"), py::arg("memory") = nullptr, py::arg("depth") = -1,
         py::arg("summary") = false, py::arg("endian") = "little", py::arg("release") = py::none());
   m.def("known_abis", [] { return conformance::known_abis(); });
+  m.def("parse_scratch", [](const std::string& arg) {
+    std::vector<conformance::ScratchArea> areas;
+    std::string error;
+    if (!conformance::parse_scratch(arg, areas, error)) throw py::value_error(error);
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+    for (const auto& a : areas) out.emplace_back(a.addr, a.size);
+    return out;
+  }, py::arg("arg"), "--scratch ARG as (addr, size) pairs: ADDR+SIZE[,...], PHYS:LEN files or a directory.");
   m.def("rules", [] {
     py::list l;
     for (const auto& r : rules()) {

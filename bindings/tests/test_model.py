@@ -152,3 +152,20 @@ def test_simulate_builtin_and_yaml() -> None:
         khospec.model.simulate("kernel: {era: v9}\nsteps: [boot]\n")
     with pytest.raises(OSError):
         khospec.model.simulate("/nonexistent/scenario.yaml")
+
+
+def test_simulate_at_package_level_mirrors_the_cli(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    assert khospec.simulate is khospec.model.simulate
+    with pytest.raises(ValueError, match="neither a built-in scenario .*chain"):
+        khospec.simulate("nope")
+    with pytest.raises(OSError):
+        khospec.simulate("no/such/file.yaml")
+    runs = khospec.simulate("chain", era="kho-v4", out=str(tmp_path))
+    assert len(runs) == 1 and runs[0]["ok"]
+    k1 = tmp_path / "kho-v4" / "k1"
+    assert (k1 / "out_fdt.dtb").exists() and (k1 / "memory.elf").exists()
+    # The stage validates against its own memory, as the CLI's round trip does.
+    report = khospec.validate(str(k1 / "out_fdt.dtb"), memory=str(k1 / "memory.elf"), scratch=str(k1))
+    assert report.exit_code == 0, [str(d) for d in report]

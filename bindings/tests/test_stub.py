@@ -95,3 +95,32 @@ def test_prove_module_is_separate_and_matches_its_stub() -> None:
     stub = ast.parse(pathlib.Path(khospec.__file__).with_name("_prove.pyi").read_text())
     names = {n.name for n in stub.body if isinstance(n, ast.FunctionDef)}
     assert names == {n for n in vars(_prove) if not n.startswith("__")}
+
+
+def _documented(obj: object) -> bool:
+    doc = inspect.getdoc(obj) or ""
+    # pybind11's generic texts (a bare signature, staticmethod's own doc) are not documentation.
+    generic = doc.startswith("staticmethod(function)") or doc.startswith("(self") or doc.strip() == ""
+    return not generic and not (doc.count("\n") == 0 and doc.rstrip().endswith(")") and "->" in doc)
+
+
+def test_help_documents_every_public_name() -> None:
+    """help(khospec) explains every public name: functions, classes and their members."""
+    missing = []
+    for name in khospec.__all__:
+        obj = getattr(khospec, name)
+        if inspect.ismodule(obj):
+            for sub in getattr(obj, "__all__", []):
+                if not _documented(getattr(obj, sub)):
+                    missing.append(f"{name}.{sub}")
+            continue
+        if not _documented(obj):
+            missing.append(name)
+        if inspect.isclass(obj) and not issubclass(obj, BaseException):
+            for member, value in vars(obj).items():
+                if member.startswith("_"):
+                    continue
+                target = value.fget if isinstance(value, property) else getattr(obj, member)
+                if not _documented(target) and not _documented(value):
+                    missing.append(f"{name}.{member}")
+    assert not missing, f"no docstring in help(): {missing}"

@@ -45,7 +45,7 @@ def test_validate_bad_blob_yields_findings_not_exceptions(corpus: pathlib.Path) 
     d = next(d for d in r if d.rule == "kho_map_empty")
     assert d.level == "warning" and d.node == "/" and d.prop == "preserved-memory-map"
     assert isinstance(d.offset, int) and d.offset > 0
-    assert d.hint and d.hints and d.category == "kho"
+    assert d.hints and all(d.hints) and d.category == "kho"
     assert "kho_map_empty" in str(d) and "kho_map_empty" in repr(d)
     assert r[0].rule == rules[0] and r[-1].rule == rules[-1]
     with pytest.raises(IndexError):

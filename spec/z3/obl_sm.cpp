@@ -140,6 +140,17 @@ void sm_family(std::vector<Obligation>& out, const ProveOptions& opts, Mutation)
     }
     std::string id = prop.substr(0, prop.find('/'));
     Conj goals = {{id, !bad}};
+    // A trace worth reading: the violation loses something preserved, and
+    // every step before it succeeded (no refused no-ops padding the bound).
+    {
+      expr loses = c.bool_val(false), clean = c.bool_val(true), before = c.bool_val(false);
+      for (unsigned t = 0; t < steps; ++t) {
+        loses = loses || (viol[t] && st[t].P != bu(0));
+        clean = clean && (before || ret[t] == c.bv_val(0, ret[t].get_sort().bv_size()));
+        before = before || viol[t];
+      }
+      q.prefer = {loses, clean};
+    }
     std::vector<SmState> states = st;
     return prove_goals(q, hyps, goals, [=, &tr](const z3::model& m) {
       std::ostringstream o;
@@ -159,17 +170,46 @@ void sm_family(std::vector<Obligation>& out, const ProveOptions& opts, Mutation)
       };
       o << "  era " << tr.name << ", blocks B0..B" << kU - 1 << " (abstract preserved blocks)\n";
       o << "  state 0: " << state_str(states[0]) << "\n";
+      unsigned idle = 0;  // refused steps that changed nothing, shown as a count
       for (unsigned t = 0; t < ev.size(); ++t) {
         const auto e = val(m, ev[t]);
         std::string what = ev_name(static_cast<unsigned>(e));
         if (e == EV_PRES || e == EV_UNPRES) what += "(" + set_str(blk[t]).substr(1, 2) + ")";
         if ((e == EV_W0 || e == EV_W1) && is_true(m, fail[t])) what += " with a failing notifier";
-        o << "  " << t + 1 << ". " << what << " -> ret " << static_cast<std::int64_t>(val(m, ret[t])) << "; "
-          << state_str(states[t + 1]) << "\n";
-        if (is_true(m, viol[t])) {
-          o << "  violated here: " << prop << "\n";
-          break;
+        const bool violated = is_true(m, viol[t]);
+        const auto rv = static_cast<std::int64_t>(val(m, ret[t]));
+        if (!violated && rv != 0 && state_str(states[t + 1]) == state_str(states[t])) {
+          ++idle;
+          continue;
         }
+        if (idle) o << "  (" << idle << " refused step(s) that changed nothing)\n";
+        idle = 0;
+        o << "  " << t + 1 << ". " << what << " -> ret " << rv << "; " << state_str(states[t + 1]) << "\n";
+        if (!violated) continue;
+        o << "  violated here: " << prop << "\n";
+        // What the next kernel gets, as `simulate` says it (the state kexec saw).
+        // kexec sees the state before its step; a finalize's result is the state after it.
+        const bool after = prop.rfind("INV_FINALIZED_MAP_EXACT", 0) == 0;
+        const SmState& at = states[after ? t + 1 : t];
+        const auto P = val(m, at.P), mp = val(m, at.map), ms = val(m, at.mapst);
+        auto set_of = [&](std::uint64_t x) {
+          std::string s = "{";
+          for (unsigned i = 0; i < kU; ++i)
+            if (x >> i & 1) s += std::string(s.size() > 1 ? "," : "") + "B" + std::to_string(i);
+          return s + "}";
+        };
+        if (prop.rfind("INV_FINALIZED_MAP_EXACT", 0) == 0) {
+          o << "  consequence: FINALIZED with the map " << (ms < 3 ? mapn[ms] : "?")
+            << (ms == MAP_VALID ? " " + set_of(mp) : "") << " while " << set_of(P)
+            << " is preserved: a kexec now hands the next kernel " << (ms == MAP_VALID ? "the wrong set" : "a map that is not there")
+            << "\n";
+        } else {
+          const std::uint64_t revived = ms == MAP_VALID ? mp : 0;
+          o << "  consequence: the next kernel revives " << set_of(revived)
+            << (ms == MAP_VALID ? " (the map as last serialized)" : ms == MAP_NONE ? " (no map was serialized)" : " (the map was freed)")
+            << "; preserved but lost: " << set_of(P & ~revived) << "\n";
+        }
+        break;
       }
       return o.str();
     });

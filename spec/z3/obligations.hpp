@@ -27,6 +27,9 @@ struct Query {
   unsigned subqueries = 0;
   double slowest_s = 0;
   std::string slowest;
+  // What a counterexample should show when it can: tried in order once a
+  // refutation is found (after kernel_producible()), each kept if satisfiable.
+  std::vector<z3::expr> prefer;
 };
 
 struct Obligation {

@@ -10,6 +10,9 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <set>
+
+#include "model/memblock/memblock.hpp"
 
 namespace khospec::spec::z3enc {
 
@@ -109,6 +112,77 @@ std::vector<std::string> ids_only(std::vector<std::string> v) {
   return o;
 }
 
+// The 64-bit constants a query's assertions mention (the counterexample's
+// free values).
+void collect_consts(const expr& e, std::set<unsigned>& seen, std::vector<expr>& out) {
+  if (!seen.insert(e.id()).second) return;
+  const bool narrow = e.is_const() && e.is_bv() && (e.decl().name().str().find("nid") != std::string::npos ||
+                                                    e.decl().name().str().find("flags") != std::string::npos);
+  if (e.is_const() && e.is_bv() && (e.get_sort().bv_size() == 64 || narrow) && e.decl().decl_kind() == Z3_OP_UNINTERPRETED) {
+    out.push_back(e);
+    return;
+  }
+  if (e.is_app())
+    for (unsigned i = 0; i < e.num_args(); ++i) collect_consts(e.arg(i), seen, out);
+}
+
+// What a kernel can produce (x86-64 and arm64: MAX_PHYSMEM_BITS <= 52, 4 KiB
+// pages): every address and size below 2^52, a page frame number below 2^40,
+// a scratch area page-aligned (kho_reserve_scratch() allocates whole pages),
+// a node id NUMA_NO_NODE or below MAX_NUMNODES (1024), region flags the
+// kernel defines (a reserved region only RSRV_NOINIT and RSRV_KERN).
+// A counterexample is searched for there first; a bound the query itself
+// contradicts (an -errno as u64) simply leaves that model unused.
+expr kernel_producible(z3::context& c, const std::vector<expr>& consts) {
+  expr e = c.bool_val(true);
+  for (const auto& k : consts) {
+    const std::string n = k.decl().name().str();
+    const unsigned w = k.get_sort().bv_size();
+    if (n.find("nid") != std::string::npos) e = e && (k == c.bv_val(-1, w) || z3::ult(k, c.bv_val(1024, w)));
+    else if (n.find("flags") != std::string::npos) {
+      const unsigned known = n.rfind("reserved[", 0) == 0 ? model::MEMBLOCK_RSRV_NOINIT | model::MEMBLOCK_RSRV_KERN
+                                                          : 2 * model::MEMBLOCK_KHO_SCRATCH - 1;
+      e = e && (k & c.bv_val(~known, w)) == c.bv_val(0, w);
+    }
+    else if (n.find("pfn") != std::string::npos) e = e && z3::ult(k, c.bv_val(std::uint64_t{1} << 40, 64));
+    else e = e && z3::ult(k, c.bv_val(std::uint64_t{1} << 52, 64));
+    if (n.rfind("scratch[", 0) == 0) e = e && (k & c.bv_val(0xfffu, 64)) == c.bv_val(0u, 64);
+  }
+  return e;
+}
+
+// The solver's model, or one inside kernel_producible() when one exists.
+z3::model kernel_model(Query& q, z3::solver& s, std::string& note) {
+  std::set<unsigned> seen;
+  std::vector<expr> consts;
+  const z3::expr_vector as = s.assertions();
+  for (unsigned i = 0; i < as.size(); ++i) collect_consts(as[i], seen, consts);
+  const z3::model first = s.get_model();
+  s.push();
+  s.add(kernel_producible(q.c, consts));
+  const auto res = check_one(q, s, "kernel-producible counterexample");
+  if (res == z3::sat) {
+    z3::model m = s.get_model();
+    unsigned kept = 1;
+    for (const auto& p : q.prefer) {
+      s.push();
+      s.add(p);
+      if (check_one(q, s, "preferred counterexample") != z3::sat) {
+        s.pop();
+        continue;
+      }
+      m = s.get_model();
+      ++kept;
+    }
+    for (unsigned i = 0; i < kept; ++i) s.pop();
+    return m;
+  }
+  s.pop();
+  note = "  (no counterexample has every address below 2^52 and page-aligned scratch: this one lies outside\n"
+         "   what a kernel produces)\n";
+  return first;
+}
+
 }  // namespace
 
 Generic mk_generic(z3::context& c, const std::string& id, const std::vector<std::string>& names,
@@ -157,11 +231,12 @@ Outcome prove_goals(Query& q, const Conj& hyps_in, const Conj& goals, const Rend
         case z3::sat: {
           Outcome o;
           o.verdict = Verdict::refuted;
-          const z3::model m = s.get_model();
+          std::string note;
+          const z3::model m = kernel_model(q, s, note);
           for (const auto& g : goals)
             if (is_false(m, g.e) && std::find(o.failing.begin(), o.failing.end(), g.id) == o.failing.end())
               o.failing.push_back(g.id);
-          o.counterexample = render ? render(m) : std::string{};
+          o.counterexample = note + (render ? render(m) : std::string{});
           return o;
         }
         case z3::unknown: {
@@ -201,7 +276,7 @@ ObligationResult run_one(const Obligation& ob, const ProveOptions& opts) {
   const auto t0 = std::chrono::steady_clock::now();
   try {
     z3::context c;
-    Query q{c, opts, ob.info.name, 0, 0, {}};
+    Query q{c, opts, ob.info.name, 0, 0, {}, {}};
     Outcome o = ob.run(q);
     r.verdict = o.verdict;
     r.failing = ids_only(o.failing);
