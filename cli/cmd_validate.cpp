@@ -158,7 +158,7 @@ int setup(Context& ctx, Setup& s, bool dump) {
     in.name = path;
     std::ostringstream why;
     Context quiet{ctx.opts, ctx.out, why, ctx.in};
-    if (!read_input(quiet, path, in.bytes)) {
+    if (!read_input(quiet, path, in.bytes, &in.size)) {
       ctx.err << why.str();
       s.unread.push_back(unread_input(path, error_message(why.str())));
       continue;
@@ -237,6 +237,7 @@ int run(Context& ctx, bool dump) {
   for (const auto& in : s.inputs) {
     ValidateOptions vo = s.vo;
     vo.read.file = in.name;
+    vo.read.input_size = in.size;
     Report r;
     results.push_back(validate(in.bytes, in.root ? img : nullptr, vo, r));
     all.append(r);
@@ -272,7 +273,7 @@ int run(Context& ctx, bool dump) {
       const auto& v = results[i];
       w.begin_object();
       w.key("file").value(s.inputs[i].name);
-      w.key("size").value(static_cast<std::uint64_t>(s.inputs[i].bytes.size()));
+      w.key("size").value(std::max<std::uint64_t>(s.inputs[i].size, s.inputs[i].bytes.size()));
       w.key("ok").value(v.blob.ok());
       w.key("abi").value(v.abi);
       w.key("schema").value(v.schema_id);

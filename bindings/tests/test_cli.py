@@ -111,3 +111,49 @@ def test_messages_say_what_is_wrong(corpus: pathlib.Path, source_dir: pathlib.Pa
                    str(stage / "mem_out_fdt_0x1f5000.bin"))
     assert b"does NOT hold this FDT there" in wrong.stdout, wrong.stdout
     assert b"found in the image" not in wrong.stdout
+
+
+def test_input_errors_are_not_findings(tmp_path: pathlib.Path) -> None:
+    # A closed or empty stdin is no hand-over: an input error, not fdt_empty.
+    for shell in ('"$0" validate - </dev/null', '"$0" validate - <&-', '"$0" -f json validate - </dev/null'):
+        r = subprocess.run(["sh", "-c", shell, os.environ["KHOSPEC_BIN"]], capture_output=True, check=False)
+        assert r.returncode == 1, (shell, r.stderr)
+        assert b"standard input is closed or empty" in r.stderr, (shell, r.stderr)
+        assert b"fdt_empty" not in r.stdout + r.stderr
+    # An empty file stays a finding (an unfinalized debugfs fdt).
+    empty = tmp_path / "empty.dtb"
+    empty.write_bytes(b"")
+    assert native("validate", str(empty)).returncode == 100
+    # A device has no size: said as such, exit 1.
+    r = native("validate", "--memory", "/dev/zero", str(empty))
+    assert r.returncode == 1 and b"/dev/zero: is a character device, not a regular file" in r.stderr, r.stderr
+
+
+# Runs the binary in a child of a fresh interpreter and returns its max RSS in KiB.
+RSS = (
+    "import resource, subprocess, sys\n"
+    "subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, capture_output=True)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def test_too_large_says_the_size_and_does_not_read_it(tmp_path: pathlib.Path) -> None:
+    size = 100_000_000
+    header = (0xD00DFEED).to_bytes(4, "big") + size.to_bytes(4, "big") + bytes(32)
+    for name, head in (("big.dtb", header), ("big.bin", b"not an fdt")):
+        f = tmp_path / name
+        with open(f, "wb") as out:
+            out.write(head)
+            out.truncate(size)  # sparse: the size is real, the disk cost is not
+        doc = json.loads(native("-f", "json", "validate", str(f)).stdout)
+        [d] = doc["diagnostics"]
+        assert d["rule"] == "fdt_too_large" and f"input is {size} bytes" in d["message"], d
+        assert doc["files"][0]["size"] == size
+        rss = int(subprocess.run([sys.executable, "-c", RSS, os.environ["KHOSPEC_BIN"], "validate", str(f)],
+                                 capture_output=True, check=True).stdout)
+        print(f"{name}: max RSS {rss} KiB")
+        assert rss < 48 * 1024, rss  # reading it whole cost 137 MB
+    # Through a pipe the size is counted, and an FDT header's totalsize stops the keeping.
+    r = subprocess.run([os.environ["KHOSPEC_BIN"], "validate", "-"], input=header + bytes(size - len(header)),
+                       capture_output=True, check=False)
+    assert r.returncode == 100 and f"input is {size} bytes".encode() in r.stderr, r.stderr

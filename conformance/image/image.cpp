@@ -79,6 +79,16 @@ bool MemoryImage::from_file(const std::string& path, std::optional<std::uint64_t
                    "capture's memory.elf) or a raw image with --memory-base";
     return false;
   }
+  if (!S_ISREG(st.st_mode)) {
+    // A device or a pipe has no size to bound the reads by (/dev/zero and
+    // /dev/mem say 0): refuse it as an input problem rather than call it empty.
+    const char* what = S_ISCHR(st.st_mode) ? "a character device" : S_ISBLK(st.st_mode) ? "a block device"
+                       : S_ISFIFO(st.st_mode) ? "a pipe" : "not a regular file";
+    error = path + ": is " + std::string(what) + ", not a regular file, so its size cannot be known; --memory reads "
+                   "a file (an ELF core: QEMU dump-guest-memory, /proc/kcore, a capture's memory.elf, or a raw image "
+                   "with --memory-base)";
+    return false;
+  }
   MemoryImage img;
   img.name_ = path;
   img.owner_ = holder;
