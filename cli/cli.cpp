@@ -36,7 +36,8 @@ const std::vector<Command>& commands() {
       {"memblock", "memblock replay TRACE|-",
        "replay a memblock call trace on the reference model and print the region tables",
        {},
-       cmd_memblock},
+       cmd_memblock,
+       memblock_help},
       {"simulate", "simulate [SCENARIO.yaml|NAME] [--era ERA] [--out DIR] [--list]",
        "run a KHO scenario (default: the kernel 1 -> 2 -> 3 chain, every era) on the reference model",
        {{"era", true, "run a built-in scenario for this era (or release) only", true},
@@ -193,6 +194,7 @@ void print_command_help(std::ostream& o, const Command& c) {
       if (opt.era) o << std::string(col + 2, ' ') << "ERA: " << registry::valid_names() << '\n';
     }
   }
+  if (c.more_help) c.more_help(o);
   o << "\nCommon options: see `khospec --help`.\n";
 }
 
