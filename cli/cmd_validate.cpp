@@ -252,10 +252,11 @@ int run(Context& ctx, bool dump) {
     }
     check_metadata_chain(hs, names, all);
   }
+  for (const auto& in : s.inputs) s.rules.add_input(in.name, in.bytes);
   Report shown = s.rules.filter(all);
   if (!dump && ctx.opts.extra.count("write-baseline")) {
     std::string err;
-    if (!RuleConfig::write_baseline(ctx.opts.extra["write-baseline"], shown, err)) {
+    if (!s.rules.write_baseline(ctx.opts.extra["write-baseline"], shown, err)) {
       ctx.err << "khospec: error: " << err << "\n";
       return exit_error;
     }
