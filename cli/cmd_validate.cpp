@@ -2,6 +2,7 @@
 // khospec dump --memory IMAGE FILE ...   (the tree plus the decoded preserved set)
 // khospec rules [--markdown]
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -87,15 +88,40 @@ int setup(Context& ctx, Setup& s, bool dump) {
     if (!x.count("memory")) return usage_error(ctx, "--memory-base needs --memory IMAGE");
     base = *v;
   }
-  if (ctx.opts.multi["memory"].size() > 1)
-    return usage_error(ctx, "--memory given " + std::to_string(ctx.opts.multi["memory"].size()) +
-                                " times: one memory image per run (an ELF core can hold every page)");
   if (x.count("fdt-phys") && !x.count("memory") && !x.count("live"))
     return usage_error(ctx, "--fdt-phys says where the root lies in a memory image: it needs --memory IMAGE");
   if (x.count("memory")) {
+    // Page files (FILE@ADDR, a directory of a capture's mem_*_0xADDR.bin) combine
+    // into one image; an ELF core or a raw image stands alone.
+    std::vector<PageFile> pages;
+    std::vector<std::string> wholes;
+    std::string names;
+    for (const auto& m : ctx.opts.multi["memory"]) {
+      names += (names.empty() ? "" : ",") + m;
+      std::error_code ec;
+      if (auto pf = parse_page_file(m)) {
+        pages.push_back(*pf);
+      } else if (auto dir = std::filesystem::is_directory(m, ec) ? page_files_in(m) : std::vector<PageFile>{};
+                 !dir.empty()) {
+        pages.insert(pages.end(), dir.begin(), dir.end());
+      } else {
+        wholes.push_back(m);
+      }
+    }
+    if (wholes.size() > 1)
+      return usage_error(ctx, "--memory given " + std::to_string(wholes.size()) +
+                                  " images: one ELF core or raw image per run (an ELF core can hold every page; "
+                                  "page files combine as FILE@ADDR or a directory of mem_*_0xADDR.bin)");
+    if (!wholes.empty() && !pages.empty())
+      return usage_error(ctx, "--memory " + wholes.front() +
+                                  " is a whole image: it does not combine with page files (FILE@ADDR, a directory)");
+    if (!pages.empty() && base)
+      return usage_error(ctx, "--memory-base places one raw image; page files carry their own address (FILE@ADDR)");
     MemoryImage img;
     std::string err;
-    if (!MemoryImage::from_file(x["memory"], base, img, s.pre, err)) {
+    const bool ok = pages.empty() ? MemoryImage::from_file(wholes.front(), base, img, s.pre, err)
+                                  : MemoryImage::from_pages(pages, names, img, err);
+    if (!ok) {
       ctx.err << "khospec: error: " << err << "\n";
       return exit_error;
     }

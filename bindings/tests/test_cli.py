@@ -92,9 +92,9 @@ def test_messages_say_what_is_wrong(corpus: pathlib.Path, source_dir: pathlib.Pa
     good = str(corpus / "kho-v1/good/docs-example-root.dtb")
     cases = [
         (["validate", str(tmp_path)], b"is a directory"),
-        (["validate", "--memory", str(tmp_path), good], b"is a directory; --memory takes one ELF core"),
+        (["validate", "--memory", str(tmp_path), good], b"is a directory without page files (mem_*_0xADDR.bin)"),
         (["validate", "--fdt-phys", "0x1000", good], b"it needs --memory IMAGE"),
-        (["validate", "--memory", good, "--memory", good, good], b"--memory given 2 times"),
+        (["validate", "--memory", good, "--memory", good, good], b"--memory given 2 images"),
         (["-q", "-v", "validate", good], b"-q and -v contradict"),
         (["--werror", "--exit-zero", "validate", good], b"--werror and --exit-zero contradict"),
     ]
@@ -157,3 +157,52 @@ def test_too_large_says_the_size_and_does_not_read_it(tmp_path: pathlib.Path) ->
     r = subprocess.run([os.environ["KHOSPEC_BIN"], "validate", "-"], input=header + bytes(size - len(header)),
                        capture_output=True, check=False)
     assert r.returncode == 100 and f"input is {size} bytes".encode() in r.stderr, r.stderr
+
+
+DUMPS = pathlib.Path(__file__).resolve().parents[2] / "../shared/dumps"
+
+
+def memory_of(*args: str) -> "tuple[int, list, int]":
+    """validate -f json dump: (exit code, decoded blocks, size of the followed hand-over)."""
+    r = native("-f", "json", "dump", *args)
+    doc = json.loads(r.stdout)
+    f = doc["files"][0]
+    return r.returncode, f["memory"]["blocks"], len(json.dumps(f["handover"]))
+
+
+def test_page_files_read_as_one_image() -> None:
+    # A capture's page files validate a hand-over as its memory.elf does: the
+    # outgoing k2 -> k3 hand-over (the map, every blob) and k1's, in both eras.
+    for era in ("kho-v1-linux-6.16", "kho-v4-linux-7.3"):
+        for stage in ("recursive-3stage/k2", "test-kho-2stage/k1"):
+            st = DUMPS / era / stage
+            pages = memory_of("--memory", str(st), "--scratch", str(st), str(st / "out_fdt.dtb"))
+            elf = memory_of("--memory", str(st / "memory.elf"), "--scratch", str(st), str(st / "out_fdt.dtb"))
+            assert pages == elf and pages[0] == 0 and pages[1], (era, stage)
+            r = native("validate", "--memory", str(st), "--scratch", str(st), str(st / "out_fdt.dtb"))
+            assert r.returncode == 0 and b"0 error(s), 0 warning(s)" in r.stdout, (era, stage, r.stdout, r.stderr)
+    # FILE@ADDR, repeated: 6.16 kho-only k1's chunk and its 512-byte bitmap.
+    st = DUMPS / "kho-v1-linux-6.16/kho-only-2stage/k1"
+    chunk = f"{st}/mem_chunk_0_0x15f000.bin@0x15f000"
+    bitmap = f"{st}/mem_bitmap_c0_e0_order0_start0x0_at0x3d5e00.bin@0x3d5e00"
+    rc, blocks, _ = memory_of("--memory", chunk, "--memory", bitmap, str(st / "out_fdt.dtb"))
+    assert rc == 0 and blocks == [{"phys": "0x3de000", "order": 0, "size": "0x1000"}], blocks  # the root FDT page
+    # Without the bitmap the map is not all there: a finding, not a guess.
+    assert native("validate", "--memory", chunk, str(st / "out_fdt.dtb")).returncode == 100
+    # Overlapping page files must agree; two whole images, or one with pages, are refused.
+    refused = [
+        (["--memory", chunk, "--memory", bitmap.replace("@0x3d5e00", "@0x15f000")],
+         b"overlap at [0x15f000, +0x200) with different bytes"),
+        (["--memory", str(st / "memory.elf"), "--memory", str(st / "memory.elf")], b"--memory given 2 images"),
+        (["--memory", str(st / "memory.elf"), "--memory", chunk], b"is a whole image: it does not combine"),
+        (["--memory-base", "0", "--memory", chunk], b"page files carry their own address"),
+        (["--memory", f"{st}/nonexistent.bin@0x1000"], b"nonexistent.bin: cannot open"),
+    ]
+    for args, said in refused:
+        r = native("validate", *args, str(st / "out_fdt.dtb"))
+        assert r.returncode == 1 and said in r.stderr, (args, r.stderr)
+    # 7.3 k1 reads the root FDT page twice (mem_out_fdt_*, mem_out_fdt_after_load_*): same bytes, one page.
+    st73 = DUMPS / "kho-v4-linux-7.3/kho-only-2stage/k1"
+    r = native("validate", "--memory", str(st73), "--fdt-phys", "0x1f5000")
+    assert r.returncode == 0 and b"the image holds it there" in r.stdout, (r.stdout, r.stderr)
+
