@@ -252,6 +252,50 @@ void print_memory_text(std::ostream& o, const Validation& v, const MemoryImage& 
   }
 }
 
+// validate --as ERA leads with its verdict: what that reader refuses or misreads.
+void print_as_verdict(std::ostream& o, const Report& shown, const std::string& file, const std::string& era,
+                      bool map_read) {
+  for (const auto& d : shown.diagnostics()) {
+    if (d.file != file || (d.rule != "kho_reader_refuses" && d.rule != "kho_reader_misreads")) continue;
+    std::size_t n = 0;
+    for (const auto& c : shown.diagnostics()) n += c.file == file && c.derived_from == d.rule;
+    o << "# read as " << era << ": " << (d.rule == "kho_reader_refuses" ? "REFUSED" : "MISREAD") << " (" << d.rule
+      << ")" << (n ? ", " + std::to_string(n) + " finding(s) follow from it" : std::string()) << "\n";
+    return;
+  }
+  o << "# read as " << era << ": " << (map_read ? "no refusal or misreading found" : "no refusal found (the map needs --memory)")
+    << "\n";
+}
+
+// Text diagnostics, verdicts first; what follows from a verdict is counted
+// under it, and shown indented with -v.
+void print_verdicts_first(Context& ctx, const Report& shown) {
+  const auto ordered = verdicts_first(shown.diagnostics());
+  for (std::size_t i = 0; i < ordered.size(); ++i) {
+    const auto& d = ordered[i];
+    std::size_t n = 0;  // the findings that follow from d, right after it
+    while (i + 1 + n < ordered.size() && ordered[i + 1 + n].derived_from == d.rule && ordered[i + 1 + n].file == d.file)
+      ++n;
+    const std::size_t first = i + 1;
+    i += n;
+    if (d.level == Level::info && ctx.opts.verbosity < 1) continue;
+    if (d.level == Level::warning && ctx.opts.verbosity < 0) continue;
+    render_text(ctx.err, d);
+    if (n == 0) continue;
+    if (ctx.opts.verbosity < 1) {
+      ctx.err << "\t(" << n << " more finding(s) follow from this one; -v shows them)\n";
+      continue;
+    }
+    ctx.err << "\tconsequences of the above (" << n << "):\n";
+    for (std::size_t k = first; k < first + n; ++k) {
+      std::ostringstream one;
+      render_text(one, ordered[k]);
+      std::istringstream lines(one.str());
+      for (std::string line; std::getline(lines, line);) ctx.err << "\t  " << line << "\n";
+    }
+  }
+}
+
 int run(Context& ctx, bool dump) {
   Setup s;
   if (int rc = setup(ctx, s, dump); rc != exit_clean) return rc;
@@ -304,6 +348,7 @@ int run(Context& ctx, bool dump) {
       w.key("ok").value(v.blob.ok());
       w.key("abi").value(v.abi);
       w.key("schema").value(v.schema_id);
+      if (!v.endian_hint.empty()) w.key("endian_hint").value(v.endian_hint);
       if (dump) {
         w.key("header");
         if (v.blob.ok()) fdt::write_header_json(w, v.blob); else w.null();
@@ -319,7 +364,8 @@ int run(Context& ctx, bool dump) {
     }
     w.end_array();
     std::vector<Diagnostic> diags = s.unread;
-    diags.insert(diags.end(), shown.diagnostics().begin(), shown.diagnostics().end());
+    const auto ordered = verdicts_first(shown.diagnostics());
+    diags.insert(diags.end(), ordered.begin(), ordered.end());
     write_json_diagnostics(w, diags);
     w.end_object();
   } else {
@@ -333,11 +379,17 @@ int run(Context& ctx, bool dump) {
         } else if (!v.blob.ok()) {
           ctx.out << "# " << name << ": not decoded (container check failed, see diagnostics)\n";
         } else {
-          ctx.out << "# " << name << ": " << (v.abi.empty() ? "unknown ABI" : v.abi);
+          const auto compatible = fdt::root_compatible(v.blob.bytes());
+          if (v.abi.empty() && compatible && compatible->find(',') != std::string::npos)
+            ctx.out << "# " << name << ": not a KHO blob (root compatible \"" << *compatible << "\", a device tree's)";
+          else
+            ctx.out << "# " << name << ": " << (v.abi.empty() ? "unknown ABI" : v.abi);
           if (!v.schema_id.empty()) ctx.out << " (schema " << v.schema_id << ")";
           ctx.out << "\n";
+          if (!v.endian_hint.empty()) ctx.out << "# " << name << ": " << v.endian_hint << "\n";
           if (dump) fdt::render_tree_text(ctx.out, v.tree(), ro);
         }
+        if (s.vo.as_reader) print_as_verdict(ctx.out, shown, name, ctx.opts.extra["as"], img != nullptr);
         if (img && s.inputs[i].root && v.blob.ok()) {
           print_memory_text(ctx.out, v, *img, s.vo.fdt_phys.has_value());
           if (dump && v.handover) render_handover_text(ctx.out, *v.handover, s.render);
@@ -350,7 +402,11 @@ int run(Context& ctx, bool dump) {
                 << " error(s), " << wn << " warning(s)\n";
       }
     }
-    print_text_diagnostics(ctx, shown);
+    print_verdicts_first(ctx, shown);
+    if (s.vo.as_reader && !img && ctx.opts.verbosity >= 0)
+      ctx.err << "khospec: note: --as " << ctx.opts.extra["as"]
+              << ": without --memory only the root is read as that kernel would; whether it decodes the "
+                 "preserved-memory map as the writer meant needs the map's pages (--memory)\n";
   }
   return s.unread.empty() ? findings_exit_code(ctx, shown) : exit_error;
 }

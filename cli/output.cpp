@@ -88,6 +88,10 @@ int dump_blobs(Context& ctx, const std::vector<NamedBlob>& blobs, std::string_vi
       if (res.blob.ok()) {
         ctx.out << "# " << b.name << ": " << fdt::header_summary(res.blob) << ", values "
                 << (ctx.opts.endian == fdt::Endian::little ? "little" : "big") << "-endian\n";
+        // A device tree's "vendor,device" compatible: shown as an FDT, not read as a hand-over.
+        if (auto c = fdt::root_compatible(res.blob.bytes()); c && c->find(',') != std::string::npos)
+          ctx.out << "# " << b.name << ": not a KHO blob (root compatible \"" << *c
+                  << "\"): decoded as a plain FDT, types guessed\n";
         fdt::render_tree_text(ctx.out, res.tree, ro);
       } else {
         ctx.out << "# " << b.name << ": not decoded (container check failed, see diagnostics)\n";

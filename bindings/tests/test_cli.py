@@ -206,3 +206,71 @@ def test_page_files_read_as_one_image() -> None:
     r = native("validate", "--memory", str(st73), "--fdt-phys", "0x1f5000")
     assert r.returncode == 0 and b"the image holds it there" in r.stdout, (r.stdout, r.stderr)
 
+
+def test_as_leads_with_the_verdict() -> None:
+    # 6.16 test-kho k1 read as v6.18: the verdict first, the misreading's consequences under it.
+    st = DUMPS / "kho-v1-linux-6.16/test-kho-2stage/k1"
+    args = ["validate", "--as", "v6.18", "--memory", str(st / "memory.elf"), str(st / "out_fdt.dtb")]
+    r = native(*args)
+    assert r.returncode == 100
+    assert b"# read as v6.18: MISREAD (kho_reader_misreads), 11 finding(s) follow from it" in r.stdout, r.stdout
+    lines = r.stderr.decode().splitlines()
+    assert "error (kho_reader_misreads)" in lines[0], lines
+    assert "\t(11 more finding(s) follow from this one; -v shows them)" in lines, lines
+    assert "kho_image_addr_missing" not in r.stderr.decode()
+    v = native("-v", *args).stderr.decode()
+    assert "\tconsequences of the above (11):" in v and v.count("\t  ") >= 11, v
+    doc = json.loads(native("-f", "json", *args).stdout)
+    rules = [(d["rule"], d.get("derived_from")) for d in doc["diagnostics"]]
+    assert rules[0] == ("kho_reader_misreads", None), rules
+    assert len(rules) == 12 and all(df == "kho_reader_misreads" for _, df in rules[1:]), rules
+    # The same blob read by its own era's reader: no verdict to lead with.
+    same = native("validate", "--as", "v6.16", "--memory", str(st / "memory.elf"), str(st / "out_fdt.dtb"))
+    assert same.returncode == 0 and b"# read as v6.16: no refusal or misreading found" in same.stdout, same.stdout
+    # Without the image, the map cannot be read as that kernel would: said, not implied clean.
+    k1 = DUMPS / "kho-v1-linux-6.16/kho-only-2stage/k1/out_fdt.dtb"
+    bare = native("validate", "--as", "v6.18", str(k1))
+    assert bare.returncode == 0 and b"without --memory only the root is read" in bare.stderr, bare.stderr
+    assert b"# read as v6.18: no refusal found (the map needs --memory)" in bare.stdout, bare.stdout
+
+
+def fdt_with_compatible(compatible: bytes) -> bytes:
+    """A one-node FDT (version 17) whose root has only `compatible`."""
+    def be(*words: int) -> bytes:
+        return b"".join(w.to_bytes(4, "big") for w in words)
+
+    def pad(b: bytes) -> bytes:
+        return b + bytes(-len(b) % 4)
+
+    strings = b"compatible\0"
+    value = compatible + b"\0"
+    struct = be(1) + pad(b"\0") + be(3, len(value), 0) + pad(value) + be(2, 9)
+    total = 56 + len(struct) + len(strings)
+    header = be(0xD00DFEED, total, 56, 56 + len(struct), 40, 17, 16, 0, len(strings), len(struct))
+    return header + bytes(16) + struct + strings
+
+
+def test_endian_and_not_kho_are_said(tmp_path: pathlib.Path) -> None:
+    st = DUMPS / "kho-v1-linux-6.16/kho-only-2stage/k1"
+    for memory in ([], ["--memory", str(st / "memory.elf")]):
+        big = native("--endian", "big", "validate", *memory, str(st / "out_fdt.dtb"))
+        assert b"try --endian little" in big.stdout, (memory, big.stdout)
+        if memory:  # the finding the wrong order causes carries the hint too
+            assert big.returncode == 100 and b"hint: the pointers read as addresses no kernel can hold" in big.stderr
+        doc = json.loads(native("-f", "json", "--endian", "big", "validate", *memory, str(st / "out_fdt.dtb")).stdout)
+        assert doc["files"][0]["endian_hint"].endswith("try --endian little"), doc
+        little = native("validate", *memory, str(st / "out_fdt.dtb"))
+        assert little.returncode == 0 and b"--endian" not in little.stdout + little.stderr
+    plain = tmp_path / "board.dtb"
+    plain.write_bytes(fdt_with_compatible(b"acme,board"))
+    r = native("validate", str(plain))
+    assert r.returncode == 100, r.stderr
+    assert b'not a KHO blob (root compatible "acme,board", a device tree\'s)' in r.stdout, r.stdout
+    assert b"this is not a KHO blob" in r.stderr, r.stderr
+    d = native("dump", str(plain))
+    assert d.returncode == 0 and b"not a KHO blob" in d.stdout, d.stdout
+    # An unknown KHO-like compatible is not called a device tree.
+    kho9 = tmp_path / "kho9.dtb"
+    kho9.write_bytes(fdt_with_compatible(b"kho-v9"))
+    r = native("validate", str(kho9))
+    assert r.returncode == 100 and b"not a KHO blob" not in r.stdout + r.stderr, r.stdout
