@@ -17,7 +17,7 @@ const std::vector<Command>& commands() {
       {"dump", "dump [--offsets] [--memory IMAGE [--memory-base ADDR] [--depth N] [--summary]] FILE|- ... | --live out|in",
        "print KHO FDTs as a tree with every value decoded natively",
        {{"offsets", false, "show the byte offset of every node and property"},
-        {"memory", true, "also decode and print the preserved-memory map from this memory image (ELF core or raw)"},
+        {"memory", true, "also decode and print the preserved-memory map from this memory image (ELF core, raw, or page files FILE@ADDR / DIR, repeatable)"},
         {"memory-base", true, "physical address of a raw image's first byte (raw images only)"},
         {"kho-v1-bitmap", true, "kho-v1 bitmap size: auto (default), 512 (6.16/6.17) or page (6.18+)"},
         {"scratch", true, "with --memory: scratch areas to check (ADDR+SIZE[,..], PHYS_FILE:LEN_FILE or a dir)"},
@@ -36,7 +36,8 @@ const std::vector<Command>& commands() {
       {"memblock", "memblock replay TRACE|-",
        "replay a memblock call trace on the reference model and print the region tables",
        {},
-       cmd_memblock},
+       cmd_memblock,
+       memblock_help},
       {"simulate", "simulate [SCENARIO.yaml|NAME] [--era ERA] [--out DIR] [--list]",
        "run a KHO scenario (default: the kernel 1 -> 2 -> 3 chain, every era) on the reference model",
        {{"era", true, "run a built-in scenario for this era (or release) only", true},
@@ -51,7 +52,7 @@ const std::vector<Command>& commands() {
        "validate [--abi auto|ABI] [--memory IMAGE [--memory-base ADDR]] [--scratch S] FILE|- ... | --live out|in",
        "check KHO hand-overs against their ABI: container, schema and cross-reference checks",
        {{"abi", true, "auto (default: by compatible and properties) or kho-v1..kho-v4, memblock-v1, ..."},
-        {"memory", true, "memory image (ELF core: QEMU dump-guest-memory, /proc/kcore; or raw with --memory-base)"},
+        {"memory", true, "memory image (ELF core: QEMU dump-guest-memory, /proc/kcore; raw with --memory-base; or page files FILE@ADDR / a capture DIR, repeatable)"},
         {"memory-base", true, "physical address of a raw image's first byte"},
         {"scratch", true, "scratch areas: ADDR+SIZE[,..], PHYS_FILE:LEN_FILE, or a dir (debugfs kho/out, a capture or simulate stage)"},
         {"fdt-phys", true, "physical address of the root FDT (else searched in small images)"},
@@ -193,6 +194,7 @@ void print_command_help(std::ostream& o, const Command& c) {
       if (opt.era) o << std::string(col + 2, ' ') << "ERA: " << registry::valid_names() << '\n';
     }
   }
+  if (c.more_help) c.more_help(o);
   o << "\nCommon options: see `khospec --help`.\n";
 }
 

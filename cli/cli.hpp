@@ -49,6 +49,7 @@ struct Command {
   std::string_view summary;
   std::vector<OptionSpec> options;
   int (*run)(Context&);
+  void (*more_help)(std::ostream&) = nullptr;  // what --help adds after the options
 };
 
 // The command table (defined in main.cpp next to the commands it lists).
@@ -82,6 +83,7 @@ int cmd_dump(Context& ctx);
 int cmd_corpus(Context& ctx);
 int cmd_demo(Context& ctx);
 int cmd_memblock(Context& ctx);
+void memblock_help(std::ostream& o);  // the trace calls, for `memblock replay --help`
 int cmd_simulate(Context& ctx);
 int cmd_validate(Context& ctx);
 int cmd_schema(Context& ctx);

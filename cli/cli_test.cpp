@@ -137,6 +137,11 @@ TEST(Cli, MemblockReplayFromStdin) {
   EXPECT_EQ(bad.rc, 1);
   EXPECT_NE(bad.err.find(":1:"), std::string::npos) << bad.err;
   EXPECT_EQ(run_cli({"memblock", "frob"}).rc, 1);
+  auto help = run_cli({"memblock", "replay", "--help"});
+  EXPECT_EQ(help.rc, 0);
+  EXPECT_NE(help.out.find("Trace calls"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("  add_node BASE SIZE NID [FLAGS]\n"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("  alloc_try_nid SIZE ALIGN MIN MAX NID\n"), std::string::npos) << help.out;
 }
 
 // compat / model abi-dump / validate --as: misuse is exit 1 with a message

@@ -30,7 +30,7 @@ int cmd_dump(Context& ctx) {
     nb.name = path;
     std::ostringstream why;
     Context quiet{ctx.opts, ctx.out, why, ctx.in};
-    if (!read_input(quiet, path, nb.bytes)) {
+    if (!read_input(quiet, path, nb.bytes, &nb.size)) {
       ctx.err << why.str();
       unread.push_back(unread_input(path, error_message(why.str())));
       continue;

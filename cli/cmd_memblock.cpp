@@ -1,5 +1,6 @@
 // khospec memblock replay TRACE|-: run a memblock call trace through the model.
 #include <fstream>
+#include <ostream>
 
 #include "cli/cli.hpp"
 #include "cli/output.hpp"
@@ -7,6 +8,11 @@
 #include "model/memblock/memblock_replay.hpp"
 
 namespace khospec::cli {
+
+void memblock_help(std::ostream& o) {
+  o << "\nTrace calls (one per line; numbers hex 0x... or decimal; # comments):\n";
+  model::list_replay_calls(o);
+}
 
 int cmd_memblock(Context& ctx) {
   const auto& a = ctx.opts.args;

@@ -2,6 +2,7 @@
 // khospec dump --memory IMAGE FILE ...   (the tree plus the decoded preserved set)
 // khospec rules [--markdown]
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -87,15 +88,40 @@ int setup(Context& ctx, Setup& s, bool dump) {
     if (!x.count("memory")) return usage_error(ctx, "--memory-base needs --memory IMAGE");
     base = *v;
   }
-  if (ctx.opts.multi["memory"].size() > 1)
-    return usage_error(ctx, "--memory given " + std::to_string(ctx.opts.multi["memory"].size()) +
-                                " times: one memory image per run (an ELF core can hold every page)");
   if (x.count("fdt-phys") && !x.count("memory") && !x.count("live"))
     return usage_error(ctx, "--fdt-phys says where the root lies in a memory image: it needs --memory IMAGE");
   if (x.count("memory")) {
+    // Page files (FILE@ADDR, a directory of a capture's mem_*_0xADDR.bin) combine
+    // into one image; an ELF core or a raw image stands alone.
+    std::vector<PageFile> pages;
+    std::vector<std::string> wholes;
+    std::string names;
+    for (const auto& m : ctx.opts.multi["memory"]) {
+      names += (names.empty() ? "" : ",") + m;
+      std::error_code ec;
+      if (auto pf = parse_page_file(m)) {
+        pages.push_back(*pf);
+      } else if (auto dir = std::filesystem::is_directory(m, ec) ? page_files_in(m) : std::vector<PageFile>{};
+                 !dir.empty()) {
+        pages.insert(pages.end(), dir.begin(), dir.end());
+      } else {
+        wholes.push_back(m);
+      }
+    }
+    if (wholes.size() > 1)
+      return usage_error(ctx, "--memory given " + std::to_string(wholes.size()) +
+                                  " images: one ELF core or raw image per run (an ELF core can hold every page; "
+                                  "page files combine as FILE@ADDR or a directory of mem_*_0xADDR.bin)");
+    if (!wholes.empty() && !pages.empty())
+      return usage_error(ctx, "--memory " + wholes.front() +
+                                  " is a whole image: it does not combine with page files (FILE@ADDR, a directory)");
+    if (!pages.empty() && base)
+      return usage_error(ctx, "--memory-base places one raw image; page files carry their own address (FILE@ADDR)");
     MemoryImage img;
     std::string err;
-    if (!MemoryImage::from_file(x["memory"], base, img, s.pre, err)) {
+    const bool ok = pages.empty() ? MemoryImage::from_file(wholes.front(), base, img, s.pre, err)
+                                  : MemoryImage::from_pages(pages, names, img, err);
+    if (!ok) {
       ctx.err << "khospec: error: " << err << "\n";
       return exit_error;
     }
@@ -158,7 +184,7 @@ int setup(Context& ctx, Setup& s, bool dump) {
     in.name = path;
     std::ostringstream why;
     Context quiet{ctx.opts, ctx.out, why, ctx.in};
-    if (!read_input(quiet, path, in.bytes)) {
+    if (!read_input(quiet, path, in.bytes, &in.size)) {
       ctx.err << why.str();
       s.unread.push_back(unread_input(path, error_message(why.str())));
       continue;
@@ -226,6 +252,50 @@ void print_memory_text(std::ostream& o, const Validation& v, const MemoryImage& 
   }
 }
 
+// validate --as ERA leads with its verdict: what that reader refuses or misreads.
+void print_as_verdict(std::ostream& o, const Report& shown, const std::string& file, const std::string& era,
+                      bool map_read) {
+  for (const auto& d : shown.diagnostics()) {
+    if (d.file != file || (d.rule != "kho_reader_refuses" && d.rule != "kho_reader_misreads")) continue;
+    std::size_t n = 0;
+    for (const auto& c : shown.diagnostics()) n += c.file == file && c.derived_from == d.rule;
+    o << "# read as " << era << ": " << (d.rule == "kho_reader_refuses" ? "REFUSED" : "MISREAD") << " (" << d.rule
+      << ")" << (n ? ", " + std::to_string(n) + " finding(s) follow from it" : std::string()) << "\n";
+    return;
+  }
+  o << "# read as " << era << ": " << (map_read ? "no refusal or misreading found" : "no refusal found (the map needs --memory)")
+    << "\n";
+}
+
+// Text diagnostics, verdicts first; what follows from a verdict is counted
+// under it, and shown indented with -v.
+void print_verdicts_first(Context& ctx, const Report& shown) {
+  const auto ordered = verdicts_first(shown.diagnostics());
+  for (std::size_t i = 0; i < ordered.size(); ++i) {
+    const auto& d = ordered[i];
+    std::size_t n = 0;  // the findings that follow from d, right after it
+    while (i + 1 + n < ordered.size() && ordered[i + 1 + n].derived_from == d.rule && ordered[i + 1 + n].file == d.file)
+      ++n;
+    const std::size_t first = i + 1;
+    i += n;
+    if (d.level == Level::info && ctx.opts.verbosity < 1) continue;
+    if (d.level == Level::warning && ctx.opts.verbosity < 0) continue;
+    render_text(ctx.err, d);
+    if (n == 0) continue;
+    if (ctx.opts.verbosity < 1) {
+      ctx.err << "\t(" << n << " more finding(s) follow from this one; -v shows them)\n";
+      continue;
+    }
+    ctx.err << "\tconsequences of the above (" << n << "):\n";
+    for (std::size_t k = first; k < first + n; ++k) {
+      std::ostringstream one;
+      render_text(one, ordered[k]);
+      std::istringstream lines(one.str());
+      for (std::string line; std::getline(lines, line);) ctx.err << "\t  " << line << "\n";
+    }
+  }
+}
+
 int run(Context& ctx, bool dump) {
   Setup s;
   if (int rc = setup(ctx, s, dump); rc != exit_clean) return rc;
@@ -237,6 +307,7 @@ int run(Context& ctx, bool dump) {
   for (const auto& in : s.inputs) {
     ValidateOptions vo = s.vo;
     vo.read.file = in.name;
+    vo.read.input_size = in.size;
     Report r;
     results.push_back(validate(in.bytes, in.root ? img : nullptr, vo, r));
     all.append(r);
@@ -251,10 +322,11 @@ int run(Context& ctx, bool dump) {
     }
     check_metadata_chain(hs, names, all);
   }
+  for (const auto& in : s.inputs) s.rules.add_input(in.name, in.bytes);
   Report shown = s.rules.filter(all);
   if (!dump && ctx.opts.extra.count("write-baseline")) {
     std::string err;
-    if (!RuleConfig::write_baseline(ctx.opts.extra["write-baseline"], shown, err)) {
+    if (!s.rules.write_baseline(ctx.opts.extra["write-baseline"], shown, err)) {
       ctx.err << "khospec: error: " << err << "\n";
       return exit_error;
     }
@@ -272,10 +344,11 @@ int run(Context& ctx, bool dump) {
       const auto& v = results[i];
       w.begin_object();
       w.key("file").value(s.inputs[i].name);
-      w.key("size").value(static_cast<std::uint64_t>(s.inputs[i].bytes.size()));
+      w.key("size").value(std::max<std::uint64_t>(s.inputs[i].size, s.inputs[i].bytes.size()));
       w.key("ok").value(v.blob.ok());
       w.key("abi").value(v.abi);
       w.key("schema").value(v.schema_id);
+      if (!v.endian_hint.empty()) w.key("endian_hint").value(v.endian_hint);
       if (dump) {
         w.key("header");
         if (v.blob.ok()) fdt::write_header_json(w, v.blob); else w.null();
@@ -291,7 +364,8 @@ int run(Context& ctx, bool dump) {
     }
     w.end_array();
     std::vector<Diagnostic> diags = s.unread;
-    diags.insert(diags.end(), shown.diagnostics().begin(), shown.diagnostics().end());
+    const auto ordered = verdicts_first(shown.diagnostics());
+    diags.insert(diags.end(), ordered.begin(), ordered.end());
     write_json_diagnostics(w, diags);
     // ok: every input read and no finding that fails the run (--exit-zero aside).
     w.key("ok").value(s.unread.empty() && shown.exit_code(ctx.opts.werror) == exit_clean);
@@ -307,11 +381,17 @@ int run(Context& ctx, bool dump) {
         } else if (!v.blob.ok()) {
           ctx.out << "# " << name << ": not decoded (container check failed, see diagnostics)\n";
         } else {
-          ctx.out << "# " << name << ": " << (v.abi.empty() ? "unknown ABI" : v.abi);
+          const auto compatible = fdt::root_compatible(v.blob.bytes());
+          if (v.abi.empty() && compatible && compatible->find(',') != std::string::npos)
+            ctx.out << "# " << name << ": not a KHO blob (root compatible \"" << *compatible << "\", a device tree's)";
+          else
+            ctx.out << "# " << name << ": " << (v.abi.empty() ? "unknown ABI" : v.abi);
           if (!v.schema_id.empty()) ctx.out << " (schema " << v.schema_id << ")";
           ctx.out << "\n";
+          if (!v.endian_hint.empty()) ctx.out << "# " << name << ": " << v.endian_hint << "\n";
           if (dump) fdt::render_tree_text(ctx.out, v.tree(), ro);
         }
+        if (s.vo.as_reader) print_as_verdict(ctx.out, shown, name, ctx.opts.extra["as"], img != nullptr);
         if (img && s.inputs[i].root && v.blob.ok()) {
           print_memory_text(ctx.out, v, *img, s.vo.fdt_phys.has_value());
           if (dump && v.handover) render_handover_text(ctx.out, *v.handover, s.render);
@@ -324,7 +404,11 @@ int run(Context& ctx, bool dump) {
                 << " error(s), " << wn << " warning(s)\n";
       }
     }
-    print_text_diagnostics(ctx, shown);
+    print_verdicts_first(ctx, shown);
+    if (s.vo.as_reader && !img && ctx.opts.verbosity >= 0)
+      ctx.err << "khospec: note: --as " << ctx.opts.extra["as"]
+              << ": without --memory only the root is read as that kernel would; whether it decodes the "
+                 "preserved-memory map as the writer meant needs the map's pages (--memory)\n";
   }
   return s.unread.empty() ? findings_exit_code(ctx, shown) : exit_error;
 }

@@ -90,6 +90,47 @@ TEST(ValidateCli, BaselineRoundTrip) {
   fs::remove(base);
 }
 
+// A baseline matches the file, not the spelling of its path: written with
+// ./x/a.dtb, read with the absolute path, from another directory, or the same
+// bytes under another name (content hash); other bytes under the name do not match.
+TEST(ValidateCli, BaselineMatchesTheFileNotItsSpelling) {
+  const fs::path top = fs::temp_directory_path() / ("khospec-baseline-paths-" + std::to_string(::getpid()));
+  fs::create_directories(top / "x");
+  fs::create_directories(top / "elsewhere");
+  const auto bytes = findings_blob();
+  std::ofstream(top / "x/a.dtb", std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  fs::copy_file(top / "x/a.dtb", top / "elsewhere/renamed.dtb");
+  const fs::path was = fs::current_path();
+  fs::current_path(top);
+  auto w = run_cli({"validate", "--write-baseline", "base/accepted.txt", "./x/a.dtb"});
+  EXPECT_EQ(w.rc, 1) << "the baseline's directory does not exist yet";
+  fs::create_directories(top / "base");
+  w = run_cli({"validate", "--write-baseline", "base/accepted.txt", "./x/a.dtb"});
+  EXPECT_EQ(w.rc, 0) << w.err;
+  std::ifstream in(top / "base/accepted.txt");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("\t../x/a.dtb\t"), std::string::npos) << "relative to the baseline: " << text.str();
+  EXPECT_NE(text.str().find("\tfnv1a64:"), std::string::npos) << text.str();
+  const std::string base = (top / "base/accepted.txt").string();
+  EXPECT_EQ(run_cli({"validate", "--baseline", base, (top / "x/a.dtb").string()}).rc, 0) << "absolute path";
+  EXPECT_EQ(run_cli({"validate", "--baseline", base, "x//a.dtb"}).rc, 0) << "unnormalised path";
+  fs::current_path(top / "elsewhere");
+  EXPECT_EQ(run_cli({"validate", "--baseline", base, "../x/a.dtb"}).rc, 0) << "from another directory";
+  EXPECT_EQ(run_cli({"validate", "--baseline", base, "renamed.dtb"}).rc, 0) << "same bytes, another name";
+  std::string blob(bytes.begin(), bytes.end());
+  EXPECT_EQ(run_cli({"validate", "--baseline", base, "-"}, blob).rc, 0) << "same bytes on stdin";
+  // Other bytes under another name match nothing.
+  auto other = bytes;
+  other.back() ^= 1;
+  std::ofstream(top / "elsewhere/other.dtb", std::ios::binary)
+      .write(reinterpret_cast<const char*>(other.data()), static_cast<std::streamsize>(other.size()));
+  EXPECT_EQ(run_cli({"validate", "--baseline", base, "other.dtb"}).rc, 100);
+  fs::current_path(was);
+  fs::remove_all(top);
+}
+
 TEST(ValidateCli, JsonReport) {
   auto p = temp("findings3.dtb", findings_blob());
   auto r = run_cli({"-f", "json", "validate", p});

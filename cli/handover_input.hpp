@@ -20,6 +20,7 @@ struct Input {
   std::string name;
   std::vector<std::uint8_t> bytes;
   bool root = true;
+  std::uint64_t size = 0;  // the input's size when `bytes` is only its first part (read_input)
 };
 
 struct Setup {

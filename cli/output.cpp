@@ -14,22 +14,38 @@
 
 namespace khospec::cli {
 
-bool read_input(Context& ctx, const std::string& path, std::vector<std::uint8_t>& bytes) {
+bool read_input(Context& ctx, const std::string& path, std::vector<std::uint8_t>& bytes, std::uint64_t* whole) {
   std::string error;
   bool ok;
+  std::uint64_t total = 0;
   if (path == "-") {
+    // ctx.in (tests give a stringstream): keep at most --max-size + 1 bytes, count the rest.
     bytes.clear();
     std::vector<char> chunk(1 << 16);
+    bool keep = true;
     while (ctx.in) {
       ctx.in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-      bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + ctx.in.gcount());
-      if (bytes.size() > ctx.opts.max_size) break;
+      const auto got = static_cast<std::size_t>(ctx.in.gcount());
+      total += got;
+      if (keep && (total <= ctx.opts.max_size || bytes.empty()))
+        bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(got));
+      if (keep && fdt::over_size_cap(bytes, total, ctx.opts.max_size)) {
+        keep = false;  // the header is all the finding needs
+        bytes.resize(std::min(bytes.size(), chunk.size()));
+        bytes.shrink_to_fit();
+      }
     }
     ok = !ctx.in.bad();
     if (!ok) error = "-: read error";
+    // Nothing on stdin is no hand-over to check (a closed or empty pipe), not an empty FDT.
+    if (ok && total == 0) {
+      ok = false;
+      error = "-: standard input is closed or empty: nothing to read (pipe a blob in, or give a FILE)";
+    }
   } else {
-    ok = fdt::read_file(path, bytes, error, ctx.opts.max_size);
+    ok = fdt::read_file(path, bytes, error, ctx.opts.max_size, &total);
   }
+  if (whole) *whole = total;
   if (!ok) ctx.err << "khospec: error: " << error << "\n";
   return ok;
 }
@@ -62,6 +78,7 @@ int dump_blobs(Context& ctx, const std::vector<NamedBlob>& blobs, std::string_vi
   results.reserve(blobs.size());
   for (const auto& b : blobs) {
     io.read.file = b.name;
+    io.read.input_size = b.size;
     Report r;
     results.push_back(fdt::inspect(b.bytes, io, r));
     all.append(r);
@@ -71,6 +88,10 @@ int dump_blobs(Context& ctx, const std::vector<NamedBlob>& blobs, std::string_vi
       if (res.blob.ok()) {
         ctx.out << "# " << b.name << ": " << fdt::header_summary(res.blob) << ", values "
                 << (ctx.opts.endian == fdt::Endian::little ? "little" : "big") << "-endian\n";
+        // A device tree's "vendor,device" compatible: shown as an FDT, not read as a hand-over.
+        if (auto c = fdt::root_compatible(res.blob.bytes()); c && c->find(',') != std::string::npos)
+          ctx.out << "# " << b.name << ": not a KHO blob (root compatible \"" << *c
+                  << "\"): decoded as a plain FDT, types guessed\n";
         fdt::render_tree_text(ctx.out, res.tree, ro);
       } else {
         ctx.out << "# " << b.name << ": not decoded (container check failed, see diagnostics)\n";
@@ -89,7 +110,7 @@ int dump_blobs(Context& ctx, const std::vector<NamedBlob>& blobs, std::string_vi
       const auto& res = results[i];
       w.begin_object();
       w.key("file").value(blobs[i].name);
-      w.key("size").value(static_cast<std::uint64_t>(blobs[i].bytes.size()));
+      w.key("size").value(std::max<std::uint64_t>(blobs[i].size, blobs[i].bytes.size()));
       w.key("ok").value(res.blob.ok());
       w.key("header");
       if (res.blob.ok()) fdt::write_header_json(w, res.blob); else w.null();

@@ -73,7 +73,31 @@ void write_json(JsonWriter& w, const Diagnostic& d) {
   w.key("hint").begin_array();
   for (const auto& h : d.hints) w.value(h);
   w.end_array();
+  if (!d.derived_from.empty()) w.key("derived_from").value(d.derived_from);
   w.end_object();
+}
+
+std::vector<Diagnostic> verdicts_first(const std::vector<Diagnostic>& diags) {
+  auto derives = [](const Diagnostic& d, const Diagnostic& v) {
+    return !d.derived_from.empty() && d.derived_from == v.rule && d.file == v.file;
+  };
+  std::vector<Diagnostic> out;
+  std::vector<bool> taken(diags.size(), false);
+  for (std::size_t i = 0; i < diags.size(); ++i) {
+    const bool verdict = std::any_of(diags.begin(), diags.end(), [&](const Diagnostic& d) { return derives(d, diags[i]); });
+    if (!verdict || taken[i]) continue;
+    out.push_back(diags[i]);
+    taken[i] = true;
+    for (std::size_t j = 0; j < diags.size(); ++j) {
+      if (!taken[j] && derives(diags[j], diags[i])) {
+        out.push_back(diags[j]);
+        taken[j] = true;
+      }
+    }
+  }
+  for (std::size_t i = 0; i < diags.size(); ++i)
+    if (!taken[i]) out.push_back(diags[i]);
+  return out;
 }
 
 void write_json_diagnostics(JsonWriter& w, const std::vector<Diagnostic>& diags) {

@@ -35,6 +35,9 @@ struct Diagnostic {
   std::string message;
   std::vector<std::string> hints;
   std::string type = "kho";        // "decode" for container-level findings
+  // The rule of the finding this one follows from ("kho_reader_misreads": what
+  // validate --as ERA's reader trips over once it misreads); "" when its own.
+  std::string derived_from{};
 };
 
 // An ordered list of findings plus the exit-code policy.
@@ -52,6 +55,10 @@ class Report {
  private:
   std::vector<Diagnostic> diags_;
 };
+
+// Verdicts first: a finding others derive from (same file, derived_from = its
+// rule), each followed by what derives from it, then the rest in their order.
+std::vector<Diagnostic> verdicts_first(const std::vector<Diagnostic>& diags);
 
 // dtc-style text: one line, then one indented "hint:" line per hint.
 void render_text(std::ostream& out, const Diagnostic& d);

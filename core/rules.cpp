@@ -1,6 +1,7 @@
 #include "core/rules.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -601,8 +602,47 @@ bool RuleConfig::set(std::string_view arg, bool is_error, std::string& error) {
 bool RuleConfig::apply_w(std::string_view arg, std::string& error) { return set(arg, false, error); }
 bool RuleConfig::apply_e(std::string_view arg, std::string& error) { return set(arg, true, error); }
 
-std::string RuleConfig::baseline_line(const Diagnostic& d) {
-  return d.rule + "\t" + d.file + "\t" + d.node + "\t" + d.property;
+namespace {
+
+namespace fs = std::filesystem;
+
+// An input's path made absolute against `base` and normalised ("./x/a.dtb",
+// "x//a.dtb" and "/abs/x/a.dtb" name one file). "-" (stdin) stays as it is.
+std::string absolute_name(const std::string& file, const fs::path& base) {
+  if (file.empty() || file == "-") return file;
+  const fs::path p(file);
+  return (p.is_absolute() ? p : base / p).lexically_normal().string();
+}
+
+fs::path directory_of(const std::string& path) {
+  std::error_code ec;
+  return fs::absolute(fs::path(path), ec).parent_path();
+}
+
+// FNV-1a, 64 bits: a content match for baselines, not a security property.
+std::string content_hash(std::span<const std::uint8_t> bytes) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (std::uint8_t b : bytes) h = (h ^ b) * 0x100000001b3ULL;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "fnv1a64:%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+std::vector<std::string> split_tabs(const std::string& line) {
+  std::vector<std::string> f;
+  std::size_t pos = 0;
+  for (;;) {
+    const std::size_t tab = line.find('\t', pos);
+    f.push_back(line.substr(pos, tab == std::string::npos ? std::string::npos : tab - pos));
+    if (tab == std::string::npos) return f;
+    pos = tab + 1;
+  }
+}
+
+}  // namespace
+
+void RuleConfig::add_input(const std::string& name, std::span<const std::uint8_t> bytes) {
+  hashes_[name] = content_hash(bytes);
 }
 
 bool RuleConfig::load_baseline(const std::string& path, std::string& error) {
@@ -611,40 +651,66 @@ bool RuleConfig::load_baseline(const std::string& path, std::string& error) {
     error = path + ": cannot open baseline";
     return false;
   }
+  const fs::path dir = directory_of(path);
   int lineno = 0;
   for (std::string line; std::getline(in, line);) {
     ++lineno;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line[0] == '#') continue;
-    if (std::count(line.begin(), line.end(), '\t') != 3) {
-      error = path + ":" + std::to_string(lineno) + ": expected rule<TAB>file<TAB>node<TAB>property";
+    const auto f = split_tabs(line);
+    if ((f.size() != 4 && f.size() != 5) || (f.size() == 5 && f[4].rfind("fnv1a64:", 0) != 0)) {
+      error = path + ":" + std::to_string(lineno) + ": expected rule<TAB>file<TAB>node<TAB>property[<TAB>fnv1a64:HASH]";
       return false;
     }
-    baseline_.insert(line);
+    baseline_.push_back({f[0], f[1], f[2], f[3], absolute_name(f[1], dir), f.size() == 5 ? f[4] : ""});
   }
   return true;
+}
+
+bool RuleConfig::accepts(const Accepted& a, const Diagnostic& d) const {
+  if (a.rule != d.rule || a.node != d.node || a.property != d.property) return false;
+  if (a.file == d.file) return true;
+  std::error_code ec;
+  if (a.resolved == absolute_name(d.file, fs::current_path(ec))) return true;
+  if (a.hash.empty()) return false;
+  const auto it = hashes_.find(d.file);
+  return it != hashes_.end() && it->second == a.hash;
 }
 
 Report RuleConfig::filter(const Report& in) const {
   Report out;
   for (Diagnostic d : in.diagnostics()) {
     if (disabled_.count(d.rule)) continue;
-    if (baseline_.count(baseline_line(d))) continue;
+    if (std::any_of(baseline_.begin(), baseline_.end(), [&](const Accepted& a) { return accepts(a, d); })) continue;
     if (auto it = level_.find(d.rule); it != level_.end()) d.level = it->second;
     out.add(std::move(d));
   }
   return out;
 }
 
-bool RuleConfig::write_baseline(const std::string& path, const Report& report, std::string& error) {
+bool RuleConfig::write_baseline(const std::string& path, const Report& report, std::string& error) const {
   std::ofstream o(path, std::ios::trunc);
   if (!o) {
     error = "cannot write baseline '" + path + "'";
     return false;
   }
-  o << "# khospec baseline: accepted findings, one per line: rule<TAB>file<TAB>node<TAB>property\n";
+  o << "# khospec baseline: accepted findings, one per line: rule<TAB>file<TAB>node<TAB>property<TAB>content hash\n"
+       "# (file relative to this baseline's directory; the hash matches the same bytes under any name)\n";
+  const fs::path dir = directory_of(path);
+  std::error_code ec;
+  const fs::path cwd = fs::current_path(ec);
   std::set<std::string> lines;
-  for (const auto& d : report.diagnostics()) lines.insert(baseline_line(d));
+  for (const auto& d : report.diagnostics()) {
+    std::string file = d.file;
+    if (!file.empty() && file != "-") {
+      const fs::path abs(absolute_name(file, cwd));
+      const fs::path rel = abs.lexically_relative(dir);
+      file = (rel.empty() ? abs : rel).string();
+    }
+    std::string line = d.rule + "\t" + file + "\t" + d.node + "\t" + d.property;
+    if (auto it = hashes_.find(d.file); it != hashes_.end()) line += "\t" + it->second;
+    lines.insert(line);
+  }
   for (const auto& l : lines) o << l << "\n";
   o.flush();
   if (!o) {

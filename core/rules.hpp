@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,20 +68,34 @@ class RuleConfig {
   // a family glob ("map:*"). Returns false and sets `error` for an unknown rule.
   bool apply_w(std::string_view arg, std::string& error);
   bool apply_e(std::string_view arg, std::string& error);
-  // Baseline file: one accepted finding per line, "rule<TAB>file<TAB>node<TAB>property"
-  // ('#' comments). Returns false and sets `error` on I/O or syntax errors.
+  // Baseline file: one accepted finding per line,
+  // "rule<TAB>file<TAB>node<TAB>property[<TAB>fnv1a64:HASH]" ('#' comments).
+  // Returns false and sets `error` on I/O or syntax errors.
   bool load_baseline(const std::string& path, std::string& error);
-  // The report with disabled rules and baselined findings removed and levels overridden.
+  // The bytes behind a finding's file name, hashed for the baseline's content match.
+  void add_input(const std::string& name, std::span<const std::uint8_t> bytes);
+  // The report with disabled rules and baselined findings removed and levels
+  // overridden. A baseline line accepts a finding with the same rule, node and
+  // property whose file is the line's file (as written; or the same file once
+  // both are made absolute, the line's against the baseline's directory), or
+  // whose input has the line's content hash.
   Report filter(const Report& in) const;
-  static std::string baseline_line(const Diagnostic& d);
-  // Writes a baseline accepting every finding of `report`.
-  static bool write_baseline(const std::string& path, const Report& report, std::string& error);
+  // Writes a baseline accepting every finding of `report`: files relative to
+  // the baseline's directory, plus the content hash of inputs given to add_input().
+  bool write_baseline(const std::string& path, const Report& report, std::string& error) const;
 
  private:
   bool set(std::string_view arg, bool is_error, std::string& error);
   std::set<std::string> disabled_;
   std::map<std::string, Level> level_;
-  std::set<std::string> baseline_;
+  struct Accepted {
+    std::string rule, file, node, property;
+    std::string resolved;  // file made absolute against the baseline's directory
+    std::string hash;      // "fnv1a64:..." or ""
+  };
+  bool accepts(const Accepted& a, const Diagnostic& d) const;
+  std::vector<Accepted> baseline_;
+  std::map<std::string, std::string> hashes_;  // input name -> content hash
 };
 
 }  // namespace khospec

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <sys/stat.h>
 #include <iterator>
 #include <memory>
 
@@ -229,9 +230,11 @@ Blob Blob::open(std::span<const std::uint8_t> bytes, const ReadOptions& opts, Re
           {"an empty debugfs file usually means KHO was not finalized (6.16-6.18) or is disabled (kho=off)"});
     return b;
   }
-  if (buf.size() > opts.max_size) {
+  const std::uint64_t whole = std::max<std::uint64_t>(opts.input_size.value_or(0), buf.size());
+  if (whole > opts.max_size) {
+    // The input's own size, not what was read of it (read_file() stops early).
     f.add("fdt_too_large", Level::error, 0,
-          "input is " + hex(buf.size()) + " bytes, above the size cap " + hex(opts.max_size),
+          "input is " + std::to_string(whole) + " bytes (" + hex(whole) + "), above the size cap " + hex(opts.max_size),
           {"a KHO root FDT is one page since 6.16; raise the cap with --max-size if this is intended"});
     return b;
   }
@@ -418,24 +421,53 @@ Blob Blob::open(std::span<const std::uint8_t> bytes, const ReadOptions& opts, Re
   return b;
 }
 
+bool over_size_cap(std::span<const std::uint8_t> head, std::uint64_t seen, std::size_t max_size) {
+  const auto claimed = peek_fdt_totalsize(head);
+  return seen > max_size || (claimed && *claimed > max_size);
+}
+
 bool read_file(const std::string& path, std::vector<std::uint8_t>& out, std::string& error,
-               std::size_t max_size) {
+               std::size_t max_size, std::uint64_t* whole) {
   out.clear();
+  if (whole) *whole = 0;
   // stdio, not an ifstream: no locale or stream buffer to set up for one read (start-up cost).
   std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
   if (!f) {
     error = path + ": cannot open: " + std::strerror(errno);
     return false;
   }
+  struct stat st {};
+  const bool regular = ::fstat(::fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+  if (regular && static_cast<std::uint64_t>(st.st_size) <= max_size) out.reserve(static_cast<std::size_t>(st.st_size));
   // Read at most max_size + 1 bytes so an oversized input is still diagnosed
-  // (fdt_too_large) without being slurped whole. The chunk is not zero-filled.
+  // (fdt_too_large) without being slurped whole. With `whole`, stop keeping
+  // bytes as soon as the input is known to be too large (a regular file's size,
+  // or the header's totalsize in the first 40 bytes): refusing a 100 MiB file
+  // then costs one chunk, and `whole` says how large it was.
   constexpr std::size_t kChunk = 1 << 16;
   const std::unique_ptr<std::uint8_t[]> chunk(new std::uint8_t[kChunk]);
-  bool bad = false;
+  bool bad = false, keep = true;
+  std::uint64_t total = 0;
   for (;;) {
     const std::size_t got = std::fread(chunk.get(), 1, kChunk, f);
-    out.insert(out.end(), chunk.get(), chunk.get() + got);
-    if (out.size() > max_size) break;
+    total += got;
+    if (!whole) {
+      out.insert(out.end(), chunk.get(), chunk.get() + std::min(got, max_size + 1 - out.size()));
+      if (out.size() > max_size) break;
+    } else if (keep) {
+      const std::uint64_t seen = regular ? static_cast<std::uint64_t>(st.st_size) : total;
+      if (seen <= max_size) out.insert(out.end(), chunk.get(), chunk.get() + got);
+      else if (out.empty()) out.assign(chunk.get(), chunk.get() + got);  // the header, for the finding
+      if (over_size_cap(out, seen, max_size)) {
+        keep = false;  // the header is all the finding needs
+        out.resize(std::min(out.size(), kChunk));
+        out.shrink_to_fit();
+        if (regular) {  // the size is known: no need to read the rest
+          total = static_cast<std::uint64_t>(st.st_size);
+          break;
+        }
+      }
+    }
     if (got < kChunk) {
       bad = std::ferror(f) != 0;
       break;
@@ -444,10 +476,12 @@ bool read_file(const std::string& path, std::vector<std::uint8_t>& out, std::str
   const int read_errno = errno;
   if (f != stdin) std::fclose(f);
   if (bad) {
+    out.clear();
     error = path + (read_errno == EISDIR ? ": is a directory (a debugfs tree is read with --live out|in --root DIR)"
                                          : ": read error: " + std::string(std::strerror(read_errno)));
     return false;
   }
+  if (whole) *whole = total;
   return true;
 }
 

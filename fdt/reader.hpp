@@ -28,6 +28,9 @@ struct ReadOptions {
   // Refuse blobs larger than this (KHO root FDTs are one page since 6.16; the RFC
   // dt_max default was 10 MiB; test_kho sub-FDTs grow with nr_folios).
   std::size_t max_size = 64u << 20;
+  // The whole input's size when the bytes given are only its first part
+  // (read_file() stops keeping an input it knows is above max_size).
+  std::optional<std::uint64_t> input_size;
 };
 
 struct FlatTree;  // fdt/tree.hpp
@@ -92,8 +95,15 @@ std::optional<std::uint32_t> peek_fdt_totalsize(std::span<const std::uint8_t> he
 // checked, totalsize within `blob`); nullopt otherwise.
 std::optional<std::string> root_compatible(std::span<const std::uint8_t> blob);
 
-// Reads a whole file ("-" = stdin). Returns false and sets `error` on I/O failure.
+// True when an input is known to be above the size cap from what was seen of
+// it: `seen` bytes (or its known size), or the totalsize its first bytes claim.
+bool over_size_cap(std::span<const std::uint8_t> head, std::uint64_t seen, std::size_t max_size);
+
+// Reads a whole file ("-" = stdin), at most max_size + 1 bytes. Returns false
+// and sets `error` on I/O failure. With `whole`, an input known to be above
+// max_size (its size, or the FDT header's totalsize) is kept only in part and
+// `whole` gets its real size: pass it on as ReadOptions::input_size.
 bool read_file(const std::string& path, std::vector<std::uint8_t>& out, std::string& error,
-               std::size_t max_size);
+               std::size_t max_size, std::uint64_t* whole = nullptr);
 
 }  // namespace khospec::fdt

@@ -1,7 +1,7 @@
 """Typed stub of khospec._core (the private extension). Source of truth for the
 Python API's types; tests/test_stub.py keeps it equal to the module."""
 
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 __version__: str
 
@@ -82,6 +82,10 @@ class MemoryImage:
     """Physical memory: an ELF core (QEMU dump-guest-memory, /proc/kcore) or a raw image at `base`."""
     @staticmethod
     def from_file(path: str, base: Optional[int] = None) -> MemoryImage: ...
+    @staticmethod
+    def from_pages(pages: Union[str, Sequence[Tuple[str, int]]]) -> MemoryImage:
+        """Page files as one image: a capture's directory of mem_*_0xADDR.bin, or [(path, address), ...].
+        Overlapping files must hold the same bytes; OSError otherwise."""
     @staticmethod
     def from_bytes(data: _Buffer, base: Optional[int] = None, name: str = "<bytes>") -> MemoryImage: ...
     @property

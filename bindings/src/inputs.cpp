@@ -2,6 +2,7 @@
 #include "bindings/src/common.hpp"
 
 #include "conformance/live/live.hpp"
+#include "core/parse.hpp"
 
 namespace khospec::bindings {
 
@@ -91,6 +92,34 @@ void init_inputs(py::module_& m) {
         return img;
       }, py::arg("path"), py::arg("base") = py::none(),
       "An image from a file: an ELF core, or raw bytes at `base`; OSError if it cannot be read.")
+      .def_static("from_pages", [](const py::object& pages) {
+        // A capture's directory of mem_*_0xADDR.bin pages, or (path, address) pairs.
+        std::vector<conformance::PageFile> files;
+        std::string name;
+        if (py::isinstance<py::str>(pages)) {
+          name = pages.cast<std::string>();
+          files = conformance::page_files_in(name);
+          if (files.empty()) {
+            PyErr_SetString(PyExc_OSError, (name + ": no page files (mem_*_0xADDR.bin)").c_str());
+            throw py::error_already_set();
+          }
+        } else {
+          for (const auto& [path, addr] : pages.cast<std::vector<std::pair<std::string, std::uint64_t>>>()) {
+            files.push_back({path, addr});
+            name += (name.empty() ? "" : ",") + path + "@" + hex(addr);
+          }
+        }
+        PyImage img;
+        img.image = std::make_shared<conformance::MemoryImage>();
+        std::string err;
+        if (!conformance::MemoryImage::from_pages(files, name, *img.image, err)) {
+          PyErr_SetString(PyExc_OSError, err.c_str());
+          throw py::error_already_set();
+        }
+        return img;
+      }, py::arg("pages"),
+         "Page files as one image: a capture's directory of mem_*_0xADDR.bin, or [(path, address), ...]. "
+         "Overlapping files must hold the same bytes; OSError otherwise.")
       .def_static("from_bytes", [](const py::buffer& data, std::optional<std::uint64_t> base, const std::string& name) {
         PyImage img;
         Report r;

@@ -41,3 +41,22 @@ def test_memory_image_files_and_bytes(tmp_path: pathlib.Path, handover) -> None:
     r = khospec.validate(blob, memory=broken)
     assert r.exit_code == 100 and any(d.rule.startswith("kho_image_") for d in r)
     assert list(khospec.preserved(blob, broken)) == []
+
+
+def test_page_files_as_one_image(tmp_path: pathlib.Path) -> None:
+    # A capture's page directory decodes the map as its memory.elf does.
+    st = pathlib.Path(__file__).resolve().parents[2] / "../shared/dumps/kho-v1-linux-6.16/reserve-mem-4-2stage/k1"
+    blob = khospec.Blob.from_file(str(st / "out_fdt.dtb"))
+    pages = khospec.MemoryImage.from_pages(str(st))
+    elf = khospec.MemoryImage.from_file(str(st / "memory.elf"))
+    a, b = khospec.validate(blob, pages), khospec.validate(blob, elf)
+    assert a.exit_code == 0 and b.exit_code == 0 and len(a) == 0
+    assert a.preserved == b.preserved and a.preserved
+    chunk = st / "mem_chunk_0_0x15f000.bin"
+    one = khospec.MemoryImage.from_pages([(str(chunk), 0x15F000)])
+    assert one.segments == [(0x15F000, chunk.stat().st_size)]
+    assert one.read(0x15F000, 16) == chunk.read_bytes()[:16]
+    with pytest.raises(OSError, match="different bytes"):
+        khospec.MemoryImage.from_pages([(str(chunk), 0x15F000), (str(st / "out_fdt.dtb"), 0x15F000)])
+    with pytest.raises(OSError, match="no page files"):
+        khospec.MemoryImage.from_pages(str(tmp_path))

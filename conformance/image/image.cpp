@@ -48,19 +48,19 @@ MemoryImage MemoryImage::from_bytes(std::vector<std::uint8_t> bytes, std::option
   MemoryImage img;
   img.name_ = name;
   auto owned = std::make_shared<std::vector<std::uint8_t>>(std::move(bytes));
-  img.owner_ = owned;
+  img.owners_ = {owned};
   const std::vector<std::uint8_t>* data = owned.get();
-  img.reader_ = [data](std::uint64_t off, std::size_t len, std::uint8_t* out) {
+  img.readers_.emplace_back([data](std::uint64_t off, std::size_t len, std::uint8_t* out) {
     if (off > data->size() || len > data->size() - off) return false;
     if (len) std::memcpy(out, data->data() + off, len);
     return true;
-  };
+  });
   img.load(owned->size(), raw_base, report, Aliasing::reported);
   return img;
 }
 
-bool MemoryImage::from_file(const std::string& path, std::optional<std::uint64_t> raw_base, MemoryImage& out,
-                            Report& report, std::string& error, Aliasing aliasing) {
+bool MemoryImage::open_source(const std::string& path, std::shared_ptr<void>& owner, ByteReader& reader,
+                              std::uint64_t& total, std::string& error) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     error = path + ": cannot open: " + std::strerror(errno);
@@ -71,18 +71,27 @@ bool MemoryImage::from_file(const std::string& path, std::optional<std::uint64_t
     delete p;
   });
   struct stat st {};
-  std::uint64_t total = 0;
+  total = 0;
   if (::fstat(fd, &st) == 0 && st.st_size > 0) total = static_cast<std::uint64_t>(st.st_size);
   if (S_ISDIR(st.st_mode)) {
     // An input problem (exit 1), not a broken image: say what a memory image is.
-    error = path + ": is a directory; --memory takes one ELF core (QEMU dump-guest-memory, /proc/kcore, a "
-                   "capture's memory.elf) or a raw image with --memory-base";
+    error = path + ": is a directory without page files (mem_*_0xADDR.bin); --memory takes one ELF core (QEMU "
+                   "dump-guest-memory, /proc/kcore, a capture's memory.elf), a raw image with --memory-base, "
+                   "page files as FILE@ADDR, or a directory of a capture's page files";
     return false;
   }
-  MemoryImage img;
-  img.name_ = path;
-  img.owner_ = holder;
-  img.reader_ = [fdp = holder.get(), total](std::uint64_t off, std::size_t len, std::uint8_t* dst) {
+  if (!S_ISREG(st.st_mode)) {
+    // A device or a pipe has no size to bound the reads by (/dev/zero and
+    // /dev/mem say 0): refuse it as an input problem rather than call it empty.
+    const char* what = S_ISCHR(st.st_mode) ? "a character device" : S_ISBLK(st.st_mode) ? "a block device"
+                       : S_ISFIFO(st.st_mode) ? "a pipe" : "not a regular file";
+    error = path + ": is " + std::string(what) + ", not a regular file, so its size cannot be known; --memory reads "
+                   "a file (an ELF core: QEMU dump-guest-memory, /proc/kcore, a capture's memory.elf, or a raw image "
+                   "with --memory-base)";
+    return false;
+  }
+  owner = holder;
+  reader = [fdp = holder.get(), total](std::uint64_t off, std::size_t len, std::uint8_t* dst) {
     if (off > total || len > total - off) return false;
     std::size_t done = 0;
     while (done < len) {
@@ -93,6 +102,19 @@ bool MemoryImage::from_file(const std::string& path, std::optional<std::uint64_t
     }
     return true;
   };
+  return true;
+}
+
+bool MemoryImage::from_file(const std::string& path, std::optional<std::uint64_t> raw_base, MemoryImage& out,
+                            Report& report, std::string& error, Aliasing aliasing) {
+  MemoryImage img;
+  img.name_ = path;
+  std::shared_ptr<void> owner;
+  ByteReader reader;
+  std::uint64_t total = 0;
+  if (!open_source(path, owner, reader, total, error)) return false;
+  img.owners_ = {std::move(owner)};
+  img.readers_ = {std::move(reader)};
   img.load(total, raw_base, report, aliasing);
   out = std::move(img);
   return true;
@@ -113,12 +135,12 @@ void MemoryImage::load(std::uint64_t total, std::optional<std::uint64_t> raw_bas
     return;
   }
   std::uint8_t eh[sizeof(Elf64_Ehdr)] = {};
-  if (total < SELFMAG || !reader_(0, SELFMAG, eh) || std::memcmp(eh, ELFMAG, SELFMAG) != 0) {
+  if (total < SELFMAG || !readers_[0](0, SELFMAG, eh) || std::memcmp(eh, ELFMAG, SELFMAG) != 0) {
     add(report, name_, "kho_image_bad_elf", 0, "no ELF magic: not an ELF core",
         "for a raw physical image pass --memory-base ADDR (the physical address of its first byte)");
     return;
   }
-  if (total < sizeof(Elf64_Ehdr) || !reader_(0, sizeof(Elf64_Ehdr), eh)) {
+  if (total < sizeof(Elf64_Ehdr) || !readers_[0](0, sizeof(Elf64_Ehdr), eh)) {
     add(report, name_, "kho_image_bad_elf", 0,
         "the file is " + std::to_string(total) + " bytes, shorter than an ELF64 header (64)");
     return;
@@ -140,7 +162,7 @@ void MemoryImage::load(std::uint64_t total, std::optional<std::uint64_t> raw_bas
     // More than 0xfffe headers: the real count is section header 0's sh_info.
     const std::uint64_t shoff = en.get(eh + offsetof(Elf64_Ehdr, e_shoff), 8);
     std::uint8_t sh[sizeof(Elf64_Shdr)] = {};
-    if (shoff > total || sizeof sh > total - shoff || !reader_(shoff, sizeof sh, sh)) {
+    if (shoff > total || sizeof sh > total - shoff || !readers_[0](shoff, sizeof sh, sh)) {
       add(report, name_, "kho_image_bad_elf", offsetof(Elf64_Ehdr, e_shoff),
           "e_phnum is PN_XNUM but section header 0 at " + hex(shoff) + " is outside the file");
       return;
@@ -166,7 +188,7 @@ void MemoryImage::load(std::uint64_t total, std::optional<std::uint64_t> raw_bas
   for (std::uint64_t i = 0; i < phnum; ++i) {
     std::uint8_t ph[sizeof(Elf64_Phdr)] = {};
     const std::uint64_t at = phoff + i * sizeof(Elf64_Phdr);
-    if (!reader_(at, sizeof ph, ph)) {
+    if (!readers_[0](at, sizeof ph, ph)) {
       add(report, name_, "kho_image_bad_elf", at, "cannot read program header " + std::to_string(i));
       return;
     }
@@ -246,7 +268,7 @@ bool MemoryImage::read(std::uint64_t paddr, std::span<std::uint8_t> out) const {
     const std::uint64_t in = paddr - it->paddr;
     if (in >= it->size) return false;
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(out.size() - done, it->size - in));
-    if (!reader_(it->file_offset + in, n, out.data() + done)) return false;
+    if (!readers_[it->source](it->file_offset + in, n, out.data() + done)) return false;
     done += n;
     paddr += n;
     if (done < out.size() && paddr == 0) return false;

@@ -1,7 +1,8 @@
 // Physical memory images for following KHO pointers: a raw image placed at
-// --memory-base, or an ELF64 core whose PT_LOAD segments carry p_paddr = the
+// --memory-base, an ELF64 core whose PT_LOAD segments carry p_paddr = the
 // physical address (QEMU dump-guest-memory, /proc/kcore, the captures'
-// memory.elf). The ELF headers are parsed by hand with
+// memory.elf), or page files each placed at its own address (FILE@ADDR, a
+// capture's mem_*_0xADDR.bin pages). The ELF headers are parsed by hand with
 // <elf.h> structs and strict bounds checks (this is not an FDT); a malformed
 // image is a kho_image_* finding, never a crash.
 #pragma once
@@ -22,7 +23,22 @@ struct ImageSegment {
   std::uint64_t paddr = 0;
   std::uint64_t size = 0;         // bytes present in the file (p_filesz)
   std::uint64_t file_offset = 0;
+  std::size_t source = 0;         // which file holds it (page files: one each)
 };
+
+// A file of raw bytes that lay at `paddr` (FILE@ADDR, or a page file of a capture).
+struct PageFile {
+  std::string path;
+  std::uint64_t paddr = 0;
+};
+
+// "FILE@ADDR" -> the page file; nullopt when the text after the last '@' is no address.
+std::optional<PageFile> parse_page_file(const std::string& arg);
+// The page files of a directory: a capture's `mem_*.bin`, whose address is the
+// last `_0xADDR` (or `_at0xADDR`) part of the name (mem_chunk_0_0x3a1000.bin,
+// mem_bitmap_..._at0x2d7e00.bin, mem_prev_preserved_0x1f5000_order0.bin).
+// Empty when there are none.
+std::vector<PageFile> page_files_in(const std::string& dir);
 
 // A PT_LOAD's virtual window onto physical memory (p_vaddr -> p_paddr), kept
 // whole even where the physical bytes were trimmed as an overlap.
@@ -51,6 +67,12 @@ class MemoryImage {
   static bool from_file(const std::string& path, std::optional<std::uint64_t> raw_base, MemoryImage& out,
                         Report& report, std::string& error, Aliasing aliasing = Aliasing::reported);
 
+  // Page files, each at its own address, read as one image named `name`. Files
+  // that overlap must agree on the bytes they share (a capture reads some pages
+  // twice); otherwise, or when a file cannot be read, false and `error`.
+  static bool from_pages(const std::vector<PageFile>& pages, const std::string& name, MemoryImage& out,
+                         std::string& error);
+
   // True when at least one segment was accepted.
   bool ok() const { return !segments_.empty(); }
   const std::string& name() const { return name_; }
@@ -69,8 +91,10 @@ class MemoryImage {
   std::string name_;
   std::vector<ImageSegment> segments_;  // sorted by paddr, non-overlapping
   std::vector<VirtualWindow> windows_;
-  std::shared_ptr<void> owner_;         // keeps the bytes or the file descriptor alive
-  ByteReader reader_;
+  std::vector<std::shared_ptr<void>> owners_;  // keep the bytes or the file descriptors alive
+  std::vector<ByteReader> readers_;            // one per source file
+  static bool open_source(const std::string& path, std::shared_ptr<void>& owner, ByteReader& reader,
+                          std::uint64_t& total, std::string& error);
 };
 
 }  // namespace khospec::conformance

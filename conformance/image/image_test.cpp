@@ -5,6 +5,9 @@
 #include <elf.h>
 
 #include <cstring>
+#include <unistd.h>
+#include <fstream>
+#include <filesystem>
 
 #include "core/elf.hpp"
 
@@ -104,6 +107,62 @@ TEST(MemoryImage, EveryPrefixOfACoreIsHandled) {
       EXPECT_FALSE(r.empty()) << n;
     }
   }
+}
+
+TEST(PageFiles, FileAtAddress) {
+  auto p = parse_page_file("dir/x@y.bin@0x3d5e00");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->path, "dir/x@y.bin");
+  EXPECT_EQ(p->paddr, 0x3d5e00u);
+  EXPECT_FALSE(parse_page_file("memory.elf"));
+  EXPECT_FALSE(parse_page_file("a@b"));  // not an address: a file name with '@'
+  EXPECT_FALSE(parse_page_file("@0x1000"));
+}
+
+// The captures' names: the address is the last _0xADDR or _at0xADDR part; only mem_*.bin.
+TEST(PageFiles, DirectoryOfACapture) {
+  const auto dir = std::filesystem::temp_directory_path() / ("khospec-pages-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto put = [&](const std::string& name, std::size_t n, std::uint8_t fill) {
+    std::vector<char> b(n, static_cast<char>(fill));
+    std::ofstream(dir / name, std::ios::binary).write(b.data(), static_cast<std::streamsize>(b.size()));
+  };
+  put("mem_chunk_0_0x15f000.bin", 4096, 1);
+  put("mem_bitmap_c0_e0_order0_start0x0_at0x3d5e00.bin", 512, 2);
+  put("mem_prev_preserved_0x200000_order1.bin", 8192, 3);
+  put("mem_out_fdt_0x1f5000.bin", 4096, 4);
+  put("mem_out_fdt_after_load_0x1f5000.bin", 4096, 4);  // read twice, same bytes
+  put("setup_data_0_type_0xa.bin", 32, 5);              // not memory
+  put("mem_radix_walk.txt", 10, 6);
+  put("mem_no_address.bin", 10, 7);
+  const auto pages = page_files_in(dir.string());
+  ASSERT_EQ(pages.size(), 5u);
+  EXPECT_EQ(pages[0].paddr, 0x15f000u);
+  EXPECT_EQ(pages[1].paddr, 0x1f5000u);
+  EXPECT_EQ(pages[3].paddr, 0x200000u);
+  EXPECT_EQ(pages[4].paddr, 0x3d5e00u);
+  MemoryImage img;
+  std::string err;
+  ASSERT_TRUE(MemoryImage::from_pages(pages, dir.string(), img, err)) << err;
+  EXPECT_EQ(img.segments().size(), 4u);
+  EXPECT_TRUE(img.contains(0x200000, 8192));
+  EXPECT_TRUE(img.contains(0x3d5e00, 512));
+  EXPECT_FALSE(img.contains(0x3d5e00, 513));
+  std::uint8_t b[1];
+  ASSERT_TRUE(img.read(0x1f5fff, b));
+  EXPECT_EQ(b[0], 4);
+  ASSERT_TRUE(img.read(0x201fff, b));
+  EXPECT_EQ(b[0], 3);
+  // Different bytes at one address: refused, naming both files.
+  put("mem_out_fdt_after_load_0x1f5000.bin", 4096, 9);
+  MemoryImage bad;
+  EXPECT_FALSE(MemoryImage::from_pages(page_files_in(dir.string()), "x", bad, err));
+  EXPECT_NE(err.find("overlap at [0x1f5000, +0x1000) with different bytes"), std::string::npos) << err;
+  EXPECT_NE(err.find("mem_out_fdt_0x1f5000.bin"), std::string::npos) << err;
+  put("mem_empty_0x9000.bin", 0, 0);
+  EXPECT_FALSE(MemoryImage::from_pages({{(dir / "mem_empty_0x9000.bin").string(), 0x9000}}, "x", bad, err));
+  EXPECT_NE(err.find("is empty"), std::string::npos) << err;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

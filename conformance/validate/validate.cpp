@@ -358,7 +358,14 @@ struct Pipeline {
         cx.add("kho_abi_missing_compatible", &root, nullptr, "the root has no compatible; the format is unknown");
       } else if (detected.empty()) {
         std::string names = c->value_ok ? fdt::format_value(*fdt::flat_value(t, *c)) : "?";
-        cx.add("kho_abi_unknown", &root, c, "compatible " + names + " names no format khospec knows");
+        // A "vendor,device" compatible is a device tree's, not a KHO format's.
+        const std::string_view raw(reinterpret_cast<const char*>(c->raw.data()), c->raw.size());
+        const bool device_tree = raw.find(',') != std::string_view::npos;
+        cx.add("kho_abi_unknown", &root, c,
+               "compatible " + names + " names no format khospec knows" +
+                   (device_tree ? ": this is not a KHO blob (a device tree's vendor,device compatible); it is not "
+                                  "checked as a hand-over"
+                                : ""));
       } else if (opts.abi != "auto" && opts.abi != detected) {
         cx.add("kho_abi_mismatch", &root, c, "--abi " + opts.abi + " but the blob is " + std::string(detected));
       } else if (!doc) {
@@ -454,16 +461,24 @@ struct Pipeline {
       if (same_reader && v1 && opts.as_reader->v1_bitmap != BitmapSize::automatic) mo.v1_bitmap = opts.as_reader->v1_bitmap;
       MapDecode md = v1 ? decode_v1_chunks(*image, *map_phys, mo, site, mr)
                         : decode_radix(*image, *map_phys, mo, site, mr);
-      report.append(mr);
+      bool misread = false;
       if (same_reader && v1 && mo.v1_bitmap != opts.map.v1_bitmap && !cx.blocked("kho_reader_misreads")) {
         // What the writer meant (auto-detected or given) vs what this reader decodes.
         Report ignored;
         MapDecode meant = decode_v1_chunks(*image, *map_phys, opts.map, site, ignored);
-        if (meant.blocks != md.blocks)
+        misread = meant.blocks != md.blocks;
+        if (misread)
           cx.add("kho_reader_misreads", &root, pmm,
                  "a " + opts.as_reader->era + " reader decodes " + std::to_string(md.blocks.size()) + " block(s) (" +
                      md.format + ") where the writer meant " + std::to_string(meant.blocks.size()) + " (" +
                      meant.format + "): same kho-v1 compatible, different bitmap size (docs/kernel-abi.md §3)");
+      }
+      // The verdict leads; what the reader's misreading of the map then trips
+      // over (bitmaps past the image, misaligned phys_start) follows from it.
+      for (const auto& d : mr.diagnostics()) {
+        Diagnostic c = d;
+        if (misread) c.derived_from = "kho_reader_misreads";
+        report.add(std::move(c));
       }
       check_overlaps(md.blocks, site, report);
       md.head = *map_phys;
@@ -518,11 +533,53 @@ const fdt::Tree& Validation::tree() const {
   return *tree_;
 }
 
+namespace {
+
+// The hint when the root's pointers (properties typed phys_addr, on the root
+// and its children) hold an address no kernel can have in the byte order used
+// (above 52 bits, MAX_PHYSMEM_BITS; or outside the image) while every one of
+// them reads as a plausible address in the other order.
+std::string endian_hint(const Validation& v, const MemoryImage* image, fdt::Endian used) {
+  if (!v.blob.ok() || v.flat.nodes.empty()) return {};
+  const fdt::Endian other = used == fdt::Endian::little ? fdt::Endian::big : fdt::Endian::little;
+  const bool have_image = image && image->ok();
+  auto possible = [&](std::uint64_t a) { return a < (std::uint64_t{1} << 52) && (!have_image || image->contains(a, 1)); };
+  bool absurd = false, other_sane = true, any = false;
+  for (const auto& n : v.flat.nodes) {
+    if (n.depth > 1) continue;
+    for (std::uint32_t i = 0; i < n.prop_count; ++i) {
+      const fdt::FlatProp& p = v.flat.props[n.first_prop + i];
+      if (p.type != fdt::PropType::phys_addr || p.raw.size() != 8) continue;
+      const std::uint64_t here = fdt::load_u64(p.raw.data(), used), there = fdt::load_u64(p.raw.data(), other);
+      if (here == 0 && there == 0) continue;
+      any = true;
+      absurd = absurd || !possible(here);
+      other_sane = other_sane && possible(there);
+    }
+  }
+  if (!any || !absurd || !other_sane) return {};
+  const char* name = other == fdt::Endian::little ? "little" : "big";
+  return std::string("the pointers read as addresses no kernel can hold in ") +
+         (used == fdt::Endian::little ? "little" : "big") + "-endian but as plausible ones in " + name +
+         "-endian: try --endian " + name;
+}
+
+}  // namespace
+
 Validation validate(std::span<const std::uint8_t> bytes, const MemoryImage* image, const ValidateOptions& opts,
                     Report& report) {
   Validation v;
   Pipeline p{opts, image, report, opts.schemas ? *opts.schemas : SchemaSet::builtin(), v, {}};
   p.run(bytes);
+  v.endian_hint = endian_hint(v, image, opts.endian);
+  if (!v.endian_hint.empty()) {
+    Report hinted;
+    for (Diagnostic d : report.diagnostics()) {
+      if (d.file == opts.read.file) d.hints.push_back(v.endian_hint);
+      hinted.add(std::move(d));
+    }
+    report = std::move(hinted);
+  }
   return v;
 }
 

@@ -107,6 +107,10 @@ struct Validation {
   std::optional<MapDecode> map;           // with an image and a decodable map
   std::optional<std::uint64_t> fdt_phys;  // where the root FDT was found in the image
   std::vector<SubBlob> subs;
+  // Set when the root's pointers read as no kernel can hold them (above 52
+  // bits, outside the image) but sanely in the other byte order: names the
+  // --endian to try. Also added as a hint to this file's findings.
+  std::string endian_hint;
   // The followed hand-over (conformance/handover/handover.hpp): a root with an
   // image, or a client blob given on its own (then `abi` is its format label and
   // `blob` is not ok()).

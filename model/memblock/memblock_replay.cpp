@@ -2,6 +2,7 @@
 #include "model/memblock/memblock_replay.hpp"
 
 #include "core/parse.hpp"
+#include "core/suggest.hpp"
 
 #include <cstdio>
 #include <istream>
@@ -19,46 +20,60 @@ namespace {
 
 enum class ArgKind { u64, nid, flags, boolean, era };
 
-struct CommandSpec {
-  const char* name;
-  std::vector<ArgKind> required;
-  std::vector<ArgKind> optional;
+struct Arg {
+  ArgKind kind;
+  const char* name;  // for the call list (--help, unknown calls)
 };
 
+struct CommandSpec {
+  const char* name;
+  std::vector<Arg> required;
+  std::vector<Arg> optional;
+};
+
+// The one table of calls: the parser reads it, and list_replay_calls() prints it.
 const std::vector<CommandSpec>& command_specs() {
   using A = ArgKind;
+  const Arg base{A::u64, "BASE"}, size{A::u64, "SIZE"}, align{A::u64, "ALIGN"}, nid{A::nid, "NID"};
   static const std::vector<CommandSpec> specs = {
-      {"era", {A::era}, {}},
-      {"bottom_up", {A::boolean}, {}},
+      {"era", {{A::era, "v6.12|v6.16"}}, {}},
+      {"bottom_up", {{A::boolean, "0|1"}}, {}},
       {"allow_resize", {}, {}},
-      {"set_current_limit", {A::u64}, {}},
+      {"set_current_limit", {{A::u64, "ADDR"}}, {}},
       {"set_kho_scratch_only", {}, {}},
       {"clear_kho_scratch_only", {}, {}},
-      {"mirrored_kernelcore", {A::boolean}, {}},
-      {"add", {A::u64, A::u64}, {}},
-      {"add_node", {A::u64, A::u64, A::nid}, {A::flags}},
-      {"reserve", {A::u64, A::u64}, {}},
-      {"reserve_kern", {A::u64, A::u64}, {A::nid}},
-      {"remove", {A::u64, A::u64}, {}},
-      {"free", {A::u64, A::u64}, {}},
-      {"mark_hotplug", {A::u64, A::u64}, {}},
-      {"clear_hotplug", {A::u64, A::u64}, {}},
-      {"mark_mirror", {A::u64, A::u64}, {}},
-      {"mark_nomap", {A::u64, A::u64}, {}},
-      {"clear_nomap", {A::u64, A::u64}, {}},
-      {"mark_kho_scratch", {A::u64, A::u64}, {}},
-      {"clear_kho_scratch", {A::u64, A::u64}, {}},
-      {"mark_noinit", {A::u64, A::u64}, {}},
-      {"trim_memory", {A::u64}, {}},
-      {"phys_alloc_range", {A::u64, A::u64, A::u64, A::u64}, {}},
-      {"phys_alloc", {A::u64, A::u64}, {}},
-      {"alloc_try_nid", {A::u64, A::u64, A::u64, A::u64, A::nid}, {}},
-      {"alloc_exact_nid_raw", {A::u64, A::u64, A::u64, A::u64, A::nid}, {}},
-      {"alloc_from", {A::u64, A::u64, A::u64}, {}},
+      {"mirrored_kernelcore", {{A::boolean, "0|1"}}, {}},
+      {"add", {base, size}, {}},
+      {"add_node", {base, size, nid}, {{A::flags, "FLAGS"}}},
+      {"reserve", {base, size}, {}},
+      {"reserve_kern", {base, size}, {nid}},
+      {"remove", {base, size}, {}},
+      {"free", {base, size}, {}},
+      {"mark_hotplug", {base, size}, {}},
+      {"clear_hotplug", {base, size}, {}},
+      {"mark_mirror", {base, size}, {}},
+      {"mark_nomap", {base, size}, {}},
+      {"clear_nomap", {base, size}, {}},
+      {"mark_kho_scratch", {base, size}, {}},
+      {"clear_kho_scratch", {base, size}, {}},
+      {"mark_noinit", {base, size}, {}},
+      {"trim_memory", {align}, {}},
+      {"phys_alloc_range", {size, align, {A::u64, "START"}, {A::u64, "END"}}, {}},
+      {"phys_alloc", {size, align}, {}},
+      {"alloc_try_nid", {size, align, {A::u64, "MIN"}, {A::u64, "MAX"}, nid}, {}},
+      {"alloc_exact_nid_raw", {size, align, {A::u64, "MIN"}, {A::u64, "MAX"}, nid}, {}},
+      {"alloc_from", {size, align, {A::u64, "MIN"}}, {}},
       {"free_all", {}, {}},
       {"dump", {}, {}},
   };
   return specs;
+}
+
+std::string signature(const CommandSpec& c) {
+  std::string s = c.name;
+  for (const auto& a : c.required) s += std::string(" ") + a.name;
+  for (const auto& a : c.optional) s += std::string(" [") + a.name + "]";
+  return s;
 }
 
 struct Call {
@@ -160,7 +175,15 @@ bool parse_line(const std::string& raw, int line, std::vector<Call>* calls, std:
   for (const auto& c : command_specs())
     if (words[0] == c.name) spec = &c;
   if (!spec) {
+    std::vector<std::string_view> names;
+    std::string all;
+    for (const auto& c : command_specs()) {
+      names.emplace_back(c.name);
+      all += std::string(all.empty() ? "" : ", ") + c.name;
+    }
     *error = "unknown call '" + words[0] + "'";
+    if (auto near = closest_name(words[0], names)) *error += " (did you mean '" + *near + "'?)";
+    *error += "; the calls are: " + all + " (`khospec memblock replay --help` shows their arguments)";
     return false;
   }
   const std::size_t nargs = words.size() - 1;
@@ -176,8 +199,8 @@ bool parse_line(const std::string& raw, int line, std::vector<Call>* calls, std:
   call.name = words[0];
   call.text = words[0];
   for (std::size_t i = 0; i < nargs; ++i) {
-    const ArgKind kind = i < spec->required.size() ? spec->required[i]
-                                                    : spec->optional[i - spec->required.size()];
+    const ArgKind kind = (i < spec->required.size() ? spec->required[i]
+                                                     : spec->optional[i - spec->required.size()]).kind;
     const std::string& w = words[i + 1];
     std::uint64_t v = 0;
     bool ok = false;
@@ -406,6 +429,10 @@ int memblock_replay(std::istream& in, std::string_view name, std::ostream& out, 
     print_tables_text(out, mb);
   }
   return 0;
+}
+
+void list_replay_calls(std::ostream& out) {
+  for (const auto& c : command_specs()) out << "  " << signature(c) << "\n";
 }
 
 }  // namespace khospec::model

@@ -179,7 +179,6 @@ TEST(MemblockReplay, malformed_line_reports_and_runs_nothing) {
   };
   const Case cases[] = {
       {"add 0x1000 0x1000\nadd 0x1000\n", "t.trace:2: error: 'add' takes 2 argument(s), got 1\n"},
-      {"dump\nfoo 1\n", "t.trace:2: error: unknown call 'foo'\n"},
       {"add 0x1g 0x10\n", "t.trace:1: error: argument 1 of 'add' must be a number, got '0x1g'\n"},
       {"era v7\n", "t.trace:1: error: argument 1 of 'era' must be v6.12 or v6.16, got 'v7'\n"},
       {"add_node 0 0x1000 0 BOGUS\n",
@@ -193,6 +192,31 @@ TEST(MemblockReplay, malformed_line_reports_and_runs_nothing) {
     EXPECT_EQ(r.err, c.error);
     EXPECT_EQ(r.out, "") << "nothing may run before the whole trace parsed";
   }
+}
+
+TEST(MemblockReplay, unknown_call_lists_the_calls_and_suggests_one) {
+  const ReplayRun typo = replay("dump\nreserv 0x1000 0x1000\n");
+  EXPECT_EQ(typo.rc, 1);
+  EXPECT_EQ(typo.out, "");
+  EXPECT_EQ(typo.err.rfind("t.trace:2: error: unknown call 'reserv' (did you mean 'reserve'?); the calls are: era, ", 0), 0u)
+      << typo.err;
+  EXPECT_NE(typo.err.find(", phys_alloc_range, "), std::string::npos) << typo.err;
+  const ReplayRun far = replay("foo 1\n");
+  EXPECT_EQ(far.rc, 1);
+  EXPECT_EQ(far.err.find("did you mean"), std::string::npos) << "nothing is near 'foo': " << far.err;
+  EXPECT_NE(far.err.find("unknown call 'foo'; the calls are: "), std::string::npos) << far.err;
+  // The list printed for --help is the parser's table: every listed call parses.
+  std::ostringstream list;
+  list_replay_calls(list);
+  std::istringstream lines(list.str());
+  int n = 0;
+  for (std::string line; std::getline(lines, line); ++n) {
+    std::istringstream w(line);
+    std::string name;
+    w >> name;
+    EXPECT_EQ(replay(name + "\n").err.find("unknown call"), std::string::npos) << name;
+  }
+  EXPECT_EQ(n, 29);
 }
 
 TEST(MemblockReplay, comments_blank_lines_and_flag_names) {
