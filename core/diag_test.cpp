@@ -95,3 +95,23 @@ TEST(Parse, Numbers) {
 
 }  // namespace
 }  // namespace khospec
+
+namespace khospec {
+namespace {
+
+// UTF-8 text keeps its characters (escaped to ASCII); bytes that start no
+// well-formed sequence are escaped one by one, never merged or dropped.
+TEST(JsonQuote, Utf8IsCharactersOtherBytesAreBytes) {
+  EXPECT_EQ(json_quote("\xc2\xa7" "4"), "\"\\u00a74\"");               // "§4": one character
+  EXPECT_EQ(json_quote("\xe2\x86\x92"), "\"\\u2192\"");                 // "→"
+  EXPECT_EQ(json_quote("\xf0\x9f\x98\x80"), "\"\\ud83d\\ude00\"");      // U+1F600: a surrogate pair
+  EXPECT_EQ(json_quote("\xff"), "\"\\u00ff\"");                         // not UTF-8: the byte
+  EXPECT_EQ(json_quote("\xc2"), "\"\\u00c2\"");                         // truncated sequence
+  EXPECT_EQ(json_quote("\xc0\xaf"), "\"\\u00c0\\u00af\"");              // overlong '/'
+  EXPECT_EQ(json_quote("\xed\xa0\x80"), "\"\\u00ed\\u00a0\\u0080\"");   // a surrogate, encoded
+  EXPECT_EQ(json_quote("\xf8\x88\x80\x80"), "\"\\u00f8\\u0088\\u0080\\u0080\"");
+  EXPECT_EQ(json_quote("a\"\\\n\x01"), "\"a\\\"\\\\\\n\\u0001\"");
+}
+
+}  // namespace
+}  // namespace khospec

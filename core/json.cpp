@@ -4,28 +4,64 @@
 
 namespace khospec {
 
+namespace {
+
+// The length of the well-formed UTF-8 sequence at s[i] (RFC 3629: shortest
+// form, no surrogates, at most U+10FFFF) and its code point; 0 if none.
+std::size_t utf8_at(std::string_view s, std::size_t i, std::uint32_t& cp) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned char c = b(0);
+  std::size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  cp = c & (0x7f >> n);
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((b(k) & 0xc0) != 0x80) return 0;
+    cp = cp << 6 | (b(k) & 0x3f);
+  }
+  const std::uint32_t min = n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return n;
+}
+
+void put_u(std::string& r, std::uint32_t u) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(u));
+  r += buf;
+}
+
+}  // namespace
+
 std::string json_quote(std::string_view s) {
   std::string r;
   r.reserve(s.size() + 2);
   r.push_back('"');
-  for (unsigned char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '"': r += "\\\""; break;
-      case '\\': r += "\\\\"; break;
-      case '\n': r += "\\n"; break;
-      case '\r': r += "\\r"; break;
-      case '\t': r += "\\t"; break;
-      default:
-        // Control bytes and non-ASCII bytes are escaped so that arbitrary blob
-        // contents always yield valid JSON (blob strings need not be UTF-8).
-        if (c < 0x20 || c >= 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          r += buf;
-        } else {
-          r.push_back(static_cast<char>(c));
-        }
+      case '"': r += "\\\""; continue;
+      case '\\': r += "\\\\"; continue;
+      case '\n': r += "\\n"; continue;
+      case '\r': r += "\\r"; continue;
+      case '\t': r += "\\t"; continue;
+      default: break;
     }
+    if (c >= 0x20 && c < 0x7f) {
+      r.push_back(static_cast<char>(c));
+      continue;
+    }
+    // UTF-8 text ("§") stays the character it is, escaped so the document is
+    // ASCII; a byte that starts no well-formed sequence (blob strings need not
+    // be UTF-8) is escaped as the code point of that byte value.
+    std::uint32_t cp = c;
+    const std::size_t n = c >= 0x80 ? utf8_at(s, i, cp) : 0;
+    if (n == 0) cp = c;
+    if (cp >= 0x10000) {
+      put_u(r, 0xd800 + ((cp - 0x10000) >> 10));
+      put_u(r, 0xdc00 + ((cp - 0x10000) & 0x3ff));
+    } else {
+      put_u(r, cp);
+    }
+    if (n) i += n - 1;
   }
   r.push_back('"');
   return r;
