@@ -620,6 +620,12 @@ bool RuleConfig::load_baseline(const std::string& path, std::string& error) {
       error = path + ":" + std::to_string(lineno) + ": expected rule<TAB>file<TAB>node<TAB>property";
       return false;
     }
+    // An entry costs ~100 bytes however short its line: a limit keeps a hostile
+    // baseline's memory near its size (docs/fuzz.md).
+    if (baseline_.size() >= kMaxBaseline) {
+      error = path + ":" + std::to_string(lineno) + ": more than " + std::to_string(kMaxBaseline) + " entries";
+      return false;
+    }
     baseline_.insert(line);
   }
   return true;

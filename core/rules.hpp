@@ -68,7 +68,9 @@ class RuleConfig {
   bool apply_w(std::string_view arg, std::string& error);
   bool apply_e(std::string_view arg, std::string& error);
   // Baseline file: one accepted finding per line, "rule<TAB>file<TAB>node<TAB>property"
-  // ('#' comments). Returns false and sets `error` on I/O or syntax errors.
+  // ('#' comments), at most kMaxBaseline of them. Returns false and sets `error`
+  // on I/O or syntax errors.
+  static constexpr std::size_t kMaxBaseline = 100000;
   bool load_baseline(const std::string& path, std::string& error);
   // The report with disabled rules and baselined findings removed and levels overridden.
   Report filter(const Report& in) const;
