@@ -2,10 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <sstream>
+#include <unistd.h>
 
 #include "core/json.hpp"
 #include "core/parse.hpp"
+#include "core/rules.hpp"
 
 namespace khospec {
 namespace {
@@ -91,6 +95,26 @@ TEST(Parse, Numbers) {
   EXPECT_EQ(parse_size("4k"), 4096u);
   EXPECT_FALSE(parse_size("M"));
   EXPECT_FALSE(parse_size("99999999999999999T"));
+}
+
+// The memory bound (docs/fuzz.md): a baseline holds at most kMaxBaseline
+// entries; one more is an error naming the line, the limit itself loads.
+TEST(RuleConfig, BaselineOfMoreThanTheLimitIsRefused) {
+  const std::string path = "/tmp/khospec-baseline-limit-" + std::to_string(::getpid());
+  auto write = [&](std::size_t n) {
+    std::ofstream out(path);
+    out << "# khospec baseline\n";
+    for (std::size_t i = 0; i < n; ++i) out << "r" << i << "\tf\tn\tp\n";
+  };
+  write(RuleConfig::kMaxBaseline);
+  RuleConfig ok;
+  std::string error;
+  EXPECT_TRUE(ok.load_baseline(path, error)) << error;
+  write(RuleConfig::kMaxBaseline + 1);
+  RuleConfig over;
+  EXPECT_FALSE(over.load_baseline(path, error));
+  EXPECT_EQ(error, path + ":100002: more than 100000 entries");
+  std::remove(path.c_str());
 }
 
 }  // namespace

@@ -662,6 +662,12 @@ bool RuleConfig::load_baseline(const std::string& path, std::string& error) {
       error = path + ":" + std::to_string(lineno) + ": expected rule<TAB>file<TAB>node<TAB>property[<TAB>fnv1a64:HASH]";
       return false;
     }
+    // An entry costs ~100 bytes however short its line: a limit keeps a hostile
+    // baseline's memory near its size (docs/fuzz.md).
+    if (baseline_.size() >= kMaxBaseline) {
+      error = path + ":" + std::to_string(lineno) + ": more than " + std::to_string(kMaxBaseline) + " entries";
+      return false;
+    }
     baseline_.push_back({f[0], f[1], f[2], f[3], absolute_name(f[1], dir), f.size() == 5 ? f[4] : ""});
   }
   return true;

@@ -69,8 +69,10 @@ class RuleConfig {
   bool apply_w(std::string_view arg, std::string& error);
   bool apply_e(std::string_view arg, std::string& error);
   // Baseline file: one accepted finding per line,
-  // "rule<TAB>file<TAB>node<TAB>property[<TAB>fnv1a64:HASH]" ('#' comments).
-  // Returns false and sets `error` on I/O or syntax errors.
+  // "rule<TAB>file<TAB>node<TAB>property[<TAB>fnv1a64:HASH]" ('#' comments), at
+  // most kMaxBaseline of them. Returns false and sets `error` on I/O or syntax
+  // errors.
+  static constexpr std::size_t kMaxBaseline = 100000;
   bool load_baseline(const std::string& path, std::string& error);
   // The bytes behind a finding's file name, hashed for the baseline's content match.
   void add_input(const std::string& name, std::span<const std::uint8_t> bytes);

@@ -382,6 +382,12 @@ struct JsonReader {
 std::optional<abi::AbiSet> abi_from_json(const std::string& text, const std::string& origin, std::string& error) {
   JsonReader rd;
   std::optional<abi::AbiSet> out;
+  // yaml-cpp's tree costs far more than the text (the memory bound, docs/fuzz.md);
+  // `khospec model abi-dump` writes ~3 KiB.
+  if (text.size() > SchemaSet::kMaxSchemaFile) {
+    error = "an ABI dump is at most 256 KiB; this one has " + std::to_string(text.size()) + " bytes";
+    return std::nullopt;
+  }
   try {
     out = rd.set(YAML::Load(text), origin);
   } catch (const YAML::Exception& e) {

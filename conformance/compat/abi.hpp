@@ -21,7 +21,7 @@ namespace khospec::conformance {
 abi::AbiSet abi_from_schemas(const SchemaSet& set, const std::vector<std::string>& format_paths,
                              std::string origin);
 
-// Parses an ABI dump; returns nullopt and sets `error` ("formats[2].root: ...").
+// Parses an ABI dump (at most 256 KiB); returns nullopt and sets `error` ("formats[2].root: ...").
 std::optional<abi::AbiSet> abi_from_json(const std::string& text, const std::string& origin, std::string& error);
 
 // Loads a compat input: a .json ABI dump, a schema directory or one schema

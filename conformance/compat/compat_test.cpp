@@ -38,6 +38,8 @@ TEST(CompatModelDumps, MalformedDumpsAreDiagnosed) {
   std::string err;
   EXPECT_FALSE(abi_from_json("{", "x.json", err));
   EXPECT_NE(err.find("line"), std::string::npos);
+  EXPECT_FALSE(abi_from_json("{\"a\": \"" + std::string(300000, 'a') + "\"}", "big.json", err));
+  EXPECT_EQ(err, "an ABI dump is at most 256 KiB; this one has 300009 bytes");
   EXPECT_FALSE(abi_from_json("{\"abi_dump_version\": 2}", "x.json", err));
   EXPECT_NE(err.find("abi_dump_version"), std::string::npos) << err;
   EXPECT_FALSE(abi_from_json("{\"abi_dump_version\": 1, \"formats\": [{\"compatible\": \"x\", \"kind\": \"root\", "

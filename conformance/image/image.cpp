@@ -283,6 +283,8 @@ std::optional<std::uint64_t> MemoryImage::virt_to_phys(std::uint64_t vaddr) cons
 }
 
 std::optional<std::vector<std::uint8_t>> MemoryImage::read_vec(std::uint64_t paddr, std::size_t len) const {
+  // Before allocating: a length no image holds must not cost its size in memory.
+  if (!contains(paddr, len)) return std::nullopt;
   std::vector<std::uint8_t> v(len);
   if (!read(paddr, v)) return std::nullopt;
   return v;

@@ -56,6 +56,18 @@ TEST(MemoryImage, RawImageAtBase) {
   EXPECT_FALSE(top.contains(~std::uint64_t{0} - 100, 8192));
 }
 
+// Found by bindings/tests/test_fuzz_api.py (MemoryImage.read(paddr, 2**63 - 1)
+// raised MemoryError): a length the image does not hold is refused before
+// anything is allocated.
+TEST(MemoryImage, ReadVecOfAnAbsurdLengthAllocatesNothing) {
+  Report r;
+  auto img = MemoryImage::from_bytes(std::vector<std::uint8_t>(8192, 0x5a), 0x100000, "raw", r);
+  EXPECT_FALSE(img.read_vec(0x100000, std::size_t{1} << 62).has_value());
+  EXPECT_FALSE(img.read_vec(9, ~std::size_t{0} >> 1).has_value());
+  ASSERT_TRUE(img.read_vec(0x100000, 8192).has_value());
+  EXPECT_EQ(img.read_vec(0x100000, 8192)->at(8191), 0x5a);
+}
+
 TEST(MemoryImage, MalformedImagesAreFindingsNotCrashes) {
   auto core = write_elf_core(two_pages());
   struct Case {

@@ -70,7 +70,10 @@ class SchemaSet {
   SchemaSet(SchemaSet&&) noexcept;
   SchemaSet& operator=(SchemaSet&&) noexcept;
 
-  // Parses every source; YAML errors become schema_yaml_error in `report`.
+  // Parses every source; YAML errors become schema_yaml_error in `report`, and
+  // so does a source over kMaxSchemaFile bytes or past kMaxSchemaTotal in all
+  // (not parsed: the memory bound, docs/fuzz.md).
+  static constexpr std::size_t kMaxSchemaFile = 256u << 10, kMaxSchemaTotal = 1u << 20;
   static SchemaSet load(const std::vector<SchemaSource>& sources, Report& report);
   // The schemas khospec was built with (embedded at build time). Their headers,
   // compiled node schemas and the property types by name come precompiled from the

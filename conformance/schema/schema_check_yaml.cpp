@@ -30,11 +30,13 @@ YAML::Node SchemaSet::node_schema_for_path(const SchemaDoc& doc, const std::stri
     std::string name = path.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
     pos = next == std::string::npos ? path.size() : next + 1;
     YAML::Node child;
-    if (cur["properties"] && cur["properties"][name] && is_node_schema(cur["properties"][name])) {
+    // A scalar `properties:` has no subscript (yaml-cpp throws): found by fuzz/schema.
+    if (cur["properties"] && cur["properties"].IsMap() && cur["properties"][name] &&
+        is_node_schema(cur["properties"][name])) {
       child = cur["properties"][name];
     } else if (cur["patternProperties"] && cur["patternProperties"].IsMap()) {
       for (const auto& kv : cur["patternProperties"]) {
-        if (is_node_schema(kv.second) && pattern_matches(name, kv.first.as<std::string>())) {
+        if (is_node_schema(kv.second) && pattern_matches(name, str(kv.first))) {
           child = kv.second;
           break;
         }
@@ -52,9 +54,10 @@ std::optional<fdt::PropType> SchemaSet::prop_type_yaml(const SchemaDoc& doc, con
                                                        std::string_view prop) const {
   const SchemaDoc* owner = &doc;
   YAML::Node s = node_schema_for_path(doc, node.path, &owner);
-  if (!has(s) || !s["properties"] || !s["properties"][std::string(prop)]) return std::nullopt;
+  if (!has(s) || !s.IsMap() || !s["properties"] || !s["properties"].IsMap() || !s["properties"][std::string(prop)])
+    return std::nullopt;
   YAML::Node p = s["properties"][std::string(prop)];
-  if (is_node_schema(p)) return std::nullopt;
+  if (is_node_schema(p) || !p.IsMap()) return std::nullopt;
   auto ref = str(p["$ref"]);
   if (auto t = type_ref(ref)) return fdt::parse_type(*t);
   return std::nullopt;
@@ -90,14 +93,18 @@ void SchemaSet::validate_node(const fdt::Node& n, const SchemaDoc& doc, YAML::No
     cur_doc = r->doc;
     schema.reset(r->node);
   }
+  // Shapes lint reports (a $ref to a scalar, a scalar `properties:` or property
+  // schema) are walked as if absent: yaml-cpp throws on their subscripts (fuzz/schema).
+  if (!schema.IsMap()) return;
   Findings ctx{file, report};
   const std::string& id = cur_doc->id;
   YAML::Node props = schema["properties"];
+  if (props && !props.IsMap()) props = YAML::Node();
   YAML::Node patterns = schema["patternProperties"];
   auto pattern_match = [&](const std::string& name, bool want_node) -> YAML::Node {
     if (!patterns || !patterns.IsMap()) return YAML::Node();
     for (const auto& kv : patterns) {
-      if (is_node_schema(kv.second) == want_node && pattern_matches(name, kv.first.as<std::string>())) return kv.second;
+      if (is_node_schema(kv.second) == want_node && pattern_matches(name, str(kv.first))) return kv.second;
     }
     return YAML::Node();
   };
@@ -118,7 +125,7 @@ void SchemaSet::validate_node(const fdt::Node& n, const SchemaDoc& doc, YAML::No
         ctx.add("schema_unknown_property", n, &p, "property '" + p.name + "' is not defined by the schema", id);
       continue;
     }
-    if (!p.value) continue;  // wrong length: kho_prop_len_* already fired
+    if (!p.value || !ps.IsMap()) continue;  // wrong length: kho_prop_len_* already fired
     const bool is_number = p.value->type == fdt::PropType::u32 || p.value->type == fdt::PropType::u64 ||
                            p.value->type == fdt::PropType::phys_addr;
     if (ps["const"]) {

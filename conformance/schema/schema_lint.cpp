@@ -156,7 +156,9 @@ struct Linter {
   // The compatible a schema accepts at its root: properties.compatible const / enum.
   static std::vector<std::string> accepted(const YAML::Node& root) {
     std::vector<std::string> out;
-    YAML::Node c = root["properties"] ? root["properties"]["compatible"] : YAML::Node();
+    const YAML::Node props = root["properties"];
+    // A scalar `properties:` (a finding of node()) has no subscript: yaml-cpp throws.
+    YAML::Node c = props && props.IsMap() ? props["compatible"] : YAML::Node();
     if (!c || !c.IsMap()) return out;
     if (c["const"]) out.push_back(str(c["const"]));
     if (c["enum"] && c["enum"].IsSequence()) {
@@ -263,7 +265,14 @@ void SchemaSet::lint(Report& report) const {
       check("field-keywords", implemented_field_keywords());
       check("types", implemented_types());
     } else {
-      l.run(d);
+      // The linter reads keys and values as the meta-schema shapes them; a
+      // shape it did not foresee (a map as a key, a scalar where a map goes)
+      // makes yaml-cpp throw: a finding, never an escape (fuzz/schema).
+      try {
+        l.run(d);
+      } catch (const YAML::Exception& e) {
+        l.add("schema_yaml_error", d.root, std::string("a value of an unexpected shape: ") + e.what());
+      }
     }
     if (!d.id.empty()) {
       auto [it, fresh] = ids.emplace(d.id, &d);

@@ -138,9 +138,27 @@ SchemaSet& SchemaSet::operator=(SchemaSet&&) noexcept = default;
 
 SchemaSet SchemaSet::load(const std::vector<SchemaSource>& sources, Report& report) {
   SchemaSet set;
+  std::size_t total = 0;
   for (const auto& s : sources) {
     SchemaDoc d;
     d.path = s.path;
+    total += s.text.size();
+    // yaml-cpp's tree costs ~80 bytes per byte of short-keyed YAML: these limits
+    // keep a hostile schema's memory within a fixed bound (docs/fuzz.md). The
+    // real schemas are <= 8 KiB, 45 KiB together.
+    if (s.text.size() > kMaxSchemaFile || total > kMaxSchemaTotal) {
+      Diagnostic diag;
+      diag.rule = "schema_yaml_error";
+      diag.level = rule_level(diag.rule);
+      diag.file = s.path;
+      diag.message = s.text.size() > kMaxSchemaFile
+                         ? "a schema file is at most 256 KiB; this one has " + std::to_string(s.text.size()) + " bytes"
+                         : "the schemas given are more than 1 MiB together; this one is not read";
+      diag.type = "schema";
+      report.add(std::move(diag));
+      set.docs_.push_back(std::move(d));
+      continue;
+    }
     try {
       d.root = YAML::Load(s.text);
       if (!d.root.IsMap()) {
@@ -262,7 +280,7 @@ const SchemaDoc* SchemaSet::layout_doc(std::string_view name) const {
       return &doc_at(i);
     }
     const SchemaDoc& d = doc_at(i);
-    if (!d.parsed || !d.root["layout"] || str(d.root["layout"]["name"]) != name) continue;
+    if (!d.parsed || !d.root["layout"] || !d.root["layout"].IsMap() || str(d.root["layout"]["name"]) != name) continue;
     return &d;
   }
   return nullptr;
@@ -274,7 +292,11 @@ std::optional<Layout> SchemaSet::layout(std::string_view name) const {
   Layout l;
   l.name = std::string(name);
   l.size = num(d->root["layout"]["size"]).value_or(0);
-  for (const auto& f : d->root["layout"]["fields"]) {
+  const YAML::Node fields = d->root["layout"]["fields"];
+  // Only a list of maps is fields (lint reports other shapes); yaml-cpp throws
+  // on a map's iterator values read as nodes (fuzz/schema).
+  for (const auto& f : fields && fields.IsSequence() ? fields : YAML::Node()) {
+    if (!f.IsMap()) continue;
     LayoutField lf;
     lf.name = str(f["name"]);
     lf.offset = num(f["offset"]).value_or(0);

@@ -246,6 +246,54 @@ TEST(Schemas, BadLintInputsFireTheirExpectedRule) {
 namespace khospec::conformance {
 namespace {
 
+// Found by fuzz/schema (conformance/schema/testdata/fuzz/): lint, the yaml-cpp
+// walk and layout() subscripted a scalar `properties:` (properties.compatible,
+// a child node schema, a property's $ref) or read a map of `fields:` as a
+// list, and yaml-cpp threw out of lint(), prop_type(), validate_tree() and
+// layout(). Now such a schema is findings, never a throw.
+TEST(Schemas, AScalarPropertiesIsAFindingNotAThrow) {
+  Report r;
+  auto set = SchemaSet::load({{"schemas/kho/x.yaml", "$id: x\n$schema: y\ntitle: t\nselect: kho-v1\nproperties: 5\n"}}, r);
+  ASSERT_NO_THROW(set.lint(r));
+  fdt::Node root;
+  root.path = "/";
+  EXPECT_NO_THROW(EXPECT_FALSE(set.prop_type(set.doc(0), root, "compatible")));
+  for (const auto& e : fs::directory_iterator(fs::path(KHOSPEC_SOURCE_DIR) / "conformance/schema/testdata/fuzz")) {
+    Report fr;
+    auto fs_set = SchemaSet::load({{e.path().filename().string(), read_text_file(e.path())}}, fr);
+    EXPECT_NO_THROW(fs_set.lint(fr)) << e.path();
+    for (std::size_t i = 0; i < fs_set.doc_count(); ++i) {
+      fdt::Tree tree;
+      tree.root.path = "/";
+      EXPECT_NO_THROW(fs_set.validate_tree(tree, fs_set.doc(i), "t.dtb", fr)) << e.path();
+      EXPECT_NO_THROW((void)fs_set.prop_type(fs_set.doc(i), tree.root, "preserved-memory-map")) << e.path();
+      const YAML::Node& doc = fs_set.doc(i).root;
+      if (doc.IsMap() && doc["layout"] && doc["layout"].IsMap() && doc["layout"]["name"] &&
+          doc["layout"]["name"].IsScalar()) {
+        EXPECT_NO_THROW((void)fs_set.layout(doc["layout"]["name"].Scalar())) << e.path();
+      }
+    }
+  }
+}
+
+// The memory bound (docs/fuzz.md): a schema over 256 KiB, or past 1 MiB in
+// all, is a schema_yaml_error and is not parsed.
+TEST(Schemas, OversizedSchemasAreRefusedUnparsed) {
+  const std::string big = "$id: x\n#" + std::string(SchemaSet::kMaxSchemaFile, 'x') + "\n";
+  Report r;
+  auto set = SchemaSet::load({{"big.yaml", big}}, r);
+  ASSERT_EQ(r.diagnostics().size(), 1u);
+  EXPECT_EQ(r.diagnostics()[0].rule, "schema_yaml_error");
+  EXPECT_EQ(r.diagnostics()[0].message, "a schema file is at most 256 KiB; this one has " + std::to_string(big.size()) + " bytes");
+  EXPECT_FALSE(set.doc_header(0).parsed);
+  const std::string part = "$id: y\n#" + std::string(SchemaSet::kMaxSchemaFile - 16, 'y') + "\n";
+  Report r2;
+  auto five = SchemaSet::load({{"a", part}, {"b", part}, {"c", part}, {"d", part}, {"e", part}}, r2);
+  ASSERT_EQ(r2.diagnostics().size(), 1u);
+  EXPECT_EQ(r2.diagnostics()[0].file, "e");
+  EXPECT_TRUE(five.doc_header(3).parsed);
+}
+
 TEST(CompiledSchemas, EveryBuiltinNodeSchemaIsCompiled) {
   const auto& set = SchemaSet::builtin();
   for (const auto& d : set.docs()) {
@@ -373,3 +421,4 @@ TEST(SchemaPack, DamagedPacksAreRejectedNotOverread) {
 
 }  // namespace
 }  // namespace khospec::conformance
+

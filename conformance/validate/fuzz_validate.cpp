@@ -5,7 +5,7 @@
 // little-endian length N of the FDT, then N FDT bytes, then the memory image.
 //
 // Built with clang++ -fsanitize=fuzzer,address,undefined by a custom command
-// (conformance/CMakeLists.txt) so the default g++ build is untouched; the short
+// (cmake/KhospecFuzz.cmake) so the default g++ build is untouched; the short
 // run `fuzz/validate` is a ctest case. Seeds: LLVMFuzzerInitialize packs every
 // corpus .dtb (+ its .mem) from $KHOSPEC_FUZZ_SEED_SRC and the real captures'
 // stages from $KHOSPEC_FUZZ_DUMPS into $KHOSPEC_FUZZ_SEED_OUT before libFuzzer

@@ -129,6 +129,18 @@ TEST(KhoScenario, ErrorsNameLineAndField) {
   EXPECT_NE(err.message.find("unknown key 'disks'"), std::string::npos);
 }
 
+// The memory bound (docs/fuzz.md): a file over 1 MiB is refused before
+// yaml-cpp builds its node tree; one just under the limit still parses.
+TEST(KhoScenario, OverOneMiBIsRefused) {
+  ScenarioError err;
+  std::string text = "steps:\n  - boot\n";
+  text += std::string((1u << 20) - text.size(), '#');
+  EXPECT_FALSE(parse_scenario(text + "#", "big.yaml", err));
+  EXPECT_EQ(err.message, "big.yaml:1: a scenario file is at most 1 MiB; this one has 1048577 bytes");
+  ScenarioError ok;
+  EXPECT_TRUE(parse_scenario(text, "ok.yaml", ok)) << ok.message;
+}
+
 class KhoChain : public ::testing::TestWithParam<KhoEra> {};
 
 // The default kernel 1 -> 2 -> 3 chain: revival, test_kho restore, content

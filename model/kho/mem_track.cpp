@@ -202,9 +202,12 @@ std::vector<PreservedBlock> MemTrack::blocks() const {
     return out;
   }
   const std::uint64_t nbits = kho_preserve_bits(fmt_);
-  for (const auto& [order, bitmaps] : impl_->orders) {
-    const unsigned shift = order + KHO_PAGE_SHIFT;
-    for (const auto& [idx, bm] : bitmaps) {
+  for (const auto& [ord, bitmaps] : impl_->orders) {
+    const unsigned shift = ord + KHO_PAGE_SHIFT;
+    for (const auto& [i, bm] : bitmaps) {
+      // Copies: clang 14 (the fuzz build) cannot capture structured bindings.
+      const auto order = ord;
+      const auto idx = i;
       for_each_set_bit(image_, bm, nbits, [&](std::uint64_t bit) {
         out.push_back(PreservedBlock{(idx * nbits + bit) << shift, order});
       });

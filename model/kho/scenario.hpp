@@ -34,7 +34,8 @@ struct ScenarioError {
 };
 
 // Parses and validates a scenario; nullopt with `err` naming the line and
-// field on any problem (unknown key, bad number, unknown era, bad op order).
+// field on any problem (unknown key, bad number, unknown era, bad op order, a
+// file over 1 MiB).
 std::optional<Scenario> parse_scenario(std::string_view yaml, std::string_view name, ScenarioError& err);
 
 // Built-in scenarios: "chain" (the default three-kernel hand-over) and the

@@ -351,14 +351,26 @@ void write_tables_json(JsonWriter& w, const Memblock& mb) {
 
 int memblock_replay(std::istream& in, std::string_view name, std::ostream& out, std::ostream& err,
                     const ReplayOptions& opts) {
+  constexpr std::size_t kMaxLine = 4096, kMaxCalls = 100000;
   std::vector<Call> calls;
   std::string line;
   int lineno = 0;
   while (std::getline(in, line)) {
     ++lineno;
     std::string error;
+    // Bounds that keep a hostile trace's memory near its size (docs/fuzz.md):
+    // a parsed call costs ~150 bytes however short its line, and a real boot
+    // makes a few thousand calls with lines under 100 bytes.
+    if (line.size() > kMaxLine) {
+      err << name << ':' << lineno << ": error: line longer than " << kMaxLine << " bytes\n";
+      return 1;
+    }
     if (!parse_line(line, lineno, &calls, &error)) {
       err << name << ':' << lineno << ": error: " << error << '\n';
+      return 1;
+    }
+    if (calls.size() > kMaxCalls) {
+      err << name << ':' << lineno << ": error: more than " << kMaxCalls << " calls\n";
       return 1;
     }
   }

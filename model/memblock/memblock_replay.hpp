@@ -24,7 +24,8 @@ struct ReplayOptions {
 // Reads a memblock call trace, executes it, writes results to `out`.
 // Returns 0 on success; on a malformed line writes "NAME:LINE: error: ..." to
 // `err` and returns 1 WITHOUT executing any line (the whole trace is parsed
-// first, then executed).
+// first, then executed). A line over 4096 bytes and a trace of more than
+// 100000 calls are malformed too (the memory bound, docs/fuzz.md).
 int memblock_replay(std::istream& in, std::string_view name, std::ostream& out,
                     std::ostream& err, const ReplayOptions& opts);
 

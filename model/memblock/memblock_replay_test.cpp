@@ -219,6 +219,23 @@ TEST(MemblockReplay, unknown_call_lists_the_calls_and_suggests_one) {
   EXPECT_EQ(n, 29);
 }
 
+// The memory bound (docs/fuzz.md): a line longer than any call and a trace
+// of more calls than a boot makes are refused before anything runs.
+TEST(MemblockReplay, overlong_line_and_too_many_calls_are_refused) {
+  const ReplayRun longline = replay("dump\nadd 0x1000 " + std::string(5000, '1') + "\n");
+  EXPECT_EQ(longline.rc, 1);
+  EXPECT_EQ(longline.err, "t.trace:2: error: line longer than 4096 bytes\n");
+  EXPECT_EQ(longline.out, "");
+  std::string many;
+  for (int i = 0; i <= 100000; ++i) many += "dump\n";
+  const ReplayRun r = replay(many);
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.err, "t.trace:100001: error: more than 100000 calls\n");
+  EXPECT_EQ(r.out, "");
+  std::string comments(200000, '\n');
+  EXPECT_EQ(replay(comments + "dump\n").rc, 0) << "blank lines are no calls";
+}
+
 TEST(MemblockReplay, comments_blank_lines_and_flag_names) {
   const ReplayRun r = replay("# only comments\n\n   \nadd_node 0x1000 0x1000 1 MEMBLOCK_HOTPLUG|NOMAP # x\n");
   EXPECT_EQ(r.rc, 0);
