@@ -1,5 +1,6 @@
 // khospec simulate [SCENARIO.yaml|NAME] [--era ERA] [--out DIR] [--list]:
 // run a scenario on the KHO model and print its timeline.
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -86,8 +87,12 @@ int cmd_simulate(Context& ctx) {
   bool all_ok = true;
   Runs runs;
   runs.w.begin_array();
-  std::ifstream file(arg);
-  if (file) {
+  // A scenario file is a regular file: a directory that happens to share a
+  // built-in's name (simulate --out chain) must not hide the built-in.
+  std::error_code ec;
+  std::ifstream file;
+  if (std::filesystem::is_regular_file(arg, ec)) file.open(arg);
+  if (file.is_open()) {
     std::stringstream text;
     text << file.rdbuf();
     model::ScenarioError err;

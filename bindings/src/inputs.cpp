@@ -97,14 +97,26 @@ void init_inputs(py::module_& m) {
         std::vector<conformance::PageFile> files;
         std::string name;
         if (py::isinstance<py::str>(pages)) {
-          name = pages.cast<std::string>();
+          try {
+            name = pages.cast<std::string>();
+          } catch (const py::cast_error&) {
+            throw py::value_error("pages: the path is not valid UTF-8");
+          }
           files = conformance::page_files_in(name);
           if (files.empty()) {
             PyErr_SetString(PyExc_OSError, (name + ": no page files (mem_*_0xADDR.bin)").c_str());
             throw py::error_already_set();
           }
         } else {
-          for (const auto& [path, addr] : pages.cast<std::vector<std::pair<std::string, std::uint64_t>>>()) {
+          std::vector<std::pair<std::string, std::uint64_t>> pairs;
+          try {
+            if (py::isinstance<py::bytes>(pages) || py::isinstance<py::bytearray>(pages)) throw py::cast_error();
+            pairs = pages.cast<std::vector<std::pair<std::string, std::uint64_t>>>();
+          } catch (const py::cast_error&) {
+            throw py::type_error("pages: expected a directory path or [(path, address), ...], not " +
+                                 std::string(py::str(pages.get_type().attr("__name__"))));
+          }
+          for (const auto& [path, addr] : pairs) {
             files.push_back({path, addr});
             name += (name.empty() ? "" : ",") + path + "@" + hex(addr);
           }

@@ -8,7 +8,15 @@ namespace khospec::bindings {
 namespace {
 
 std::uint64_t size_arg(const py::object& o) {
-  if (py::isinstance<py::int_>(o)) return o.cast<std::uint64_t>();
+  if (py::isinstance<py::int_>(o)) {
+    try {
+      return o.cast<std::uint64_t>();
+    } catch (const py::cast_error&) {
+      throw py::value_error("ram: " + std::string(py::str(o)) + " is not a size (0 .. 2**64 - 1 bytes)");
+    }
+  }
+  if (!py::isinstance<py::str>(o))
+    throw py::type_error("ram: expected a size as int or str (e.g. 2G), not " + std::string(py::str(o.get_type().attr("__name__"))));
   auto v = parse_size(o.cast<std::string>());
   if (!v) throw py::value_error("'" + o.cast<std::string>() + "' is not a size (e.g. 2G, 512M, 0x80000000)");
   return *v;
@@ -70,6 +78,12 @@ void init_machine(py::module_& m) {
         k.k().image().write(phys, to_bytes(data));
       }, py::arg("phys"), py::arg("data"))
       .def("read", [](const PyKernel& k, std::uint64_t phys, std::size_t length) {
+        // Bytes of the machine's RAM only: an absurd length is a ValueError, not an allocation.
+        std::uint64_t ram = 0;
+        for (const auto& r : k.h->m->config().ram) ram = std::max(ram, r.base + r.size);
+        if (phys > ram || length > ram - phys)
+          throw py::value_error("read(" + hex(phys) + ", " + std::to_string(length) + ") reaches past the machine's RAM (ends at " +
+                                hex(ram) + ")");
         return as_pybytes(k.k().image().read(phys, length));
       }, py::arg("phys"), py::arg("length"))
       .def("preserve_folio", [](const PyKernel& k, std::uint64_t phys, unsigned order) {

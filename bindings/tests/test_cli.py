@@ -322,3 +322,12 @@ def test_endian_and_not_kho_are_said(tmp_path: pathlib.Path) -> None:
     kho9.write_bytes(fdt_with_compatible(b"kho-v9"))
     r = native("validate", str(kho9))
     assert r.returncode == 100 and b"not a KHO blob" not in r.stdout + r.stderr, r.stdout
+
+
+def test_simulate_prefers_the_builtin_over_a_directory_of_its_name(tmp_path: pathlib.Path) -> None:
+    """`simulate --out chain` leaves a directory `chain`; `simulate chain` still runs the built-in."""
+    (tmp_path / "chain").mkdir()
+    r = subprocess.run([os.environ["KHOSPEC_BIN"], "-f", "json", "simulate", "--era", "kho-v4", "chain"],
+                       capture_output=True, check=False, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["runs"][0]["scenario"] == "chain"

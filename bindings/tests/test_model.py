@@ -169,3 +169,14 @@ def test_simulate_at_package_level_mirrors_the_cli(tmp_path) -> None:  # type: i
     # The stage validates against its own memory, as the CLI's round trip does.
     report = khospec.validate(str(k1 / "out_fdt.dtb"), memory=str(k1 / "memory.elf"), scratch=str(k1))
     assert report.exit_code == 0, [str(d) for d in report]
+
+
+def test_fuzz_findings_raise_the_documented_errors() -> None:
+    """The Python fuzz run's findings (docs/fuzz.md): ValueError / TypeError, not MemoryError / RuntimeError."""
+    m = Machine("512M")
+    k = m.boot("7.3")
+    with pytest.raises(ValueError, match="past the machine's RAM"):
+        k.read(9, 2**63 - 1)
+    assert len(k.read(0x100000, 16)) == 16
+    with pytest.raises(TypeError, match="ram: expected a size"):
+        Machine(ram=1.5)  # type: ignore[arg-type]

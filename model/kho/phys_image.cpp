@@ -157,25 +157,41 @@ std::vector<std::uint8_t> PhysImage::save_elf() const {
   return write_elf_core(elf);
 }
 
-std::uint64_t image_digest(const PhysImage& image, phys_addr_t phys, std::uint64_t len) {
-  auto fnv = [](std::uint64_t h, const std::uint8_t* p, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
-    return h;
-  };
-  static const std::array<std::uint8_t, PhysImage::kPageSize> zero{};
-  std::uint64_t h = 1469598103934665603ull;
-  std::vector<std::uint8_t> page(PhysImage::kPageSize);
-  for (std::uint64_t off = 0; off < len; off += PhysImage::kPageSize) {
-    const std::uint64_t a = phys + off;
-    const std::uint8_t* bytes = zero.data();
-    if (a % PhysImage::kPageSize != 0) {
-      image.read(a, page);
-      bytes = page.data();
-    } else if (const auto* pg = image.page_data(a / PhysImage::kPageSize)) {
-      bytes = pg;
+void PhysImage::for_each_page(std::uint64_t first, std::uint64_t last,
+                              const std::function<void(std::uint64_t, const std::uint8_t*)>& fn) const {
+  if (first > last) return;
+  if (source_) {
+    for (std::uint64_t pfn = first;; ++pfn) {
+      fn(pfn, page_data(pfn));
+      if (pfn == last) break;
     }
-    h = fnv(h, bytes, PhysImage::kPageSize);
+    return;
   }
+  for (auto it = pages_.lower_bound(first); it != pages_.end() && it->first <= last; ++it)
+    fn(it->first, it->second ? it->second->data() : nullptr);
+}
+
+std::uint64_t image_digest(const PhysImage& image, phys_addr_t phys, std::uint64_t len) {
+  constexpr std::uint64_t P = PhysImage::kPageSize;
+  std::uint64_t h = 1469598103934665603ull;
+  auto fnv = [&h](const std::uint8_t* p, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  };
+  if (len == 0) return h;
+  static const std::array<std::uint8_t, P> zero{};
+  const phys_addr_t end = phys + len;  // exclusive; callers pass ranges inside the address space
+  std::vector<std::uint8_t> buf;
+  image.for_each_page(phys / P, (end - 1) / P, [&](std::uint64_t pfn, const std::uint8_t* bytes) {
+    if (!bytes) return;
+    // The part of this page inside the range (a range need not be page-aligned).
+    const phys_addr_t lo = std::max(phys, pfn * P), hi = std::min(end, (pfn + 1) * P);
+    const std::uint8_t* p = bytes + (lo - pfn * P);
+    const std::size_t n = static_cast<std::size_t>(hi - lo);
+    if (std::memcmp(p, zero.data(), n) == 0) return;
+    const std::uint64_t off = lo - phys;
+    fnv(reinterpret_cast<const std::uint8_t*>(&off), sizeof off);
+    fnv(p, n);
+  });
   return h;
 }
 

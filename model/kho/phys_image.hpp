@@ -46,6 +46,11 @@ class PhysImage {
   };
   PageView page_view(std::uint64_t pfn) const;
   std::size_t page_count() const { return pages_.size(); }
+  // Calls fn(pfn, bytes) for every page in [first, last] that may hold data,
+  // ascending (bytes null: reads as zeros). Without a source only stored pages
+  // are visited; with one, every page of the range is (the source may hold it).
+  void for_each_page(std::uint64_t first, std::uint64_t last,
+                     const std::function<void(std::uint64_t, const std::uint8_t*)>& fn) const;
   // Touched pages as [start, end) runs of contiguous page frames, ascending.
   std::vector<std::pair<phys_addr_t, phys_addr_t>> runs() const;
   void clear() { pages_.clear(); }
@@ -77,8 +82,10 @@ class PhysImage {
   mutable std::set<std::uint64_t> source_lacks_;
 };
 
-// FNV-1a over [phys, phys + len), page by page (pages that read as zeros
-// without a copy): the content digest of preserved blocks.
+// The content digest of preserved blocks: FNV-1a over the pages of
+// [phys, phys + len) that hold anything but zeros, each with its offset, so
+// equal contents give equal digests. It costs the stored pages in the range,
+// not its length: a block of hundreds of GiB that was never written is cheap.
 std::uint64_t image_digest(const PhysImage& image, phys_addr_t phys, std::uint64_t len);
 
 // What the running kernel's page allocator does for KHO metadata and client
