@@ -213,6 +213,10 @@ std::optional<Scenario> parse_scenario(std::string_view text, std::string_view n
                key == "token" || key == "seals" || key == "offset") &&
               !parse_size(kv.second.Scalar()))
             fail(kv.second, step.op + "." + key + ": '" + kv.second.Scalar() + "' is not a number");
+          // A block of 2^order pages must fit a 52-bit physical space (the
+          // tracker's KHO_MAX_WIRE_ORDER); a larger order is no block at all.
+          if (key == "order" && *parse_size(kv.second.Scalar()) > 51)
+            fail(kv.second, step.op + ".order: " + kv.second.Scalar() + " is not a page order (0..51)");
         }
       }
       if (s.steps.empty() && step.op != "boot") fail(st, "the first step must be 'boot'");
@@ -333,8 +337,15 @@ ScenarioRun run_scenario(const Scenario& s, bool keep_memory) {
       if (!e) r.result = "0 (" + std::to_string(count) + " folios from " + where + ")";
     } else if (st.op == "fail_notifier") {
       KhoClient* c = k->client(st.args.count("client") ? st.args.at("client") : "memblock");
-      int e = static_cast<int>(-static_cast<std::int64_t>(num(st, "error", 22)));
-      if (!c) {
+      // A notifier returns -errno: 1..MAX_ERRNO (4095); anything else is no
+      // error a kernel function returns (and 2^63 would not negate).
+      const std::uint64_t errnum = num(st, "error", 22);
+      const int e = errnum >= 1 && errnum <= 4095 ? -static_cast<int>(errnum) : 0;
+      if (e == 0) {
+        r.result = "error " + std::to_string(errnum) + " is not an errno (1..4095)";
+        r.expectation_failed = true;
+        run.expectations_ok = false;
+      } else if (!c) {
         r.result = "no such client";
         r.expectation_failed = true;
         run.expectations_ok = false;
@@ -432,11 +443,12 @@ ScenarioRun run_scenario(const Scenario& s, bool keep_memory) {
         what += " session " + st.args.at("session") + " retrieved";
       }
       if (st.args.count("ret")) {
-        auto want = parse_size(st.args.at("ret"));
-        bool neg = !st.args.at("ret").empty() && st.args.at("ret")[0] == '-';
-        std::int64_t w = neg ? -static_cast<std::int64_t>(*parse_size(st.args.at("ret").substr(1)))
-                             : static_cast<std::int64_t>(want.value_or(0));
-        ok = ok && w == last_ret;
+        const std::string& text = st.args.at("ret");
+        const bool neg = !text.empty() && text[0] == '-';
+        const auto mag = parse_size(neg ? text.substr(1) : text);
+        // Negated as unsigned: "-0x8000000000000000" is INT64_MIN, not overflow.
+        const std::int64_t w = mag ? static_cast<std::int64_t>(neg ? 0 - *mag : *mag) : 0;
+        ok = ok && mag && w == last_ret;
         what += " ret " + st.args.at("ret");
       }
       r.result = (ok ? "ok: " : "FAILED: ") + what;
