@@ -1,4 +1,5 @@
 #include "cli/cli.hpp"
+#include "cli/test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,17 +13,8 @@
 namespace khospec::cli {
 namespace {
 
-struct Result {
-  int rc;
-  std::string out, err;
-};
-
-Result run_cli(std::vector<std::string> args, const std::string& stdin_bytes = "") {
-  std::ostringstream out, err;
-  std::istringstream in(stdin_bytes);
-  int rc = run(args, out, err, in);
-  return {rc, out.str(), err.str()};
-}
+using testing::Result;
+using testing::run_cli;
 
 std::string temp_file(const std::string& name, const std::vector<std::uint8_t>& bytes) {
   auto p = std::filesystem::temp_directory_path() / ("khospec-cli-test-" + name);

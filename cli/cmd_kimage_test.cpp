@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/cli.hpp"
+#include "cli/test_util.hpp"
 #include "conformance/kimage/kimage_testdata.hpp"
 
 namespace khospec::cli {
@@ -15,17 +16,8 @@ namespace {
 using namespace conformance::testdata;
 using conformance::Compression;
 
-struct Result {
-  int rc;
-  std::string out, err;
-};
-
-Result run_cli(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  std::istringstream in;
-  int rc = run(args, out, err, in);
-  return {rc, out.str(), err.str()};
-}
+using testing::Result;
+using testing::run_cli;
 
 std::string temp_file(const std::string& name, const Bytes& bytes) {
   auto p = std::filesystem::temp_directory_path() / ("khospec-kimage-test-" + name);

@@ -16,23 +16,15 @@
 #include <sstream>
 
 #include "cli/cli.hpp"
+#include "cli/test_util.hpp"
 
 namespace khospec::cli {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int rc;
-  std::string out, err;
-};
-
-Result run_cli(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  std::istringstream in;
-  int rc = run(args, out, err, in);
-  return {rc, out.str(), err.str()};
-}
+using testing::Result;
+using testing::run_cli;
 
 // The IDs of "LEVEL (ID): ..." lines: simulate's timeline and validate's text.
 std::set<std::string> finding_ids(const std::string& text) {
