@@ -2,6 +2,7 @@
 #include "bindings/src/common.hpp"
 
 #include "core/parse.hpp"
+#include "model/kho/mem_track.hpp"
 
 namespace khospec::bindings {
 
@@ -20,6 +21,15 @@ std::uint64_t size_arg(const py::object& o) {
   auto v = parse_size(o.cast<std::string>());
   if (!v) throw py::value_error("'" + o.cast<std::string>() + "' is not a size (e.g. 2G, 512M, 0x80000000)");
   return *v;
+}
+
+// A page order a physical address can carry (the scenario parser's bound): larger
+// ones would shift the page size past 64 bits.
+unsigned order_arg(unsigned order) {
+  if (order > model::KHO_MAX_WIRE_ORDER)
+    throw py::value_error("order " + std::to_string(order) + " is not a page order (0.." +
+                          std::to_string(model::KHO_MAX_WIRE_ORDER) + ")");
+  return order;
 }
 
 struct MachineHolder {
@@ -68,11 +78,11 @@ void init_machine(py::module_& m) {
       .def_property_readonly("kho_boot", [](const PyKernel& k) { return k.k().kho_boot(); })
       .def_property_readonly("phase", [](const PyKernel& k) { return std::string(model::boot_phase_name(k.k().phase())); })
       .def("alloc_pages", [](const PyKernel& k, unsigned order) -> py::object {
-        auto p = k.k().alloc_pages(order);
+        auto p = k.k().alloc_pages(order_arg(order));
         if (!p) return py::none();
         return py::int_(p);
       }, py::arg("order"))
-      .def("free_pages", [](const PyKernel& k, std::uint64_t phys, unsigned order) { k.k().free_pages(phys, order); },
+      .def("free_pages", [](const PyKernel& k, std::uint64_t phys, unsigned order) { k.k().free_pages(phys, order_arg(order)); },
            py::arg("phys"), py::arg("order"))
       .def("write", [](const PyKernel& k, std::uint64_t phys, const py::buffer& data) {
         k.k().image().write(phys, to_bytes(data));
@@ -87,7 +97,7 @@ void init_machine(py::module_& m) {
         return as_pybytes(k.k().image().read(phys, length));
       }, py::arg("phys"), py::arg("length"))
       .def("preserve_folio", [](const PyKernel& k, std::uint64_t phys, unsigned order) {
-        return k.k().kho_preserve_folio(phys, order);
+        return k.k().kho_preserve_folio(phys, order_arg(order));
       }, py::arg("phys"), py::arg("order"))
       .def("preserve_pages", [](const PyKernel& k, std::uint64_t phys, std::uint64_t nr) {
         if (!k.k().era().preserve_pages) raise_error(std::string(k.k().era().name) + " has no kho_preserve_pages (6.18+)");
@@ -98,7 +108,7 @@ void init_machine(py::module_& m) {
       }, py::arg("phys"), py::arg("size"))
       .def("unpreserve_folio", [](const PyKernel& k, std::uint64_t phys, unsigned order) {
         if (!k.k().era().unpreserve_api) raise_error(std::string(k.k().era().name) + " has no kho_unpreserve_folio (6.19+)");
-        return k.k().kho_unpreserve_folio(phys, order);
+        return k.k().kho_unpreserve_folio(phys, order_arg(order));
       }, py::arg("phys"), py::arg("order"))
       .def("finalize", [](const PyKernel& k) {
         auto& kk = k.k();

@@ -138,6 +138,7 @@ class SchemaReader {
     out.title = title;
     if (l["fields"] && l["fields"].IsSequence()) {
       for (const auto& f : l["fields"]) {
+        if (!f.IsMap()) continue;  // as the schema loader reads a layout: a list of maps
         abi::Field fl;
         fl.name = yaml_str(f["name"]);
         fl.offset = yaml_u64(f["offset"]).value_or(0);
