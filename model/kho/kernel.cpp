@@ -300,7 +300,7 @@ void Kernel::memblock_free_all_step() {
     buddy_.add_cma(pfn * PAGE_SIZE_4K, pfn * PAGE_SIZE_4K + PAGEBLOCK_BYTES);
   FreeAllResult r = mb_.memblock_free_all();
   for (const auto& c : r.chunks)
-    buddy_.add_free(c.pfn * PAGE_SIZE_4K, (c.pfn + (std::uint64_t{1} << c.order)) * PAGE_SIZE_4K);
+    buddy_.add_free(c.pfn * PAGE_SIZE_4K, (c.pfn + (c.count << c.order)) * PAGE_SIZE_4K);
   phase_ = BootPhase::buddy;
   note("memblock_free_all: " + std::to_string(r.pages) + " pages to the buddy allocator");
   check_invariants();

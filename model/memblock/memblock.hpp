@@ -141,13 +141,16 @@ struct MemRange {
 };
 
 // Result of memblock_free_all(): what the buddy allocator would receive.
+// `count` chunks of one order back to back from `pfn`: a range's middle is a run of
+// MAX_PAGE_ORDER chunks, so the result stays small for any amount of memory.
 struct BuddyChunk {
   std::uint64_t pfn = 0;
   unsigned order = 0;
+  std::uint64_t count = 1;
   bool operator==(const BuddyChunk&) const = default;
 };
 struct FreeAllResult {
-  std::vector<BuddyChunk> chunks;  // __free_pages_memory() chunks, in order
+  std::vector<BuddyChunk> chunks;  // __free_pages_memory() chunks, in order, runs merged
   std::uint64_t pages = 0;         // sum of 2^order
   // Page ranges [start_pfn, end_pfn) whose struct pages were initialised and
   // marked PageReserved by memmap_init_reserved_pages().

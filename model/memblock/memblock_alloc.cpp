@@ -280,14 +280,16 @@ FreeAllResult Memblock::memblock_free_all() {
     std::uint64_t end = pfn_down(r.end);
     if (end > cfg_.max_low_pfn) end = cfg_.max_low_pfn;
     if (start >= end) continue;
-    // __free_pages_memory(): the largest naturally aligned chunks.
+    // __free_pages_memory(): the largest naturally aligned chunks. Once aligned to
+    // the maximum order, the chunks up to the tail are one run.
     while (start < end) {
       unsigned order = cfg_.max_page_order;
       if (start) order = std::min<unsigned>(order, static_cast<unsigned>(__builtin_ctzll(start)));
       while (start + (std::uint64_t{1} << order) > end) --order;
-      res.chunks.push_back({start, order});
-      res.pages += std::uint64_t{1} << order;
-      start += std::uint64_t{1} << order;
+      const std::uint64_t count = order == cfg_.max_page_order ? (end - start) >> order : 1;
+      res.chunks.push_back({start, order, count});
+      res.pages += count << order;
+      start += count << order;
     }
   }
   freed_to_buddy_ = true;

@@ -139,10 +139,32 @@ TEST_F(MemblockMisc, free_all_chunks) {
   emit(1, 0x100);
   emit(0x102, 0x200);
   emit(0x800, 0xc00);
-  EXPECT_EQ(r.chunks, expect);
+  std::vector<BuddyChunk> got;  // the runs, one chunk each
+  for (const auto& c : r.chunks)
+    for (std::uint64_t i = 0; i < c.count; ++i) got.push_back({c.pfn + (i << c.order), c.order});
+  EXPECT_EQ(got, expect);
   EXPECT_EQ(r.pages, (0x100 - 1) + (0x200 - 0x102) + 0x400u);
   EXPECT_EQ(expect.front(), (BuddyChunk{1, 0}));
   EXPECT_EQ(expect.back(), (BuddyChunk{0x800, 10}));
+}
+
+// A range's middle is one run of MAX_PAGE_ORDER chunks: memory as large as a
+// memblock region can be (memblock_cap_size()) is a handful of runs, not 2^41
+// chunks (the memblock_replay fuzz target's timeout).
+TEST_F(MemblockMisc, free_all_of_huge_memory_is_a_few_runs) {
+  mb.memblock_add(0x101000, PHYS_ADDR_MAX);
+  const FreeAllResult r = mb.memblock_free_all();
+  EXPECT_LE(r.chunks.size(), 2u * 10 + 1);
+  std::uint64_t pages = 0, pfn = 0x101;
+  for (const auto& c : r.chunks) {
+    EXPECT_EQ(c.pfn, pfn);
+    EXPECT_EQ(c.pfn % (std::uint64_t{1} << c.order), 0u);  // naturally aligned
+    EXPECT_TRUE(c.count == 1 || c.order == 10);
+    pages += c.count << c.order;
+    pfn += c.count << c.order;
+  }
+  EXPECT_EQ(pages, r.pages);
+  EXPECT_EQ(pfn, PHYS_ADDR_MAX / PAGE_SIZE);  // to the last whole page
   EXPECT_TRUE(mb.freed_to_buddy());
 }
 

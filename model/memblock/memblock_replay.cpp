@@ -299,8 +299,9 @@ std::string execute(Memblock& mb, const Call& c, FreeAllResult* free_all) {
   if (n == "alloc_from") return addr_ret(mb.memblock_alloc_from(a[0], a[1], a[2]));
   if (n == "free_all") {
     *free_all = mb.memblock_free_all();
-    return "pages=" + std::to_string(free_all->pages) +
-           " chunks=" + std::to_string(free_all->chunks.size());
+    std::uint64_t chunks = 0;
+    for (const auto& run : free_all->chunks) chunks += run.count;
+    return "pages=" + std::to_string(free_all->pages) + " chunks=" + std::to_string(chunks);
   }
   return "";  // dump: handled by the caller
 }

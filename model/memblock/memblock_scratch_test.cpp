@@ -180,7 +180,7 @@ TEST_P(MemblockScratch, free_all_clears_scratch_only_and_frees_scratch) {
   std::uint64_t scratch_pages = 0;
   for (const auto& c : res.chunks)
     if (c.pfn >= kScratch / PAGE_SIZE && c.pfn < (kScratch + kScratchSize) / PAGE_SIZE)
-      scratch_pages += std::uint64_t{1} << c.order;
+      scratch_pages += c.count << c.order;
   EXPECT_EQ(scratch_pages, (kScratchSize - SZ_64K) / PAGE_SIZE);
   // memblock allocations after the hand-off WARN once (slab is up).
   EXPECT_EQ(mb.memblock_phys_alloc(SZ_4K, PAGE_SIZE), 0u);
