@@ -63,8 +63,11 @@ void add_schema_finding(Report& r, const std::string& file, const char* rule, st
 
 // patternProperties regexes, compiled once per process (compiling a std::regex costs
 // far more than matching a node name). nullptr: it does not compile (lint reports
-// schema_bad_pattern). schema_pattern.cpp.
-const std::regex* cached_regex(const std::string& re);
+// schema_bad_pattern). The cache keeps the first kMaxCachedRegexes patterns, so a
+// long-lived process fed ever new schemas (Python, a fuzzer) does not grow without
+// bound; later ones are compiled for their caller alone. schema_pattern.cpp.
+inline constexpr std::size_t kMaxCachedRegexes = 256;
+std::shared_ptr<const std::regex> cached_regex(const std::string& re);
 // std::regex_search with the cached regex (the yaml-cpp walk's matching).
 bool pattern_matches(const std::string& name, const std::string& re);
 
@@ -95,7 +98,7 @@ struct Matcher {
   bool begin = false, end = false;
   bool one_class_plus = false;  // '^[...]+$': a non-empty name of class characters (the common case)
   std::vector<Atom> atoms;
-  const std::regex* re = nullptr;
+  std::shared_ptr<const std::regex> re;
   std::string pattern;  // the regex kind's source (what the schema pack stores for it)
 
   bool match(std::string_view name) const;

@@ -9,24 +9,25 @@ namespace khospec::conformance {
 
 namespace schema_detail {
 
-const std::regex* cached_regex(const std::string& re) {
+std::shared_ptr<const std::regex> cached_regex(const std::string& re) {
   static std::mutex mu;
-  static std::map<std::string, std::unique_ptr<std::regex>> cache;
-  std::lock_guard<std::mutex> lock(mu);
-  auto it = cache.find(re);
-  if (it == cache.end()) {
-    std::unique_ptr<std::regex> r;
-    try {
-      r = std::make_unique<std::regex>(re);
-    } catch (const std::regex_error&) {
-    }
-    it = cache.emplace(re, std::move(r)).first;
+  static std::map<std::string, std::shared_ptr<const std::regex>, std::less<>> cache;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = cache.find(re); it != cache.end()) return it->second;
   }
-  return it->second.get();
+  std::shared_ptr<const std::regex> r;
+  try {
+    r = std::make_shared<const std::regex>(re);
+  } catch (const std::regex_error&) {
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  if (cache.size() < kMaxCachedRegexes) cache.emplace(re, r);
+  return r;
 }
 
 bool pattern_matches(const std::string& name, const std::string& re) {
-  const std::regex* r = cached_regex(re);
+  const auto r = cached_regex(re);
   return r && std::regex_search(name, *r);
 }
 

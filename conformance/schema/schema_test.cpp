@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "conformance/schema/schema_internal.hpp"
 #include "core/file.hpp"
 #include "core/test_seed.hpp"
 #include "fdt/builder.hpp"
@@ -326,6 +327,23 @@ TEST(CompiledSchemas, PatternMatcherEqualsRegexSearch) {
       ASSERT_EQ(schema_pattern_matches(name, p), want) << "seed " << seed << ": pattern '" << p << "' name '" << name << "'";
     }
   }
+}
+
+// The regex cache keeps at most kMaxCachedRegexes patterns: a long-lived process fed
+// ever new schemas (the compat fuzz target, a Python session) stops growing there,
+// and patterns past the bound still compile and match.
+TEST(CompiledSchemas, RegexCacheIsBounded) {
+  std::string last;
+  for (std::size_t i = 0; i < schema_detail::kMaxCachedRegexes + 8; ++i) {
+    last = "^(bounded-cache-" + std::to_string(i) + ")$";
+    const auto r = schema_detail::cached_regex(last);
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(std::regex_search("bounded-cache-" + std::to_string(i), *r));
+  }
+  // Full: the same pattern twice is compiled twice, not kept.
+  EXPECT_NE(schema_detail::cached_regex(last).get(), schema_detail::cached_regex(last).get());
+  EXPECT_TRUE(schema_pattern_matches("bounded-cache-0", "^(bounded-cache-0)$"));
+  EXPECT_FALSE(schema_detail::cached_regex("(unclosed"));
 }
 
 }  // namespace
