@@ -5,7 +5,8 @@
 # seed, 200000 inputs or 15 s. scripts/fuzz passes RUNS, MAX_TIME=0 and KEEP.
 # Seeds: the SEEDS globs (files under 1 MiB) are copied into WORK/seeds, and
 # the fuzzer's LLVMFuzzerInitialize may add its own there ($KHOSPEC_FUZZ_SEED_OUT).
-# Prints "NAME: N inputs in S s"; a crash fails with the input's path.
+# Prints "NAME: N inputs in S s"; a crash fails with the input's path. libFuzzer's
+# progress goes to WORK/fuzz.log (`tail -f` it during a long run).
 include(${ARGS})
 if(NOT DEFINED RUNS)
   set(RUNS 200000)
@@ -36,13 +37,20 @@ execute_process(COMMAND ${CMAKE_COMMAND} -E env KHOSPEC_FUZZ_SEED_OUT=${WORK}/se
                         ${FUZZER} -runs=${RUNS} -max_total_time=${MAX_TIME} -timeout=10 -seed=1
                         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=${WORK}/crash/ ${FUZZ_ARGS}
                         ${WORK}/corpus ${WORK}/seeds
-                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_FILE ${WORK}/fuzz.log)
 string(TIMESTAMP t1 "%s")
 math(EXPR secs "${t1} - ${t0}")
+file(READ ${WORK}/fuzz.log err)
 string(REGEX MATCH "stat::number_of_executed_units: *[0-9]+" runs "${err}")
 string(REGEX REPLACE ".*: *" "" runs "${runs}")
 if(NOT rc EQUAL 0)
   file(GLOB crash ${WORK}/crash/*)
-  message(FATAL_ERROR "fuzz_${NAME} failed (exit ${rc}); input: ${crash}\n${err}")
+  # A long run's log is megabytes of progress lines: the report is at its end.
+  string(LENGTH "${err}" n)
+  if(n GREATER 8000)
+    math(EXPR from "${n} - 8000")
+    string(SUBSTRING "${err}" ${from} -1 err)
+  endif()
+  message(FATAL_ERROR "fuzz_${NAME} failed (exit ${rc}); input: ${crash}\nthe end of ${WORK}/fuzz.log:\n${err}")
 endif()
 message(STATUS "${NAME}: ${runs} inputs in ${secs} s")
