@@ -83,6 +83,9 @@ class SchemaReader {
   abi::Node node(const SchemaDoc& doc, YAML::Node y, std::string name, int depth) const {
     abi::Node n;
     n.name = std::move(name);
+    // $refs to itself and YAML aliases make a tree of up to 16 levels fan out
+    // exponentially: stop at the budget (the caller refuses the input).
+    if (++nodes_ > kMaxAbiNodes) return n;
     // A node that is only a $ref to another schema: inline that schema's root.
     const SchemaDoc* owner = &doc;
     for (int hops = 0; hops < 8 && y.IsMap() && has(y["$ref"]) && !wire_type_ref(yaml_str(y["$ref"])); ++hops) {
@@ -155,8 +158,11 @@ class SchemaReader {
     return out;
   }
 
+  bool exhausted() const { return nodes_ > kMaxAbiNodes; }
+
  private:
   const SchemaSet& set_;
+  mutable std::size_t nodes_ = 0;
 };
 
 // Root formats are the KHO root FDTs (they carry the preserved-memory map).
@@ -207,7 +213,8 @@ void layout_targets(const abi::Layout& l, std::vector<std::string>& out) {
 
 }  // namespace
 
-abi::AbiSet abi_from_schemas(const SchemaSet& set, const std::vector<std::string>& format_paths, std::string origin) {
+abi::AbiSet abi_from_schemas(const SchemaSet& set, const std::vector<std::string>& format_paths, std::string origin,
+                             bool* exhausted) {
   abi::AbiSet out;
   out.origin = std::move(origin);
   SchemaReader rd(set);
@@ -218,6 +225,7 @@ abi::AbiSet abi_from_schemas(const SchemaSet& set, const std::vector<std::string
     if (d.parsed) add_doc(rd, d, wanted(d), out);
   }
   const SchemaSet* b = rd.builtin();
+  if (exhausted) *exhausted = rd.exhausted();
   if (!b) return out;
   // A built-in file the input names by its own path counts as the input's, unless the
   // input holds it (same path and $id: its own copy, already read).
@@ -243,6 +251,7 @@ abi::AbiSet abi_from_schemas(const SchemaSet& set, const std::vector<std::string
     add_doc(rd, *d, false, out);
     layout_targets(out.layouts.back(), todo);
   }
+  if (exhausted) *exhausted = rd.exhausted();
   return out;
 }
 
@@ -455,7 +464,13 @@ std::optional<abi::AbiSet> load_abi_input(const std::string& path, Report& repor
     any |= has(r["select"]) || has(r["layout"]);
   }
   if (!any) return input_error("no schema with `select:` or `layout:` (not a KHO schema)");
-  return abi_from_schemas(set, own, path);
+  bool exhausted = false;
+  abi::AbiSet abi = abi_from_schemas(set, own, path, &exhausted);
+  if (exhausted)
+    return input_error("the schemas expand to more than " + std::to_string(kMaxAbiNodes) +
+                       " nodes (a $ref to an enclosing schema, or YAML aliases, repeated at every level); "
+                       "a KHO format's tree has a few dozen");
+  return abi;
 }
 
 }  // namespace khospec::conformance

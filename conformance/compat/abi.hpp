@@ -18,8 +18,12 @@ namespace khospec::conformance {
 // to other schemas are inlined. $refs and layouts `set` does not hold resolve
 // against the built-in schemas (parsed file by file as they are reached): the
 // built-in layouts the formats and layouts reach are listed too (`builtin`).
+// At most kMaxAbiNodes nodes are read (the built-in schemas stay below it, a test
+// checks): `exhausted`, when given, says whether the schemas had more, which takes
+// nested $refs to an enclosing schema or YAML aliases fanning out at every level.
+inline constexpr std::size_t kMaxAbiNodes = 4096;
 abi::AbiSet abi_from_schemas(const SchemaSet& set, const std::vector<std::string>& format_paths,
-                             std::string origin);
+                             std::string origin, bool* exhausted = nullptr);
 
 // Parses an ABI dump (at most 256 KiB); returns nullopt and sets `error` ("formats[2].root: ...").
 std::optional<abi::AbiSet> abi_from_json(const std::string& text, const std::string& origin, std::string& error);

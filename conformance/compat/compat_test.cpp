@@ -48,6 +48,29 @@ TEST(CompatModelDumps, MalformedDumpsAreDiagnosed) {
   EXPECT_NE(err.find("formats[0].root.properties[0]: 'type' is missing"), std::string::npos) << err;
 }
 
+// A schema whose child nodes $ref the schema itself: 4 children per level, 16
+// levels, 4^16 nodes. The node budget refuses it (compat_input_invalid, exit 1)
+// where the walk never ended (the compat fuzz target's slowest inputs).
+TEST(CompatSchemaInput, SelfReferenceFanOutIsRefused) {
+  const fs::path dir = fs::path(testing::TempDir()) / "compat-fan-out";
+  fs::create_directories(dir);
+  std::ofstream(dir / "fan-v1.yaml") << "$id: https://khospec.dev/schemas/fan-v1.yaml#\n"
+                                        "select: fan-v1\n"
+                                        "properties:\n"
+                                        "  a: {$ref: fan-v1.yaml#}\n  b: {$ref: fan-v1.yaml#}\n"
+                                        "  c: {$ref: fan-v1.yaml#}\n  d: {$ref: fan-v1.yaml#}\n";
+  Report r;
+  EXPECT_FALSE(load_abi_input((dir / "fan-v1.yaml").string(), r));
+  ASSERT_EQ(r.diagnostics().size(), 1u);
+  EXPECT_EQ(r.diagnostics()[0].rule, "compat_input_invalid");
+  EXPECT_NE(r.diagnostics()[0].message.find("more than 4096 nodes"), std::string::npos) << r.diagnostics()[0].message;
+  // The built-in schemas stay well inside the budget.
+  bool exhausted = true;
+  const khospec::abi::AbiSet b = abi_from_schemas(SchemaSet::builtin(), {}, "builtin", &exhausted);
+  EXPECT_FALSE(exhausted);
+  EXPECT_FALSE(b.formats.empty());
+}
+
 // ------------------------------------------------------ synthetic cases (both ways)
 
 // conformance/compat/cases/NAME/{old,new}/ (+ allow.yaml) with expect.yaml:
