@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "core/file.hpp"
@@ -56,6 +57,13 @@ class SchemaReader {
     if (ref.empty()) return nullptr;
     const std::string base = fs::path(ref).filename().string();
     const std::string dir = fs::path(from.path).parent_path().string();
+    // Memoized: a format's tree follows the same few $refs many times over.
+    auto key = std::make_pair(dir, base);
+    if (auto it = refs_.find(key); it != refs_.end()) return it->second;
+    return refs_[std::move(key)] = find_ref_doc(dir, base);
+  }
+
+  const SchemaDoc* find_ref_doc(const std::string& dir, const std::string& base) const {
     const SchemaDoc* any = nullptr;
     for (const auto& d : set_.docs()) {
       if (!d.parsed || fs::path(d.path).filename().string() != base) continue;
@@ -163,6 +171,7 @@ class SchemaReader {
  private:
   const SchemaSet& set_;
   mutable std::size_t nodes_ = 0;
+  mutable std::map<std::pair<std::string, std::string>, const SchemaDoc*> refs_;
 };
 
 // Root formats are the KHO root FDTs (they carry the preserved-memory map).
