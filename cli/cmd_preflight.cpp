@@ -11,6 +11,7 @@
 #include "core/json.hpp"
 #include "core/parse.hpp"
 #include "crosscheck/preflight.hpp"
+#include "model/kho/machine.hpp"
 #include "registry/era.hpp"
 
 namespace khospec::cli {
@@ -61,7 +62,9 @@ int cmd_preflight(Context& ctx) {
   PreflightOptions po;
   if (ctx.opts.extra.count("ram")) {
     auto v = parse_size(ctx.opts.extra["ram"]);
-    if (!v || *v < (64u << 20)) return fail(ctx, "usage", "--ram: '" + ctx.opts.extra["ram"] + "' is not a RAM size (e.g. 2G)");
+    if (!v) return fail(ctx, "usage", "--ram: '" + ctx.opts.extra["ram"] + "' is not a RAM size (e.g. 2G)");
+    if (const std::string why = model::machine_ram_problem(*v); !why.empty())
+      return fail(ctx, "usage", "--ram: " + why + ", not '" + ctx.opts.extra["ram"] + "'");
     po.ram = *v;
   }
   Setup s;

@@ -191,7 +191,11 @@ void init_machine(py::module_& m) {
                                                           "The KHO model's machine: boot a kernel of a release, preserve, kexec from bytes.")
       .def(py::init([](const py::object& ram, int nodes, const std::string& arch) {
         if (nodes < 1 || nodes > 64) throw py::value_error("nodes must be 1..64");
-        auto cfg = model::machine_with_ram(size_arg(ram), nodes);
+        const std::uint64_t bytes = size_arg(ram);
+        // As a scenario's machine.ram: 1 byte on 2 nodes divided by zero (SIGFPE).
+        if (const std::string why = model::machine_ram_problem(bytes); !why.empty())
+          throw py::value_error("ram: " + why + ", not " + std::to_string(bytes) + " bytes");
+        auto cfg = model::machine_with_ram(bytes, nodes);
         if (arch == "arm64") cfg.arch = model::Arch::arm64;
         else if (arch != "x86_64") throw py::value_error("arch must be 'x86_64' or 'arm64'");
         auto h = std::make_shared<MachineHolder>();

@@ -5,6 +5,7 @@
 #include "bindings/src/common.hpp"
 #include "core/json.hpp"
 #include "crosscheck/preflight.hpp"
+#include "model/kho/machine.hpp"
 
 namespace khospec::bindings {
 
@@ -35,6 +36,10 @@ std::string do_preflight(const PyBlob& blob, const PyImage* memory, const std::s
     po.scratch = *blob.scratch;
   }
   vo.scratch = po.scratch;
+  if (ram) {
+    if (const std::string why = model::machine_ram_problem(ram); !why.empty())
+      throw py::value_error("ram: " + why + ", not " + std::to_string(ram) + " bytes");
+  }
   po.ram = ram;
   std::optional<conformance::Preflight> p;
   {

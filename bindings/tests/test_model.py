@@ -186,3 +186,9 @@ def test_fuzz_findings_raise_the_documented_errors() -> None:
         with pytest.raises(ValueError, match=r"is not a page order \(0..51\)"):
             call()
     assert k.preserve_folio(0x100000, 51) != 0  # in range: the model answers (not a folio here)
+    # The long Python fuzz run: Machine(ram=1, nodes=2) divided by zero (SIGFPE) in
+    # machine_with_ram(); a RAM a scenario refuses is a ValueError here too.
+    for ram, why in ((1, "at least 64M"), ("63M", "at least 64M"), (2**52, "less than 4P")):
+        with pytest.raises(ValueError, match=f"ram: {why}"):
+            Machine(ram=ram, nodes=2)
+    assert Machine(ram="64M", nodes=2).boot("7.3").era

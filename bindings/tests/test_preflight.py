@@ -69,6 +69,14 @@ def test_api_errors(stage: pathlib.Path) -> None:
         khospec.preflight(root, mem, kernel=str(stage / "dmesg.txt"))
 
 
+def test_api_refuses_a_ram_no_machine_has(stage: pathlib.Path) -> None:
+    """ram=1 once laid out a machine whose low RAM range underflowed to ~2^64 bytes."""
+    mem = khospec.MemoryImage.from_file(str(stage / "memory.elf"))
+    for ram, why in ((1, "at least 64M"), (1 << 52, "less than 4P")):
+        with pytest.raises(ValueError, match=f"ram: {why}"):
+            khospec.preflight(root_of(stage, mem), mem, release="7.3", fdt_phys=0x1F5000, ram=ram)
+
+
 def cli(*args: str) -> "subprocess.CompletedProcess[str]":
     return subprocess.run([os.environ["KHOSPEC_BIN"], *args], capture_output=True, text=True, check=False)
 
@@ -87,7 +95,10 @@ def test_cli_agrees_with_the_api_and_is_json_on_every_path(stage: pathlib.Path) 
                 ["--memory", str(stage / "memory.elf"), "--fdt-phys", "0x1f5000"],  # no B
                 ["--memory", "/nonexistent", "--release", "7.3"],
                 ["--memory", str(stage / "memory.elf"), "--fdt-phys", "0x1f5000", "--kernel", str(stage / "dmesg.txt")],
-                ["--memory", str(stage / "memory.elf"), "--fdt-phys", "0x1f5000", "--era", "kho-v9"]):
+                ["--memory", str(stage / "memory.elf"), "--fdt-phys", "0x1f5000", "--era", "kho-v9"],
+                # A RAM machine_with_ram() cannot lay out (machine_ram_problem()).
+                ["--memory", str(stage / "memory.elf"), "--fdt-phys", "0x1f5000", "--release", "7.3", "--ram", "1M"],
+                ["--memory", str(stage / "memory.elf"), "--fdt-phys", "0x1f5000", "--release", "7.3", "--ram", "8P"]):
         r = cli("-f", "json", "preflight", *bad)
         assert r.returncode == 1, (bad, r.stdout, r.stderr)
         doc = json.loads(r.stdout)

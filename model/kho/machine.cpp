@@ -9,6 +9,12 @@
 
 namespace khospec::model {
 
+std::string machine_ram_problem(std::uint64_t bytes) {
+  if (bytes < (64u << 20)) return "at least 64M";
+  if (bytes >= (std::uint64_t{1} << 52)) return "less than 4P (2^52 bytes, the physical address width)";
+  return "";
+}
+
 MachineConfig machine_with_ram(std::uint64_t bytes, int nodes) {
   // QEMU pc (i440fx) e820: [4K, 639K) and [1M, lowmem - 128K) below 4 GiB,
   // where lowmem is all of RAM up to 3.5 GiB and 3 GiB beyond (gigabyte

@@ -20,7 +20,13 @@
 namespace khospec::model {
 
 // QEMU-like x86 layout: [0, 640K) + [1M, min(size, 2G)) + the rest above 4 GiB.
+// `bytes` must be one machine_ram_problem() accepts.
 MachineConfig machine_with_ram(std::uint64_t bytes, int nodes = 1);
+
+// Why a machine cannot have `bytes` of RAM ("" when it can): below 64 MiB the
+// low ranges underflow and a boot has no room; from 2^52 bytes on the RAM above
+// 4 GiB passes the physical address width (MAX_PHYSMEM_BITS).
+std::string machine_ram_problem(std::uint64_t bytes);
 
 class Machine {
  public:

@@ -160,7 +160,7 @@ std::optional<Scenario> parse_scenario(std::string_view text, std::string_view n
         std::string key = kv.first.as<std::string>();
         if (key == "ram") {
           ram = size_arg(kv.second, "machine.ram");
-          if (ram < (64u << 20)) fail(kv.second, "machine.ram: at least 64M");
+          if (const std::string why = machine_ram_problem(ram); !why.empty()) fail(kv.second, "machine.ram: " + why);
         } else if (key == "nodes") {
           nodes = static_cast<int>(size_arg(kv.second, "machine.nodes"));
           if (nodes < 1 || nodes > 64) fail(kv.second, "machine.nodes: 1..64");
