@@ -88,7 +88,10 @@ class SchemaReader {
     return &set_ == &b ? nullptr : &b;
   }
 
-  abi::Node node(const SchemaDoc& doc, YAML::Node y, std::string name, int depth) const {
+  // `schema` is read through const references only: assigning a YAML::Node merges
+  // the two documents' node sets (yaml-cpp), and a non-const operator[] adds nodes
+  // to a document that every later input would find grown.
+  abi::Node node(const SchemaDoc& doc, const YAML::Node& schema, std::string name, int depth) const {
     abi::Node n;
     n.name = std::move(name);
     // $refs to itself and YAML aliases make a tree of up to 16 levels fan out
@@ -96,13 +99,15 @@ class SchemaReader {
     if (++nodes_ > kMaxAbiNodes) return n;
     // A node that is only a $ref to another schema: inline that schema's root.
     const SchemaDoc* owner = &doc;
-    for (int hops = 0; hops < 8 && y.IsMap() && has(y["$ref"]) && !wire_type_ref(yaml_str(y["$ref"])); ++hops) {
-      const SchemaDoc* t = ref_doc(*owner, yaml_str(y["$ref"]));
+    const YAML::Node* at = &schema;
+    for (int hops = 0; hops < 8 && at->IsMap() && has((*at)["$ref"]) && !wire_type_ref(yaml_str((*at)["$ref"])); ++hops) {
+      const SchemaDoc* t = ref_doc(*owner, yaml_str((*at)["$ref"]));
       if (!t) break;
-      if (has(y["description"])) n.description = yaml_str(y["description"]);
+      if (has((*at)["description"])) n.description = yaml_str((*at)["description"]);
       owner = t;
-      y = t->root;
+      at = &t->root;
     }
+    const YAML::Node& y = *at;
     if (!y.IsMap() || depth > 16) return n;
     if (n.description.empty()) n.description = yaml_str(y["description"]);
     n.deprecated = y["deprecated"] && yaml_str(y["deprecated"]) == "true";
