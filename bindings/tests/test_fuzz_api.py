@@ -34,6 +34,9 @@ from khospec import model
 
 SEED = int(os.environ.get("KHOSPEC_PYFUZZ_SEED", "1"))
 CALLS = int(os.environ.get("KHOSPEC_PYFUZZ_CALLS", "3000"))
+# A native crash (SIGFPE, a sanitizer abort) ends the process before any report:
+# with this set, each call is written there first, so the last one is the culprit.
+LAST = os.environ.get("KHOSPEC_PYFUZZ_LAST")
 SOURCE = pathlib.Path(os.environ.get("KHOSPEC_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[2]))
 DUMPS = pathlib.Path(os.environ.get("KHOSPEC_DUMPS_DIR", SOURCE / ".." / "shared" / "dumps"))
 
@@ -221,6 +224,9 @@ def call(pool: Pool, name: str, fn: Callable) -> None:
         args = [pool.value() for _ in range(pool.rng.randrange(4))]
     if skipped(name, args, kwargs):
         return
+    if LAST:
+        with open(LAST, "w") as f:
+            f.write(f"{name}(*{args!r:.2000}, **{kwargs!r:.2000})\n")
     t = time.time()
     try:
         fn(*args, **kwargs)
