@@ -36,7 +36,8 @@ SEED = int(os.environ.get("KHOSPEC_PYFUZZ_SEED", "1"))
 CALLS = int(os.environ.get("KHOSPEC_PYFUZZ_CALLS", "3000"))
 # A native crash (SIGFPE, a sanitizer abort) ends the process before any report:
 # with this set, each call is written there first, so the last one is the culprit.
-LAST = os.environ.get("KHOSPEC_PYFUZZ_LAST")
+# Absolute now: the test runs in a temporary directory.
+LAST = os.path.abspath(os.environ["KHOSPEC_PYFUZZ_LAST"]) if os.environ.get("KHOSPEC_PYFUZZ_LAST") else None
 SOURCE = pathlib.Path(os.environ.get("KHOSPEC_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[2]))
 DUMPS = pathlib.Path(os.environ.get("KHOSPEC_DUMPS_DIR", SOURCE / ".." / "shared" / "dumps"))
 
