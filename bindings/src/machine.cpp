@@ -18,8 +18,14 @@ std::uint64_t size_arg(const py::object& o) {
   }
   if (!py::isinstance<py::str>(o))
     throw py::type_error("ram: expected a size as int or str (e.g. 2G), not " + std::string(py::str(o.get_type().attr("__name__"))));
-  auto v = parse_size(o.cast<std::string>());
-  if (!v) throw py::value_error("'" + o.cast<std::string>() + "' is not a size (e.g. 2G, 512M, 0x80000000)");
+  std::string text;
+  try {
+    text = o.cast<std::string>();
+  } catch (const py::cast_error&) {  // a lone surrogate has no UTF-8
+    throw py::value_error("ram: a str that is no UTF-8 is not a size (e.g. 2G, 512M, 0x80000000)");
+  }
+  auto v = parse_size(text);
+  if (!v) throw py::value_error("'" + text + "' is not a size (e.g. 2G, 512M, 0x80000000)");
   return *v;
 }
 

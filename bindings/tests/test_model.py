@@ -192,3 +192,5 @@ def test_fuzz_findings_raise_the_documented_errors() -> None:
         with pytest.raises(ValueError, match=f"ram: {why}"):
             Machine(ram=ram, nodes=2)
     assert Machine(ram="64M", nodes=2).boot("7.3").era
+    with pytest.raises(ValueError, match="no UTF-8"):  # the 150000-call run: RuntimeError from pybind11
+        Machine("\udcff")
