@@ -12,6 +12,7 @@
 #include "core/parse.hpp"
 #include "model/kho/clients.hpp"
 #include "model/kho/luo.hpp"
+#include "model/kho/mem_track.hpp"
 
 namespace khospec::model {
 
@@ -215,8 +216,9 @@ std::optional<Scenario> parse_scenario(std::string_view text, std::string_view n
             fail(kv.second, step.op + "." + key + ": '" + kv.second.Scalar() + "' is not a number");
           // A block of 2^order pages must fit a 52-bit physical space (the
           // tracker's KHO_MAX_WIRE_ORDER); a larger order is no block at all.
-          if (key == "order" && *parse_size(kv.second.Scalar()) > 51)
-            fail(kv.second, step.op + ".order: " + kv.second.Scalar() + " is not a page order (0..51)");
+          if (key == "order" && *parse_size(kv.second.Scalar()) > KHO_MAX_WIRE_ORDER)
+            fail(kv.second, step.op + ".order: " + kv.second.Scalar() + " is not a page order (0.." +
+                                std::to_string(KHO_MAX_WIRE_ORDER) + ")");
         }
       }
       if (s.steps.empty() && step.op != "boot") fail(st, "the first step must be 'boot'");
