@@ -63,6 +63,8 @@ class Pool:
     def __init__(self, rng: random.Random, tmp: pathlib.Path) -> None:
         self.rng = rng
         self.tmp = tmp
+        self.plain = tmp / "a-file"  # a path under it is missing for everyone, root included (ENOTDIR)
+        self.plain.write_bytes(b"x")
         self.files = seed_files()
         self.blobs = [f.read_bytes() for f in self.files]
         self.n = 0
@@ -93,7 +95,9 @@ class Pool:
         if r == 1:
             return str(self.tmp)
         if r == 2:
-            return "/nonexistent/khospec"
+            # Missing paths live under tmp: simulate(out=) creates what it is given, and a
+            # /nonexistent it made once broke every later test that expects it to be missing.
+            return str(self.rng.choice([self.tmp / "missing" / "khospec", self.plain / "khospec"]))
         if r == 3:
             return "/dev/null"
         self.n += 1
@@ -249,6 +253,8 @@ def test_every_public_function_takes_hostile_arguments(tmp_path: pathlib.Path, m
     monkeypatch.chdir(work)
     rng = random.Random(SEED)
     pool = Pool(rng, tmp_path)
+    outside = pathlib.Path("/nonexistent")
+    outside_before = outside.exists()
     assert pool.blobs, f"no seed files under {DUMPS} or {SOURCE}"
     funcs = targets(pool)
     t0 = time.time()
@@ -263,5 +269,6 @@ def test_every_public_function_takes_hostile_arguments(tmp_path: pathlib.Path, m
     print("slowest:", sorted(cost.items(), key=lambda kv: -kv[1])[:4])
     for k, v in sorted(findings.items()):
         print("KNOWN" if k in KNOWN else "FINDING", k, "\n   ", v)
+    assert outside.exists() == outside_before, "a call created /nonexistent: the pool must keep writes in tmp"
     new = {k: v for k, v in findings.items() if k not in KNOWN}
     assert not new, f"seed {SEED}: {len(new)} undocumented exception(s), first: {next(iter(new.values()))}"
