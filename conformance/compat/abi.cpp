@@ -116,6 +116,7 @@ class SchemaReader {
     auto is_req = [&](const std::string& s) { return std::find(required.begin(), required.end(), s) != required.end(); };
     if (y["properties"] && y["properties"].IsMap()) {
       for (const auto& kv : y["properties"]) {
+        if (!kv.first.IsScalar()) continue;  // a map or list as a key names no property
         const std::string pname = kv.first.as<std::string>();
         if (is_node_schema(kv.second)) {
           abi::Node c = node(*owner, kv.second, pname, depth + 1);
@@ -138,7 +139,8 @@ class SchemaReader {
     }
     if (y["patternProperties"] && y["patternProperties"].IsMap()) {
       for (const auto& kv : y["patternProperties"]) {
-        if (!is_node_schema(kv.second)) continue;  // KHO schemas pattern-match child nodes only
+        // KHO schemas pattern-match child nodes only, by a regex (a scalar key).
+        if (!is_node_schema(kv.second) || !kv.first.IsScalar()) continue;
         abi::Node c = node(*owner, kv.second, kv.first.as<std::string>(), depth + 1);
         c.pattern = true;
         n.children.push_back(std::move(c));
@@ -479,7 +481,13 @@ std::optional<abi::AbiSet> load_abi_input(const std::string& path, Report& repor
   }
   if (!any) return input_error("no schema with `select:` or `layout:` (not a KHO schema)");
   bool exhausted = false;
-  abi::AbiSet abi = abi_from_schemas(set, own, path, &exhausted);
+  abi::AbiSet abi;
+  try {
+    abi = abi_from_schemas(set, own, path, &exhausted);
+  } catch (const YAML::Exception& e) {  // a shape the reader did not foresee: the input's fault, not a crash
+    const std::string at = e.mark.is_null() ? "" : "line " + std::to_string(e.mark.line + 1) + ": ";
+    return input_error(at + e.msg + " (a schema shape KHO schemas do not use)");
+  }
   if (exhausted)
     return input_error("the schemas expand to more than " + std::to_string(kMaxAbiNodes) +
                        " nodes (a $ref to an enclosing schema, or YAML aliases, repeated at every level); "

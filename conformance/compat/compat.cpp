@@ -69,7 +69,7 @@ bool parse_allow_list(const std::string& text, const std::string& file, AllowLis
       return false;
     }
     for (const auto& kv : e) {
-      const std::string k = kv.first.as<std::string>();
+      const std::string k = kv.first.IsScalar() ? kv.first.as<std::string>() : std::string("(a map or list)");
       if (k != "rule" && k != "compatible" && k != "path" && k != "reason") {
         error = at + "unknown key '" + k + "' (fix: use rule, compatible, path, reason)";
         return false;

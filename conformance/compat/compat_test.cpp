@@ -71,6 +71,38 @@ TEST(CompatSchemaInput, SelfReferenceFanOutIsRefused) {
   EXPECT_FALSE(b.formats.empty());
 }
 
+// A property or pattern named by a map (YAML `? {..}`, found by the long compat
+// run): yaml-cpp threw TypedBadConversion out of abi_from_schemas(). Such keys
+// name nothing; the scalar-named properties beside them are read.
+TEST(CompatSchemaInput, NonScalarKeysNameNoProperty) {
+  const fs::path dir = fs::path(testing::TempDir()) / "compat-map-key";
+  fs::create_directories(dir);
+  std::ofstream(dir / "mk-v1.yaml") << "$id: https://khospec.dev/schemas/mk-v1.yaml#\n"
+                                       "select: mk-v1\n"
+                                       "properties:\n"
+                                       "  compatible: {const: mk-v1}\n"
+                                       "  ? {luo-session-header: 1}\n"
+                                       "  : {description: x}\n"
+                                       "  child:\n"
+                                       "    type: object\n"
+                                       "    properties:\n"
+                                       "      ? [a, b]\n"
+                                       "      : {type: object}\n"
+                                       "patternProperties:\n"
+                                       "  ? {x: 1}\n"
+                                       "  : {type: object}\n";
+  Report r;
+  const auto abi = load_abi_input((dir / "mk-v1.yaml").string(), r);
+  ASSERT_TRUE(abi) << (r.diagnostics().empty() ? "" : r.diagnostics()[0].message);
+  ASSERT_EQ(abi->formats.size(), 1u);
+  const khospec::abi::Node& root = abi->formats[0].root;
+  ASSERT_EQ(root.props.size(), 1u);
+  EXPECT_EQ(root.props[0].name, "compatible");
+  ASSERT_EQ(root.children.size(), 1u);
+  EXPECT_EQ(root.children[0].name, "child");
+  EXPECT_TRUE(root.children[0].props.empty() && root.children[0].children.empty());
+}
+
 // ------------------------------------------------------ synthetic cases (both ways)
 
 // conformance/compat/cases/NAME/{old,new}/ (+ allow.yaml) with expect.yaml:
@@ -130,6 +162,9 @@ TEST(CompatAllow, MalformedListsAreUsageErrorsNamingTheEntry) {
   EXPECT_FALSE(parse_allow_list("allow:\n  - rule: compat_required_added\n    reason: x\n    why: y\n", "a.yaml", a, err));
   EXPECT_NE(err.find("unknown key 'why'"), std::string::npos) << err;
   EXPECT_FALSE(parse_allow_list("[1, 2", "a.yaml", a, err));
+  // A map as a key (YAML `? {..}`): yaml-cpp's as<string>() would throw.
+  EXPECT_FALSE(parse_allow_list("allow:\n  - rule: compat_required_added\n    reason: x\n    ? {a: 1}\n    : y\n", "a.yaml", a, err));
+  EXPECT_NE(err.find("unknown key '(a map or list)'"), std::string::npos) << err;
   EXPECT_FALSE(parse_allow_list("allowed: []", "a.yaml", a, err));
   EXPECT_TRUE(parse_allow_list("allow: []", "a.yaml", a, err)) << err;
 }
