@@ -9,6 +9,7 @@
 
 #include "conformance/compat/abi.hpp"
 #include "conformance/compat/inputs.hpp"
+#include "conformance/schema/pattern.hpp"
 #include "conformance/schema/schema.hpp"
 #include "core/rules.hpp"
 
@@ -376,16 +377,11 @@ class Checker {
   }
 
   void pattern(const abi::Node& a, const abi::Node& b, const std::string& base) {
-    std::regex ra, rb;
-    try {
-      ra = std::regex(a.name);
-      rb = std::regex(b.name);
-    } catch (const std::regex_error&) {
-      return;  // schema lint reports bad patterns (schema_bad_pattern)
-    }
+    const auto ra = compile_pattern(a.name), rb = compile_pattern(b.name);
+    if (!ra || !rb) return;  // schema lint reports bad patterns (schema_bad_pattern)
     std::vector<std::string> only_old, only_new;
     for (const auto& s : pattern_probes()) {
-      const bool ia = std::regex_search(s, ra), ib = std::regex_search(s, rb);
+      const bool ia = std::regex_search(s, *ra), ib = std::regex_search(s, *rb);
       if (ia && !ib) only_old.push_back("'" + s + "'");
       if (ib && !ia) only_new.push_back("'" + s + "'");
     }

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "conformance/schema/pattern.hpp"
 #include "conformance/schema/schema_internal.hpp"
 #include "fdt/inspect.hpp"
 
@@ -76,10 +77,9 @@ struct Linter {
           "pattern \"" + re + "\" has its anchors reversed ('$' first, '^' last) and matches no node name", where);
       return;
     }
-    try {
-      std::regex r(re);
-    } catch (const std::regex_error& e) {
-      add("schema_bad_pattern", key, "pattern \"" + re + "\" does not compile: " + e.what(), where);
+    if (std::string why; !compile_pattern(re, &why)) {
+      const std::string shown = re.size() > 80 ? re.substr(0, 80) + "..." : re;
+      add("schema_bad_pattern", key, "pattern \"" + shown + "\" does not compile: " + why, where);
     }
   }
 

@@ -3,9 +3,25 @@
 #include <cctype>
 #include <map>
 
+#include "conformance/schema/pattern.hpp"
 #include "conformance/schema/schema_internal.hpp"
 
 namespace khospec::conformance {
+
+std::shared_ptr<const std::regex> compile_pattern(const std::string& re, std::string* why) {
+  if (re.size() > kMaxPatternLength) {
+    if (why)
+      *why = "it has " + std::to_string(re.size()) + " characters, more than the " +
+             std::to_string(kMaxPatternLength) + " std::regex can compile safely";
+    return nullptr;
+  }
+  try {
+    return std::make_shared<const std::regex>(re);
+  } catch (const std::regex_error& e) {
+    if (why) *why = e.what();
+  }
+  return nullptr;
+}
 
 namespace schema_detail {
 
@@ -16,11 +32,7 @@ std::shared_ptr<const std::regex> cached_regex(const std::string& re) {
     std::lock_guard<std::mutex> lock(mu);
     if (auto it = cache.find(re); it != cache.end()) return it->second;
   }
-  std::shared_ptr<const std::regex> r;
-  try {
-    r = std::make_shared<const std::regex>(re);
-  } catch (const std::regex_error&) {
-  }
+  std::shared_ptr<const std::regex> r = compile_pattern(re);
   std::lock_guard<std::mutex> lock(mu);
   if (cache.size() < kMaxCachedRegexes) cache.emplace(re, r);
   return r;
