@@ -1,18 +1,72 @@
 // patternProperties matching: a position-set automaton for the patterns KHO schemas
 // use, std::regex (compiled once per process) for the rest.
+#include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <map>
+#include <string_view>
 
 #include "conformance/schema/pattern.hpp"
 #include "conformance/schema/schema_internal.hpp"
 
 namespace khospec::conformance {
 
+namespace {
+
+// Why libstdc++ cannot be trusted to compile `re`, or "". It copies a repeated atom
+// once per count, so a{1000}{1000} is a million states, and it reads a count or a
+// back-reference number into a long that 20 digits overflow (UBSan, the compat long
+// run). The product of the {n}, {n,} and {n,m} counts (each its largest number) is
+// bounded; braces in bracket classes and escaped ones are literals. It over-counts
+// counts that do not nest, which is safe: it only refuses.
+std::string pattern_problem(std::string_view re) {
+  const std::string too_many = "its {n} repetition counts multiply to more than " +
+                               std::to_string(kMaxPatternRepetition) +
+                               " (std::regex copies a repeated atom that many times)";
+  std::uint64_t product = 1;
+  bool in_class = false;
+  auto digits_from = [&](std::size_t i) {
+    std::size_t n = 0;
+    while (i + n < re.size() && std::isdigit(static_cast<unsigned char>(re[i + n]))) ++n;
+    return n;
+  };
+  for (std::size_t i = 0; i < re.size(); ++i) {
+    const char c = re[i];
+    if (c == '\\') {
+      if (digits_from(i + 1) > 4) return "it has a back-reference number of more than 4 digits";
+      ++i;
+    } else if (in_class) {
+      in_class = c != ']';
+    } else if (c == '[') {
+      in_class = true;  // ECMAScript: "[]" is an empty class, its ']' closes it
+    } else if (c == '{') {
+      std::uint64_t count = 0;
+      while (i + 1 < re.size() && (std::isdigit(static_cast<unsigned char>(re[i + 1])) || re[i + 1] == ',')) {
+        ++i;
+        if (re[i] == ',') continue;
+        const std::size_t n = digits_from(i);
+        if (n > 9) return too_many;
+        count = std::max<std::uint64_t>(count, std::stoull(std::string(re.substr(i, n))));
+        i += n - 1;
+      }
+      product = std::min<std::uint64_t>(product * std::max<std::uint64_t>(count, 1), kMaxPatternRepetition + 1);
+      if (product > kMaxPatternRepetition) return too_many;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 std::shared_ptr<const std::regex> compile_pattern(const std::string& re, std::string* why) {
   if (re.size() > kMaxPatternLength) {
     if (why)
       *why = "it has " + std::to_string(re.size()) + " characters, more than the " +
              std::to_string(kMaxPatternLength) + " std::regex can compile safely";
+    return nullptr;
+  }
+  if (std::string problem = pattern_problem(re); !problem.empty()) {
+    if (why) *why = std::move(problem);
     return nullptr;
   }
   try {

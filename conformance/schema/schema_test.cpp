@@ -368,6 +368,21 @@ TEST(CompiledSchemas, OverlongPatternsAreRefusedNotCompiled) {
   ASSERT_TRUE(r);
   EXPECT_TRUE(std::regex_search(std::string("x"), *r));
   // Lint refuses it as schema_bad_pattern: schemas/tests/bad/overlong-regex-fail.yaml.
+  // Repetition counts: a 20-digit one (or back-reference number) overflowed
+  // libstdc++'s long (UBSan), and counts that multiply past kMaxPatternRepetition
+  // are refused; braces that are escaped or in a class are literals.
+  EXPECT_FALSE(compile_pattern("a{88888888888888888888}", &why));
+  EXPECT_NE(why.find("repetition counts multiply to more than 1024"), std::string::npos) << why;
+  EXPECT_FALSE(compile_pattern("(a{100}){100}"));
+  EXPECT_FALSE(compile_pattern("a{1,2000}"));
+  EXPECT_TRUE(compile_pattern("^[a-z]{2,8}@[0-9]{1,16}$"));
+  EXPECT_TRUE(compile_pattern("a{1024}"));
+  EXPECT_TRUE(compile_pattern("x\\{99999}"));
+  EXPECT_TRUE(compile_pattern("[{]99999}"));
+  EXPECT_FALSE(compile_pattern("[]a{88888888888888888888}"));  // ECMAScript: "[]" closes at once
+  EXPECT_FALSE(compile_pattern("(a)\\88888888888888888888", &why));  // a back-reference number, same overflow
+  EXPECT_NE(why.find("back-reference number of more than 4 digits"), std::string::npos) << why;
+  EXPECT_TRUE(compile_pattern("(a)\\1"));
 }
 
 }  // namespace
