@@ -70,7 +70,10 @@ std::shared_ptr<const std::regex> compile_pattern(const std::string& re, std::st
     return nullptr;
   }
   try {
-    return std::make_shared<const std::regex>(re);
+    // libstdc++'s __polynomial: the breadth-first executor, whose time is polynomial
+    // in the name; the default one backtracks, exponentially on (a*)*b (a compat
+    // long-run timeout). It refuses back-references, which no KHO pattern uses.
+    return std::make_shared<const std::regex>(re, std::regex::ECMAScript | std::regex_constants::__polynomial);
   } catch (const std::regex_error& e) {
     if (why) *why = e.what();
   }
