@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -31,6 +32,14 @@ std::set<std::string> fired(const CompatResult& r) {
   return out;
 }
 
+// load_abi_input() of one schema file NAME holding TEXT, in its own temp dir.
+std::optional<khospec::abi::AbiSet> load_schema_text(const std::string& name, const std::string& text, Report& r) {
+  const fs::path dir = fs::path(testing::TempDir()) / ("compat-" + name);
+  fs::create_directories(dir);
+  std::ofstream(dir / name) << text;
+  return load_abi_input((dir / name).string(), r);
+}
+
 }  // namespace
 
 
@@ -52,15 +61,14 @@ TEST(CompatModelDumps, MalformedDumpsAreDiagnosed) {
 // levels, 4^16 nodes. The node budget refuses it (compat_input_invalid, exit 1)
 // where the walk never ended (the compat fuzz target's slowest inputs).
 TEST(CompatSchemaInput, SelfReferenceFanOutIsRefused) {
-  const fs::path dir = fs::path(testing::TempDir()) / "compat-fan-out";
-  fs::create_directories(dir);
-  std::ofstream(dir / "fan-v1.yaml") << "$id: https://khospec.dev/schemas/fan-v1.yaml#\n"
-                                        "select: fan-v1\n"
-                                        "properties:\n"
-                                        "  a: {$ref: fan-v1.yaml#}\n  b: {$ref: fan-v1.yaml#}\n"
-                                        "  c: {$ref: fan-v1.yaml#}\n  d: {$ref: fan-v1.yaml#}\n";
   Report r;
-  EXPECT_FALSE(load_abi_input((dir / "fan-v1.yaml").string(), r));
+  EXPECT_FALSE(load_schema_text("fan-v1.yaml",
+                                "$id: https://khospec.dev/schemas/fan-v1.yaml#\n"
+                                "select: fan-v1\n"
+                                "properties:\n"
+                                "  a: {$ref: fan-v1.yaml#}\n  b: {$ref: fan-v1.yaml#}\n"
+                                "  c: {$ref: fan-v1.yaml#}\n  d: {$ref: fan-v1.yaml#}\n",
+                                r));
   ASSERT_EQ(r.diagnostics().size(), 1u);
   EXPECT_EQ(r.diagnostics()[0].rule, "compat_input_invalid");
   EXPECT_NE(r.diagnostics()[0].message.find("more than 4096 nodes"), std::string::npos) << r.diagnostics()[0].message;
@@ -75,24 +83,23 @@ TEST(CompatSchemaInput, SelfReferenceFanOutIsRefused) {
 // run): yaml-cpp threw TypedBadConversion out of abi_from_schemas(). Such keys
 // name nothing; the scalar-named properties beside them are read.
 TEST(CompatSchemaInput, NonScalarKeysNameNoProperty) {
-  const fs::path dir = fs::path(testing::TempDir()) / "compat-map-key";
-  fs::create_directories(dir);
-  std::ofstream(dir / "mk-v1.yaml") << "$id: https://khospec.dev/schemas/mk-v1.yaml#\n"
-                                       "select: mk-v1\n"
-                                       "properties:\n"
-                                       "  compatible: {const: mk-v1}\n"
-                                       "  ? {luo-session-header: 1}\n"
-                                       "  : {description: x}\n"
-                                       "  child:\n"
-                                       "    type: object\n"
-                                       "    properties:\n"
-                                       "      ? [a, b]\n"
-                                       "      : {type: object}\n"
-                                       "patternProperties:\n"
-                                       "  ? {x: 1}\n"
-                                       "  : {type: object}\n";
   Report r;
-  const auto abi = load_abi_input((dir / "mk-v1.yaml").string(), r);
+  const auto abi = load_schema_text("mk-v1.yaml",
+                                    "$id: https://khospec.dev/schemas/mk-v1.yaml#\n"
+                                    "select: mk-v1\n"
+                                    "properties:\n"
+                                    "  compatible: {const: mk-v1}\n"
+                                    "  ? {luo-session-header: 1}\n"
+                                    "  : {description: x}\n"
+                                    "  child:\n"
+                                    "    type: object\n"
+                                    "    properties:\n"
+                                    "      ? [a, b]\n"
+                                    "      : {type: object}\n"
+                                    "patternProperties:\n"
+                                    "  ? {x: 1}\n"
+                                    "  : {type: object}\n",
+                                    r);
   ASSERT_TRUE(abi) << (r.diagnostics().empty() ? "" : r.diagnostics()[0].message);
   ASSERT_EQ(abi->formats.size(), 1u);
   const khospec::abi::Node& root = abi->formats[0].root;
