@@ -13,13 +13,15 @@ namespace khospec::conformance {
 
 namespace {
 
-// Why libstdc++ cannot be trusted to compile `re`, or "": too long (kMaxPatternLength), or
-// counts it mishandles. It copies a repeated atom
-// once per count, so a{1000}{1000} is a million states, and it reads a count or a
+// Why libstdc++ cannot be trusted to compile `re`, or "": over kMaxPatternLength
+// characters (it compiles recursively), or counts it mishandles. It copies a repeated
+// atom once per count, so a{1000}{1000} is a million states, and it reads a count or a
 // back-reference number into a long that 20 digits overflow (UBSan, the compat long
-// run). The product of the {n}, {n,} and {n,m} counts (each its largest number) is
-// bounded; braces in bracket classes and escaped ones are literals. It over-counts
-// counts that do not nest, which is safe: it only refuses.
+// run). The polynomial executor refuses back-references, but only after reading that
+// number, so their digits are bounded here too. The product of the {n}, {n,} and
+// {n,m} counts (each its largest number) is bounded; braces in bracket classes and
+// escaped ones are literals. It over-counts counts that do not nest, which is safe: it
+// only refuses.
 std::string pattern_problem(std::string_view re) {
   if (re.size() > kMaxPatternLength)
     return "it has " + std::to_string(re.size()) + " characters, more than the " +
